@@ -1,0 +1,50 @@
+import { env } from "./env.server";
+
+type Level = "debug" | "info" | "warn" | "error";
+const rank: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+
+/** Fields a log line may carry. Never payloads, keys or customer data: ids and numbers only. */
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+/** Secrets registered here are masked in every log line, whatever field they end up in. */
+const knownSecrets = new Set<string>();
+export function registerSecret(secret: string | null | undefined) {
+  if (secret && secret.length >= 6) knownSecrets.add(secret);
+}
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) out = out.split(secret).join("[redacted]");
+  return out;
+}
+
+export type LogSink = (line: string) => void;
+let sink: LogSink = (line) => process.stdout.write(line + "\n");
+/** Where log lines go (stdout by default); tests capture them to scan for secrets. */
+export function setLogSink(next: LogSink) {
+  sink = next;
+}
+
+function createLogger(base: LogFields): Logger {
+  const write = (level: Level, message: string, fields?: LogFields) => {
+    if (rank[level] < rank[env().LOG_LEVEL]) return;
+    const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields });
+    sink(redactSecrets(line));
+  };
+  return {
+    debug: (m, f) => write("debug", m, f),
+    info: (m, f) => write("info", m, f),
+    warn: (m, f) => write("warn", m, f),
+    error: (m, f) => write("error", m, f),
+    child: (fields) => createLogger({ ...base, ...fields }),
+  };
+}
+
+export const logger: Logger = createLogger({});

@@ -1,0 +1,25 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+// Prisma's CLI checks that engine files exist before every generate/migrate command, and
+// would try to download them from a host these machines cannot reach. This project runs
+// Prisma entirely on its WebAssembly engines (engine: "js" below, engineType = "client" in
+// the schema), so the files are never executed: pointing the check at an existing file of
+// the repository satisfies it without a download. Set before Prisma reads its config.
+const here = path.dirname(fileURLToPath(import.meta.url));
+const placeholder = path.join(here, "prisma", "ENGINES.md");
+process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= placeholder;
+process.env.PRISMA_QUERY_ENGINE_LIBRARY ??= placeholder;
+
+import { defineConfig } from "prisma/config";
+import { createDriverAdapter, schemaPathFor } from "./app/database/driver-adapter";
+
+const databaseUrl = process.env.DATABASE_URL ?? "file:./prisma/dev.sqlite";
+
+export default defineConfig({
+  earlyAccess: true,
+  engine: "js",
+  experimental: { adapter: true },
+  schema: schemaPathFor(databaseUrl),
+  adapter: async () => createDriverAdapter(databaseUrl),
+});

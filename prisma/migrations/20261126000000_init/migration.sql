@@ -1,0 +1,100 @@
+-- CreateTable
+CREATE TABLE "Session" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "shop" TEXT NOT NULL,
+    "state" TEXT NOT NULL,
+    "isOnline" BOOLEAN NOT NULL DEFAULT false,
+    "scope" TEXT,
+    "expires" DATETIME,
+    "accessToken" TEXT NOT NULL,
+    "userId" BIGINT,
+    "firstName" TEXT,
+    "lastName" TEXT,
+    "email" TEXT,
+    "accountOwner" BOOLEAN NOT NULL DEFAULT false,
+    "locale" TEXT,
+    "collaborator" BOOLEAN DEFAULT false,
+    "emailVerified" BOOLEAN DEFAULT false,
+    "refreshToken" TEXT,
+    "refreshTokenExpires" DATETIME
+);
+
+-- CreateTable
+CREATE TABLE "ShopSettings" (
+    "shop" TEXT NOT NULL PRIMARY KEY,
+    "publicKey" TEXT,
+    "secretKeyCiphertext" TEXT,
+    "secretKeyKeyId" TEXT,
+    "secretKeyLast4" TEXT,
+    "forwardingEnabled" BOOLEAN NOT NULL DEFAULT true,
+    "currency" TEXT NOT NULL DEFAULT 'shop',
+    "forwardTestOrders" BOOLEAN NOT NULL DEFAULT false,
+    "sendCustomerDetails" BOOLEAN NOT NULL DEFAULT true,
+    "autoCreditAffiliate" BOOLEAN NOT NULL DEFAULT false,
+    "connectionStatus" TEXT,
+    "connectionCheckedAt" DATETIME,
+    "installedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "uninstalledAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "Delivery" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "shop" TEXT NOT NULL,
+    "orderId" TEXT NOT NULL,
+    "kind" TEXT NOT NULL DEFAULT 'order',
+    "orderName" TEXT,
+    "totalAmount" TEXT,
+    "currency" TEXT,
+    "customerId" TEXT,
+    "status" TEXT NOT NULL,
+    "reason" TEXT,
+    "requestBody" TEXT,
+    "sourceExcerpt" TEXT,
+    "webhookId" TEXT,
+    "attempts" INTEGER NOT NULL DEFAULT 0,
+    "nextAttemptAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "firstAttemptAt" DATETIME,
+    "lastAttemptAt" DATETIME,
+    "lastStatusCode" INTEGER,
+    "deliveredAt" DATETIME,
+    "leaseOwner" TEXT,
+    "leaseUntil" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL
+);
+
+-- CreateTable
+CREATE TABLE "DeliveryAttempt" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "deliveryId" TEXT NOT NULL,
+    "shop" TEXT NOT NULL,
+    "startedAt" DATETIME NOT NULL,
+    "durationMs" INTEGER NOT NULL,
+    "statusCode" INTEGER,
+    "outcome" TEXT NOT NULL,
+    "error" TEXT,
+    "responseExcerpt" TEXT,
+    CONSTRAINT "DeliveryAttempt_deliveryId_fkey" FOREIGN KEY ("deliveryId") REFERENCES "Delivery" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateIndex
+CREATE INDEX "Session_shop_idx" ON "Session"("shop");
+
+-- CreateIndex
+CREATE INDEX "Delivery_status_nextAttemptAt_idx" ON "Delivery"("status", "nextAttemptAt");
+
+-- CreateIndex
+CREATE INDEX "Delivery_shop_createdAt_idx" ON "Delivery"("shop", "createdAt");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "Delivery_shop_orderId_kind_key" ON "Delivery"("shop", "orderId", "kind");
+
+-- CreateIndex
+CREATE INDEX "DeliveryAttempt_deliveryId_startedAt_idx" ON "DeliveryAttempt"("deliveryId", "startedAt");
+
+-- CreateIndex
+CREATE INDEX "DeliveryAttempt_shop_idx" ON "DeliveryAttempt"("shop");
+
