@@ -17,7 +17,6 @@ import { createDriverAdapter, schemaPathFor } from "./app/database/driver-adapte
 const databaseUrl = process.env.DATABASE_URL ?? "file:./prisma/dev.sqlite";
 
 export default defineConfig({
-  earlyAccess: true,
   engine: "js",
   experimental: { adapter: true },
   schema: schemaPathFor(databaseUrl),

@@ -6,6 +6,7 @@ import {
 } from "@shopify/shopify-app-remix/server";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
+import { markShopInstalled } from "./shops/uninstall.server";
 import { env } from "./env.server";
 
 /** The API version of the webhooks declared in shopify.app.toml and of every Admin API call. */
@@ -22,6 +23,11 @@ const shopify = shopifyApp({
   authPathPrefix: "/auth",
   sessionStorage: new PrismaSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
+  hooks: {
+    afterAuth: async ({ session }) => {
+      await markShopInstalled(session.shop);
+    },
+  },
   future: {
     unstable_newEmbeddedAuthStrategy: true,
   },

@@ -52,6 +52,7 @@ CREATE TABLE "Delivery" (
     "status" TEXT NOT NULL,
     "reason" TEXT,
     "requestBody" TEXT,
+    "orderPayload" TEXT,
     "sourceExcerpt" TEXT,
     "webhookId" TEXT,
     "attempts" INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,242 @@
+import crypto from "node:crypto";
+import type { PrismaClient } from "@prisma/client";
+import type { Logger } from "../logger.server";
+import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
+import type { StoredSettings } from "../settings/shop-settings.server";
+import { DUE_STATUSES } from "./delivery-status";
+import { nextRetry } from "./retry-policy";
+
+export interface DeliveryWorkerConfig {
+  webhookUrl: string;
+  apiUrl: string;
+  timeoutMs: number;
+  retryBaseMs: number;
+  leaseMs: number;
+  concurrency: number;
+  pollMs: number;
+}
+
+export interface DeliveryWorkerDeps {
+  prisma: PrismaClient;
+  config: DeliveryWorkerConfig;
+  logger: Logger;
+  /** The shop's settings and decrypted keys (keys null when none are saved). */
+  loadShop: (shop: string) => Promise<{ settings: StoredSettings; keys: RefersionKeys | null }>;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  random?: () => number;
+  /** Names this process in leases; unique per worker. */
+  owner?: string;
+}
+
+const dueWhere = (now: Date) => ({
+  status: { in: DUE_STATUSES },
+  nextAttemptAt: { lte: now },
+  OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
+});
+
+/**
+ * Delivers due outbox rows to Refersion. Rows are claimed with a conditional update (a lease),
+ * so several processes sharing one database never deliver the same row at the same time, and
+ * a row whose process died is picked up again once its lease has expired.
+ */
+export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
+  const { prisma, config } = deps;
+  const now = deps.now ?? (() => new Date());
+  const owner = deps.owner ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const log = deps.logger.child({ worker: owner });
+  let running = false;
+  let timer: NodeJS.Timeout | null = null;
+  let currentRun: Promise<number> | null = null;
+  let lastRunAt: Date | null = null;
+
+  async function claim(id: string): Promise<boolean> {
+    const at = now();
+    const { count } = await prisma.delivery.updateMany({
+      where: { id, ...dueWhere(at) },
+      data: { leaseOwner: owner, leaseUntil: new Date(at.getTime() + config.leaseMs) },
+    });
+    return count === 1;
+  }
+
+  async function release(id: string, data: Parameters<PrismaClient["delivery"]["updateMany"]>[0]["data"]) {
+    await prisma.delivery.updateMany({
+      where: { id, leaseOwner: owner },
+      data: { ...data, leaseOwner: null, leaseUntil: null },
+    });
+  }
+
+  async function deliver(id: string): Promise<void> {
+    const row = await prisma.delivery.findUnique({ where: { id } });
+    if (!row || row.leaseOwner !== owner) return;
+    const rowLog = log.child({ shop: row.shop, orderId: row.orderId, deliveryId: row.id });
+    const { settings, keys } = await deps.loadShop(row.shop);
+
+    if (settings.uninstalledAt) {
+      await release(id, { status: "skipped", reason: "The app was uninstalled before this order was delivered" });
+      return;
+    }
+    if (!settings.forwardingEnabled) {
+      await release(id, { status: "skipped", reason: "Forwarding was switched off before this order was delivered" });
+      return;
+    }
+    if (!keys) {
+      await release(id, { status: "waiting_for_keys" });
+      return;
+    }
+    if (!row.requestBody) {
+      await release(id, { status: "failed", reason: "Nothing to send: the order was never mapped" });
+      return;
+    }
+
+    const client = createRefersionClient({
+      webhookUrl: config.webhookUrl,
+      apiUrl: config.apiUrl,
+      keys,
+      timeoutMs: config.timeoutMs,
+      fetch: deps.fetch,
+    });
+    const startedAt = now();
+    const firstAttemptAt = row.firstAttemptAt ?? startedAt;
+    const attempts = row.attempts + 1;
+
+    let reply: RefersionReply | null = null;
+    let failure: RefersionError | null = null;
+    try {
+      reply = await client.sendOrder(JSON.parse(row.requestBody));
+    } catch (error) {
+      failure =
+        error instanceof RefersionError
+          ? error
+          : new RefersionError(error instanceof Error ? error.message : String(error), "network", true, 0);
+    }
+
+    const finishedAt = now();
+    const common = { attempts, firstAttemptAt, lastAttemptAt: startedAt };
+    let outcome: "delivered" | "retry" | "permanent";
+    let deliveryUpdate: Record<string, unknown>;
+    if (reply) {
+      outcome = "delivered";
+      deliveryUpdate = { ...common, status: "delivered", reason: null, lastStatusCode: reply.status, deliveredAt: finishedAt };
+    } else {
+      const decision = failure!.retryable
+        ? nextRetry({
+            now: finishedAt,
+            firstAttemptAt,
+            failedAttempts: attempts,
+            baseMs: config.retryBaseMs,
+            retryAfterMs: failure!.retryAfterMs,
+            random: deps.random,
+          })
+        : { retry: false as const };
+      outcome = decision.retry ? "retry" : "permanent";
+      deliveryUpdate = decision.retry
+        ? { ...common, status: "retrying", reason: failure!.message, lastStatusCode: failure!.status, nextAttemptAt: decision.at }
+        : {
+            ...common,
+            status: "failed",
+            lastStatusCode: failure!.status,
+            reason: failure!.retryable ? `Gave up after 72 hours of retries. Last error: ${failure!.message}` : failure!.message,
+          };
+    }
+
+    await prisma.$transaction([
+      prisma.deliveryAttempt.create({
+        data: {
+          deliveryId: id,
+          shop: row.shop,
+          startedAt,
+          durationMs: reply?.durationMs ?? failure!.durationMs,
+          statusCode: reply?.status ?? failure!.status,
+          outcome,
+          error: failure ? failure.message : null,
+          responseExcerpt: reply?.excerpt ?? failure!.excerpt ?? null,
+        },
+      }),
+      prisma.delivery.updateMany({
+        where: { id, leaseOwner: owner },
+        data: { ...deliveryUpdate, leaseOwner: null, leaseUntil: null },
+      }),
+    ]);
+    rowLog.info("delivery attempt", {
+      outcome,
+      attempt: attempts,
+      status: reply?.status ?? failure!.status,
+      durationMs: reply?.durationMs ?? failure!.durationMs,
+    });
+  }
+
+  /** Claims and delivers what is due now; resolves with how many rows it attempted. */
+  async function runOnce(limit = config.concurrency * 4): Promise<number> {
+    const candidates = await prisma.delivery.findMany({
+      where: dueWhere(now()),
+      orderBy: { nextAttemptAt: "asc" },
+      take: limit,
+      select: { id: true },
+    });
+    const queue = [...candidates];
+    let attempted = 0;
+    const lane = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        if (!(await claim(next.id))) continue;
+        attempted += 1;
+        try {
+          await deliver(next.id);
+        } catch (error) {
+          // Leave the lease to expire: the row is retried later, nothing is lost.
+          log.error("delivery failed unexpectedly", { deliveryId: next.id, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(config.concurrency, queue.length) }, lane));
+    lastRunAt = now();
+    return attempted;
+  }
+
+  /** Runs until every due row is attempted (used by tests and the command line). */
+  async function drain(maxRounds = 1_000): Promise<number> {
+    let total = 0;
+    for (let round = 0; round < maxRounds; round += 1) {
+      const attempted = await runOnce();
+      total += attempted;
+      if (attempted === 0) break;
+    }
+    return total;
+  }
+
+  function schedule(delay: number) {
+    if (!running) return;
+    timer = setTimeout(async () => {
+      currentRun = runOnce().catch((error) => {
+        log.error("delivery run failed", { error: error instanceof Error ? error.message : String(error) });
+        return 0;
+      });
+      const attempted = await currentRun;
+      currentRun = null;
+      // A full batch means more is probably due: go again at once.
+      schedule(attempted > 0 ? 0 : config.pollMs);
+    }, delay);
+  }
+
+  return {
+    owner,
+    runOnce,
+    drain,
+    start() {
+      if (running) return;
+      running = true;
+      log.info("delivery worker started", { concurrency: config.concurrency });
+      schedule(0);
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await currentRun;
+    },
+    /** For health checks: when the loop last completed a pass. */
+    lastRunAt: () => lastRunAt,
+    isRunning: () => running,
+  };
+}
+
+export type DeliveryWorker = ReturnType<typeof createDeliveryWorker>;

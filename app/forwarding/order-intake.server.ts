@@ -1,0 +1,129 @@
+import { Prisma } from "@prisma/client";
+import prisma from "../db.server";
+import { logger } from "../logger.server";
+import { mapOrderToConversion } from "../refersion/mapping";
+import type { OrderSummary } from "../refersion/conversion";
+import { getShopSettings, hasKeys, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
+import type { DeliveryStatus } from "./delivery-status";
+
+export type IntakeOutcome = "queued" | "waiting_for_keys" | "skipped" | "unmappable" | "duplicate";
+
+export interface IntakeResult {
+  outcome: IntakeOutcome;
+  deliveryId: string | null;
+  orderId: string;
+}
+
+const EXCERPT_LIMIT = 2_000;
+
+/** Whether an order is forwarded now, waits for keys, or is recorded as skipped (with why). */
+export function decideDelivery(settings: StoredSettings, summary: OrderSummary): { status: DeliveryStatus; reason: string | null } {
+  if (settings.uninstalledAt) return { status: "skipped", reason: "The app was uninstalled when this order arrived" };
+  if (!settings.forwardingEnabled) return { status: "skipped", reason: "Forwarding was switched off when this order arrived" };
+  if (summary.test && !settings.forwardTestOrders) return { status: "skipped", reason: "Test order (forwarding test orders is off)" };
+  if (summary.zeroValue) return { status: "skipped", reason: "Zero-value order: there is nothing to credit" };
+  if (!hasKeys(settings)) return { status: "waiting_for_keys", reason: null };
+  return { status: "pending", reason: null };
+}
+
+/** The order id of a payload that could not be mapped, when one can be read at all. */
+function orderIdOf(payload: unknown): string | null {
+  if (!payload || typeof payload !== "object") return null;
+  const record = payload as Record<string, unknown>;
+  const gid = typeof record.admin_graphql_api_id === "string" ? /\/Order\/(\d+)$/.exec(record.admin_graphql_api_id) : null;
+  if (gid) return gid[1];
+  if (typeof record.id === "number" && Number.isSafeInteger(record.id) && record.id > 0) return String(record.id);
+  if (typeof record.id === "string" && /^\d+$/.test(record.id)) return record.id;
+  return null;
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+/**
+ * Records a verified orders/create webhook in the outbox. Never calls Refersion: the
+ * delivery worker does that. Idempotent per (shop, order): a second delivery of the same order,
+ * under the same or a new webhook id, finds the row and changes nothing.
+ */
+export async function acceptOrderWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<IntakeResult> {
+  const { shop, payload, webhookId } = input;
+  const settings = await getShopSettings(shop);
+  const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
+
+  let data: Prisma.DeliveryUncheckedCreateInput;
+  let outcome: IntakeOutcome;
+  if (!mapped.ok) {
+    const orderId = orderIdOf(payload) ?? `unreadable-${webhookId ?? crypto.randomUUID()}`;
+    outcome = "unmappable";
+    data = {
+      shop,
+      orderId,
+      status: "failed",
+      reason: `Shopify's order could not be mapped: ${mapped.error.message}`,
+      sourceExcerpt: JSON.stringify(payload)?.slice(0, EXCERPT_LIMIT) ?? String(payload),
+      webhookId,
+    };
+  } else {
+    const { conversion, summary } = mapped;
+    const decision = decideDelivery(settings, summary);
+    outcome = decision.status === "pending" ? "queued" : decision.status === "waiting_for_keys" ? "waiting_for_keys" : "skipped";
+    data = {
+      shop,
+      orderId: summary.orderId,
+      orderName: summary.name,
+      totalAmount: summary.total,
+      currency: summary.currency,
+      customerId: summary.customerId,
+      status: decision.status,
+      reason: decision.reason,
+      requestBody: JSON.stringify(conversion),
+      orderPayload: JSON.stringify(payload),
+      webhookId,
+    };
+  }
+
+  const log = logger.child({ shop, orderId: data.orderId, webhookId });
+  try {
+    const row = await prisma.delivery.create({ data, select: { id: true } });
+    log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
+    return { outcome, deliveryId: row.id, orderId: data.orderId };
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      log.info("duplicate order webhook ignored");
+      return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Maps the orders that arrived before the shop had keys with the settings now saved, and
+ * hands them to the worker. Returns how many became due.
+ */
+export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()): Promise<number> {
+  const settings = await getShopSettings(shop);
+  if (!hasKeys(settings)) return 0;
+  const waiting = await prisma.delivery.findMany({
+    where: { shop, status: "waiting_for_keys" },
+    select: { id: true, orderPayload: true },
+  });
+  let released = 0;
+  for (const row of waiting) {
+    const mapped = row.orderPayload ? mapOrderToConversion(JSON.parse(row.orderPayload), mappingOptionsFor(settings)) : null;
+    const update: Prisma.DeliveryUpdateManyMutationInput = !mapped
+      ? { status: "failed", reason: "The stored order is no longer available to map" }
+      : !mapped.ok
+        ? { status: "failed", reason: `Shopify's order could not be mapped: ${mapped.error.message}` }
+        : {
+            ...decideDelivery(settings, mapped.summary),
+            requestBody: JSON.stringify(mapped.conversion),
+            nextAttemptAt: now,
+          };
+    // Conditional on the status, so two concurrent saves release each order once.
+    const { count } = await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_keys" }, data: update });
+    if (count === 1 && update.status === "pending") released += 1;
+  }
+  if (released > 0) logger.info("orders waiting for keys released", { shop, released });
+  return released;
+}

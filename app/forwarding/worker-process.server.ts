@@ -1,0 +1,53 @@
+import prisma from "../db.server";
+import { env } from "../env.server";
+import { logger } from "../logger.server";
+import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
+import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.server";
+
+declare global {
+  // One worker per process, even when the server module is evaluated again (dev reloads).
+  var __deliveryWorker: DeliveryWorker | undefined;
+}
+
+export async function loadShopForDelivery(shop: string) {
+  const settings = await getShopSettings(shop);
+  return { settings, keys: refersionKeysOf(settings) };
+}
+
+/** The worker this process runs, configured from the environment. */
+export function createConfiguredWorker(overrides: Partial<Parameters<typeof createDeliveryWorker>[0]> = {}) {
+  const config = env();
+  return createDeliveryWorker({
+    prisma,
+    logger,
+    loadShop: loadShopForDelivery,
+    config: {
+      webhookUrl: config.REFERSION_WEBHOOK_URL,
+      apiUrl: config.REFERSION_API_URL,
+      timeoutMs: config.REFERSION_TIMEOUT_MS,
+      retryBaseMs: config.DELIVERY_RETRY_BASE_MS,
+      leaseMs: config.DELIVERY_LEASE_MS,
+      concurrency: config.DELIVERY_CONCURRENCY,
+      pollMs: config.DELIVERY_POLL_MS,
+    },
+    ...overrides,
+  });
+}
+
+/** Starts the delivery worker with the server, unless DELIVERY_WORKER=off. */
+export function startDeliveryWorkerOnce(): DeliveryWorker | null {
+  if (env().DELIVERY_WORKER === "off") return null;
+  if (!globalThis.__deliveryWorker) {
+    const worker = createConfiguredWorker();
+    globalThis.__deliveryWorker = worker;
+    worker.start();
+    const stop = () => void worker.stop();
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  }
+  return globalThis.__deliveryWorker;
+}
+
+export function runningDeliveryWorker(): DeliveryWorker | null {
+  return globalThis.__deliveryWorker ?? null;
+}

@@ -1,0 +1,42 @@
+import { z } from "zod";
+
+/**
+ * The settings form, validated with the same schema in the browser and on the server.
+ * The secret key is write-only: an empty value keeps the one already saved.
+ */
+const trimmed = (schema: z.ZodString) => z.preprocess((value) => (typeof value === "string" ? value.trim() : value), schema);
+const checkbox = z.preprocess((value) => value === true || value === "on" || value === "true", z.boolean());
+
+export const SettingsFormSchema = z.object({
+  publicKey: trimmed(
+    z
+      .string()
+      .min(1, "Enter your Refersion public key")
+      .max(200, "That is longer than any Refersion key")
+      .regex(/^[A-Za-z0-9_-]+$/, "A Refersion key has only letters, digits, _ and -"),
+  ),
+  secretKey: trimmed(
+    z
+      .string()
+      .max(200, "That is longer than any Refersion key")
+      .regex(/^[A-Za-z0-9_-]*$/, "A Refersion key has only letters, digits, _ and -"),
+  ).optional(),
+  forwardingEnabled: checkbox,
+  currency: z.enum(["shop", "presentment"], { message: "Choose the shop's currency or the buyer's" }),
+  forwardTestOrders: checkbox,
+  sendCustomerDetails: checkbox,
+  autoCreditAffiliate: checkbox,
+});
+
+export type SettingsFormInput = z.input<typeof SettingsFormSchema>;
+export type SettingsForm = z.output<typeof SettingsFormSchema>;
+export type SettingsFieldErrors = Partial<Record<keyof SettingsForm, string>>;
+
+export function fieldErrorsOf(error: z.ZodError): SettingsFieldErrors {
+  const errors: SettingsFieldErrors = {};
+  for (const issue of error.issues) {
+    const field = issue.path[0] as keyof SettingsForm | undefined;
+    if (field && !errors[field]) errors[field] = issue.message;
+  }
+  return errors;
+}
