@@ -1,0 +1,176 @@
+/**
+ * npm run demo: the product end to end on this machine, with nothing else to set up.
+ * A fresh SQLite file is migrated, a local Refersion stand-in and the production build of the
+ * app are started, a demo shop is configured, and Shopify-signed orders/create webhooks made
+ * from the real order fixtures are sent (plus a duplicate and a forged one). Every request
+ * Refersion receives is shown, then the delivery table. Exits 0 when every order arrived once.
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } from "./refersion-sandbox";
+import { renderTable } from "./cli/delivery-table";
+
+const root = path.resolve(import.meta.dirname, "..");
+const fixturesDir = path.resolve(root, "..", "shared", "fixtures", "orders");
+const workDir = path.join(root, ".cache", "demo");
+const SHOP = "demo-store.myshopify.com";
+const API_SECRET = `demo-secret-${crypto.randomBytes(8).toString("hex")}`;
+
+const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
+const say = (text = "") => console.log(text);
+const step = (text: string) => say(`\n${bold(`== ${text}`)}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function sign(body: string, secret: string) {
+  return crypto.createHmac("sha256", secret).update(body, "utf8").digest("base64");
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function main() {
+  fs.rmSync(workDir, { recursive: true, force: true });
+  fs.mkdirSync(workDir, { recursive: true });
+  const databaseUrl = `file:${path.join(workDir, "demo.sqlite")}`;
+  const appPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    SHOPIFY_API_KEY: "demo-api-key",
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: `http://127.0.0.1:${appPort}`,
+    SCOPES: "read_orders,read_themes",
+    DATABASE_URL: databaseUrl,
+    APP_ENCRYPTION_KEY: crypto.randomBytes(32).toString("hex"),
+    DELIVERY_RETRY_BASE_MS: "500",
+    DELIVERY_POLL_MS: "200",
+    LOG_LEVEL: "warn",
+    PORT: String(appPort),
+    HOST: "127.0.0.1",
+  };
+
+  step("1. A fresh SQLite database");
+  execFileSync("npx", ["prisma", "migrate", "deploy"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
+  say(`   migrated ${databaseUrl}`);
+
+  step("2. The Refersion stand-in on 127.0.0.1");
+  const sandbox = await startRefersionSandbox();
+  say(`   listening at ${sandbox.url} (order webhook ${sandbox.webhookUrl})`);
+
+  if (!fs.existsSync(path.join(root, "build", "server", "index.js"))) {
+    step("   building the app (npm run build)");
+    execFileSync("npx", ["remix", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+  }
+
+  step("3. The app's production server, with its delivery worker");
+  const app: ChildProcess = spawn("npx", ["remix-serve", "build/server/index.js"], {
+    cwd: root,
+    env: { ...env, REFERSION_WEBHOOK_URL: sandbox.webhookUrl, REFERSION_API_URL: sandbox.apiUrl },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const appUrl = `http://127.0.0.1:${appPort}`;
+  const stopApp = () => app.exitCode === null && app.kill("SIGTERM");
+  process.on("exit", stopApp);
+  try {
+    await waitFor("the app to listen", async () => ((await fetch(`${appUrl}/`)).ok ? true : undefined), 60_000);
+    say(`   serving at ${appUrl}`);
+
+    step("4. The merchant saves Refersion keys for " + SHOP);
+    execFileSync(
+      "npx",
+      ["tsx", "scripts/shop-cli.ts", "configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey],
+      { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
+    );
+
+    step("5. Shopify sends orders/create webhooks (signed with the app secret)");
+    const fixtures = fs.readdirSync(fixturesDir).filter((name) => name.endsWith(".json")).sort();
+    const send = async (name: string, body: string, secret = API_SECRET) => {
+      const response = await fetch(`${appUrl}/webhooks/orders/create`, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "X-Shopify-Hmac-Sha256": sign(body, secret),
+          "X-Shopify-Topic": "orders/create",
+          "X-Shopify-Shop-Domain": SHOP,
+          "X-Shopify-API-Version": "2026-10",
+          "X-Shopify-Webhook-Id": crypto.randomUUID(),
+        },
+        body,
+      });
+      say(`   ${String(response.status).padEnd(4)}${name}`);
+      return response.status;
+    };
+    for (const name of fixtures) await send(name, fs.readFileSync(path.join(fixturesDir, name), "utf8"));
+    const first = fs.readFileSync(path.join(fixturesDir, fixtures[0]), "utf8");
+    say("   -- Shopify delivers the first order again (a duplicate):");
+    await send(`${fixtures[0]} (again)`, first);
+    say("   -- a request signed with the wrong secret (forged):");
+    const forged = await send("forged order", first, "not-the-app-secret");
+    if (forged !== 401) throw new Error(`The forged webhook was answered ${forged}, not 401`);
+
+    step("6. What Refersion received");
+    const { default: prisma } = await (async () => {
+      Object.assign(process.env, env);
+      return import("../app/db.server");
+    })();
+    const settled = async () => {
+      const open = await prisma.delivery.count({ where: { shop: SHOP, status: { in: ["pending", "retrying"] } } });
+      return open === 0 ? true : undefined;
+    };
+    await waitFor("every order to be delivered", settled, 60_000);
+    for (const request of sandbox.orders()) {
+      const body = request.body as { order_id: string; cart_id: string; currency_code: string; items: unknown[] };
+      say(`   POST ${request.path}  public key ${request.publicKey}  -> ${request.status}`);
+      say(`   ${JSON.stringify(body)}`);
+    }
+
+    step("7. The delivery log");
+    const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { createdAt: "asc" } });
+    say(
+      renderTable(
+        ["order", "total", "status", "attempts", "code", "reason"],
+        rows.map((row) => [row.orderName ?? row.orderId, row.totalAmount ? `${row.totalAmount} ${row.currency}` : "", row.status, row.attempts, row.lastStatusCode, row.reason]),
+      ),
+    );
+    const delivered = rows.filter((row) => row.status === "delivered").length;
+    const uniqueOrders = new Set(sandbox.orders().map((request) => (request.body as { order_id: string }).order_id));
+    say(
+      `\n${bold("Summary")}: ${fixtures.length + 2} webhooks sent, ${rows.length} orders recorded, ${delivered} delivered, ` +
+        `${rows.length - delivered} not sent (see reasons), ${sandbox.orders().length} requests accepted by Refersion for ${uniqueOrders.size} orders.`,
+    );
+    await prisma.$disconnect();
+    if (uniqueOrders.size !== sandbox.orders().length) throw new Error("An order reached Refersion more than once");
+    if (delivered === 0) throw new Error("No order was delivered");
+  } finally {
+    stopApp();
+    await sandbox.close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`demo failed: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,133 @@
+/**
+ * Operator commands for one shop, against DATABASE_URL:
+ *   npm run -s shop -- configure SHOP --public-key K --secret-key S [--disable]
+ *   npm run -s shop -- deliveries SHOP [--json]
+ *   npm run -s shop -- retry SHOP ORDER_ID
+ * Reads .env when present (like the app under `shopify app dev`).
+ */
+import fs from "node:fs";
+import { parseArgs } from "node:util";
+import { renderTable } from "./cli/delivery-table";
+
+const USAGE = `Usage:
+  npm run -s shop -- configure SHOP --public-key KEY --secret-key KEY [--disable]
+  npm run -s shop -- deliveries SHOP [--json]
+  npm run -s shop -- retry SHOP ORDER_ID`;
+
+class UsageError extends Error {}
+
+const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
+
+function requireShop(value: string | undefined): string {
+  if (!value) throw new UsageError("Name the shop, e.g. my-store.myshopify.com");
+  if (!SHOP_DOMAIN.test(value)) throw new UsageError(`"${value}" is not a myshopify.com domain`);
+  return value;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (fs.existsSync(".env")) process.loadEnvFile(".env");
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      "public-key": { type: "string" },
+      "secret-key": { type: "string" },
+      disable: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 1;
+  }
+
+  // Imported after .env is loaded: the app's modules read the environment once, when first used.
+  const prisma = (await import("../app/db.server")).default;
+  try {
+    switch (command) {
+      case "configure": {
+        const shop = requireShop(rest[0]);
+        const { SettingsFormSchema, fieldErrorsOf } = await import("../app/settings/settings-form");
+        const { getShopSettings, saveShopSettings, toSettingsView } = await import("../app/settings/shop-settings.server");
+        const { releaseOrdersWaitingForKeys } = await import("../app/forwarding/order-intake.server");
+        const current = toSettingsView(await getShopSettings(shop));
+        const parsed = SettingsFormSchema.safeParse({
+          ...current,
+          publicKey: values["public-key"] ?? current.publicKey,
+          secretKey: values["secret-key"] ?? "",
+          forwardingEnabled: !values.disable,
+        });
+        if (!parsed.success) {
+          const errors = Object.entries(fieldErrorsOf(parsed.error)).map(([field, message]) => `${field}: ${message}`);
+          throw new UsageError(errors.join("; "));
+        }
+        await saveShopSettings(shop, parsed.data);
+        const released = await releaseOrdersWaitingForKeys(shop);
+        const view = toSettingsView(await getShopSettings(shop));
+        console.log(
+          `${shop}: public key ${view.publicKey}, secret key ending ${view.secretKeyLast4}, forwarding ${view.forwardingEnabled ? "on" : "off"}` +
+            (released ? `; ${released} waiting order(s) released` : ""),
+        );
+        return 0;
+      }
+      case "deliveries": {
+        const shop = requireShop(rest[0]);
+        const rows = await prisma.delivery.findMany({
+          where: { shop },
+          orderBy: { createdAt: "asc" },
+          select: {
+            orderId: true, orderName: true, kind: true, totalAmount: true, currency: true, status: true,
+            attempts: true, lastStatusCode: true, reason: true, updatedAt: true,
+          },
+        });
+        if (values.json) {
+          console.log(JSON.stringify(rows, null, 2));
+        } else {
+          console.log(
+            renderTable(
+              ["order", "id", "total", "status", "attempts", "last code", "updated", "reason"],
+              rows.map((row) => [
+                row.orderName ?? "", row.orderId, row.totalAmount ? `${row.totalAmount} ${row.currency}` : "", row.status,
+                row.attempts, row.lastStatusCode, row.updatedAt.toISOString(), row.reason,
+              ]),
+            ),
+          );
+        }
+        return 0;
+      }
+      case "retry": {
+        const shop = requireShop(rest[0]);
+        const orderId = rest[1];
+        if (!orderId || !/^\d+$/.test(orderId)) throw new UsageError("Name the Shopify order id (digits), e.g. 450789469");
+        const { retryDelivery } = await import("../app/forwarding/manual-retry.server");
+        const result = await retryDelivery(shop, { orderId });
+        if (!result.ok) {
+          const why = {
+            not_found: `no delivery of order ${orderId} for ${shop}`,
+            already_queued: `order ${orderId} is already queued`,
+            not_mapped: `order ${orderId} could not be mapped, so there is nothing to send`,
+            waiting_for_keys: `order ${orderId} waits for the shop's Refersion keys`,
+          }[result.reason];
+          console.error(why);
+          return 1;
+        }
+        console.log(`order ${orderId} queued for delivery`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`Unknown command "${command}"\n${USAGE}`);
+    }
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof UsageError || error?.name === "EnvError" ? error.message : `Error: ${error?.message ?? error}`);
+    process.exit(1);
+  },
+);

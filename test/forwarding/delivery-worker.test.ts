@@ -1,0 +1,207 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+
+// Every log line is captured and scanned for secrets below.
+vi.hoisted(() => {
+  process.env.LOG_LEVEL = "debug";
+});
+
+import prisma from "~/db.server";
+import { setLogSink } from "~/logger.server";
+import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
+import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
+
+const SHOP = "worker-test.myshopify.com";
+const logLines: string[] = [];
+setLogSink((line) => logLines.push(line));
+
+let sandbox: RefersionSandbox;
+let clock: Date;
+const advance = (ms: number) => (clock = new Date(clock.getTime() + ms));
+
+function worker(overrides: { timeoutMs?: number; leaseMs?: number } = {}) {
+  return createConfiguredWorker({
+    now: () => clock,
+    random: () => 0.5,
+    config: {
+      webhookUrl: sandbox.webhookUrl,
+      apiUrl: sandbox.apiUrl,
+      timeoutMs: overrides.timeoutMs ?? 5_000,
+      retryBaseMs: 30_000,
+      leaseMs: overrides.leaseMs ?? 60_000,
+      concurrency: 4,
+      pollMs: 50,
+    },
+  });
+}
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox();
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+beforeEach(async () => {
+  sandbox.reset();
+  await prisma.deliveryAttempt.deleteMany();
+  await prisma.delivery.deleteMany();
+  await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
+  clock = new Date(Date.now() + 1_000);
+});
+
+describe("delivery worker against the Refersion stand-in over HTTP", () => {
+  it("delivers a queued order once, with the shop's keys, and records the attempt", async () => {
+    await enqueueFixtureOrder(SHOP, 5001);
+    expect(await worker().drain()).toBe(1);
+
+    const orders = sandbox.orders();
+    expect(orders).toHaveLength(1);
+    expect(orders[0].publicKey).toBe(DEFAULT_SANDBOX_KEYS.publicKey);
+    expect(orders[0].body).toMatchObject({ order_id: "5001", currency_code: "USD" });
+
+    const delivery = await deliveryOf(SHOP, "5001");
+    expect(delivery).toMatchObject({ status: "delivered", attempts: 1, lastStatusCode: 200 });
+    expect(delivery.deliveryAttempts).toHaveLength(1);
+    expect(delivery.deliveryAttempts[0]).toMatchObject({ outcome: "delivered", statusCode: 200 });
+    expect(delivery.deliveryAttempts[0].responseExcerpt).toContain("ok");
+
+    // Nothing is due any more: a second pass sends nothing.
+    expect(await worker().drain()).toBe(0);
+    expect(sandbox.orders()).toHaveLength(1);
+  });
+
+  it("marks a 401 (keys rejected) as failed at once, without retrying", async () => {
+    await configureShop(SHOP, { publicKey: "pub_unknown", secretKey: "sec_unknown_secret" });
+    await enqueueFixtureOrder(SHOP, 5002);
+    await worker().drain();
+    advance(RETRY_WINDOW_MS);
+    await worker().drain();
+
+    const delivery = await deliveryOf(SHOP, "5002");
+    expect(delivery).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 401 });
+    expect(delivery.reason).toMatch(/401/);
+    expect(sandbox.received).toHaveLength(1);
+  });
+
+  it("retries a 503 with backoff and then delivers", async () => {
+    sandbox.setBehavior({ mode: "fail", status: 503, remaining: 1 }, "order");
+    await enqueueFixtureOrder(SHOP, 5003);
+    await worker().drain();
+
+    let delivery = await deliveryOf(SHOP, "5003");
+    expect(delivery).toMatchObject({ status: "retrying", attempts: 1, lastStatusCode: 503 });
+    // First retry: between half and all of the 30 s base (random fixed at 0.5 -> 22.5 s).
+    expect(delivery.nextAttemptAt.getTime() - clock.getTime()).toBe(22_500);
+
+    // Not due yet: nothing is sent.
+    advance(10_000);
+    expect(await worker().drain()).toBe(0);
+
+    advance(13_000);
+    expect(await worker().drain()).toBe(1);
+    delivery = await deliveryOf(SHOP, "5003");
+    expect(delivery).toMatchObject({ status: "delivered", attempts: 2, lastStatusCode: 200 });
+    expect(delivery.deliveryAttempts.map((a) => a.outcome)).toEqual(["retry", "delivered"]);
+    expect(sandbox.orders()).toHaveLength(1);
+  });
+
+  it("retries after a timeout and then delivers", async () => {
+    sandbox.setBehavior({ mode: "timeout", remaining: 1 }, "order");
+    await enqueueFixtureOrder(SHOP, 5004);
+    await worker({ timeoutMs: 300 }).drain();
+
+    let delivery = await deliveryOf(SHOP, "5004");
+    expect(delivery.status).toBe("retrying");
+    expect(delivery.deliveryAttempts[0]).toMatchObject({ outcome: "retry", statusCode: null });
+    expect(delivery.deliveryAttempts[0].error).toMatch(/within 300 ms/);
+
+    advance(60_000);
+    await worker({ timeoutMs: 300 }).drain();
+    delivery = await deliveryOf(SHOP, "5004");
+    expect(delivery).toMatchObject({ status: "delivered", attempts: 2 });
+  });
+
+  it("honours Retry-After on 429", async () => {
+    sandbox.setBehavior({ mode: "rate_limit", retryAfterSeconds: 120, remaining: 1 }, "order");
+    await enqueueFixtureOrder(SHOP, 5005);
+    await worker().drain();
+    const delivery = await deliveryOf(SHOP, "5005");
+    expect(delivery).toMatchObject({ status: "retrying", lastStatusCode: 429 });
+    expect(delivery.nextAttemptAt.getTime() - clock.getTime()).toBe(120_000);
+  });
+
+  it("treats a 2xx with an error body as a failure", async () => {
+    sandbox.setBehavior({ mode: "error_body", remaining: 1 }, "order");
+    await enqueueFixtureOrder(SHOP, 5006);
+    await worker().drain();
+    const delivery = await deliveryOf(SHOP, "5006");
+    expect(delivery.status).toBe("failed");
+    expect(delivery.reason).toMatch(/error in the body/);
+  });
+
+  it("picks up a row whose worker died mid-delivery once its lease expires, and delivers it once", async () => {
+    await enqueueFixtureOrder(SHOP, 5007);
+    const { id } = await deliveryOf(SHOP, "5007");
+    // A process claimed the row and died before recording anything.
+    await prisma.delivery.update({
+      where: { id },
+      data: { leaseOwner: "worker-that-died", leaseUntil: new Date(clock.getTime() + 60_000) },
+    });
+
+    expect(await worker().drain()).toBe(0);
+    expect(sandbox.received).toHaveLength(0);
+
+    advance(60_001);
+    expect(await worker().drain()).toBe(1);
+    const delivery = await deliveryOf(SHOP, "5007");
+    expect(delivery).toMatchObject({ status: "delivered", attempts: 1, leaseOwner: null });
+    expect(sandbox.orders()).toHaveLength(1);
+  });
+
+  it("never writes the secret key to logs or stored attempt excerpts", async () => {
+    const secret = "sec_echoing_secret_key_123";
+    sandbox.addKeys({ publicKey: "pub_echo", secretKey: secret });
+    await configureShop(SHOP, { publicKey: "pub_echo", secretKey: secret });
+    sandbox.setBehavior({ mode: "fail", status: 500, remaining: 1 }, "order");
+    await enqueueFixtureOrder(SHOP, 5008);
+    await worker().drain();
+    advance(3_600_000);
+    await worker().drain();
+
+    const attempts = await prisma.deliveryAttempt.findMany();
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    const stored = JSON.stringify(await prisma.delivery.findMany()) + JSON.stringify(attempts);
+    expect(stored).not.toContain(secret);
+    expect(logLines.length).toBeGreaterThan(0);
+    expect(logLines.join("\n")).not.toContain(secret);
+    expect(JSON.stringify(sandbox.received)).not.toContain(secret);
+  });
+
+  it("redacts the secret key even when an endpoint echoes the request headers back", async () => {
+    const secret = "sec_reflected_secret_key_456";
+    await configureShop(SHOP, { publicKey: "pub_reflect", secretKey: secret });
+    const echo = http.createServer((request, response) => {
+      response.writeHead(500, { "Content-Type": "application/json" });
+      response.end(JSON.stringify({ error: "echo", headers: request.headers }));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}/tracker/orders/paid`;
+    try {
+      await enqueueFixtureOrder(SHOP, 5009);
+      const echoing = createConfiguredWorker({
+        now: () => clock,
+        config: { webhookUrl: url, apiUrl: url, timeoutMs: 5_000, retryBaseMs: 30_000, leaseMs: 60_000, concurrency: 1, pollMs: 50 },
+      });
+      await echoing.drain();
+    } finally {
+      echo.close();
+    }
+    const [attempt] = (await deliveryOf(SHOP, "5009")).deliveryAttempts;
+    expect(attempt.responseExcerpt).toContain("pub_reflect");
+    expect(attempt.responseExcerpt).toContain("[redacted]");
+    expect(attempt.responseExcerpt).not.toContain(secret);
+    expect(logLines.join("\n")).not.toContain(secret);
+  });
+});
