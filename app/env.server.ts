@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   DELIVERY_POLL_MS: z.coerce.number().int().positive().default(1_000),
   DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   DELIVERY_LEASE_MS: z.coerce.number().int().positive().default(60_000),
+  // Stored orders lose the buyer's personal data after this many days.
+  PERSONAL_DATA_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),

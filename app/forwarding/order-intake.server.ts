@@ -127,3 +127,34 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
   if (released > 0) logger.info("orders waiting for keys released", { shop, released });
   return released;
 }
+
+/**
+ * Records a signed orders/create whose body could not be read at all, so the merchant sees it
+ * in the delivery log with the reason, instead of Shopify retrying the same bytes for hours.
+ */
+export async function recordUnreadableOrderWebhook(input: {
+  shop: string;
+  webhookId: string | null;
+  rawExcerpt: string;
+  reason: string;
+}): Promise<IntakeResult> {
+  const orderId = `unreadable-${input.webhookId ?? crypto.randomUUID()}`;
+  try {
+    const row = await prisma.delivery.create({
+      data: {
+        shop: input.shop,
+        orderId,
+        status: "failed",
+        reason: input.reason,
+        sourceExcerpt: input.rawExcerpt,
+        webhookId: input.webhookId,
+      },
+      select: { id: true },
+    });
+    logger.warn("unreadable order webhook recorded", { shop: input.shop, webhookId: input.webhookId, deliveryId: row.id });
+    return { outcome: "unmappable", deliveryId: row.id, orderId };
+  } catch (error) {
+    if (isUniqueViolation(error)) return { outcome: "duplicate", deliveryId: null, orderId };
+    throw error;
+  }
+}

@@ -1,6 +1,7 @@
 import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
+import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
 import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.server";
 
@@ -41,7 +42,18 @@ export function startDeliveryWorkerOnce(): DeliveryWorker | null {
     const worker = createConfiguredWorker();
     globalThis.__deliveryWorker = worker;
     worker.start();
-    const stop = () => void worker.stop();
+    // Retention runs beside delivery: once at start, then hourly.
+    const retention = () =>
+      removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }).catch((error) =>
+        logger.error("retention run failed", { error: error instanceof Error ? error.message : String(error) }),
+      );
+    void retention();
+    const retentionTimer = setInterval(retention, 60 * 60 * 1000);
+    retentionTimer.unref();
+    const stop = () => {
+      clearInterval(retentionTimer);
+      void worker.stop();
+    };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   }

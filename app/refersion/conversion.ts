@@ -66,7 +66,13 @@ export interface OrderSummary {
   customerId: string | null;
 }
 
-export type MappingErrorCode = "not_an_order" | "invalid_field" | "unsupported_currency" | "inconsistent_amounts";
+export type MappingErrorCode =
+  | "not_an_order"
+  | "invalid_field"
+  | "unsupported_currency"
+  | "inconsistent_amounts"
+  /** The app's own mapping options cannot be used (e.g. no secret to derive a cart id with). */
+  | "invalid_options";
 
 export class MappingError extends Error {
   override name = "MappingError";

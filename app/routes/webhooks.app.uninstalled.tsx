@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { authenticate } from "../shopify.server";
+import { receiveWebhook } from "../webhooks/receive-webhook.server";
 import { markShopUninstalled } from "../shops/uninstall.server";
 
 /**
@@ -7,7 +7,8 @@ import { markShopUninstalled } from "../shops/uninstall.server";
  * Shopify's shop/redact asks for its erasure. Safe when it arrives twice or late.
  */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { shop } = await authenticate.webhook(request);
-  await markShopUninstalled(shop);
+  const webhook = await receiveWebhook(request);
+  // The shop comes from verified headers either way; the body is not needed.
+  await markShopUninstalled(webhook.shop);
   return new Response(null, { status: 200 });
 };

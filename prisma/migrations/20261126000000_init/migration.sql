@@ -63,6 +63,7 @@ CREATE TABLE "Delivery" (
     "deliveredAt" DATETIME,
     "leaseOwner" TEXT,
     "leaseUntil" DATETIME,
+    "personalDataRemovedAt" DATETIME,
     "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" DATETIME NOT NULL
 );
@@ -79,6 +80,17 @@ CREATE TABLE "DeliveryAttempt" (
     "error" TEXT,
     "responseExcerpt" TEXT,
     CONSTRAINT "DeliveryAttempt_deliveryId_fkey" FOREIGN KEY ("deliveryId") REFERENCES "Delivery" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+
+-- CreateTable
+CREATE TABLE "ComplianceRequest" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "shop" TEXT NOT NULL,
+    "topic" TEXT NOT NULL,
+    "customerId" TEXT,
+    "orderIds" TEXT,
+    "outcome" TEXT NOT NULL,
+    "receivedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
 -- CreateIndex
@@ -98,4 +110,7 @@ CREATE INDEX "DeliveryAttempt_deliveryId_startedAt_idx" ON "DeliveryAttempt"("de
 
 -- CreateIndex
 CREATE INDEX "DeliveryAttempt_shop_idx" ON "DeliveryAttempt"("shop");
+
+-- CreateIndex
+CREATE INDEX "ComplianceRequest_shop_receivedAt_idx" ON "ComplianceRequest"("shop", "receivedAt");
 

@@ -1,0 +1,60 @@
+import { formatDateTime } from "./format";
+
+/** The outcome of the last key check as the admin shows it. */
+export type ConnectionState = "valid" | "rejected" | "plan_unavailable" | "unreachable" | "no_keys" | "unchecked";
+export type ConnectionTone = "success" | "critical" | "warning" | "info";
+
+export interface ConnectionView {
+  state: ConnectionState;
+  tone: ConnectionTone;
+  title: string;
+  message: string;
+  checkedAt: string | null;
+}
+
+const WORDS: Record<ConnectionState, { tone: ConnectionTone; title: string; message: string }> = {
+  valid: {
+    tone: "success",
+    title: "Keys valid",
+    message: "Refersion accepted your keys.",
+  },
+  rejected: {
+    tone: "critical",
+    title: "Keys rejected",
+    message:
+      "Refersion rejected these keys (401). Copy the public and secret key again from your Refersion account, save them, and test again.",
+  },
+  plan_unavailable: {
+    tone: "warning",
+    title: "API not available on your Refersion plan",
+    message:
+      "Refersion's API refused the check, which usually means your plan does not include API access. The webhook keys may still work: orders are sent to a different endpoint. Check the delivery log after your next order.",
+  },
+  unreachable: {
+    tone: "warning",
+    title: "Refersion unreachable",
+    message:
+      "Refersion did not answer (network error, timeout or a server error). This says nothing about your keys; try again in a few minutes. Orders are kept and retried meanwhile.",
+  },
+  no_keys: {
+    tone: "info",
+    title: "No keys saved",
+    message: "Save your Refersion public and secret key in Settings, then test the connection.",
+  },
+  unchecked: {
+    tone: "info",
+    title: "Not tested yet",
+    message: "Test the connection to check your saved keys with Refersion.",
+  },
+};
+
+const STATES = new Set<string>(Object.keys(WORDS));
+
+export function connectionView(input: { status: string | null; checkedAt: Date | null; hasKeys: boolean }): ConnectionView {
+  const state: ConnectionState = !input.hasKeys
+    ? "no_keys"
+    : input.status && STATES.has(input.status)
+      ? (input.status as ConnectionState)
+      : "unchecked";
+  return { state, ...WORDS[state], checkedAt: state === "no_keys" || state === "unchecked" ? null : formatDateTime(input.checkedAt) };
+}

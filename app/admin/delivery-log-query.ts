@@ -1,0 +1,26 @@
+import { z } from "zod";
+import { DELIVERY_STATUSES } from "../forwarding/delivery-status";
+
+/**
+ * The delivery log's URL search parameters. Anything unexpected falls back to the default
+ * (all statuses, first page) rather than failing: these are links a merchant may have edited.
+ */
+export const DeliveryLogSearchSchema = z.object({
+  status: z.enum(DELIVERY_STATUSES).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+});
+
+export type DeliveryLogSearch = z.output<typeof DeliveryLogSearchSchema>;
+
+export function parseDeliveryLogSearch(params: URLSearchParams): DeliveryLogSearch {
+  return DeliveryLogSearchSchema.parse({
+    status: params.get("status") ?? undefined,
+    page: params.get("page") ?? undefined,
+  });
+}
+
+/** A delivery id as it appears in a URL (cuid); anything else cannot be one of ours. */
+export const DeliveryIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+/** The delivery detail page's form: one button, retry (failed/skipped) or resend (delivered). */
+export const DeliveryActionSchema = z.object({ intent: z.literal("retry") });

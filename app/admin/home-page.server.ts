@@ -1,0 +1,108 @@
+import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../forwarding/delivery-status";
+import { deliveryActivity, hasDeliveredOrder } from "../forwarding/delivery-log.server";
+import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
+import type { AdminGraphql } from "../storefront/admin-graphql.server";
+import { readThemeEmbedStatus, themeEditorEmbedUrl, type ThemeEmbedState } from "../storefront/theme-embed.server";
+import { connectionView, type ConnectionView } from "./connection-view";
+import { formatDay } from "./format";
+
+export type SetupStepId = "keys" | "connection" | "embed" | "first_order";
+
+export interface SetupStepView {
+  id: SetupStepId;
+  title: string;
+  /** done, to do, or could not be checked. */
+  state: "done" | "todo" | "unknown";
+  description: string;
+}
+
+export interface ThemeEmbedView {
+  state: ThemeEmbedState;
+  themeName: string | null;
+  problem: string | null;
+  /** The theme editor with the embed switched on; opened in the top window. */
+  editorUrl: string;
+}
+
+export interface HomeView {
+  steps: SetupStepView[];
+  completedSteps: number;
+  forwardingEnabled: boolean;
+  hasKeys: boolean;
+  connection: ConnectionView;
+  embed: ThemeEmbedView;
+  lastSevenDays: { total: number; byStatus: { status: DeliveryStatus; label: string; count: number }[] };
+  chart: { days: { day: string; label: string; delivered: number; failed: number }[] };
+}
+
+const DAY_MS = 86_400_000;
+
+function embedDescription(embed: ThemeEmbedView): string {
+  const theme = embed.themeName ? `"${embed.themeName}"` : "your live theme";
+  switch (embed.state) {
+    case "enabled":
+      return `The Refersion tracking embed is on in ${theme}.`;
+    case "disabled":
+      return `The Refersion tracking embed is switched off in ${theme}. Switch it on and save the theme.`;
+    case "not_added":
+      return `Switch on the Refersion tracking embed in ${theme} (Theme settings > App embeds), then save the theme.`;
+    case "unknown":
+      return `We could not check ${theme}: ${embed.problem ?? "unknown problem"}`;
+  }
+}
+
+/** The setup checklist, the last 7 days of deliveries and the chart, for one shop. */
+export async function loadHomePage(input: { shop: string; graphql: AdminGraphql; apiKey: string; now?: Date }): Promise<HomeView> {
+  const now = input.now ?? new Date();
+  const settings = await getShopSettings(input.shop);
+  const keysSaved = hasKeys(settings);
+  const connection = connectionView({ status: settings.connectionStatus, checkedAt: settings.connectionCheckedAt, hasKeys: keysSaved });
+  const embedStatus = await readThemeEmbedStatus(input.graphql);
+  const embed: ThemeEmbedView = { ...embedStatus, editorUrl: themeEditorEmbedUrl(input.shop, input.apiKey) };
+  const delivered = await hasDeliveredOrder(input.shop);
+
+  // Seven UTC days, today included.
+  const since = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 6 * DAY_MS);
+  const activity = await deliveryActivity(input.shop, since, now);
+
+  const steps: SetupStepView[] = [
+    {
+      id: "keys",
+      title: "Save your Refersion keys",
+      state: keysSaved ? "done" : "todo",
+      description: keysSaved
+        ? "Your public and secret key are saved."
+        : "Enter the public and secret key of your Refersion account. Orders received meanwhile wait for them.",
+    },
+    {
+      id: "connection",
+      title: "Verify the connection",
+      state: connection.state === "valid" ? "done" : "todo",
+      description: connection.state === "valid" ? "Refersion accepted your keys." : connection.message,
+    },
+    {
+      id: "embed",
+      title: "Turn on tracking in your theme",
+      state: embed.state === "enabled" ? "done" : embed.state === "unknown" ? "unknown" : "todo",
+      description: embedDescription(embed),
+    },
+    {
+      id: "first_order",
+      title: "First order delivered",
+      state: delivered ? "done" : "todo",
+      description: delivered ? "Refersion has received an order from this shop." : "The first order after setup will show up here.",
+    },
+  ];
+
+  const byStatus = DELIVERY_STATUSES.map((status) => ({ status, label: STATUS_LABELS[status], count: activity.countsByStatus[status] }));
+  return {
+    steps,
+    completedSteps: steps.filter((step) => step.state === "done").length,
+    forwardingEnabled: settings.forwardingEnabled,
+    hasKeys: keysSaved,
+    connection,
+    embed,
+    lastSevenDays: { total: byStatus.reduce((sum, entry) => sum + entry.count, 0), byStatus },
+    chart: { days: activity.perDay.map((entry) => ({ ...entry, label: formatDay(entry.day) })) },
+  };
+}

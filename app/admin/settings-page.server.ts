@@ -1,0 +1,77 @@
+import { releaseOrdersWaitingForKeys } from "../forwarding/order-intake.server";
+import { checkRefersionConnection } from "../settings/connection-check.server";
+import type { SettingsForm } from "../settings/settings-form";
+import { getShopSettings, hasKeys, saveShopSettings, toSettingsView } from "../settings/shop-settings.server";
+import { writeStorefrontMetafields } from "../settings/storefront-metafields.server";
+import type { AdminGraphql } from "../storefront/admin-graphql.server";
+import { connectionView, type ConnectionView } from "./connection-view";
+
+/** What the settings form starts from. The secret is write-only: only whether it is set and its last 4. */
+export interface SettingsFormView {
+  publicKey: string;
+  secretKeySet: boolean;
+  secretKeyLast4: string | null;
+  forwardingEnabled: boolean;
+  currency: "shop" | "presentment";
+  forwardTestOrders: boolean;
+  sendCustomerDetails: boolean;
+  autoCreditAffiliate: boolean;
+}
+
+export interface SettingsPageView {
+  settings: SettingsFormView;
+  connection: ConnectionView;
+}
+
+export async function loadSettingsPage(shop: string): Promise<SettingsPageView> {
+  const stored = await getShopSettings(shop);
+  const view = toSettingsView(stored);
+  return {
+    settings: {
+      publicKey: view.publicKey,
+      secretKeySet: view.secretKeySet,
+      secretKeyLast4: view.secretKeyLast4,
+      forwardingEnabled: view.forwardingEnabled,
+      currency: view.currency,
+      forwardTestOrders: view.forwardTestOrders,
+      sendCustomerDetails: view.sendCustomerDetails,
+      autoCreditAffiliate: view.autoCreditAffiliate,
+    },
+    connection: connectionView({ status: stored.connectionStatus, checkedAt: stored.connectionCheckedAt, hasKeys: hasKeys(stored) }),
+  };
+}
+
+export interface SaveSettingsOutcome {
+  /** Orders that were waiting for keys and are now queued. */
+  released: number;
+  /** Set when the storefront embed could not be told the new key / flag. */
+  storefrontWarning: string | null;
+}
+
+/**
+ * Saves validated settings, queues the orders that waited for keys, then tells the storefront
+ * embed the public key and whether forwarding is on. The storefront step runs last and its
+ * failure is reported, never undone: the saved settings stand.
+ * Throws MissingSecretKeyError when no secret is given and none is saved.
+ */
+export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql, form: SettingsForm): Promise<SaveSettingsOutcome> {
+  const saved = await saveShopSettings(shop, form);
+  const released = await releaseOrdersWaitingForKeys(shop);
+  const sync = await writeStorefrontMetafields(graphql, shop, {
+    publicKey: saved.publicKey ?? form.publicKey,
+    forwardingEnabled: saved.forwardingEnabled,
+  });
+  return {
+    released,
+    storefrontWarning: sync.ok
+      ? null
+      : `Your settings are saved, but the storefront tracking script could not be updated (${sync.problem}). Save again to retry.`,
+  };
+}
+
+/** Tests the saved keys against Refersion's REST API and says what the outcome means. */
+export async function testConnectionFromAdmin(shop: string): Promise<ConnectionView> {
+  const result = await checkRefersionConnection(shop);
+  if (result.status === "no_keys") return connectionView({ status: null, checkedAt: null, hasKeys: false });
+  return connectionView({ status: result.status, checkedAt: result.checkedAt, hasKeys: true });
+}

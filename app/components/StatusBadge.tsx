@@ -1,0 +1,17 @@
+import { Badge } from "@shopify/polaris";
+import { STATUS_LABELS, type DeliveryStatus } from "../forwarding/delivery-status";
+
+type Tone = "success" | "critical" | "warning" | "attention" | "info" | undefined;
+
+const TONES: Record<DeliveryStatus, Tone> = {
+  delivered: "success",
+  failed: "critical",
+  retrying: "warning",
+  pending: "info",
+  waiting_for_keys: "attention",
+  skipped: undefined,
+};
+
+export function StatusBadge({ status }: { status: DeliveryStatus }) {
+  return <Badge tone={TONES[status]}>{STATUS_LABELS[status]}</Badge>;
+}

@@ -1,0 +1,127 @@
+import type { Prisma } from "@prisma/client";
+import prisma from "../db.server";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "./delivery-status";
+
+/**
+ * Read access to one shop's outbox for the admin: the delivery log, one delivery with its
+ * attempts, and the figures of the home page. Every query is scoped by shop; an id of another
+ * shop finds nothing.
+ */
+
+export interface DeliveryLogQuery {
+  status: DeliveryStatus | null;
+  page: number;
+  pageSize: number;
+}
+
+const LIST_SELECT = {
+  id: true,
+  orderId: true,
+  orderName: true,
+  kind: true,
+  totalAmount: true,
+  currency: true,
+  status: true,
+  attempts: true,
+  lastStatusCode: true,
+  createdAt: true,
+  lastAttemptAt: true,
+} satisfies Prisma.DeliverySelect;
+
+export type DeliveryListRow = Prisma.DeliveryGetPayload<{ select: typeof LIST_SELECT }>;
+
+export interface DeliveryLogPage {
+  rows: DeliveryListRow[];
+  /** Rows matching the filter. */
+  total: number;
+  page: number;
+  pageCount: number;
+  countsByStatus: Record<DeliveryStatus, number>;
+}
+
+function emptyCounts(): Record<DeliveryStatus, number> {
+  return Object.fromEntries(DELIVERY_STATUSES.map((status) => [status, 0])) as Record<DeliveryStatus, number>;
+}
+
+async function countByStatus(where: Prisma.DeliveryWhereInput): Promise<Record<DeliveryStatus, number>> {
+  const groups = await prisma.delivery.groupBy({ by: ["status"], where, _count: { _all: true } });
+  const counts = emptyCounts();
+  for (const group of groups) {
+    if ((DELIVERY_STATUSES as readonly string[]).includes(group.status)) counts[group.status as DeliveryStatus] = group._count._all;
+  }
+  return counts;
+}
+
+/** One page of a shop's deliveries, newest first, optionally of one status. */
+export async function listDeliveries(shop: string, query: DeliveryLogQuery): Promise<DeliveryLogPage> {
+  const countsByStatus = await countByStatus({ shop });
+  const total = query.status ? countsByStatus[query.status] : Object.values(countsByStatus).reduce((a, b) => a + b, 0);
+  const pageCount = Math.max(1, Math.ceil(total / query.pageSize));
+  const page = Math.min(Math.max(1, query.page), pageCount);
+  const rows = await prisma.delivery.findMany({
+    where: { shop, ...(query.status ? { status: query.status } : {}) },
+    orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+    skip: (page - 1) * query.pageSize,
+    take: query.pageSize,
+    select: LIST_SELECT,
+  });
+  return { rows, total, page, pageCount, countsByStatus };
+}
+
+const DETAIL_SELECT = {
+  ...LIST_SELECT,
+  reason: true,
+  requestBody: true,
+  sourceExcerpt: true,
+  nextAttemptAt: true,
+  deliveredAt: true,
+  deliveryAttempts: {
+    orderBy: { startedAt: "desc" },
+    select: { id: true, startedAt: true, durationMs: true, statusCode: true, outcome: true, error: true, responseExcerpt: true },
+  },
+} satisfies Prisma.DeliverySelect;
+
+export type DeliveryDetail = Prisma.DeliveryGetPayload<{ select: typeof DETAIL_SELECT }>;
+
+/** A delivery with every attempt, or null when the shop has no delivery with that id. */
+export async function getDelivery(shop: string, id: string): Promise<DeliveryDetail | null> {
+  return prisma.delivery.findFirst({ where: { id, shop }, select: DETAIL_SELECT });
+}
+
+export interface DeliveryActivity {
+  countsByStatus: Record<DeliveryStatus, number>;
+  /** Oldest first, one entry per UTC day from `since` to `now`, by the day each order arrived. */
+  perDay: { day: string; delivered: number; failed: number }[];
+}
+
+/** What happened to the orders that arrived since `since`: by status, and delivered/failed per day. */
+export async function deliveryActivity(shop: string, since: Date, now: Date): Promise<DeliveryActivity> {
+  const window = { shop, createdAt: { gte: since, lte: now } };
+  const countsByStatus = await countByStatus(window);
+  const outcomes = await prisma.delivery.findMany({
+    where: { ...window, status: { in: ["delivered", "failed"] } },
+    select: { status: true, createdAt: true },
+  });
+  const perDay: DeliveryActivity["perDay"] = [];
+  const byDay = new Map<string, { delivered: number; failed: number }>();
+  for (let day = startOfUtcDay(since); day <= now; day = new Date(day.getTime() + 86_400_000)) {
+    const entry = { day: day.toISOString().slice(0, 10), delivered: 0, failed: 0 };
+    perDay.push(entry);
+    byDay.set(entry.day, entry);
+  }
+  for (const row of outcomes) {
+    const entry = byDay.get(row.createdAt.toISOString().slice(0, 10));
+    if (entry) entry[row.status === "delivered" ? "delivered" : "failed"] += 1;
+  }
+  return { countsByStatus, perDay };
+}
+
+function startOfUtcDay(date: Date): Date {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+}
+
+/** Whether any order of the shop has reached Refersion. */
+export async function hasDeliveredOrder(shop: string): Promise<boolean> {
+  const row = await prisma.delivery.findFirst({ where: { shop, status: "delivered" }, select: { id: true } });
+  return row !== null;
+}

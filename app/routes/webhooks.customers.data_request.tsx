@@ -1,0 +1,7 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { recordCustomerDataRequest } from "../privacy/compliance.server";
+import { acknowledgeCompliance } from "../webhooks/compliance-webhook.server";
+
+/** Mandatory: a customer asked the shop for their data. Recorded; what we hold is in the admin. */
+export const action = async ({ request }: ActionFunctionArgs) =>
+  acknowledgeCompliance(request, (shop, payload) => recordCustomerDataRequest(shop, payload));
