@@ -1,5 +1,6 @@
-import { PrismaClient } from "@prisma/client";
-import { createDriverAdapter, providerFor } from "./database/driver-adapter";
+import type { PrismaClient } from "@prisma/client";
+import { providerFor } from "./database/driver-adapter";
+import { createPrismaClient } from "./database/prisma-clients";
 import { env } from "./env.server";
 
 declare global {
@@ -7,13 +8,12 @@ declare global {
   var __prisma: PrismaClient | undefined;
 }
 
-function createPrismaClient(): PrismaClient {
-  const url = env().DATABASE_URL;
-  const client = new PrismaClient({ adapter: createDriverAdapter(url) });
-  return client;
-}
-
-const prisma: PrismaClient = globalThis.__prisma ?? createPrismaClient();
+/**
+ * The one Prisma client of this process. DATABASE_URL's scheme picks the database: file: for a
+ * SQLite file (one instance), postgres:// or postgresql:// for PostgreSQL (several instances).
+ * Typed as the SQLite client either way; see app/database/prisma-clients.ts for why that holds.
+ */
+const prisma: PrismaClient = globalThis.__prisma ?? createPrismaClient(env().DATABASE_URL);
 if (env().NODE_ENV !== "production") globalThis.__prisma = prisma;
 
 /** Which database this process talks to. */

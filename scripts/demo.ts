@@ -38,10 +38,15 @@ function sign(body: string, secret: string) {
   return crypto.createHmac("sha256", secret).update(body, "utf8").digest("base64");
 }
 
+class Fatal extends Error {}
+
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error) => {
+      if (error instanceof Fatal) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -83,29 +88,30 @@ async function main() {
   }
 
   step("3. The app's production server, with its delivery worker");
-  const app: ChildProcess = spawn("npx", ["remix-serve", "build/server/index.js"], {
+  // Node runs remix-serve's CLI directly, so stopping it stops the server (no npx in between).
+  const remixServe = path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js");
+  const app: ChildProcess = spawn(process.execPath, [remixServe, "build/server/index.js"], {
     cwd: root,
     env: { ...env, REFERSION_WEBHOOK_URL: sandbox.webhookUrl, REFERSION_API_URL: sandbox.apiUrl },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", process.env.DEMO_VERBOSE ? "inherit" : "ignore", "inherit"],
   });
   const appUrl = `http://127.0.0.1:${appPort}`;
   const stopApp = () => app.exitCode === null && app.kill("SIGTERM");
   process.on("exit", stopApp);
   try {
-    await waitFor("the app to listen", async () => ((await fetch(`${appUrl}/`)).ok ? true : undefined), 60_000);
+    await waitFor(
+      "the app to listen",
+      async () => {
+        if (app.exitCode !== null) throw new Fatal(`the app exited with code ${app.exitCode}`);
+        return (await fetch(`${appUrl}/`)).ok ? true : undefined;
+      },
+      60_000,
+    );
     say(`   serving at ${appUrl}`);
 
-    step("4. The merchant saves Refersion keys for " + SHOP);
-    execFileSync(
-      "npx",
-      ["tsx", "scripts/shop-cli.ts", "configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey],
-      { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
-    );
-
-    step("5. Shopify sends orders/create webhooks (signed with the app secret)");
     const fixtures = fs.readdirSync(fixturesDir).filter((name) => name.endsWith(".json")).sort();
     const send = async (name: string, body: string, secret = API_SECRET) => {
-      const response = await fetch(`${appUrl}/webhooks/orders/create`, {
+      const post = () => fetch(`${appUrl}/webhooks/orders/create`, {
         method: "POST",
         headers: {
           "Content-Type": "application/json",
@@ -117,18 +123,38 @@ async function main() {
         },
         body,
       });
+      // Like Shopify, send again when the connection drops (e.g. a keep-alive closed under load).
+      const response = await post().catch(() => post());
       say(`   ${String(response.status).padEnd(4)}${name}`);
       return response.status;
     };
-    for (const name of fixtures) await send(name, fs.readFileSync(path.join(fixturesDir, name), "utf8"));
-    const first = fs.readFileSync(path.join(fixturesDir, fixtures[0]), "utf8");
+    const [first, ...rest] = fixtures;
+    const firstBody = fs.readFileSync(path.join(fixturesDir, first), "utf8");
+
+    step("4. An order arrives before the merchant has saved Refersion keys: it waits");
+    await send(first, firstBody);
+    execFileSync("npx", ["tsx", "scripts/shop-cli.ts", "deliveries", SHOP], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
+
+    step(`5. The merchant saves keys for ${SHOP} (and chooses to forward test orders too)`);
+    execFileSync(
+      "npx",
+      [
+        "tsx", "scripts/shop-cli.ts", "configure", SHOP,
+        "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders",
+      ],
+      { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
+    );
+
+    step("6. Shopify sends more orders/create webhooks; Refersion answers the first two with 503");
+    sandbox.setBehavior({ mode: "fail", status: 503, remaining: 2 }, "order");
+    for (const name of rest) await send(name, fs.readFileSync(path.join(fixturesDir, name), "utf8"));
     say("   -- Shopify delivers the first order again (a duplicate):");
-    await send(`${fixtures[0]} (again)`, first);
+    await send(`${first} (again)`, firstBody);
     say("   -- a request signed with the wrong secret (forged):");
-    const forged = await send("forged order", first, "not-the-app-secret");
+    const forged = await send("forged order", firstBody, "not-the-app-secret");
     if (forged !== 401) throw new Error(`The forged webhook was answered ${forged}, not 401`);
 
-    step("6. What Refersion received");
+    step("7. What Refersion received (the worker retried the 503s after a short backoff)");
     const { default: prisma } = await (async () => {
       Object.assign(process.env, env);
       return import("../app/db.server");
@@ -138,13 +164,14 @@ async function main() {
       return open === 0 ? true : undefined;
     };
     await waitFor("every order to be delivered", settled, 60_000);
-    for (const request of sandbox.orders()) {
-      const body = request.body as { order_id: string; cart_id: string; currency_code: string; items: unknown[] };
-      say(`   POST ${request.path}  public key ${request.publicKey}  -> ${request.status}`);
-      say(`   ${JSON.stringify(body)}`);
+    for (const request of sandbox.received) {
+      const body = request.body as { order_id?: string };
+      say(`   POST ${request.path}  public key ${request.publicKey}  -> ${request.status}${request.accepted ? "" : " (refused)"}`);
+      if (request.accepted) say(`   ${JSON.stringify(body)}`);
+      else say(`   order ${body?.order_id ?? "?"}: will be retried`);
     }
 
-    step("7. The delivery log");
+    step("8. The delivery log");
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { createdAt: "asc" } });
     say(
       renderTable(
@@ -170,7 +197,8 @@ async function main() {
 main().then(
   () => process.exit(0),
   (error) => {
-    console.error(`demo failed: ${error instanceof Error ? error.message : error}`);
+    const cause = error instanceof Error && error.cause ? ` (${error.cause instanceof Error ? error.cause.message : String(error.cause)})` : "";
+    console.error(`demo failed: ${error instanceof Error ? error.message : error}${cause}`);
     process.exit(1);
   },
 );

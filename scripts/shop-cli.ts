@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { renderTable } from "./cli/delivery-table";
 
 const USAGE = `Usage:
-  npm run -s shop -- configure SHOP --public-key KEY --secret-key KEY [--disable]
+  npm run -s shop -- configure SHOP --public-key KEY --secret-key KEY [--disable] [--forward-test-orders]
   npm run -s shop -- deliveries SHOP [--json]
   npm run -s shop -- retry SHOP ORDER_ID`;
 
@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
       "public-key": { type: "string" },
       "secret-key": { type: "string" },
       disable: { type: "boolean", default: false },
+      "forward-test-orders": { type: "boolean" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -58,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
           publicKey: values["public-key"] ?? current.publicKey,
           secretKey: values["secret-key"] ?? "",
           forwardingEnabled: !values.disable,
+          forwardTestOrders: values["forward-test-orders"] ?? current.forwardTestOrders,
         });
         if (!parsed.success) {
           const errors = Object.entries(fieldErrorsOf(parsed.error)).map(([field, message]) => `${field}: ${message}`);

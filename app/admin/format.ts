@@ -3,7 +3,7 @@
  * browser renders exactly the HTML the server sent (no hydration differences between time zones).
  */
 const dateTimeFormat = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", dateStyle: "medium", timeStyle: "short" });
-const dayFormat = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", weekday: "short", day: "numeric" });
+const weekdayFormat = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", weekday: "short" });
 
 export function formatDateTime(date: Date | null | undefined): string | null {
   return date ? `${dateTimeFormat.format(date)} UTC` : null;
@@ -11,7 +11,8 @@ export function formatDateTime(date: Date | null | undefined): string | null {
 
 /** "Mon 23" for a YYYY-MM-DD day. */
 export function formatDay(day: string): string {
-  return dayFormat.format(new Date(`${day}T00:00:00Z`));
+  const date = new Date(`${day}T00:00:00Z`);
+  return `${weekdayFormat.format(date)} ${date.getUTCDate()}`;
 }
 
 /** "$1,234.50" for ("1234.50", "USD"); the plain amount and code when Intl does not know the code. */

@@ -1,4 +1,5 @@
-import { PrismaLibSQL } from "@prisma/adapter-libsql";
+import { PostgresAdapterFactory } from "./postgres-adapter";
+import { SqliteAdapterFactory, type SqliteBusyOptions } from "./sqlite-adapter";
 
 /** Which database a DATABASE_URL names, decided by its scheme. */
 export type DatabaseProvider = "sqlite" | "postgresql";
@@ -11,21 +12,37 @@ export function providerFor(databaseUrl: string): DatabaseProvider {
   );
 }
 
-/** The Prisma schema (and migrations folder beside it) for a DATABASE_URL. */
+/**
+ * The Prisma schema (and migrations folder beside it) for a DATABASE_URL. prisma/schema.prisma
+ * is the source of truth; prisma/postgresql/schema.prisma is generated from it (npm run db:schemas).
+ */
 export function schemaPathFor(databaseUrl: string): string {
-  return providerFor(databaseUrl) === "sqlite"
-    ? "prisma/schema.prisma"
-    : "prisma/postgresql/schema.prisma";
+  return providerFor(databaseUrl) === "sqlite" ? "prisma/schema.prisma" : "prisma/postgresql/schema.prisma";
+}
+
+/** The migrations folder for a DATABASE_URL (Prisma's default: beside the schema). */
+export function migrationsPathFor(databaseUrl: string): string {
+  return providerFor(databaseUrl) === "sqlite" ? "prisma/migrations" : "prisma/postgresql/migrations";
+}
+
+export interface DriverAdapterOptions {
+  /** SQLite only: lock waiting and retry budget (see sqlite-adapter.ts). */
+  sqliteBusy?: Partial<SqliteBusyOptions>;
 }
 
 /**
  * The Prisma driver adapter for a DATABASE_URL. Prisma runs without native engines here, so
- * every connection goes through a JavaScript driver: libSQL for SQLite files.
+ * every connection goes through a JavaScript driver: libSQL for SQLite files, node-postgres for
+ * PostgreSQL. Both factories also serve Prisma Migrate (prisma.config.ts), shadow database included.
  */
-export function createDriverAdapter(databaseUrl: string) {
-  const provider = providerFor(databaseUrl);
-  if (provider === "sqlite") {
-    return new PrismaLibSQL({ url: databaseUrl });
-  }
-  throw new Error("PostgreSQL support is not configured in this build");
+export function createDriverAdapter(
+  databaseUrl: string,
+  options: DriverAdapterOptions = {},
+): SqliteAdapterFactory | PostgresAdapterFactory {
+  if (providerFor(databaseUrl) === "postgresql") return new PostgresAdapterFactory(databaseUrl);
+  // intMode "bigint": libsql otherwise reads integers as JavaScript numbers and throws on any
+  // value above 2^53 (a BigInt column such as Session.userId could then not be read back at
+  // all, while PostgreSQL returns it fine). Prisma maps model fields to their declared types
+  // either way; only $queryRaw results show integers as BigInt on SQLite.
+  return new SqliteAdapterFactory({ url: databaseUrl, intMode: "bigint" }, options.sqliteBusy);
 }

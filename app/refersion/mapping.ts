@@ -64,6 +64,9 @@ const CURRENCY_DECIMALS: Record<string, number> = {
   BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
 };
 
+/** No order amount comes near this; larger ones are junk and would lose cents in a double. */
+const MAX_AMOUNT = 1e12;
+
 /** Amounts are never reported with more decimals than this, whatever the payload carries. */
 const MAX_DECIMALS = 4;
 
@@ -132,7 +135,14 @@ function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
 
 function parseOrder(input: unknown): ShopifyOrder {
   if (input === null || typeof input !== "object" || Array.isArray(input)) {
-    const kind = input === null ? "nothing (null)" : Array.isArray(input) ? "a list" : `a ${typeof input}`;
+    const kind =
+      input === null || input === undefined
+        ? "nothing"
+        : Array.isArray(input)
+          ? "a list"
+          : typeof input === "string"
+            ? "text"
+            : `a ${typeof input === "bigint" ? "number" : typeof input}`;
     throw new MappingError("not_an_order", `Expected a Shopify order, but got ${kind}`);
   }
   const record = input as Record<string, unknown>;
@@ -269,6 +279,7 @@ class MoneyReader {
     if (text === "" || !Number.isFinite(number)) {
       throw new MappingError("invalid_field", `${path} should be an amount like "12.34", not ${describeValue(value)}`);
     }
+    if (Math.abs(number) > MAX_AMOUNT) throw new MappingError("invalid_field", `${path} is implausibly large (${describeValue(value)})`);
     const fraction = /\.(\d*?)0*$/.exec(text);
     if (fraction && !text.includes("e")) this.observedDecimals = Math.max(this.observedDecimals, fraction[1].length);
     return number;
@@ -313,6 +324,8 @@ interface LineFacts {
 }
 
 const EPSILON = 1e-6;
+/** Plausibility checks let a cent of conversion rounding pass; anything more is refused. */
+const SLACK = 0.01;
 
 function computeAmounts(order: ShopifyOrder, money: MoneyReader): Amounts {
   const taxesIncluded = order.taxes_included === true;
@@ -331,18 +344,17 @@ function computeAmounts(order: ShopifyOrder, money: MoneyReader): Amounts {
     if (facts.kind !== "merchandise") continue;
     const { index, line, quantity, unitPrice, allocated: lineDiscount, tax } = facts;
     const gross = unitPrice * quantity;
-    if (allocated && lineDiscount - gross > EPSILON) {
+    if (allocated && lineDiscount - gross > SLACK) {
       throw new MappingError("inconsistent_amounts", `line_items[${index}] is discounted by more than it costs`);
     }
     // Tax-inclusive prices: the line's own share of tax comes out of price and discount alike.
     let netShare = 1;
     if (taxesIncluded) {
       const afterDiscounts = allocated ? gross - lineDiscount : gross;
-      netShare = afterDiscounts > EPSILON ? (afterDiscounts - tax) / afterDiscounts : 1 / (1 + facts.taxRate);
-      if (netShare < -EPSILON) {
+      if (tax - afterDiscounts > SLACK) {
         throw new MappingError("inconsistent_amounts", `line_items[${index}].tax_lines add up to more than the line costs`);
       }
-      netShare = Math.max(0, netShare);
+      netShare = afterDiscounts - tax > EPSILON ? (afterDiscounts - tax) / afterDiscounts : 1 / (1 + facts.taxRate);
       merchandiseTax += tax;
     }
     const price = unitPrice * netShare;
@@ -426,15 +438,13 @@ function shippingOf(order: ShopifyOrder, money: MoneyReader, taxesIncluded: bool
     if (line.is_removed === true) return;
     const path = `shipping_lines[${index}]`;
     let amount: number;
-    if (line.discounted_price !== undefined && line.discounted_price !== null) {
-      amount = money.readNonNegative(line, "discounted_price", "discounted_price_set", path);
-    } else if (line.discounted_price_set) {
+    if ((line.discounted_price !== undefined && line.discounted_price !== null) || line.discounted_price_set) {
       amount = money.readNonNegative(line, "discounted_price", "discounted_price_set", path);
     } else {
       amount = money.readNonNegative(line, "price", "price_set", path) - sumAllocations(line.discount_allocations, money, `${path}.discount_allocations`);
     }
     if (taxesIncluded) amount -= sumTaxLines(line.tax_lines, money, `${path}.tax_lines`);
-    if (amount < -EPSILON) throw new MappingError("inconsistent_amounts", `${path} comes to less than nothing after discounts and tax`);
+    if (amount < -SLACK) throw new MappingError("inconsistent_amounts", `${path} comes to less than nothing after discounts and tax`);
     shipping += Math.max(0, amount);
   });
   return shipping;

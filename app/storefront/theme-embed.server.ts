@@ -21,11 +21,9 @@ export interface ThemeEmbedStatus {
  * is the app's API key (client id) and the block handle.
  */
 export function themeEditorEmbedUrl(shop: string, apiKey: string, blockHandle = EMBED_BLOCK_HANDLE): string {
-  const url = new URL(`https://${shop}/admin/themes/current/editor`);
-  url.searchParams.set("context", "apps");
-  url.searchParams.set("template", "index");
-  url.searchParams.set("activateAppId", `${apiKey}/${blockHandle}`);
-  return url.toString();
+  // Written out rather than built with URLSearchParams, which would encode the "/" Shopify documents.
+  const activateAppId = `${encodeURIComponent(apiKey)}/${encodeURIComponent(blockHandle)}`;
+  return `https://${shop}/admin/themes/current/editor?context=apps&template=index&activateAppId=${activateAppId}`;
 }
 
 /**

@@ -60,7 +60,7 @@ export async function receiveWebhook(request: Request): Promise<VerifiedWebhook 
     if (copy && hasInexactId(webhook.payload)) {
       // JSON.parse rounded an id beyond 2^53 (Shopify's test notifications use such ids):
       // read the same verified bytes again, keeping such integers as exact strings.
-      return { ...webhook, payload: parseOrderJson(await copy.text()) };
+      return { ...webhook, payload: parseOrderJson(await copy.text()) as Record<string, unknown> };
     }
     return webhook;
   } catch (error) {

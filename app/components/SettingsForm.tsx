@@ -1,0 +1,207 @@
+import { useSubmit } from "@remix-run/react";
+import { BlockStack, Box, Button, Card, Checkbox, ChoiceList, Form, FormLayout, InlineStack, Text, TextField } from "@shopify/polaris";
+import { useCallback, useState } from "react";
+import type { SettingsFormView } from "../admin/settings-page.server";
+import { fieldErrorsOf, SettingsFormSchema, type SettingsFieldErrors, type SettingsForm as SettingsFormValues } from "../settings/settings-form";
+
+interface Values {
+  publicKey: string;
+  secretKey: string;
+  forwardingEnabled: boolean;
+  currency: "shop" | "presentment";
+  forwardTestOrders: boolean;
+  sendCustomerDetails: boolean;
+  autoCreditAffiliate: boolean;
+}
+
+const MISSING_SECRET = "Enter your Refersion secret key";
+
+/**
+ * Validates in the browser with the schema the server uses, so a mistake is shown before
+ * anything is sent; the server validates again and its errors appear on the same fields.
+ */
+function validate(values: Values, secretKeyWanted: boolean): { errors: SettingsFieldErrors; data: SettingsFormValues | null } {
+  const parsed = SettingsFormSchema.safeParse({ ...values, secretKey: secretKeyWanted ? values.secretKey : "" });
+  const errors: SettingsFieldErrors = parsed.success ? {} : fieldErrorsOf(parsed.error);
+  if (secretKeyWanted && !values.secretKey.trim() && !errors.secretKey) errors.secretKey = MISSING_SECRET;
+  return { errors, data: parsed.success && Object.keys(errors).length === 0 ? parsed.data : null };
+}
+
+function toFormData(data: SettingsFormValues): FormData {
+  const formData = new FormData();
+  formData.set("intent", "save");
+  formData.set("publicKey", data.publicKey);
+  formData.set("secretKey", data.secretKey ?? "");
+  formData.set("forwardingEnabled", String(data.forwardingEnabled));
+  formData.set("currency", data.currency);
+  formData.set("forwardTestOrders", String(data.forwardTestOrders));
+  formData.set("sendCustomerDetails", String(data.sendCustomerDetails));
+  formData.set("autoCreditAffiliate", String(data.autoCreditAffiliate));
+  return formData;
+}
+
+export function SettingsForm({
+  settings,
+  serverErrors,
+  saving,
+}: {
+  settings: SettingsFormView;
+  serverErrors: SettingsFieldErrors | null;
+  saving: boolean;
+}) {
+  const submit = useSubmit();
+  const [values, setValues] = useState<Values>({
+    publicKey: settings.publicKey,
+    secretKey: "",
+    forwardingEnabled: settings.forwardingEnabled,
+    currency: settings.currency,
+    forwardTestOrders: settings.forwardTestOrders,
+    sendCustomerDetails: settings.sendCustomerDetails,
+    autoCreditAffiliate: settings.autoCreditAffiliate,
+  });
+  const [replacingSecret, setReplacingSecret] = useState(!settings.secretKeySet);
+  const [clientErrors, setClientErrors] = useState<SettingsFieldErrors | null>(null);
+  // Server errors show until the merchant edits the field they belong to.
+  const [dismissed, setDismissed] = useState<Set<string>>(new Set());
+
+  const errorFor = (field: keyof SettingsFieldErrors): string | undefined =>
+    clientErrors?.[field] ?? (dismissed.has(field) ? undefined : serverErrors?.[field]);
+
+  const update = useCallback(<K extends keyof Values>(field: K, value: Values[K]) => {
+    setValues((current) => ({ ...current, [field]: value }));
+    setClientErrors((current) => (current && current[field as keyof SettingsFieldErrors] ? { ...current, [field]: undefined } : current));
+    setDismissed((current) => new Set(current).add(field));
+  }, []);
+
+  const handleSubmit = () => {
+    const { errors, data } = validate(values, replacingSecret);
+    if (!data) {
+      setClientErrors(errors);
+      return;
+    }
+    setClientErrors(null);
+    setDismissed(new Set());
+    setValues((current) => ({ ...current, publicKey: data.publicKey, secretKey: data.secretKey ?? "" }));
+    submit(toFormData(data), { method: "post" });
+  };
+
+  return (
+    <Form onSubmit={handleSubmit} noValidate>
+      <BlockStack gap="400">
+        <Card>
+          <BlockStack gap="400">
+            <BlockStack gap="100">
+              <Text as="h2" variant="headingMd">
+                Refersion keys
+              </Text>
+              <Text as="p" tone="subdued">
+                Find them in your Refersion account under Account &gt; Settings &gt; Refersion API.
+              </Text>
+            </BlockStack>
+            <FormLayout>
+              <TextField
+                label="Public key"
+                name="publicKey"
+                value={values.publicKey}
+                onChange={(value) => update("publicKey", value)}
+                error={errorFor("publicKey")}
+                autoComplete="off"
+                spellCheck={false}
+              />
+              {replacingSecret ? (
+                <BlockStack gap="200">
+                  <TextField
+                    label={settings.secretKeySet ? "New secret key" : "Secret key"}
+                    name="secretKey"
+                    type="password"
+                    value={values.secretKey}
+                    onChange={(value) => update("secretKey", value)}
+                    error={errorFor("secretKey")}
+                    autoComplete="new-password"
+                    spellCheck={false}
+                    helpText="Stored encrypted. It is never shown again after you save it."
+                  />
+                  {settings.secretKeySet ? (
+                    <InlineStack>
+                      <Button
+                        variant="plain"
+                        onClick={() => {
+                          setReplacingSecret(false);
+                          update("secretKey", "");
+                        }}
+                      >
+                        Keep the saved secret key
+                      </Button>
+                    </InlineStack>
+                  ) : null}
+                </BlockStack>
+              ) : (
+                <Box>
+                  <BlockStack gap="100">
+                    <Text as="p" variant="bodyMd" fontWeight="medium">
+                      Secret key
+                    </Text>
+                    <InlineStack gap="300" blockAlign="center">
+                      <Text as="span" variant="bodyMd" tone="subdued">
+                        <span data-testid="secret-key-status">Set, ending in {settings.secretKeyLast4 ?? "????"}</span>
+                      </Text>
+                      <Button onClick={() => setReplacingSecret(true)}>Replace secret key</Button>
+                    </InlineStack>
+                  </BlockStack>
+                </Box>
+              )}
+            </FormLayout>
+          </BlockStack>
+        </Card>
+
+        <Card>
+          <BlockStack gap="400">
+            <Text as="h2" variant="headingMd">
+              Forwarding
+            </Text>
+            <Checkbox
+              label="Forward orders to Refersion"
+              checked={values.forwardingEnabled}
+              onChange={(checked) => update("forwardingEnabled", checked)}
+              helpText="When off, new orders are recorded as skipped and the storefront tracking script stays silent."
+            />
+            <ChoiceList
+              title="Currency of the amounts sent"
+              choices={[
+                { label: "Shop currency", value: "shop", helpText: "The currency of your Shopify reports." },
+                { label: "Buyer's currency", value: "presentment", helpText: "The currency the buyer paid in." },
+              ]}
+              selected={[values.currency]}
+              onChange={(selected) => update("currency", selected[0] === "presentment" ? "presentment" : "shop")}
+              error={errorFor("currency")}
+            />
+            <Checkbox
+              label="Forward test orders"
+              checked={values.forwardTestOrders}
+              onChange={(checked) => update("forwardTestOrders", checked)}
+              helpText="Orders placed with Shopify's test payment gateway."
+            />
+            <Checkbox
+              label="Send customer details (name, email, IP address)"
+              checked={values.sendCustomerDetails}
+              onChange={(checked) => update("sendCustomerDetails", checked)}
+              helpText="Lets Refersion show who bought and detect self-referrals."
+            />
+            <Checkbox
+              label="Credit the affiliate recorded by the storefront directly"
+              checked={values.autoCreditAffiliate}
+              onChange={(checked) => update("autoCreditAffiliate", checked)}
+              helpText="Sends the affiliate id captured by the tracking script with the order, instead of letting Refersion match the click."
+            />
+          </BlockStack>
+        </Card>
+
+        <InlineStack align="end">
+          <Button variant="primary" submit loading={saving}>
+            Save
+          </Button>
+        </InlineStack>
+      </BlockStack>
+    </Form>
+  );
+}

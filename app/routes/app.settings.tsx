@@ -1,0 +1,89 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { data } from "@remix-run/node";
+import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { Banner, BlockStack, Layout, Page } from "@shopify/polaris";
+import { z } from "zod";
+import { loadSettingsPage, saveSettingsFromAdmin, testConnectionFromAdmin } from "../admin/settings-page.server";
+import { ConnectionCard } from "../components/ConnectionCard";
+import { useToastOrInline } from "../components/flash";
+import { SettingsForm } from "../components/SettingsForm";
+import { fieldErrorsOf, SettingsFormSchema, type SettingsFieldErrors } from "../settings/settings-form";
+import { MissingSecretKeyError } from "../settings/shop-settings.server";
+import { authenticate } from "../shopify.server";
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  return loadSettingsPage(session.shop);
+};
+
+const IntentSchema = z.object({ intent: z.enum(["save", "test_connection"]) });
+
+function stringFields(formData: FormData): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [name, value] of formData) if (typeof value === "string") fields[name] = value;
+  return fields;
+}
+
+function invalid(errors: SettingsFieldErrors) {
+  return data({ intent: "save" as const, ok: false as const, errors }, { status: 400 });
+}
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session, admin } = await authenticate.admin(request);
+  const fields = stringFields(await request.formData());
+  const intent = IntentSchema.safeParse(fields);
+  if (!intent.success) throw new Response("Unknown action", { status: 400 });
+
+  if (intent.data.intent === "test_connection") {
+    return { intent: "test_connection" as const, connection: await testConnectionFromAdmin(session.shop) };
+  }
+
+  const form = SettingsFormSchema.safeParse(fields);
+  if (!form.success) return invalid(fieldErrorsOf(form.error));
+  try {
+    const outcome = await saveSettingsFromAdmin(session.shop, admin.graphql, form.data);
+    return { intent: "save" as const, ok: true as const, savedAt: Date.now(), ...outcome };
+  } catch (error) {
+    if (error instanceof MissingSecretKeyError) return invalid({ secretKey: error.message });
+    throw error;
+  }
+};
+
+export default function SettingsPage() {
+  const { settings, connection } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const navigation = useNavigation();
+  const saving = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
+
+  const saved = actionData?.intent === "save" && actionData.ok ? actionData : null;
+  const serverErrors = actionData?.intent === "save" && !actionData.ok ? actionData.errors : null;
+  const showSavedInline = useToastOrInline(saved ? "Settings saved" : null, saved?.savedAt);
+
+  return (
+    <Page title="Settings" narrowWidth>
+      <Layout>
+        <Layout.Section>
+          <BlockStack gap="400">
+            {saved && showSavedInline ? (
+              <Banner tone="success" title="Settings saved">
+                {saved.released > 0 ? <p>{saved.released} order(s) that were waiting for your keys are being sent to Refersion.</p> : null}
+              </Banner>
+            ) : null}
+            {saved?.storefrontWarning ? (
+              <Banner tone="warning" title="Storefront not updated">
+                <p>{saved.storefrontWarning}</p>
+              </Banner>
+            ) : null}
+            {serverErrors ? (
+              <Banner tone="critical" title="Nothing was saved">
+                <p>Correct the highlighted fields and save again.</p>
+              </Banner>
+            ) : null}
+            <SettingsForm key={saved?.savedAt ?? "initial"} settings={settings} serverErrors={serverErrors} saving={saving} />
+            <ConnectionCard connection={connection} canTest={settings.secretKeySet && settings.publicKey !== ""} />
+          </BlockStack>
+        </Layout.Section>
+      </Layout>
+    </Page>
+  );
+}

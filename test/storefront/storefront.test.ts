@@ -1,0 +1,379 @@
+/**
+ * The Refersion tracking app embed in real Chromium against a fake storefront on 127.0.0.1.
+ * Every other host is blocked; Refersion's CDN script is answered by a local stand-in.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import {
+  CHROMIUM_LAUNCH_OPTIONS,
+  REFERSION_SCRIPT_URL,
+  renderEmbed,
+  routeStorefront,
+  startFakeStorefront,
+  type FakeStorefront,
+  type StorefrontOptions,
+} from "./fake-storefront";
+
+const CLICK = "?rfsn=8908369.4f153d"; // an affiliate link: affiliate 8908369, checksum 4f153d
+const ARTIFACTS = path.resolve("test-results/storefront");
+/** Time to let a page finish anything it might still do before asserting that it did nothing. */
+const SETTLE_MS = 400;
+
+let browser: Browser;
+
+beforeAll(async () => {
+  browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+interface Store {
+  storefront: FakeStorefront;
+  context: BrowserContext;
+  page: Page;
+  traffic: Awaited<ReturnType<typeof routeStorefront>>;
+  /** Uncaught page errors and console errors. */
+  errors: string[];
+  /** Everything the page logged to the console. */
+  logs: string[];
+  /** Requests the browser made to the fake storefront, as "METHOD /path". */
+  seen: string[];
+}
+
+const open: Store[] = [];
+
+async function openStore(options: StorefrontOptions = {}): Promise<Store> {
+  const storefront = await startFakeStorefront(options);
+  const context = await browser.newContext();
+  const traffic = await routeStorefront(context);
+  const page = await context.newPage();
+  const store: Store = { storefront, context, page, traffic, errors: [], logs: [], seen: [] };
+  page.on("pageerror", (error) => store.errors.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    store.logs.push(message.text());
+    if (message.type() === "error") store.errors.push(`console.error: ${message.text()}`);
+  });
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (url.origin === storefront.origin) store.seen.push(`${request.method()} ${url.pathname}`);
+  });
+  await page.addInitScript(() => {
+    const w = window as unknown as { refersionLoadedEvents: number };
+    w.refersionLoadedEvents = 0;
+    document.addEventListener("refersion-loaded", () => (w.refersionLoadedEvents += 1));
+  });
+  open.push(store);
+  return store;
+}
+
+afterEach(async (ctx) => {
+  for (const store of open.splice(0)) {
+    if (ctx.task.result?.state === "fail") {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      const name = ctx.task.name.replace(/[^\w-]+/g, "_").slice(0, 80);
+      await store.page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => {});
+    }
+    await store.context.close();
+    await store.storefront.close();
+  }
+});
+
+/** expect.poll with room for a loaded machine (the default gives up after 1 s). */
+const poll = <T>(fn: () => T) => expect.poll(fn, { timeout: 10_000, interval: 25 });
+const settle = (page: Page) => page.waitForTimeout(SETTLE_MS);
+const reports = (s: FakeStorefront) => s.refersionCalls.filter((c) => c.method === "sendCheckoutEvent");
+const attributeWrites = (s: FakeStorefront) => s.requests.filter((r) => r.method === "POST" && r.path === "/cart/update.js");
+const cartReads = (s: FakeStorefront) => s.requests.filter((r) => r.path === "/cart.js").length;
+
+/** Fails on anything that went wrong in the page or tried to leave 127.0.0.1. */
+function expectCleanRun(store: Store, allowedErrors: RegExp[] = []) {
+  expect(store.errors.filter((e) => !allowedErrors.some((pattern) => pattern.test(e)))).toEqual([]);
+  expect(store.traffic.blocked).toEqual([]);
+}
+
+async function expectNothingLoaded(store: Store) {
+  await settle(store.page);
+  expect(store.traffic.refersionScriptRequests).toBe(0);
+  expect(store.storefront.refersionCalls).toEqual([]);
+  expect(store.seen).not.toContain("GET /cart.js");
+  expect(attributeWrites(store.storefront)).toEqual([]);
+}
+
+describe("rendering the app embed", () => {
+  it("renders a JSON config and one deferred script when a public key is set and forwarding is on", async () => {
+    const html = await renderEmbed({ publicKey: "pub_abc123", forwardingEnabled: true });
+    const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+    expect(scripts).toEqual([
+      '<script type="application/json" id="refersion-tracking-config">',
+      '<script src="/assets/refersion-tracking.js" defer>',
+    ]);
+    const config = JSON.parse(/<script type="application\/json"[^>]*>([\s\S]*?)<\/script>/.exec(html)![1]);
+    // The merchant's default: no tracking where the Customer Privacy API is unavailable; debug off.
+    expect(config).toEqual({ publicKey: "pub_abc123", withoutConsentApi: "dont_track", debug: false });
+  });
+
+  it.each([
+    ["no public key metafield", { publicKey: null, forwardingEnabled: true }],
+    ["a blank public key", { publicKey: "   ", forwardingEnabled: true }],
+    ["forwarding turned off", { publicKey: "pub_abc123", forwardingEnabled: false }],
+    ["no forwarding metafield", { publicKey: "pub_abc123", forwardingEnabled: null }],
+  ] as const)("renders nothing and loads nothing with %s", async (_name, metafields) => {
+    expect((await renderEmbed(metafields)).trim()).toBe("");
+
+    const store = await openStore({ ...metafields });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await expectNothingLoaded(store);
+    expect(store.seen.filter((s) => s.includes("/assets/"))).toEqual([]);
+    expect(await store.page.locator("#refersion-tracking-config").count()).toBe(0);
+    expectCleanRun(store);
+  });
+});
+
+describe("reporting the cart", () => {
+  it("loads Refersion with the public key and reports the cart token without its key", async () => {
+    const store = await openStore();
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+
+    const [init, launch] = storefront.refersionCalls;
+    expect(init).toMatchObject({ method: "initializeXDLS", pubKey: "pub_test_1234567890", settings: { fp_off: true } });
+    expect(init.settings).not.toHaveProperty("dbg_mode");
+    expect(launch.method).toBe("launchDefault");
+    expect(await page.evaluate(() => (window as unknown as { TrackingSystemObject: string }).TrackingSystemObject)).toBe("r");
+    expect(await page.evaluate(() => (window as unknown as { refersionLoadedEvents: number }).refersionLoadedEvents)).toBe(1);
+
+    const [cartId, clickId, url, aid, cs] = reports(storefront)[0].args as string[];
+    expect(cartId).toBe(storefront.cart.token);
+    expect(cartId).not.toContain("?");
+    expect(cartId).not.toContain(storefront.cart.key);
+    expect(clickId).toBe("click-8908369-4f153d");
+    expect(url).toBe(storefront.url("/" + CLICK));
+    expect([aid, cs]).toEqual(["8908369", "4f153d"]);
+    expect(store.traffic.refersionScriptRequests).toBe(1);
+    expectCleanRun(store);
+  });
+
+  it("reports each (cart token, click) pair once: a reload sends nothing again", async () => {
+    const store = await openStore();
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+    const readsBefore = cartReads(storefront);
+
+    await page.reload();
+    await poll(() => storefront.refersionCalls.filter((c) => c.method === "launchDefault").length).toBe(2);
+    await poll(() => cartReads(storefront)).toBeGreaterThan(readsBefore);
+    await settle(page);
+    await page.goto(storefront.url("/products/linen-shirt"));
+    await poll(() => storefront.refersionCalls.filter((c) => c.method === "launchDefault").length).toBe(3);
+    await settle(page);
+
+    expect(reports(storefront)).toHaveLength(1);
+    expectCleanRun(store);
+  });
+
+  it("does not report an empty cart (its token is not stable yet)", async () => {
+    const store = await openStore({ initialItems: 0 });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await poll(() => cartReads(store.storefront)).toBeGreaterThan(0);
+    await settle(store.page);
+    expect(store.storefront.refersionCalls.map((c) => c.method)).toEqual(["initializeXDLS", "launchDefault"]);
+    expect(attributeWrites(store.storefront)).toEqual([]);
+    expectCleanRun(store);
+  });
+
+  it("sends no report without click data (a visit that came from no affiliate)", async () => {
+    const store = await openStore();
+    await store.page.goto(store.storefront.url("/"));
+    await poll(() => cartReads(store.storefront)).toBeGreaterThan(0);
+    await settle(store.page);
+    expect(reports(store.storefront)).toEqual([]);
+    expect(attributeWrites(store.storefront)).toEqual([]);
+    expectCleanRun(store);
+  });
+
+  it("reports the first token once the page adds the first item (fetch), leaving the theme's response intact", async () => {
+    const store = await openStore({ initialItems: 0 });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => cartReads(storefront)).toBeGreaterThan(0);
+    await settle(page);
+    expect(reports(storefront)).toEqual([]);
+
+    await page.click("#add-fetch");
+    await poll(() => reports(storefront).length).toBe(1);
+    expect(reports(storefront)[0].args[0]).toBe(storefront.cart.token);
+    expect(await page.evaluate(() => (window as unknown as { lastAdded: unknown }).lastAdded)).toMatchObject({ id: 1, quantity: 1 });
+    expectCleanRun(store);
+  });
+
+  it("reports again when the token changes after /cart/add.js (fetch and XMLHttpRequest)", async () => {
+    const store = await openStore({ rotateTokenOnAdd: true });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+    const first = storefront.cart.token;
+
+    await page.click("#add-fetch");
+    await poll(() => reports(storefront).length).toBe(2);
+    const second = storefront.cart.token;
+    expect(second).not.toBe(first);
+    expect(reports(storefront)[1].args[0]).toBe(second);
+
+    await page.click("#add-xhr");
+    await poll(() => reports(storefront).length).toBe(3);
+    expect(reports(storefront)[2].args[0]).toBe(storefront.cart.token);
+    expect(await page.evaluate(() => (window as unknown as { lastAdded: unknown }).lastAdded)).toMatchObject({ id: 2 });
+
+    expect(new Set(reports(storefront).map((c) => c.args[0])).size).toBe(3);
+    await poll(() => storefront.cart.attributes._rfsn_cart).toBe(storefront.cart.token);
+    expectCleanRun(store);
+  });
+
+  it("re-checks the cart before the buyer leaves for checkout", async () => {
+    const store = await openStore({ initialItems: 0, checkoutDelayMs: 1500 });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => cartReads(storefront)).toBeGreaterThan(0);
+    await settle(page);
+    storefront.addItem(); // changed outside this page, e.g. in another tab
+
+    await page.click("#checkout-link", { noWaitAfter: true });
+    await poll(() => reports(storefront).length).toBe(1);
+    expect(reports(storefront)[0].args[0]).toBe(storefront.cart.token);
+    await page.waitForURL("**/checkout");
+    expectCleanRun(store);
+  });
+
+  it("re-checks the cart when the cart form is submitted to checkout", async () => {
+    const store = await openStore({ initialItems: 0, checkoutDelayMs: 1500 });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => cartReads(storefront)).toBeGreaterThan(0);
+    await settle(page);
+    storefront.addItem();
+
+    await page.click("#checkout-button", { noWaitAfter: true });
+    await poll(() => reports(storefront).length).toBe(1);
+    await page.waitForURL("**/checkout");
+    expectCleanRun(store);
+  });
+
+  it("writes the hidden cart attributes once per token", async () => {
+    const store = await openStore();
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => attributeWrites(storefront).length).toBe(1);
+    expect(JSON.parse(attributeWrites(storefront)[0].body)).toEqual({
+      attributes: { _rfsn_cart: storefront.cart.token, _rfsn_aid: "8908369" },
+    });
+    expect(storefront.cart.attributes).toEqual({ _rfsn_cart: storefront.cart.token, _rfsn_aid: "8908369" });
+
+    // Cart calls by the theme and new page views must not write them again (nor loop on our own update).
+    await page.evaluate(() => fetch("/cart/change.js", { method: "POST", body: "{}" }));
+    await page.evaluate(() => fetch("/cart/update.js", { method: "POST", body: JSON.stringify({ note: "gift" }) }));
+    await page.reload();
+    await poll(() => storefront.refersionCalls.filter((c) => c.method === "launchDefault").length).toBe(2);
+    await settle(page);
+    expect(attributeWrites(storefront).filter((r) => r.body.includes("_rfsn_cart"))).toHaveLength(1);
+    expect(cartReads(storefront)).toBeLessThanOrEqual(5);
+    expectCleanRun(store);
+  });
+
+  it("causes no page error when /cart.js fails", async () => {
+    const store = await openStore({ cartStatus: 500 });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => cartReads(storefront)).toBeGreaterThan(0);
+    await page.click("#add-fetch");
+    await poll(() => cartReads(storefront)).toBeGreaterThan(1);
+    await settle(page);
+    expect(reports(storefront)).toEqual([]);
+    // Chromium itself logs the failed response; the script adds nothing.
+    expectCleanRun(store, [/Failed to load resource: the server responded with a status of 500/]);
+    expect(store.logs.filter((l) => l.includes("refersion-tracking"))).toEqual([]);
+  });
+
+  it("logs only in debug mode, and turns on Refersion's debug mode there", async () => {
+    const quiet = await openStore();
+    await quiet.page.goto(quiet.storefront.url("/" + CLICK));
+    await poll(() => reports(quiet.storefront).length).toBe(1);
+    expect(quiet.logs).toEqual([]);
+
+    const debug = await openStore({ settings: { debug: true } });
+    await debug.page.goto(debug.storefront.url("/" + CLICK));
+    await poll(() => reports(debug.storefront).length).toBe(1);
+    expect(debug.storefront.refersionCalls[0].settings).toMatchObject({ fp_off: true, dbg_mode: true });
+    expect(debug.logs.some((l) => l.startsWith("[refersion-tracking]"))).toBe(true);
+    expectCleanRun(quiet);
+    expectCleanRun(debug);
+  });
+});
+
+describe("consent", () => {
+  it("reports where consent was given earlier", async () => {
+    const store = await openStore({ consent: "granted" });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await poll(() => reports(store.storefront).length).toBe(1);
+    expectCleanRun(store);
+  });
+
+  it("never loads Refersion where consent was declined", async () => {
+    const store = await openStore({ consent: "denied" });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await expectNothingLoaded(store);
+    expect(await store.page.evaluate(() => localStorage.length)).toBe(0);
+    expectCleanRun(store);
+  });
+
+  it("waits for the visitor's choice and loads Refersion once marketing consent is collected", async () => {
+    const store = await openStore({ consent: "pending" });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await expectNothingLoaded(store);
+
+    await page.evaluate(() => (window as unknown as { giveConsent(marketing: boolean): void }).giveConsent(true));
+    await poll(() => reports(storefront).length).toBe(1);
+    expect(reports(storefront)[0].args[0]).toBe(storefront.cart.token);
+    expect(store.traffic.refersionScriptRequests).toBe(1);
+    expectCleanRun(store);
+  });
+
+  it("stays off when the visitor declines in the banner", async () => {
+    const store = await openStore({ consent: "pending" });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await store.page.evaluate(() => (window as unknown as { giveConsent(marketing: boolean): void }).giveConsent(false));
+    await expectNothingLoaded(store);
+    expectCleanRun(store);
+  });
+
+  it.each([
+    ["absent", "dont_track", false],
+    ["absent", "track", true],
+    ["load-error", "dont_track", false],
+    ["load-error", "track", true],
+  ] as const)("follows the merchant's setting where the Customer Privacy API is %s (%s)", async (consent, setting, tracks) => {
+    const store = await openStore({ consent, settings: { without_consent_api: setting } });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    if (tracks) {
+      await poll(() => reports(store.storefront).length).toBe(1);
+    } else {
+      await expectNothingLoaded(store);
+    }
+    expectCleanRun(store);
+  });
+});
+
+describe("the fake storefront itself", () => {
+  it("serves a baseline page without the embed for measurements", async () => {
+    const store = await openStore({ embed: false });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await expectNothingLoaded(store);
+    expect(store.seen).toEqual(["GET /"]);
+    expect(REFERSION_SCRIPT_URL).toMatch(/^https:\/\/cdn\.refersion\.com\//);
+    expectCleanRun(store);
+  });
+});

@@ -1,0 +1,68 @@
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+import zlib from "node:zlib";
+import { check } from "@shopify/theme-check-node";
+import { EXTENSION_DIR, SCRIPT_FILE, readBlockSchema } from "./fake-storefront";
+
+const require = createRequire(import.meta.url);
+const APP_EXTENSION_CONFIG = path.join(
+  path.dirname(require.resolve("@shopify/theme-check-node/package.json")),
+  "configs/theme-app-extension.yml",
+);
+/** Hard limit; the aim is about 2 KB (docs/storefront.md). */
+const SCRIPT_BUDGET_GZIP_BYTES = 4096;
+/**
+ * Theme Check's AssetSizeAppBlockJavaScript limit. The rule only sees files named in the schema's
+ * "javascript" key; the block loads its script with asset_url instead, so the test applies it.
+ */
+const THEME_CHECK_JS_LIMIT_BYTES = 10_000;
+
+describe("Refersion tracking theme app extension", () => {
+  it("passes Shopify's Theme Check app-extension rules with zero offenses", async () => {
+    const offenses = await check(EXTENSION_DIR, APP_EXTENSION_CONFIG);
+    if (offenses.length) {
+      console.error(
+        offenses
+          .map((o) => `${path.relative(EXTENSION_DIR, new URL(o.uri).pathname)}:${o.start.line + 1} ${o.check}: ${o.message}`)
+          .join("\n"),
+      );
+    }
+    expect(offenses).toEqual([]);
+  }, 60_000);
+
+  it(`keeps the storefront script under ${SCRIPT_BUDGET_GZIP_BYTES} bytes gzipped`, () => {
+    const source = fs.readFileSync(SCRIPT_FILE);
+    const gzipped = zlib.gzipSync(source, { level: 9 }).length;
+    console.log(`refersion-tracking.js: ${source.length} B raw, ${gzipped} B gzipped (budget ${SCRIPT_BUDGET_GZIP_BYTES} B)`);
+    expect(gzipped).toBeLessThanOrEqual(SCRIPT_BUDGET_GZIP_BYTES);
+    expect(source.length).toBeLessThanOrEqual(THEME_CHECK_JS_LIMIT_BYTES);
+  });
+
+  it("is an app embed in the head with a translated label for every setting", () => {
+    const schema = readBlockSchema();
+    expect(schema.target).toBe("head");
+    const schemaLocale = JSON.parse(fs.readFileSync(path.join(EXTENSION_DIR, "locales/en.default.schema.json"), "utf8"));
+    const keys: string[] = [];
+    JSON.stringify(schema, (_key, value) => {
+      if (typeof value === "string" && value.startsWith("t:")) keys.push(value.slice(2));
+      return value;
+    });
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) {
+      const translated = key.split(".").reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], schemaLocale);
+      expect(typeof translated, `missing translation for ${key}`).toBe("string");
+    }
+    const labelled = JSON.stringify(schema.settings);
+    expect(labelled).not.toMatch(/"(label|info|name)":"(?!t:)/);
+    expect(fs.existsSync(path.join(EXTENSION_DIR, "locales/en.default.json"))).toBe(true);
+  });
+
+  it("declares a theme extension named Refersion tracking and only Shopify's folders", () => {
+    const toml = fs.readFileSync(path.join(EXTENSION_DIR, "shopify.extension.toml"), "utf8");
+    expect(toml).toMatch(/^type = "theme"$/m);
+    expect(toml).toMatch(/^name = "Refersion tracking"$/m);
+    const entries = fs.readdirSync(EXTENSION_DIR).filter((entry) => entry !== "shopify.extension.toml");
+    for (const entry of entries) expect(["assets", "blocks", "locales", "snippets"]).toContain(entry);
+  });
+});
