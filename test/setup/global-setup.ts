@@ -2,16 +2,26 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 
-export const TEST_CACHE_DIR = path.resolve(".cache/test");
-export const BASE_DATABASE = path.join(TEST_CACHE_DIR, "base.sqlite");
+const CACHE_ROOT = path.resolve(".cache/test");
+const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
 
-/** Migrates one SQLite file that every test file then copies, instead of migrating per test. */
+/**
+ * Migrates one SQLite file per test run, which every test file then copies. Each run has its
+ * own folder (TEST_RUN_DIR, inherited by the test workers) so concurrent runs never collide.
+ */
 export default function setup() {
-  fs.rmSync(TEST_CACHE_DIR, { recursive: true, force: true });
-  fs.mkdirSync(TEST_CACHE_DIR, { recursive: true });
+  fs.mkdirSync(CACHE_ROOT, { recursive: true });
+  for (const entry of fs.readdirSync(CACHE_ROOT)) {
+    const dir = path.join(CACHE_ROOT, entry);
+    if (entry.startsWith("run-") && Date.now() - fs.statSync(dir).mtimeMs > STALE_AFTER_MS) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const runDir = fs.mkdtempSync(path.join(CACHE_ROOT, "run-"));
+  const baseDatabase = path.join(runDir, "base.sqlite");
   execFileSync("npx", ["prisma", "migrate", "deploy"], {
-    env: { ...process.env, DATABASE_URL: `file:${BASE_DATABASE}` },
+    env: { ...process.env, DATABASE_URL: `file:${baseDatabase}` },
     stdio: ["ignore", "ignore", "inherit"],
   });
-  if (!fs.existsSync(BASE_DATABASE)) throw new Error(`Migrating the test database failed: ${BASE_DATABASE} is missing`);
+  if (!fs.existsSync(baseDatabase)) throw new Error(`Migrating the test database failed: ${baseDatabase} is missing`);
+  process.env.TEST_RUN_DIR = runDir;
+  return () => fs.rmSync(runDir, { recursive: true, force: true });
 }

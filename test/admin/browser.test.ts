@@ -1,0 +1,255 @@
+import fs from "node:fs";
+import path from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
+import { TEST_ENV } from "../support/test-env";
+import { embeddedQuery, mintSessionToken } from "./support/admin-session";
+import { startAdminHarness } from "./support/admin-harness";
+import { startAppServer, type AppServer } from "./support/app-server";
+
+/**
+ * The embedded admin in a real browser: the production build served by remix-serve, loaded the
+ * way Shopify's admin loads it (/app?embedded=1&shop&host&id_token), with App Bridge's CDN
+ * script blocked like every host but 127.0.0.1. Shopify's Admin API and Refersion are local
+ * stand-ins; the database is this test file's own SQLite copy.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+
+const SCREENSHOTS = path.resolve("test-results/admin");
+const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const SHOP = "browser-shop.myshopify.com";
+const OTHER_SHOP = "browser-other.myshopify.com";
+const KEYS = DEFAULT_SANDBOX_KEYS;
+// The only host a page may try besides ours: App Bridge's script (blocked, and the page must cope).
+const EXPECTED_BLOCKED_HOSTS = new Set(["cdn.shopify.com"]);
+
+const harness = await startAdminHarness();
+const { default: prisma } = await import("~/db.server");
+const { insertDelivery } = await import("./support/deliveries");
+
+let server: AppServer;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const problems: string[] = [];
+const blocked: string[] = [];
+const htmlSeen: string[] = [];
+
+function appUrl(pathname: string): string {
+  return `${server.url}${pathname}?${embeddedQuery(SHOP, mintSessionToken(SHOP))}`;
+}
+
+async function open(pathname: string) {
+  const response = await page.goto(appUrl(pathname), { waitUntil: "networkidle" });
+  htmlSeen.push(await page.content());
+  return response;
+}
+
+async function screenshot(name: string) {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+beforeAll(async () => {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await harness.install(SHOP, { embed: "not_added", themeName: "Dawn" });
+  await harness.install(OTHER_SHOP);
+  server = await startAppServer({
+    databaseUrl: process.env.DATABASE_URL!,
+    shopifyStandinUrl: harness.shopify.url,
+    refersionApiUrl: harness.refersion.apiUrl,
+    refersionWebhookUrl: harness.refersion.webhookUrl,
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  context = await browser.newContext({ userAgent: USER_AGENT, viewport: { width: 1280, height: 900 } });
+  await context.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === "127.0.0.1") return route.continue();
+    blocked.push(url.href);
+    return route.abort("blockedbyclient");
+  });
+  page = await context.newPage();
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const source = message.location().url;
+    // The browser reports each blocked request as a console error; those are checked below.
+    const blockedRequest = /^Failed to load resource/.test(message.text()) && source && new URL(source).hostname !== "127.0.0.1";
+    if (!blockedRequest) problems.push(`console error: ${message.text()} (${source})`);
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  await harness.close();
+});
+
+afterEach((testContext) => {
+  if (testContext.task.result?.state === "fail") console.log(`app server output:\n${server.output()}`);
+});
+
+describe("embedded admin in Chromium", () => {
+  it("renders the home page with the setup checklist, without App Bridge", async () => {
+    const response = await open("/app");
+    expect(response?.status()).toBe(200);
+    await page.getByRole("heading", { name: "Setup" }).waitFor();
+    expect(await page.getAttribute('[data-testid="step-keys"]', "data-state")).toBe("todo");
+    expect(await page.getAttribute('[data-testid="step-embed"]', "data-state")).toBe("todo");
+    const themeEditor = page.getByRole("link", { name: "Turn on in theme editor" });
+    expect(await themeEditor.getAttribute("href")).toBe(
+      `https://${SHOP}/admin/themes/current/editor?context=apps&template=index&activateAppId=${TEST_ENV.SHOPIFY_API_KEY}/refersion-tracking`,
+    );
+    expect(await themeEditor.getAttribute("target")).toBe("_top");
+    await screenshot("home-fresh");
+  });
+
+  it("shows field errors for invalid input and sends nothing", async () => {
+    await open("/app/settings");
+    const posts: string[] = [];
+    const onRequest = (request: { method(): string; url(): string }) => {
+      if (request.method() === "POST") posts.push(request.url());
+    };
+    page.on("request", onRequest);
+    await page.getByLabel("Public key").fill("not a key!");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("A Refersion key has only letters, digits, _ and -").waitFor();
+    await page.getByText("Enter your Refersion secret key").waitFor();
+    page.off("request", onRequest);
+    expect(posts).toEqual([]);
+    expect(await prisma.shopSettings.findUnique({ where: { shop: SHOP } })).toBeNull();
+    await screenshot("settings-errors");
+  });
+
+  it("saves valid keys, trimmed, then shows only that the secret is set", async () => {
+    await page.getByLabel("Public key").fill(`  ${KEYS.publicKey}  `);
+    await page.getByLabel("Secret key").fill(` ${KEYS.secretKey}`);
+    await page.getByLabel("Forward test orders").check();
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByText("Settings saved").waitFor();
+    await page.getByTestId("secret-key-status").waitFor();
+    expect(await page.getByTestId("secret-key-status").textContent()).toBe(`Set, ending in ${KEYS.secretKey.slice(-4)}`);
+    expect(await page.getByLabel("Public key").inputValue()).toBe(KEYS.publicKey);
+
+    const row = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
+    expect(row).toMatchObject({ publicKey: KEYS.publicKey, forwardTestOrders: true, secretKeyLast4: KEYS.secretKey.slice(-4) });
+    expect(harness.shopify.metafieldWrites(SHOP).at(-1)).toEqual([
+      expect.objectContaining({ key: "public_key", value: KEYS.publicKey }),
+      expect.objectContaining({ key: "forwarding_enabled", value: "true" }),
+    ]);
+    htmlSeen.push(await page.content());
+    await screenshot("settings-saved");
+
+    await open("/app/settings");
+    await page.getByRole("button", { name: "Replace secret key" }).click();
+    await page.getByLabel("New secret key").waitFor();
+    await screenshot("settings-replace-secret");
+  });
+
+  it.each([
+    ["ok", "valid", "Keys valid"],
+    ["reject", "rejected", "Keys rejected"],
+    ["plan_unavailable", "plan_unavailable", "API not available on your Refersion plan"],
+    ["fail", "unreachable", "Refersion unreachable"],
+  ] as const)("tests the connection when Refersion answers %s", async (mode, state, title) => {
+    await open("/app/settings");
+    harness.refersion.setBehavior({ mode }, "api");
+    await page.getByRole("button", { name: "Test connection" }).click();
+    const result = page.locator(`[data-testid="connection-result"][data-state="${state}"]`);
+    await result.waitFor();
+    await result.getByText(title).waitFor();
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).connectionStatus).toBe(state);
+    htmlSeen.push(await page.content());
+    await screenshot(`connection-${state}`);
+    harness.refersion.setBehavior({ mode: "ok" });
+  });
+
+  it("shows a finished setup, the last 7 days and the chart", async () => {
+    await page.getByRole("button", { name: "Test connection" }).click();
+    await page.locator('[data-testid="connection-result"][data-state="valid"]').waitFor();
+    harness.shopify.setShop(SHOP, { embed: "enabled" });
+    const now = Date.now();
+    for (let i = 0; i < 6; i += 1) await insertDelivery(SHOP, { status: "delivered", createdAt: new Date(now - (i % 4) * 86_400_000 - 60_000) });
+    await insertDelivery(SHOP, { status: "failed", createdAt: new Date(now - 86_400_000) });
+    await insertDelivery(SHOP, { status: "retrying", createdAt: new Date(now - 60_000) });
+
+    await open("/app");
+    for (const step of ["keys", "connection", "embed", "first_order"]) {
+      expect(await page.getAttribute(`[data-testid="step-${step}"]`, "data-state")).toBe("done");
+    }
+    expect(await page.getByTestId("count-delivered").innerText()).toContain("6");
+    expect(await page.getByTestId("count-failed").innerText()).toContain("1");
+    const chart = page.getByTestId("deliveries-chart");
+    expect(await chart.locator('rect[data-series="delivered"]').count()).toBe(7);
+    const delivered = await chart.locator('rect[data-series="delivered"]').evaluateAll((rects) =>
+      rects.reduce((sum, rect) => sum + Number(rect.getAttribute("data-value")), 0),
+    );
+    expect(delivered).toBe(6);
+    await screenshot("home-ready");
+  });
+
+  it("lists deliveries, filters them and opens one", async () => {
+    const failed = await insertDelivery(
+      SHOP,
+      { status: "failed", orderName: "#2042", reason: "Refersion rejected the order (422)", lastStatusCode: 422, attempts: 1 },
+      [{ startedAt: new Date(), durationMs: 87, statusCode: 422, outcome: "permanent", responseExcerpt: '{"errors":["items: must not be empty"]}' }],
+    );
+    await open("/app/deliveries");
+    await page.getByRole("link", { name: "#2042" }).waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(9);
+    await screenshot("deliveries");
+
+    await page.getByRole("tab", { name: /^Failed/ }).click();
+    await page.waitForURL(/status=failed/);
+    await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 2);
+    await screenshot("deliveries-failed");
+
+    await page.getByRole("link", { name: "#2042" }).click();
+    await page.waitForURL(new RegExp(`/app/deliveries/${failed.id}`));
+    await page.getByRole("heading", { name: "Attempts (1)" }).waitFor();
+    const json = await page.getByTestId("request-json").textContent();
+    expect(JSON.parse(json!)).toMatchObject({ order_id: failed.orderId, currency_code: "USD" });
+    await page.getByText("Refersion rejected the order (422)").first().waitFor();
+    await page.getByText("items: must not be empty").waitFor();
+    await screenshot("delivery-detail");
+
+    await page.getByRole("button", { name: "Retry" }).click();
+    await page.getByTestId("retry-result").getByText("Queued for another attempt").waitFor();
+    expect((await prisma.delivery.findUniqueOrThrow({ where: { id: failed.id } })).status).toBe("pending");
+    await screenshot("delivery-retried");
+  });
+
+  it("answers 404 for another shop's delivery", async () => {
+    const theirs = await insertDelivery(OTHER_SHOP, { status: "failed", orderName: "#theirs" });
+    const response = await open(`/app/deliveries/${theirs.id}`);
+    expect(response?.status()).toBe(404);
+    await page.getByText("Delivery not found").first().waitFor();
+    expect(await page.content()).not.toContain("#theirs");
+    await screenshot("delivery-other-shop");
+  });
+
+  it("never showed the secret, never failed in the page, and called no one else", async () => {
+    const row = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
+    for (const html of htmlSeen) {
+      expect(html).not.toContain(KEYS.secretKey);
+      expect(html).not.toContain(row.secretKeyCiphertext!);
+    }
+    expect(problems).toEqual([]);
+    expect(blocked.filter((url) => !EXPECTED_BLOCKED_HOSTS.has(new URL(url).hostname))).toEqual([]);
+    expect(harness.shopify.unexpected()).toEqual([]);
+  });
+});

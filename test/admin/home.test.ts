@@ -1,0 +1,139 @@
+import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
+import { TEST_ENV } from "../support/test-env";
+import { adminRequest, unwrap } from "./support/admin-session";
+import { startAdminHarness } from "./support/admin-harness";
+import type { EmbedFixture } from "./support/shopify-admin-standin";
+
+const harness = await startAdminHarness();
+const home = await import("~/routes/app._index");
+const { default: prisma } = await import("~/db.server");
+const { saveShopSettings } = await import("~/settings/shop-settings.server");
+const { insertDelivery } = await import("./support/deliveries");
+
+const SHOP = "home-shop.myshopify.com";
+const OTHER_SHOP = "home-other.myshopify.com";
+const DAY = 86_400_000;
+
+async function loadHome(shop = SHOP) {
+  return unwrap(await home.loader({ request: adminRequest(shop, "/app"), params: {}, context: {} })).data;
+}
+
+async function saveKeys(shop = SHOP, keys = DEFAULT_SANDBOX_KEYS) {
+  await saveShopSettings(shop, {
+    ...keys,
+    forwardingEnabled: true,
+    currency: "shop",
+    forwardTestOrders: false,
+    sendCustomerDetails: true,
+    autoCreditAffiliate: false,
+  });
+}
+
+const stateOf = (view: Awaited<ReturnType<typeof loadHome>>) => Object.fromEntries(view.steps.map((step) => [step.id, step.state]));
+
+beforeAll(async () => {
+  await harness.install(SHOP);
+  await harness.install(OTHER_SHOP);
+});
+afterAll(() => harness.close());
+beforeEach(async () => {
+  await prisma.delivery.deleteMany({});
+  await prisma.shopSettings.deleteMany({});
+  harness.refersion.reset();
+  harness.shopify.setShop(SHOP, { embed: "not_added" });
+});
+afterEach(() => {
+  expect(harness.shopify.unexpected()).toEqual([]);
+});
+
+describe("setup checklist", () => {
+  it("GIVEN a fresh install THEN every step is to do and the embed button opens the theme editor with the embed on", async () => {
+    const view = await loadHome();
+    expect(stateOf(view)).toEqual({ keys: "todo", connection: "todo", embed: "todo", first_order: "todo" });
+    expect(view.completedSteps).toBe(0);
+    expect(view.embed.editorUrl).toBe(
+      `https://${SHOP}/admin/themes/current/editor?context=apps&template=index&activateAppId=${TEST_ENV.SHOPIFY_API_KEY}/refersion-tracking`,
+    );
+    expect(view.connection.state).toBe("no_keys");
+  });
+
+  it("GIVEN keys, a verified connection, the embed on and a delivered order THEN every step is done", async () => {
+    await saveKeys();
+    harness.shopify.setShop(SHOP, { embed: "enabled", themeName: "Dawn" });
+    await insertDelivery(SHOP, { status: "delivered" });
+    const checked = unwrap(
+      await home.action({ request: adminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} }),
+    ).data;
+    expect(checked.connection.state).toBe("valid");
+
+    const view = await loadHome();
+    expect(stateOf(view)).toEqual({ keys: "done", connection: "done", embed: "done", first_order: "done" });
+    expect(view.completedSteps).toBe(4);
+    expect(view.steps.find((step) => step.id === "embed")!.description).toContain('"Dawn"');
+  });
+
+  it.each<[EmbedFixture, string, RegExp]>([
+    ["enabled", "done", /is on/],
+    ["base64", "done", /is on/],
+    ["disabled", "todo", /switched off/],
+    ["not_added", "todo", /App embeds/],
+    ["no_settings_file", "todo", /App embeds/],
+    ["no_theme", "unknown", /no published theme/],
+    ["http_error", "unknown", /could not be read/],
+  ])("GIVEN the live theme's embed is %s THEN the step is %s", async (embed, state, words) => {
+    harness.shopify.setShop(SHOP, { embed });
+    const view = await loadHome();
+    const step = view.steps.find((entry) => entry.id === "embed")!;
+    expect(step.state).toBe(state);
+    expect(step.description).toMatch(words);
+    const themeQuery = harness.shopify.requests.filter((entry) => entry.shop === SHOP && entry.operation === "themes").at(-1);
+    expect(themeQuery).toBeDefined();
+  });
+
+  it("GIVEN keys Refersion rejects THEN the connection step stays to do and says why", async () => {
+    await saveKeys(SHOP, { publicKey: DEFAULT_SANDBOX_KEYS.publicKey, secretKey: "sec_not_the_right_one" });
+    await home.action({ request: adminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} });
+    const view = await loadHome();
+    expect(stateOf(view).connection).toBe("todo");
+    expect(view.connection.state).toBe("rejected");
+    expect(JSON.stringify(view)).not.toContain("sec_not_the_right_one");
+  });
+});
+
+describe("last 7 days", () => {
+  it("counts the shop's orders by status and charts delivered vs failed per day", async () => {
+    const now = Date.now();
+    const today = new Date(now - 60_000);
+    const twoDaysAgo = new Date(now - 2 * DAY);
+    await insertDelivery(SHOP, { status: "delivered", createdAt: today });
+    await insertDelivery(SHOP, { status: "delivered", createdAt: today });
+    await insertDelivery(SHOP, { status: "failed", createdAt: today });
+    await insertDelivery(SHOP, { status: "failed", createdAt: twoDaysAgo });
+    await insertDelivery(SHOP, { status: "retrying", createdAt: twoDaysAgo });
+    await insertDelivery(SHOP, { status: "skipped", createdAt: twoDaysAgo });
+    await insertDelivery(SHOP, { status: "delivered", createdAt: new Date(now - 10 * DAY) });
+    await insertDelivery(OTHER_SHOP, { status: "failed", createdAt: today });
+
+    const view = await loadHome();
+    const counts = Object.fromEntries(view.lastSevenDays.byStatus.map((entry) => [entry.status, entry.count]));
+    expect(counts).toEqual({ waiting_for_keys: 0, pending: 0, retrying: 1, delivered: 2, failed: 2, skipped: 1 });
+    expect(view.lastSevenDays.total).toBe(6);
+
+    expect(view.chart.days).toHaveLength(7);
+    const byDay = Object.fromEntries(view.chart.days.map((d) => [d.day, [d.delivered, d.failed]]));
+    expect(byDay[today.toISOString().slice(0, 10)]).toEqual([2, 1]);
+    expect(byDay[twoDaysAgo.toISOString().slice(0, 10)]).toEqual([0, 1]);
+    expect(view.chart.days.at(-1)!.day).toBe(new Date(now).toISOString().slice(0, 10));
+    expect(view.chart.days[0].label).toMatch(/^[A-Z][a-z]{2} \d{1,2}$/);
+  });
+});
+
+describe("secrets", () => {
+  it("never puts the secret key or its ciphertext in the home page's data", async () => {
+    await saveKeys();
+    const row = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
+    const serialized = JSON.stringify(await loadHome());
+    expect(serialized).not.toContain(DEFAULT_SANDBOX_KEYS.secretKey);
+    expect(serialized).not.toContain(row.secretKeyCiphertext!);
+  });
+});

@@ -1,0 +1,38 @@
+import { startRefersionSandbox, type RefersionSandbox } from "../../../scripts/refersion-sandbox";
+import { accessTokenFor, storeOfflineSession } from "./admin-session";
+import { startShopifyAdminStandin, type ShopFixture, type ShopifyAdminStandin } from "./shopify-admin-standin";
+
+export interface AdminHarness {
+  shopify: ShopifyAdminStandin;
+  refersion: RefersionSandbox;
+  /** Installs the app for a shop: an offline session here, an access token the stand-in accepts. */
+  install(shop: string, fixture?: Partial<ShopFixture>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The network boundary of the admin pages, on 127.0.0.1: Shopify's Admin API and Refersion.
+ * Call it before importing any app module: it points the app's environment at the stand-ins
+ * (env() is parsed once per test file) and reroutes fetch for *.myshopify.com before Shopify's
+ * library captures fetch.
+ */
+export async function startAdminHarness(): Promise<AdminHarness> {
+  const shopify = await startShopifyAdminStandin();
+  const refersion = await startRefersionSandbox();
+  process.env.SHOPIFY_ADMIN_STANDIN_URL = shopify.url;
+  process.env.REFERSION_API_URL = refersion.apiUrl;
+  process.env.REFERSION_WEBHOOK_URL = refersion.webhookUrl;
+  process.env.REFERSION_TIMEOUT_MS = "3000";
+  await import("../../support/shopify-admin-fetch-preload.mjs");
+  return {
+    shopify,
+    refersion,
+    async install(shop, fixture = {}) {
+      shopify.setShop(shop, { accessToken: accessTokenFor(shop), ...fixture });
+      await storeOfflineSession(shop);
+    },
+    async close() {
+      await Promise.all([shopify.close(), refersion.close()]);
+    },
+  };
+}
