@@ -3,6 +3,7 @@ import type { PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
 import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
 import type { StoredSettings } from "../settings/shop-settings.server";
+import { isReversal, ORDER_KIND } from "./delivery-kind";
 import { DUE_STATUSES } from "./delivery-status";
 import { nextRetry } from "./retry-policy";
 
@@ -89,6 +90,22 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       return;
     }
 
+    if (isReversal(row.kind)) {
+      // A reversal waits for its order: sent once the order was delivered, never otherwise.
+      const order = await prisma.delivery.findUnique({
+        where: { shop_orderId_kind: { shop: row.shop, orderId: row.orderId, kind: ORDER_KIND } },
+        select: { status: true },
+      });
+      if (!order || order.status === "failed" || order.status === "skipped") {
+        await release(id, { status: "skipped", reason: "The order was never delivered to Refersion, so there is nothing to reverse" });
+        return;
+      }
+      if (order.status !== "delivered") {
+        await release(id, { nextAttemptAt: new Date(now().getTime() + config.retryBaseMs), reason: "Waiting for the order itself to be delivered" });
+        return;
+      }
+    }
+
     const client = createRefersionClient({
       webhookUrl: config.webhookUrl,
       apiUrl: config.apiUrl,
@@ -103,7 +120,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     let reply: RefersionReply | null = null;
     let failure: RefersionError | null = null;
     try {
-      reply = await client.sendOrder(JSON.parse(row.requestBody));
+      const body = JSON.parse(row.requestBody);
+      reply = isReversal(row.kind) ? await client.cancelConversion(body) : await client.sendOrder(body);
     } catch (error) {
       failure =
         error instanceof RefersionError

@@ -6,6 +6,10 @@ import { z } from "zod";
  */
 const trimmed = (schema: z.ZodString) => z.preprocess((value) => (typeof value === "string" ? value.trim() : value), schema);
 const checkbox = z.preprocess((value) => value === true || value === "on" || value === "true", z.boolean());
+const optionalCheckbox = z.preprocess(
+  (value) => (value === undefined ? undefined : value === true || value === "on" || value === "true"),
+  z.boolean().optional(),
+);
 
 export const SettingsFormSchema = z.object({
   publicKey: trimmed(
@@ -26,6 +30,10 @@ export const SettingsFormSchema = z.object({
   forwardTestOrders: checkbox,
   sendCustomerDetails: checkbox,
   autoCreditAffiliate: checkbox,
+  // Options added after the first release: absent from a submission means "keep as saved".
+  forwardTrigger: z.enum(["created", "paid"], { message: "Choose when an order is sent" }).optional(),
+  reverseCancellations: optionalCheckbox,
+  reverseRefunds: optionalCheckbox,
 });
 
 export type SettingsFormInput = z.input<typeof SettingsFormSchema>;

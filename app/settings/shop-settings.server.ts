@@ -18,6 +18,9 @@ export const DEFAULT_SETTINGS = {
   forwardTestOrders: false,
   sendCustomerDetails: true,
   autoCreditAffiliate: false,
+  forwardTrigger: "created",
+  reverseCancellations: true,
+  reverseRefunds: true,
   connectionStatus: null,
   connectionCheckedAt: null,
   uninstalledAt: null,
@@ -40,6 +43,9 @@ export interface SettingsView {
   forwardTestOrders: boolean;
   sendCustomerDetails: boolean;
   autoCreditAffiliate: boolean;
+  forwardTrigger: "created" | "paid";
+  reverseCancellations: boolean;
+  reverseRefunds: boolean;
   connectionStatus: string | null;
   connectionCheckedAt: string | null;
 }
@@ -54,6 +60,9 @@ export function toSettingsView(settings: StoredSettings): SettingsView {
     forwardTestOrders: settings.forwardTestOrders,
     sendCustomerDetails: settings.sendCustomerDetails,
     autoCreditAffiliate: settings.autoCreditAffiliate,
+    forwardTrigger: settings.forwardTrigger === "paid" ? "paid" : "created",
+    reverseCancellations: settings.reverseCancellations,
+    reverseRefunds: settings.reverseRefunds,
     connectionStatus: settings.connectionStatus,
     connectionCheckedAt: settings.connectionCheckedAt?.toISOString() ?? null,
   };
@@ -86,6 +95,9 @@ export async function saveShopSettings(shop: string, form: SettingsForm): Promis
     forwardTestOrders: form.forwardTestOrders,
     sendCustomerDetails: form.sendCustomerDetails,
     autoCreditAffiliate: form.autoCreditAffiliate,
+    forwardTrigger: form.forwardTrigger ?? current.forwardTrigger,
+    reverseCancellations: form.reverseCancellations ?? current.reverseCancellations,
+    reverseRefunds: form.reverseRefunds ?? current.reverseRefunds,
     ...(keysChanged ? { connectionStatus: null, connectionCheckedAt: null } : {}),
   };
   return prisma.shopSettings.upsert({ where: { shop }, create: { shop, ...data }, update: data });

@@ -31,6 +31,9 @@ CREATE TABLE "ShopSettings" (
     "forwardTestOrders" BOOLEAN NOT NULL DEFAULT false,
     "sendCustomerDetails" BOOLEAN NOT NULL DEFAULT true,
     "autoCreditAffiliate" BOOLEAN NOT NULL DEFAULT false,
+    "forwardTrigger" TEXT NOT NULL DEFAULT 'created',
+    "reverseCancellations" BOOLEAN NOT NULL DEFAULT true,
+    "reverseRefunds" BOOLEAN NOT NULL DEFAULT true,
     "connectionStatus" TEXT,
     "connectionCheckedAt" DATETIME,
     "installedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -93,6 +96,25 @@ CREATE TABLE "ComplianceRequest" (
     "receivedAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 
+-- CreateTable
+CREATE TABLE "BackfillJob" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "shop" TEXT NOT NULL,
+    "since" DATETIME NOT NULL,
+    "until" DATETIME,
+    "status" TEXT NOT NULL DEFAULT 'queued',
+    "processed" INTEGER NOT NULL DEFAULT 0,
+    "enqueued" INTEGER NOT NULL DEFAULT 0,
+    "total" INTEGER,
+    "cursor" TEXT,
+    "error" TEXT,
+    "leaseOwner" TEXT,
+    "leaseUntil" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" DATETIME NOT NULL,
+    "finishedAt" DATETIME
+);
+
 -- CreateIndex
 CREATE INDEX "Session_shop_idx" ON "Session"("shop");
 
@@ -113,4 +135,10 @@ CREATE INDEX "DeliveryAttempt_shop_idx" ON "DeliveryAttempt"("shop");
 
 -- CreateIndex
 CREATE INDEX "ComplianceRequest_shop_receivedAt_idx" ON "ComplianceRequest"("shop", "receivedAt");
+
+-- CreateIndex
+CREATE INDEX "BackfillJob_shop_createdAt_idx" ON "BackfillJob"("shop", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "BackfillJob_status_idx" ON "BackfillJob"("status");
 
