@@ -129,7 +129,9 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
-    console.error(error instanceof UsageError || error?.name === "EnvError" ? error.message : `Error: ${error?.message ?? error}`);
+    // Errors meant for the operator are printed as they are; anything else is unexpected.
+    const expected = error instanceof UsageError || ["EnvError", "MissingSecretKeyError", "SecretBoxError"].includes(error?.name);
+    console.error(expected ? error.message : `Error: ${error?.message ?? error}`);
     process.exit(1);
   },
 );

@@ -1,0 +1,76 @@
+import prisma from "~/db.server";
+import { acceptOrderWebhook, releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
+import { retryDelivery } from "~/forwarding/manual-retry.server";
+import { saveShopSettings } from "~/settings/shop-settings.server";
+import { orderFixture } from "../support/fixtures";
+import { configureShop, deliveryOf } from "../support/outbox";
+
+const SHOP = "intake.myshopify.com";
+const KEYS = { publicKey: "pub_intake", secretKey: "sec_intake_key" };
+
+beforeEach(async () => {
+  await prisma.delivery.deleteMany();
+  await prisma.shopSettings.deleteMany();
+});
+
+describe("order intake", () => {
+  it("keeps orders that arrive before keys waiting, then maps them with the settings saved later", async () => {
+    // A real (non-test) order: the fixture's store was in test mode.
+    const order = { ...orderFixture("real-aud-shop-usd-presentment-order-1029-2020.json"), test: false };
+    expect((await acceptOrderWebhook({ shop: SHOP, payload: order, webhookId: "w1" })).outcome).toBe("waiting_for_keys");
+
+    await saveShopSettings(SHOP, { ...KEYS, forwardingEnabled: true, currency: "presentment", forwardTestOrders: true, sendCustomerDetails: false, autoCreditAffiliate: false });
+    expect(await releaseOrdersWaitingForKeys(SHOP)).toBe(1);
+    expect(await releaseOrdersWaitingForKeys(SHOP)).toBe(0);
+
+    const row = await deliveryOf(SHOP, "2998548365461");
+    expect(row.status).toBe("pending");
+    const sent = JSON.parse(row.requestBody!);
+    expect(sent.currency_code).toBe("USD");
+    expect(sent.customer).toBeUndefined();
+  });
+
+  it.each([
+    ["a test order while test orders are off", { forwardTestOrders: false }, "real-aud-order-1030-2020.json", /Test order/],
+    ["any order while forwarding is off", { forwardingEnabled: false }, "shopify-docs-order-1001-2026-07.json", /switched off/],
+    ["a zero-value order", {}, "real-usd-order-1001-zero-total-free-no-shipping-pre-2018-schema-2017.json", /Zero-value/],
+  ])("records %s as skipped, with the reason", async (_name, options, fixture, reason) => {
+    await saveShopSettings(SHOP, {
+      ...KEYS, forwardingEnabled: true, currency: "shop", forwardTestOrders: true, sendCustomerDetails: true, autoCreditAffiliate: false, ...options,
+    });
+    const result = await acceptOrderWebhook({ shop: SHOP, payload: orderFixture(fixture), webhookId: null });
+    expect(result.outcome).toBe("skipped");
+    const row = await prisma.delivery.findFirstOrThrow({ where: { shop: SHOP } });
+    expect(row.status).toBe("skipped");
+    expect(row.reason).toMatch(reason);
+    expect(row.requestBody).not.toBeNull();
+  });
+
+  it("never lets one shop's order collide with another shop's order of the same id", async () => {
+    const order = orderFixture("shopify-docs-order-1001-2026-07.json");
+    await acceptOrderWebhook({ shop: "a.myshopify.com", payload: order, webhookId: null });
+    await acceptOrderWebhook({ shop: "b.myshopify.com", payload: order, webhookId: null });
+    expect(await prisma.delivery.count()).toBe(2);
+  });
+});
+
+describe("manual retry", () => {
+  it("queues a failed order once, however often it is clicked", async () => {
+    await configureShop(SHOP, KEYS);
+    await acceptOrderWebhook({ shop: SHOP, payload: orderFixture("shopify-docs-order-1001-2026-07.json"), webhookId: null });
+    await prisma.delivery.updateMany({ where: { shop: SHOP }, data: { status: "failed", reason: "Refersion answered 401" } });
+
+    const results = await Promise.all([1, 2, 3].map(() => retryDelivery(SHOP, { orderId: "450789469" })));
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect(results.filter((r) => !r.ok && r.reason === "already_queued")).toHaveLength(2);
+    expect(await deliveryOf(SHOP, "450789469")).toMatchObject({ status: "pending", reason: null, firstAttemptAt: null });
+  });
+
+  it("cannot touch another shop's delivery", async () => {
+    await configureShop(SHOP, KEYS);
+    await acceptOrderWebhook({ shop: SHOP, payload: orderFixture("shopify-docs-order-1001-2026-07.json"), webhookId: null });
+    await prisma.delivery.updateMany({ data: { status: "delivered" } });
+    expect(await retryDelivery("other.myshopify.com", { orderId: "450789469" })).toEqual({ ok: false, reason: "not_found" });
+    expect((await deliveryOf(SHOP, "450789469")).status).toBe("delivered");
+  });
+});
