@@ -2,14 +2,16 @@
  * A fake Shopify storefront on 127.0.0.1 for the Refersion tracking app embed.
  *
  * It renders the embed's real Liquid (extensions/refersion-tracking/blocks/refersion-tracking.liquid)
- * with liquidjs into a small theme page, serves the real script from the extension's assets/, and
- * answers the Ajax Cart API like Shopify does (`/cart.js` token `c1-...?key=...`, a fresh random
- * token per call while the cart is empty). A stand-in for Shopify's Customer Privacy API is set up
- * per storefront, and `routeStorefront()` serves a stand-in for Refersion's CDN script and blocks
- * every other host, so nothing leaves the machine.
+ * with liquidjs into a small theme page and, like Shopify while an app embed is enabled, adds the
+ * asset named in the block schema's "javascript" key to every page as a deferred script (served
+ * from the extension's assets/), whatever the Liquid renders. It answers the Ajax Cart API like
+ * Shopify does (`/cart.js` token `c1-...?key=...`, a fresh random token per call while the cart
+ * is empty). A stand-in for Shopify's Customer Privacy API is set up per storefront, and
+ * `routeStorefront()` serves a stand-in for Refersion's CDN script and blocks every other host,
+ * so nothing leaves the machine.
  *
  * Reusable outside the tests (e.g. to measure the script's main-thread cost): start it with
- * `{ embed: false }` for a baseline page without the app embed.
+ * `{ embed: false }` for a baseline page without the app embed (neither its Liquid nor its script).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -47,7 +49,11 @@ export interface EmbedInput {
 }
 
 export interface StorefrontOptions extends Partial<EmbedInput> {
-  /** Whether the theme has the app embed enabled at all (false = baseline page). Default true. */
+  /**
+   * Whether the theme has the app embed enabled at all. true: the page gets the schema's
+   * "javascript" asset (deferred) and the block's rendered Liquid; false: neither (baseline page).
+   * Default true.
+   */
   embed?: boolean;
   consent?: ConsentMode;
   /** Items already in the cart when the storefront starts. Default 1. */
@@ -97,7 +103,7 @@ interface SettingSchema {
   default?: unknown;
 }
 
-export function readBlockSchema(): { target: string; settings: SettingSchema[]; [key: string]: unknown } {
+export function readBlockSchema(): { target: string; javascript?: unknown; settings: SettingSchema[]; [key: string]: unknown } {
   const source = fs.readFileSync(BLOCK_FILE, "utf8");
   const match = /{%-?\s*schema\s*-?%}([\s\S]*?){%-?\s*endschema\s*-?%}/.exec(source);
   if (!match) throw new Error(`${BLOCK_FILE} has no {% schema %}`);
@@ -112,9 +118,23 @@ function lookup(tree: Record<string, unknown>, key: string): unknown {
   return key.split(".").reduce<unknown>((node, part) => (node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), tree);
 }
 
+/** Where the fake storefront serves the extension's assets (Shopify serves them from its CDN). */
+export const assetUrl = (name: string) => `/assets/${name}`;
+
+/**
+ * The file named in the block schema's "javascript" key, or null. Shopify adds it to every page
+ * as a deferred script while the app embed is enabled, whatever the block's Liquid renders.
+ */
+export function blockJavascriptAsset(): string | null {
+  const name = readBlockSchema().javascript;
+  if (name === undefined) return null;
+  if (typeof name !== "string" || !name) throw new Error(`${BLOCK_FILE}: "javascript" must name one file in assets/`);
+  return name;
+}
+
 const liquid = new Liquid({ strictFilters: true, jsTruthy: false });
 // The Shopify filters the block may use; everything else is liquidjs' standard library.
-liquid.registerFilter("asset_url", (name: string) => `/assets/${name}`);
+liquid.registerFilter("asset_url", assetUrl);
 liquid.registerFilter("t", (key: string) => {
   const value = lookup(readLocale("en.default.json"), key);
   return typeof value === "string" ? value : `translation missing: en.${key}`;
@@ -143,6 +163,7 @@ function shopifyHeaderScript(consent: ConsentMode): string {
   const mode = ${JSON.stringify(consent)};
   const Shopify = (window.Shopify = window.Shopify || {});
   Shopify.routes = { root: "/" };
+  window.loadFeaturesCalls = 0; // how often a script asked for the Customer Privacy API
   if (mode === "absent") return;
   const state = {
     required: mode !== "not-required",
@@ -165,6 +186,7 @@ function shopifyHeaderScript(consent: ConsentMode): string {
     },
   };
   Shopify.loadFeatures = (features, callback) => {
+    window.loadFeaturesCalls += 1;
     setTimeout(() => {
       if (mode === "load-error") return callback(new Error("consent-tracking-api failed to load"));
       if (features.some((f) => f.name === "consent-tracking-api")) Shopify.customerPrivacy = api;
@@ -281,10 +303,15 @@ export async function startFakeStorefront(options: StorefrontOptions = {}): Prom
   };
 
   const renderPage = async () => {
+    // An enabled embed contributes its "javascript" asset (deferred, as Shopify includes it) and
+    // its rendered Liquid; a disabled one contributes nothing.
+    const javascript = opts.embed ? blockJavascriptAsset() : null;
+    const embedScript = javascript ? `<script src="${assetUrl(javascript)}" defer></script>` : "";
     const embed = opts.embed ? await renderEmbed(opts) : "";
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Fake store</title><link rel="icon" href="data:,">
 ${shopifyHeaderScript(opts.consent)}
+${embedScript}
 ${embed}
 </head><body>
 ${THEME_BODY}

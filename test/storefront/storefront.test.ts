@@ -8,6 +8,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import {
   CHROMIUM_LAUNCH_OPTIONS,
   REFERSION_SCRIPT_URL,
+  assetUrl,
+  blockJavascriptAsset,
   renderEmbed,
   routeStorefront,
   startFakeStorefront,
@@ -80,6 +82,22 @@ afterEach(async (ctx) => {
   }
 });
 
+/**
+ * Records the event types any script registers on document or window from now on (the fake
+ * theme registers its listeners on its buttons only).
+ */
+async function recordPageListeners(page: Page) {
+  await page.addInitScript(() => {
+    const w = window as unknown as { pageListeners: string[] };
+    w.pageListeners = [];
+    const add = EventTarget.prototype.addEventListener;
+    EventTarget.prototype.addEventListener = function (this: EventTarget, ...args: Parameters<EventTarget["addEventListener"]>) {
+      if (this === document || this === window) w.pageListeners.push(args[0]);
+      return add.apply(this, args);
+    };
+  });
+}
+
 /** expect.poll with room for a loaded machine (the default gives up after 1 s). */
 const poll = <T>(fn: () => T) => expect.poll(fn, { timeout: 10_000, interval: 25 });
 const settle = (page: Page) => page.waitForTimeout(SETTLE_MS);
@@ -102,13 +120,12 @@ async function expectNothingLoaded(store: Store) {
 }
 
 describe("rendering the app embed", () => {
-  it("renders a JSON config and one deferred script when a public key is set and forwarding is on", async () => {
+  it("names its script in the schema and renders only the JSON config when a public key is set and forwarding is on", async () => {
+    // Shopify includes the schema's "javascript" file itself; the Liquid must not load it again.
+    expect(blockJavascriptAsset()).toBe("refersion-tracking.js");
     const html = await renderEmbed({ publicKey: "pub_abc123", forwardingEnabled: true });
     const scripts = html.match(/<script\b[^>]*>/g) ?? [];
-    expect(scripts).toEqual([
-      '<script type="application/json" id="refersion-tracking-config">',
-      '<script src="/assets/refersion-tracking.js" defer>',
-    ]);
+    expect(scripts).toEqual(['<script type="application/json" id="refersion-tracking-config">']);
     const config = JSON.parse(/<script type="application\/json"[^>]*>([\s\S]*?)<\/script>/.exec(html)![1]);
     // The merchant's default: no tracking where the Customer Privacy API is unavailable; debug off.
     expect(config).toEqual({ publicKey: "pub_abc123", withoutConsentApi: "dont_track", debug: false });
@@ -119,14 +136,36 @@ describe("rendering the app embed", () => {
     ["a blank public key", { publicKey: "   ", forwardingEnabled: true }],
     ["forwarding turned off", { publicKey: "pub_abc123", forwardingEnabled: false }],
     ["no forwarding metafield", { publicKey: "pub_abc123", forwardingEnabled: null }],
-  ] as const)("renders nothing and loads nothing with %s", async (_name, metafields) => {
-    expect((await renderEmbed(metafields)).trim()).toBe("");
+  ] as const)("renders nothing with %s; its script then loads and does nothing", async (_name, metafields) => {
+    expect(await renderEmbed(metafields)).toBe("");
 
     const store = await openStore({ ...metafields });
+    await recordPageListeners(store.page);
     await store.page.goto(store.storefront.url("/" + CLICK));
+    // The embed is on, so Shopify still includes the script; being deferred, it has run by "load".
+    expect(store.seen).toEqual(["GET /", `GET ${assetUrl("refersion-tracking.js")}`]);
     await expectNothingLoaded(store);
-    expect(store.seen.filter((s) => s.includes("/assets/"))).toEqual([]);
     expect(await store.page.locator("#refersion-tracking-config").count()).toBe(0);
+    const page = await store.page.evaluate(() => {
+      const w = window as unknown as { pageListeners: string[]; loadFeaturesCalls: number; TrackingSystemObject?: string };
+      return {
+        fetch: window.fetch.toString(),
+        xhrOpen: XMLHttpRequest.prototype.open.toString(),
+        listeners: w.pageListeners,
+        loadFeaturesCalls: w.loadFeaturesCalls,
+        trackingSystemObject: w.TrackingSystemObject,
+        storage: localStorage.length,
+      };
+    });
+    expect(page.fetch).toMatch(/^function fetch\(\) \{\s*\[native code\]\s*\}$/);
+    expect(page.xhrOpen).toMatch(/^function open\(\) \{\s*\[native code\]\s*\}$/);
+    expect(page.listeners).toEqual([]);
+    expect(page.loadFeaturesCalls).toBe(0);
+    expect(page.trackingSystemObject).toBeUndefined();
+    expect(page.storage).toBe(0);
+    await settle(store.page);
+    expect(store.storefront.requests.map((r) => r.path)).toEqual(["/" + CLICK, assetUrl("refersion-tracking.js")]);
+    expect(store.seen).toHaveLength(2);
     expectCleanRun(store);
   });
 });
@@ -153,6 +192,7 @@ describe("reporting the cart", () => {
     expect(url).toBe(storefront.url("/" + CLICK));
     expect([aid, cs]).toEqual(["8908369", "4f153d"]);
     expect(store.traffic.refersionScriptRequests).toBe(1);
+    expect(store.seen.filter((s) => s.includes("/assets/"))).toEqual([`GET ${assetUrl("refersion-tracking.js")}`]);
     expectCleanRun(store);
   });
 
@@ -368,8 +408,24 @@ describe("consent", () => {
 });
 
 describe("the fake storefront itself", () => {
-  it("serves a baseline page without the embed for measurements", async () => {
+  it("includes the schema's javascript asset deferred on every page while the embed is on, configured or not", async () => {
+    const tag = `<script src="${assetUrl(blockJavascriptAsset()!)}" defer></script>`;
+    for (const options of [{}, { publicKey: null }, { forwardingEnabled: false }] as StorefrontOptions[]) {
+      const storefront = await startFakeStorefront(options);
+      try {
+        const html = await storefront.renderPage();
+        expect(html.split(tag)).toHaveLength(2);
+        expect(html.match(/<script\b[^>]*\bsrc=/g)).toHaveLength(1);
+        expect(html.includes('id="refersion-tracking-config"')).toBe(options.publicKey !== null && options.forwardingEnabled !== false);
+      } finally {
+        await storefront.close();
+      }
+    }
+  });
+
+  it("serves a baseline page without the embed (neither its script nor its Liquid) for measurements", async () => {
     const store = await openStore({ embed: false });
+    expect(await store.storefront.renderPage()).not.toMatch(/\/assets\/|refersion-tracking/);
     await store.page.goto(store.storefront.url("/" + CLICK));
     await expectNothingLoaded(store);
     expect(store.seen).toEqual(["GET /"]);
