@@ -9,7 +9,7 @@ export interface ChartDay {
 
 const DELIVERED_COLOR = "#29845a";
 const FAILED_COLOR = "#e51c00";
-const WIDTH = 560;
+const WIDTH = 800;
 const HEIGHT = 180;
 const AXIS = 24;
 const TOP = 16;
@@ -23,8 +23,15 @@ export function DeliveriesChart({ days }: { days: ChartDay[] }) {
   const heightOf = (value: number) => (value === 0 ? 0 : Math.max(2, (value / max) * plot));
   const summary = days.map((d) => `${d.label}: ${d.delivered} delivered, ${d.failed} failed`).join("; ");
 
+  const empty = days.every((d) => d.delivered === 0 && d.failed === 0);
+
   return (
     <BlockStack gap="200">
+      {empty ? (
+        <Text as="p" tone="subdued">
+          No order was delivered or failed in the last 7 days.
+        </Text>
+      ) : null}
       <svg
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         width="100%"

@@ -9,6 +9,7 @@ const TONES: Record<DeliveryStatus, Tone> = {
   retrying: "warning",
   pending: "info",
   waiting_for_keys: "attention",
+  waiting_for_payment: "attention",
   skipped: undefined,
 };
 

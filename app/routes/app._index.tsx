@@ -48,7 +48,7 @@ export default function Home() {
                 </Text>
                 {home.forwardingEnabled ? null : <Badge tone="warning">Forwarding is off</Badge>}
               </InlineStack>
-              <InlineGrid columns={{ xs: 2, sm: 3, md: 6 }} gap="300">
+              <InlineGrid columns={{ xs: 2, sm: 4, md: 7 }} gap="300">
                 {home.lastSevenDays.byStatus.map((entry) => (
                   <div key={entry.status} data-testid={`count-${entry.status}`}>
                     <BlockStack gap="100">

@@ -5,6 +5,7 @@ import { Banner, BlockStack, Layout, Page } from "@shopify/polaris";
 import { z } from "zod";
 import { loadSettingsPage, saveSettingsFromAdmin, testConnectionFromAdmin } from "../admin/settings-page.server";
 import { ConnectionCard } from "../components/ConnectionCard";
+import { useAppHref } from "../components/embedded-links";
 import { useToastOrInline } from "../components/flash";
 import { SettingsForm } from "../components/SettingsForm";
 import { fieldErrorsOf, SettingsFormSchema, type SettingsFieldErrors } from "../settings/settings-form";
@@ -51,6 +52,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 export default function SettingsPage() {
   const { settings, connection } = useLoaderData<typeof loader>();
+  const href = useAppHref();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
   const saving = navigation.state === "submitting" && navigation.formData?.get("intent") === "save";
@@ -60,7 +62,7 @@ export default function SettingsPage() {
   const showSavedInline = useToastOrInline(saved ? "Settings saved" : null, saved?.savedAt);
 
   return (
-    <Page title="Settings" narrowWidth>
+    <Page title="Settings" narrowWidth backAction={{ content: "Home", url: href("/app") }}>
       <Layout>
         <Layout.Section>
           <BlockStack gap="400">
@@ -79,7 +81,14 @@ export default function SettingsPage() {
                 <p>Correct the highlighted fields and save again.</p>
               </Banner>
             ) : null}
-            <SettingsForm key={saved?.savedAt ?? "initial"} settings={settings} serverErrors={serverErrors} saving={saving} />
+            {/* A fresh form after each save and whenever the saved settings change. Action data
+                arrives before the revalidated loader data, hence both in the key. */}
+            <SettingsForm
+              key={`${saved?.savedAt ?? "initial"}:${JSON.stringify(settings)}`}
+              settings={settings}
+              serverErrors={serverErrors}
+              saving={saving}
+            />
             <ConnectionCard connection={connection} canTest={settings.secretKeySet && settings.publicKey !== ""} />
           </BlockStack>
         </Layout.Section>

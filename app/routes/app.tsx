@@ -19,6 +19,9 @@ export default function App() {
   const { apiKey } = useLoaderData<typeof loader>();
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey}>
+      {/* App Bridge shows the menu in Shopify's admin, outside this frame. Without App Bridge its
+          links would render as bare text here; pages link to each other themselves. */}
+      <style>{"ui-nav-menu { display: none; }"}</style>
       <NavMenu>
         <Link to="/app" rel="home">
           Home

@@ -36,6 +36,8 @@ let page: Page;
 const problems: string[] = [];
 const blocked: string[] = [];
 const htmlSeen: string[] = [];
+/** Paths a test loads expecting a 404, which the browser also reports as a console error. */
+const expectedNotFound = new Set<string>();
 
 function appUrl(pathname: string): string {
   return `${server.url}${pathname}?${embeddedQuery(SHOP, mintSessionToken(SHOP))}`;
@@ -83,27 +85,29 @@ beforeAll(async () => {
     return route.abort("blockedbyclient");
   });
   page = await context.newPage();
+  // Shorter than the test timeout, so a missing element fails with Playwright's own message.
+  page.setDefaultTimeout(10_000);
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
     if (message.type() !== "error") return;
     const source = message.location().url;
     // The browser reports each blocked request as a console error; those are checked below.
-    const blockedRequest = /^Failed to load resource/.test(message.text()) && source && new URL(source).hostname !== "127.0.0.1";
-    if (!blockedRequest) problems.push(`console error: ${message.text()} (${source})`);
+    const failedLoad = /^Failed to load resource/.test(message.text()) && source;
+    if (failedLoad && new URL(source).hostname !== "127.0.0.1") return;
+    if (failedLoad && /status of 404/.test(message.text()) && expectedNotFound.has(new URL(source).pathname)) return;
+    problems.push(`console error: ${message.text()} (${source})`);
   });
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+  if (server) fs.writeFileSync(path.join(SCREENSHOTS, "app-server.log"), server.output());
   await harness.close();
 });
 
-afterEach((testContext) => {
-  if (testContext.task.result?.state === "fail") console.log(`app server output:\n${server.output()}`);
-});
 
-describe("embedded admin in Chromium", () => {
+describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
   it("renders the home page with the setup checklist, without App Bridge", async () => {
     const response = await open("/app");
     expect(response?.status()).toBe(200);
@@ -235,6 +239,7 @@ describe("embedded admin in Chromium", () => {
 
   it("answers 404 for another shop's delivery", async () => {
     const theirs = await insertDelivery(OTHER_SHOP, { status: "failed", orderName: "#theirs" });
+    expectedNotFound.add(`/app/deliveries/${theirs.id}`);
     const response = await open(`/app/deliveries/${theirs.id}`);
     expect(response?.status()).toBe(404);
     await page.getByText("Delivery not found").first().waitFor();

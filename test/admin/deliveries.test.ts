@@ -71,7 +71,7 @@ describe("delivery log", () => {
     const failed = await loadList(SHOP_A, "?status=failed");
     expect(failed.status).toBe("failed");
     expect(failed.rows.map((row) => row.status)).toEqual(["failed", "failed"]);
-    expect(Object.fromEntries(failed.tabs.map((tab) => [tab.id, tab.count]))).toEqual({
+    expect(Object.fromEntries(failed.tabs.map((tab) => [tab.id, tab.count]))).toMatchObject({
       all: 4,
       waiting_for_keys: 1,
       pending: 0,

@@ -74,7 +74,10 @@ export function adminRequest(shop: string, path: string, form?: Record<string, s
 }
 
 /** A loader's or action's result: plain data, or `data(value, { status })`. */
-export function unwrap<T>(result: T): { status: number; data: T extends { type: "DataWithResponseInit"; data: infer D } ? D : T } {
+/** What `data(value, init)` from @remix-run/node returns. */
+type Unwrapped<T> = T extends { type: string; data: infer D; init: ResponseInit | null } ? D : T;
+
+export function unwrap<T>(result: T): { status: number; data: Unwrapped<T> } {
   if (result && typeof result === "object" && (result as { type?: unknown }).type === "DataWithResponseInit") {
     const wrapped = result as unknown as { data: never; init: ResponseInit | null };
     return { status: wrapped.init?.status ?? 200, data: wrapped.data };
