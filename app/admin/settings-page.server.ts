@@ -16,6 +16,9 @@ export interface SettingsFormView {
   forwardTestOrders: boolean;
   sendCustomerDetails: boolean;
   autoCreditAffiliate: boolean;
+  forwardTrigger: "created" | "paid";
+  reverseCancellations: boolean;
+  reverseRefunds: boolean;
 }
 
 export interface SettingsPageView {
@@ -36,6 +39,9 @@ export async function loadSettingsPage(shop: string): Promise<SettingsPageView> 
       forwardTestOrders: view.forwardTestOrders,
       sendCustomerDetails: view.sendCustomerDetails,
       autoCreditAffiliate: view.autoCreditAffiliate,
+      forwardTrigger: view.forwardTrigger,
+      reverseCancellations: view.reverseCancellations,
+      reverseRefunds: view.reverseRefunds,
     },
     connection: connectionView({ status: stored.connectionStatus, checkedAt: stored.connectionCheckedAt, hasKeys: hasKeys(stored) }),
   };

@@ -12,6 +12,9 @@ interface Values {
   forwardTestOrders: boolean;
   sendCustomerDetails: boolean;
   autoCreditAffiliate: boolean;
+  forwardTrigger: "created" | "paid";
+  reverseCancellations: boolean;
+  reverseRefunds: boolean;
 }
 
 const MISSING_SECRET = "Enter your Refersion secret key";
@@ -37,6 +40,9 @@ function toFormData(data: SettingsFormValues): FormData {
   formData.set("forwardTestOrders", String(data.forwardTestOrders));
   formData.set("sendCustomerDetails", String(data.sendCustomerDetails));
   formData.set("autoCreditAffiliate", String(data.autoCreditAffiliate));
+  formData.set("forwardTrigger", data.forwardTrigger ?? "created");
+  formData.set("reverseCancellations", String(data.reverseCancellations ?? true));
+  formData.set("reverseRefunds", String(data.reverseRefunds ?? true));
   return formData;
 }
 
@@ -58,6 +64,9 @@ export function SettingsForm({
     forwardTestOrders: settings.forwardTestOrders,
     sendCustomerDetails: settings.sendCustomerDetails,
     autoCreditAffiliate: settings.autoCreditAffiliate,
+    forwardTrigger: settings.forwardTrigger,
+    reverseCancellations: settings.reverseCancellations,
+    reverseRefunds: settings.reverseRefunds,
   });
   const [replacingSecret, setReplacingSecret] = useState(!settings.secretKeySet);
   const [clientErrors, setClientErrors] = useState<SettingsFieldErrors | null>(null);
@@ -192,6 +201,40 @@ export function SettingsForm({
               checked={values.autoCreditAffiliate}
               onChange={(checked) => update("autoCreditAffiliate", checked)}
               helpText="Sends the affiliate id captured by the tracking script with the order, instead of letting Refersion match the click."
+            />
+          </BlockStack>
+        </Card>
+
+        <Card>
+          <BlockStack gap="400">
+            <Text as="h2" variant="headingMd">
+              Order lifecycle
+            </Text>
+            <ChoiceList
+              title="Send an order to Refersion"
+              choices={[
+                { label: "When it is placed", value: "created", helpText: "Most stores: the order is sent as soon as Shopify creates it." },
+                {
+                  label: "When it is paid",
+                  value: "paid",
+                  helpText: "For cash on delivery and pay-later stores: the order is sent once Shopify marks it paid.",
+                },
+              ]}
+              selected={[values.forwardTrigger]}
+              onChange={(selected) => update("forwardTrigger", selected[0] === "paid" ? "paid" : "created")}
+              error={errorFor("forwardTrigger")}
+            />
+            <Checkbox
+              label="Reverse the commission when an order is cancelled"
+              checked={values.reverseCancellations}
+              onChange={(checked) => update("reverseCancellations", checked)}
+              helpText="Cancels the conversion in Refersion for orders that were sent."
+            />
+            <Checkbox
+              label="Reverse the commission on refunded items"
+              checked={values.reverseRefunds}
+              onChange={(checked) => update("reverseRefunds", checked)}
+              helpText="Cancels just the refunded items; refunds that only restock send nothing."
             />
           </BlockStack>
         </Card>
