@@ -12,13 +12,18 @@ process.env.PRISMA_SCHEMA_ENGINE_BINARY ??= placeholder;
 process.env.PRISMA_QUERY_ENGINE_LIBRARY ??= placeholder;
 
 import { defineConfig } from "prisma/config";
-import { createDriverAdapter, schemaPathFor } from "./app/database/driver-adapter";
+import { createDriverAdapter, migrationsPathFor, schemaPathFor } from "./app/database/driver-adapter";
 
-const databaseUrl = process.env.DATABASE_URL ?? "file:./prisma/dev.sqlite";
+// DATABASE_URL's scheme picks everything: file: -> prisma/schema.prisma, prisma/migrations and
+// the libSQL adapter; postgres(ql):// -> prisma/postgresql/schema.prisma (generated from the
+// former by `npm run db:schemas`), prisma/postgresql/migrations and the node-postgres adapter.
+// The default matches app/env.server.ts.
+const databaseUrl = process.env.DATABASE_URL || "file:./prisma/dev.sqlite";
 
 export default defineConfig({
   engine: "js",
   experimental: { adapter: true },
   schema: schemaPathFor(databaseUrl),
+  migrations: { path: migrationsPathFor(databaseUrl) },
   adapter: async () => createDriverAdapter(databaseUrl),
 });

@@ -3,6 +3,7 @@ export default {
   // Tests live under test/, but keep stray test files out of the route tree anyway.
   ignoredRouteFiles: ["**/.*", "**/*.test.{ts,tsx}"],
   serverModuleFormat: "esm",
+  serverBuildPath: "build/server/index.js",
   // App Bridge React ships ESM only; bundle it into the server build.
   serverDependenciesToBundle: [/^@shopify\/app-bridge-react/],
   future: {

@@ -3,6 +3,9 @@
  *   npm run -s shop -- configure SHOP --public-key K --secret-key S [--disable]
  *   npm run -s shop -- deliveries SHOP [--json]
  *   npm run -s shop -- retry SHOP ORDER_ID
+ *   npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]
+ *   npm run -s shop -- customer-data SHOP CUSTOMER_ID [--orders ID,ID]
+ *   npm run -s shop -- rotate-encryption-key
  * Reads .env when present (like the app under `shopify app dev`).
  */
 import fs from "node:fs";
@@ -12,7 +15,10 @@ import { renderTable } from "./cli/delivery-table";
 const USAGE = `Usage:
   npm run -s shop -- configure SHOP --public-key KEY --secret-key KEY [--disable] [--forward-test-orders]
   npm run -s shop -- deliveries SHOP [--json]
-  npm run -s shop -- retry SHOP ORDER_ID`;
+  npm run -s shop -- retry SHOP ORDER_ID
+  npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]
+  npm run -s shop -- customer-data SHOP CUSTOMER_ID [--orders ID,ID]
+  npm run -s shop -- rotate-encryption-key`;
 
 class UsageError extends Error {}
 
@@ -35,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
       disable: { type: "boolean", default: false },
       "forward-test-orders": { type: "boolean" },
       json: { type: "boolean", default: false },
+      since: { type: "string" },
+      until: { type: "string" },
+      orders: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -117,6 +126,33 @@ async function main(argv: string[]): Promise<number> {
         }
         console.log(`order ${orderId} queued for delivery`);
         return 0;
+      }
+      case "customer-data": {
+        // What the app holds for a customer (a customers/data_request), as JSON for the merchant.
+        const shop = requireShop(rest[0]);
+        const customerId = rest[1];
+        if (!customerId || !/^\d+$/.test(customerId)) throw new UsageError("Name the Shopify customer id (digits), e.g. 207119551");
+        const orderIds = (values.orders ?? "").split(",").map((id) => id.trim()).filter(Boolean);
+        if (orderIds.some((id) => !/^\d+$/.test(id))) throw new UsageError("--orders takes Shopify order ids (digits), comma-separated");
+        const { customerDataHeld } = await import("../app/privacy/compliance.server");
+        console.log(JSON.stringify(await customerDataHeld(shop, { customerId, orderIds }), null, 2));
+        return 0;
+      }
+      case "rotate-encryption-key": {
+        // Set the new key as APP_ENCRYPTION_KEY and the old one as APP_ENCRYPTION_KEY_PREVIOUS first.
+        const { rotateEncryptionKey } = await import("../app/settings/key-rotation.server");
+        const report = await rotateEncryptionKey();
+        console.log(
+          `${report.examined} secret(s) examined: ${report.reEncrypted} re-encrypted with key ${report.keyId}, ` +
+            `${report.alreadyCurrent} already under it, ${report.failed.length} could not be opened`,
+        );
+        for (const failure of report.failed) console.error(`${failure.shop}: ${failure.reason}`);
+        return report.failed.length === 0 ? 0 : 1;
+      }
+      case "backfill": {
+        // Resend past orders, with a progress bar (scripts/cli/backfill-command.ts).
+        const { runBackfillCommand } = await import("./cli/backfill-command");
+        return runBackfillCommand(requireShop(rest[0]), { since: values.since, until: values.until });
       }
       default:
         throw new UsageError(`Unknown command "${command}"\n${USAGE}`);

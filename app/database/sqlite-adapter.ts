@@ -42,6 +42,19 @@ import { PrismaLibSQL } from "@prisma/adapter-libsql";
  *    2), and would let one client starve another. One PrismaClient per process already works
  *    one operation at a time, so this costs nothing there; it matters to tests that run two
  *    clients (two "instances") in one process.
+ * 5. SQLite's locking is not fair between processes: a busy process commits and begins its
+ *    next transaction within microseconds, and a waiting process that polls (SQLite's own busy
+ *    handler polls too) almost never finds the lock free; under sustained load it would starve
+ *    for seconds and fail. So a process that has held the file back to back for 100 ms pauses
+ *    30 ms before its next operation; a waiting process polls at least every ~12 ms, so it gets
+ *    in during that pause. A process working alone loses nothing unless it is saturated.
+ *
+ * 6. A libsql connection must not be used again after SQLITE_BUSY: libsql 0.3 (under
+ *    @libsql/client 0.8) does not reset the failed statement, the connection stays inside an
+ *    implicit transaction, and every later write on it "succeeds" without ever being committed
+ *    (tried here: two processes writing with a short busy timeout lost almost every write).
+ *    So the connection that answered busy is closed and the retry runs on a new one.
+ *    (COMMIT is the exception: retrying a busy COMMIT on its connection does commit.)
  *
  * The journal is switched to WAL once per client (the mode is stored in the file): readers then
  * never block the writer and the writer never blocks readers.
@@ -54,7 +67,7 @@ export interface SqliteBusyOptions {
   busyBudgetMs: number;
 }
 
-export const DEFAULT_SQLITE_BUSY: SqliteBusyOptions = { lockWaitMs: 20, busyBudgetMs: 5_000 };
+export const DEFAULT_SQLITE_BUSY: SqliteBusyOptions = { lockWaitMs: 10, busyBudgetMs: 5_000 };
 
 const SQLITE_BUSY = 5;
 
@@ -73,38 +86,58 @@ async function retryWhileBusy<T>(options: SqliteBusyOptions, operation: () => Pr
       return await operation();
     } catch (error) {
       if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
-      // 1, 2, 4 ... 32 ms, jittered so two waiting processes do not retry in lockstep.
-      await sleep(Math.min(32, 2 ** attempt) * (0.5 + Math.random()));
+      // 1, 2, 4, 8, 8 ... ms, jittered so two waiting processes do not retry in lockstep; short
+      // enough to try at least once while the holding process yields (FileTurns).
+      await sleep(Math.min(8, 2 ** attempt) * (0.5 + Math.random()));
     }
   }
 }
 
-/** A first-come, first-served async lock. */
-class FifoLock {
+/**
+ * A first-come, first-served async lock for one database file within this process, which also
+ * gives other processes their turn (fact 5 above): after holding the file back to back for
+ * `holdBudgetMs`, the next holder waits `yieldMs` before going on.
+ */
+class FileTurns {
   #tail: Promise<void> = Promise.resolve();
+  #lastReleaseAt = 0;
+  #streakStart = 0;
+
+  constructor(
+    private readonly holdBudgetMs = 100,
+    private readonly yieldMs = 30,
+  ) {}
 
   /** Resolves, in call order, with the function that lets the next caller in. */
   acquire(): Promise<() => void> {
     let letNextIn!: () => void;
     const released = new Promise<void>((resolve) => (letNextIn = resolve));
-    const turn = this.#tail.then(() => {
+    const turn = this.#tail.then(async () => {
+      const now = Date.now();
+      if (now - this.#lastReleaseAt > 2) {
+        this.#streakStart = now; // the file was free for a moment: a new streak
+      } else if (now - this.#streakStart >= this.holdBudgetMs) {
+        await sleep(this.yieldMs);
+        this.#streakStart = Date.now();
+      }
       let done = false;
       return () => {
         if (done) return;
         done = true;
+        this.#lastReleaseAt = Date.now();
         letNextIn();
       };
     });
-    this.#tail = this.#tail.then(() => released);
+    this.#tail = turn.then(() => released);
     return turn;
   }
 }
 
 // Shared through globalThis so a module evaluated twice (dev-server reloads) shares it too.
 const LOCKS_KEY = Symbol.for("refersion-forwarder.sqlite-file-locks");
-const fileLocks: Map<string, FifoLock> = ((globalThis as Record<symbol, unknown>)[LOCKS_KEY] ??= new Map()) as Map<
+const fileLocks: Map<string, FileTurns> = ((globalThis as Record<symbol, unknown>)[LOCKS_KEY] ??= new Map()) as Map<
   string,
-  FifoLock
+  FileTurns
 >;
 
 /** The database file a libsql URL names; null for in-memory databases (nothing to share). */
@@ -117,12 +150,12 @@ export function sqliteFileOf(url: string): string | null {
   return path.resolve(location);
 }
 
-function lockFor(url: string): FifoLock {
+function lockFor(url: string): FileTurns {
   const file = sqliteFileOf(url);
-  if (!file) return new FifoLock();
+  if (!file) return new FileTurns();
   let lock = fileLocks.get(file);
   if (!lock) {
-    lock = new FifoLock();
+    lock = new FileTurns();
     fileLocks.set(file, lock);
   }
   return lock;
@@ -176,32 +209,63 @@ class BusyTolerantTransaction implements Transaction {
 
 /** The libsql client Prisma's adapter uses, made safe for several processes on one file. */
 export class BusyTolerantClient implements Client {
+  #inner: Client | null = null;
   #configureNextConnection = true;
   #journalModeSet = false;
+  #closed = false;
+  readonly protocol = "file";
 
+  /** @param connect opens a new @libsql/client Client (a new connection) on the database */
   constructor(
-    private readonly inner: Client,
+    private readonly connect: () => Client,
     private readonly options: SqliteBusyOptions = DEFAULT_SQLITE_BUSY,
-    private readonly fileLock: FifoLock = new FifoLock(),
+    private readonly fileLock: FileTurns = new FileTurns(),
   ) {}
 
   get closed() {
-    return this.inner.closed;
-  }
-  get protocol() {
-    return this.inner.protocol;
+    return this.#closed;
   }
 
-  /** Settings a new connection needs before its first statement. */
-  async #configure(): Promise<void> {
-    if (!this.#configureNextConnection) return;
-    await this.inner.execute(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(this.options.lockWaitMs))}`);
-    this.#configureNextConnection = false;
-    if (!this.#journalModeSet) {
-      // Stored in the database file; answers "memory" for in-memory databases, which is fine.
-      await this.inner.execute("PRAGMA journal_mode = WAL");
-      this.#journalModeSet = true;
+  /** The current connection, configured (fact 1 above). */
+  async #client(): Promise<Client> {
+    if (this.#closed) throw new Error("The SQLite client is closed");
+    this.#inner ??= this.connect();
+    if (this.#configureNextConnection) {
+      await this.#inner.execute(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(this.options.lockWaitMs))}`);
+      this.#configureNextConnection = false;
+      if (!this.#journalModeSet) {
+        // Stored in the database file. Answers "memory" for in-memory databases, and the old
+        // mode when another connection is using the file right now: then try again next time.
+        const { rows } = await this.#inner.execute("PRAGMA journal_mode = WAL");
+        const mode = String(rows[0]?.[0] ?? "").toLowerCase();
+        this.#journalModeSet = mode === "wal" || mode === "memory";
+      }
     }
+    return this.#inner;
+  }
+
+  /** Closes a connection that answered SQLITE_BUSY (fact 6 above); the next call opens another. */
+  #discardConnection() {
+    const tainted = this.#inner;
+    this.#inner = null;
+    this.#configureNextConnection = true;
+    try {
+      tainted?.close();
+    } catch {
+      // Closing is best effort: the connection is not used again either way.
+    }
+  }
+
+  /** Runs an operation that SQLite leaves without effect when it answers busy, retrying it. */
+  #retrying<T>(operation: (client: Client) => Promise<T>): Promise<T> {
+    return retryWhileBusy(this.options, async () => {
+      try {
+        return await operation(await this.#client());
+      } catch (error) {
+        if (isSqliteBusy(error)) this.#discardConnection();
+        throw error;
+      }
+    });
   }
 
   async #exclusively<T>(operation: () => Promise<T>): Promise<T> {
@@ -214,32 +278,23 @@ export class BusyTolerantClient implements Client {
   }
 
   execute(stmt: InStatement): Promise<ResultSet> {
-    return this.#exclusively(() =>
-      retryWhileBusy(this.options, async () => {
-        await this.#configure();
-        return this.inner.execute(stmt);
-      }),
-    );
+    return this.#exclusively(() => this.#retrying((client) => client.execute(stmt)));
   }
 
   batch(stmts: InStatement[], mode: TransactionMode = "write"): Promise<ResultSet[]> {
-    return this.#exclusively(() =>
-      retryWhileBusy(this.options, async () => {
-        await this.#configure();
-        return this.inner.batch(stmts, mode === "read" ? "read" : "write");
-      }),
-    );
+    // A batch runs in its own transaction, rolled back when it fails: retrying it is safe.
+    return this.#exclusively(() => this.#retrying((client) => client.batch(stmts, mode === "read" ? "read" : "write")));
   }
 
   async transaction(mode: TransactionMode = "write"): Promise<Transaction> {
     // Held until the transaction commits, rolls back or is closed.
     const release = await this.fileLock.acquire();
     try {
-      return await retryWhileBusy(this.options, async () => {
-        await this.#configure();
+      return await this.#retrying(async (client) => {
         // BEGIN IMMEDIATE (see 3. above) for Prisma's "deferred" as well as for "write".
-        const transaction = await this.inner.transaction(mode === "read" ? "read" : "write");
-        // The connection now belongs to the transaction; the next call opens a new one.
+        const transaction = await client.transaction(mode === "read" ? "read" : "write");
+        // The connection now belongs to the transaction; the client opens another for the
+        // next call, which must be configured again.
         this.#configureNextConnection = true;
         return new BusyTolerantTransaction(transaction, this.options, release);
       });
@@ -253,22 +308,29 @@ export class BusyTolerantClient implements Client {
     // Scripts (migrations) run statement by statement and cannot be retried half-way, so they
     // wait natively instead, with the whole budget; blocking the event loop is acceptable there.
     return this.#exclusively(async () => {
-      await retryWhileBusy(this.options, () => this.#configure());
-      await this.inner.execute(`PRAGMA busy_timeout = ${Math.floor(this.options.busyBudgetMs)}`);
+      const client = await this.#retrying(async (connection) => {
+        await connection.execute(`PRAGMA busy_timeout = ${Math.floor(this.options.busyBudgetMs)}`);
+        return connection;
+      });
       try {
-        await this.inner.executeMultiple(sql);
+        await client.executeMultiple(sql);
+      } catch (error) {
+        if (isSqliteBusy(error)) this.#discardConnection();
+        throw error;
       } finally {
-        await this.inner.execute(`PRAGMA busy_timeout = ${Math.floor(this.options.lockWaitMs)}`);
+        if (this.#inner === client) await client.execute(`PRAGMA busy_timeout = ${Math.floor(this.options.lockWaitMs)}`);
       }
     });
   }
 
-  sync(): Promise<void> {
-    return this.inner.sync();
+  async sync(): Promise<void> {
+    await (await this.#client()).sync();
   }
 
   close(): void {
-    this.inner.close();
+    this.#closed = true;
+    this.#inner?.close();
+    this.#inner = null;
   }
 }
 
@@ -294,7 +356,7 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
   }
 
   override createClient(config: Config): Client {
-    return new BusyTolerantClient(createClient(config), this.#busy, lockFor(config.url));
+    return new BusyTolerantClient(() => createClient(config), this.#busy, lockFor(config.url));
   }
 
   override async connectToShadowDb() {

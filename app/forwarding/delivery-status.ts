@@ -1,5 +1,5 @@
 /** The states of a delivery in the outbox, as the merchant sees them in the delivery log. */
-export const DELIVERY_STATUSES = ["waiting_for_keys", "pending", "retrying", "delivered", "failed", "skipped"] as const;
+export const DELIVERY_STATUSES = ["waiting_for_keys", "waiting_for_payment", "pending", "retrying", "delivered", "failed", "skipped"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** States the worker picks up when they are due. */
@@ -7,6 +7,8 @@ export const DUE_STATUSES: DeliveryStatus[] = ["pending", "retrying"];
 
 export const STATUS_LABELS: Record<DeliveryStatus, string> = {
   waiting_for_keys: "Waiting for keys",
+  // Only with the "paid" trigger: recorded at orders/create, released by orders/paid.
+  waiting_for_payment: "Waiting for payment",
   pending: "Pending",
   retrying: "Retrying",
   delivered: "Delivered",

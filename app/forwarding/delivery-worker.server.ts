@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { PrismaClient } from "@prisma/client";
+import type { Delivery, Prisma, PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
 import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
 import type { StoredSettings } from "../settings/shop-settings.server";
@@ -51,13 +51,50 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   let currentRun: Promise<number> | null = null;
   let lastRunAt: Date | null = null;
 
-  async function claim(id: string): Promise<boolean> {
-    const at = now();
-    const { count } = await prisma.delivery.updateMany({
-      where: { id, ...dueWhere(at) },
+  /**
+   * Leases every candidate that is still due in one conditional update, then reads the rows
+   * this worker now holds. (One statement per pass instead of a claim and a read per row: with
+   * SQLite each write is its own transaction, and those round trips limited delivery.)
+   */
+  async function claim(ids: string[], at: Date): Promise<Delivery[]> {
+    if (ids.length === 0) return [];
+    await prisma.delivery.updateMany({
+      where: { id: { in: ids }, ...dueWhere(at) },
       data: { leaseOwner: owner, leaseUntil: new Date(at.getTime() + config.leaseMs) },
     });
-    return count === 1;
+    const rows = await prisma.delivery.findMany({ where: { id: { in: ids }, leaseOwner: owner } });
+    const order = new Map(ids.map((id, index) => [id, index]));
+    return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+  }
+
+  /*
+   * Attempts are recorded by one writer: results that arrive while a write is in progress are
+   * written together in the next transaction (group commit). Each result still waits for its
+   * own write, so when a lane moves on, its attempt is on disk, as before.
+   */
+  type RecordOperation = Prisma.PrismaPromise<unknown>;
+  const unwritten: { operations: RecordOperation[]; done: (error?: unknown) => void }[] = [];
+  let writing = false;
+
+  function record(operations: RecordOperation[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      unwritten.push({ operations, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (!writing) void writeRecorded();
+    });
+  }
+
+  async function writeRecorded() {
+    writing = true;
+    while (unwritten.length > 0) {
+      const group = unwritten.splice(0);
+      try {
+        await prisma.$transaction(group.flatMap((entry) => entry.operations));
+        for (const entry of group) entry.done();
+      } catch (error) {
+        for (const entry of group) entry.done(error ?? new Error("recording the attempt failed"));
+      }
+    }
+    writing = false;
   }
 
   async function release(id: string, data: Parameters<PrismaClient["delivery"]["updateMany"]>[0]["data"]) {
@@ -67,11 +104,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     });
   }
 
-  async function deliver(id: string): Promise<void> {
-    const row = await prisma.delivery.findUnique({ where: { id } });
-    if (!row || row.leaseOwner !== owner) return;
+  async function deliver(row: Delivery, loadShop: DeliveryWorkerDeps["loadShop"]): Promise<void> {
+    const { id } = row;
     const rowLog = log.child({ shop: row.shop, orderId: row.orderId, deliveryId: row.id });
-    const { settings, keys } = await deps.loadShop(row.shop);
+    const { settings, keys } = await loadShop(row.shop);
 
     if (settings.uninstalledAt) {
       await release(id, { status: "skipped", reason: "The app was uninstalled before this order was delivered" });
@@ -158,7 +194,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
           };
     }
 
-    await prisma.$transaction([
+    await record([
       prisma.deliveryAttempt.create({
         data: {
           deliveryId: id,
@@ -186,20 +222,34 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   /** Claims and delivers what is due now; resolves with how many rows it attempted. */
   async function runOnce(limit = config.concurrency * 4): Promise<number> {
+    const at = now();
     const candidates = await prisma.delivery.findMany({
-      where: dueWhere(now()),
+      where: dueWhere(at),
       orderBy: { nextAttemptAt: "asc" },
       take: limit,
       select: { id: true },
     });
-    const queue = [...candidates];
+    const queue = await claim(
+      candidates.map((candidate) => candidate.id),
+      at,
+    );
+    // Each shop's settings and keys are read once per pass, not once per order.
+    const shops = new Map<string, ReturnType<DeliveryWorkerDeps["loadShop"]>>();
+    const loadShop = (shop: string) => {
+      let loaded = shops.get(shop);
+      if (!loaded) shops.set(shop, (loaded = deps.loadShop(shop)));
+      return loaded;
+    };
+    // A row is only started while its lease outlasts a whole request; later ones wait for
+    // their lease to expire and are taken up again then.
+    const startBy = config.leaseMs > config.timeoutMs ? at.getTime() + config.leaseMs - config.timeoutMs : Infinity;
     let attempted = 0;
     const lane = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        if (!(await claim(next.id))) continue;
+        if (now().getTime() > startBy) continue;
         attempted += 1;
         try {
-          await deliver(next.id);
+          await deliver(next, loadShop);
         } catch (error) {
           // Leave the lease to expire: the row is retried later, nothing is lost.
           log.error("delivery failed unexpectedly", { deliveryId: next.id, error: error instanceof Error ? error.message : String(error) });

@@ -4,9 +4,18 @@ import { logger } from "../logger.server";
 import { mapOrderToConversion } from "../refersion/mapping";
 import type { OrderSummary } from "../refersion/conversion";
 import { getShopSettings, hasKeys, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
+import { hasBeenPaid } from "../lifecycle/payment-status";
+import { rebuildPendingReversals } from "../lifecycle/reversal-store.server";
+import { ORDER_KIND } from "./delivery-kind";
 import type { DeliveryStatus } from "./delivery-status";
 
-export type IntakeOutcome = "queued" | "waiting_for_keys" | "skipped" | "unmappable" | "duplicate";
+export type IntakeOutcome = "queued" | "waiting_for_keys" | "waiting_for_payment" | "skipped" | "unmappable" | "duplicate";
+
+/**
+ * What brought the order in: its orders/create webhook, its orders/paid webhook (the paid
+ * trigger, or a backup for a missed orders/create), or "resend past orders" (no webhook).
+ */
+export type OrderSource = "orders/create" | "orders/paid" | "backfill";
 
 export interface IntakeResult {
   outcome: IntakeOutcome;
@@ -16,18 +25,26 @@ export interface IntakeResult {
 
 const EXCERPT_LIMIT = 2_000;
 
-/** Whether an order is forwarded now, waits for keys, or is recorded as skipped (with why). */
-export function decideDelivery(settings: StoredSettings, summary: OrderSummary): { status: DeliveryStatus; reason: string | null } {
+/**
+ * Whether an order is forwarded now, waits for payment (the "paid" trigger) or for keys, or is
+ * recorded as skipped (with why).
+ */
+export function decideDelivery(
+  settings: StoredSettings,
+  summary: OrderSummary,
+  options: { awaitingPayment?: boolean } = {},
+): { status: DeliveryStatus; reason: string | null } {
   if (settings.uninstalledAt) return { status: "skipped", reason: "The app was uninstalled when this order arrived" };
   if (!settings.forwardingEnabled) return { status: "skipped", reason: "Forwarding was switched off when this order arrived" };
   if (summary.test && !settings.forwardTestOrders) return { status: "skipped", reason: "Test order (forwarding test orders is off)" };
   if (summary.zeroValue) return { status: "skipped", reason: "Zero-value order: there is nothing to credit" };
+  if (options.awaitingPayment) return { status: "waiting_for_payment", reason: null };
   if (!hasKeys(settings)) return { status: "waiting_for_keys", reason: null };
   return { status: "pending", reason: null };
 }
 
 /** The order id of a payload that could not be mapped, when one can be read at all. */
-function orderIdOf(payload: unknown): string | null {
+export function orderIdOf(payload: unknown): string | null {
   if (!payload || typeof payload !== "object") return null;
   const record = payload as Record<string, unknown>;
   const gid = typeof record.admin_graphql_api_id === "string" ? /\/Order\/(\d+)$/.exec(record.admin_graphql_api_id) : null;
@@ -45,10 +62,20 @@ export function isUniqueViolation(error: unknown): boolean {
  * Records a verified orders/create webhook in the outbox. Never calls Refersion: the
  * delivery worker does that. Idempotent per (shop, order): a second delivery of the same order,
  * under the same or a new webhook id, finds the row and changes nothing.
+ * With the shop's "paid" trigger, an order not yet paid is kept as waiting_for_payment until its
+ * orders/paid arrives (app/lifecycle/paid-trigger.server.ts); orders/paid itself is never kept
+ * waiting.
  */
-export async function acceptOrderWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<IntakeResult> {
+export async function acceptOrderWebhook(input: {
+  shop: string;
+  payload: unknown;
+  webhookId: string | null;
+  source?: OrderSource;
+}): Promise<IntakeResult> {
   const { shop, payload, webhookId } = input;
+  const source = input.source ?? "orders/create";
   const settings = await getShopSettings(shop);
+  const awaitingPayment = settings.forwardTrigger === "paid" && source !== "orders/paid" && !hasBeenPaid(payload);
   const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
 
   let data: Prisma.DeliveryUncheckedCreateInput;
@@ -66,8 +93,13 @@ export async function acceptOrderWebhook(input: { shop: string; payload: unknown
     };
   } else {
     const { conversion, summary } = mapped;
-    const decision = decideDelivery(settings, summary);
-    outcome = decision.status === "pending" ? "queued" : decision.status === "waiting_for_keys" ? "waiting_for_keys" : "skipped";
+    const decision = decideDelivery(settings, summary, { awaitingPayment });
+    outcome =
+      decision.status === "pending"
+        ? "queued"
+        : decision.status === "waiting_for_keys" || decision.status === "waiting_for_payment"
+          ? decision.status
+          : "skipped";
     data = {
       shop,
       orderId: summary.orderId,
@@ -106,10 +138,16 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
   if (!hasKeys(settings)) return 0;
   const waiting = await prisma.delivery.findMany({
     where: { shop, status: "waiting_for_keys" },
-    select: { id: true, orderPayload: true },
+    select: { id: true, orderId: true, kind: true, orderPayload: true },
   });
   let released = 0;
   for (const row of waiting) {
+    if (row.kind !== ORDER_KIND) {
+      // A reversal (the worker parks any due row here while the shop has no keys): its body
+      // is rebuilt with its order below; it only needs to become due again.
+      await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_keys" }, data: { status: "pending", nextAttemptAt: now } });
+      continue;
+    }
     const mapped = row.orderPayload ? mapOrderToConversion(JSON.parse(row.orderPayload), mappingOptionsFor(settings)) : null;
     const update: Prisma.DeliveryUpdateManyMutationInput = !mapped
       ? { status: "failed", reason: "The stored order is no longer available to map" }
@@ -123,6 +161,9 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
     // Conditional on the status, so two concurrent saves release each order once.
     const { count } = await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_keys" }, data: update });
     if (count === 1 && update.status === "pending") released += 1;
+    // The order's JSON may have changed (settings saved since): reversals recorded while it
+    // waited must cancel exactly what will now be sent.
+    if (count === 1) await rebuildPendingReversals(shop, row.orderId);
   }
   if (released > 0) logger.info("orders waiting for keys released", { shop, released });
   return released;

@@ -1,6 +1,7 @@
 import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
+import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../lifecycle/backfill.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
 import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.server";
@@ -8,6 +9,7 @@ import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.ser
 declare global {
   // One worker per process, even when the server module is evaluated again (dev reloads).
   var __deliveryWorker: DeliveryWorker | undefined;
+  var __backfillRunner: BackfillRunner | undefined;
 }
 
 export async function loadShopForDelivery(shop: string) {
@@ -35,13 +37,33 @@ export function createConfiguredWorker(overrides: Partial<Parameters<typeof crea
   });
 }
 
-/** Starts the delivery worker with the server, unless DELIVERY_WORKER=off. */
+/**
+ * The runner of "resend past orders" jobs this process runs, configured from the environment
+ * (it shares the worker's lease and poll settings). Shopify is read with the shop's offline
+ * session; the Admin API client is loaded on first use.
+ */
+export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunnerDeps> = {}) {
+  const config = env();
+  return createBackfillRunner({
+    prisma,
+    logger,
+    readerFor: async (shop, options) => (await import("../lifecycle/admin-order-reader.server")).adminOrderReaderFor(shop, options),
+    leaseMs: config.DELIVERY_LEASE_MS,
+    pollMs: config.DELIVERY_POLL_MS,
+    ...overrides,
+  });
+}
+
+/** Starts the delivery worker (and the backfill runner) with the server, unless DELIVERY_WORKER=off. */
 export function startDeliveryWorkerOnce(): DeliveryWorker | null {
   if (env().DELIVERY_WORKER === "off") return null;
   if (!globalThis.__deliveryWorker) {
     const worker = createConfiguredWorker();
     globalThis.__deliveryWorker = worker;
     worker.start();
+    const backfill = createConfiguredBackfillRunner();
+    globalThis.__backfillRunner = backfill;
+    backfill.start();
     // Retention runs beside delivery: once at start, then hourly.
     const retention = () =>
       removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }).catch((error) =>
@@ -53,6 +75,7 @@ export function startDeliveryWorkerOnce(): DeliveryWorker | null {
     const stop = () => {
       clearInterval(retentionTimer);
       void worker.stop();
+      void backfill.stop();
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);

@@ -76,6 +76,16 @@ export async function recordCustomerDataRequest(shop: string, payload: unknown) 
 }
 
 /**
+ * A signed customers/* request whose body could not be read: nothing names the customer, so
+ * nothing is done, but the request is kept (with why) for the merchant to answer by hand.
+ */
+export async function recordUnreadableComplianceRequest(shop: string, topic: string, reason: string) {
+  await prisma.complianceRequest.create({
+    data: { shop, topic, outcome: `Not acted on: ${reason}. Answer this request by hand.` },
+  });
+}
+
+/**
  * Removes a set of deliveries' personal data: the stored order loses the buyer's details, the
  * Refersion JSON loses its customer block, and names, emails and IPs found in stored
  * excerpts are replaced. Amounts, items and ids stay for the delivery log.
@@ -138,12 +148,13 @@ export async function redactCustomer(shop: string, payload: unknown, now = new D
 
 /** shop/redact (48 hours after uninstall): delete everything of the shop. */
 export async function redactShop(shop: string) {
-  const [attempts, deliveries, settings, sessions, requests] = await prisma.$transaction([
+  const [attempts, deliveries, settings, sessions, requests, backfills] = await prisma.$transaction([
     prisma.deliveryAttempt.deleteMany({ where: { shop } }),
     prisma.delivery.deleteMany({ where: { shop } }),
     prisma.shopSettings.deleteMany({ where: { shop } }),
     prisma.session.deleteMany({ where: { shop } }),
     prisma.complianceRequest.deleteMany({ where: { shop } }),
+    prisma.backfillJob.deleteMany({ where: { shop } }),
   ]);
   logger.info("shop redacted", {
     shop,
@@ -152,5 +163,6 @@ export async function redactShop(shop: string) {
     settings: settings.count,
     sessions: sessions.count,
     complianceRequests: requests.count,
+    backfillJobs: backfills.count,
   });
 }

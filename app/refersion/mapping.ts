@@ -124,7 +124,8 @@ function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
     total: total.toFixed(decimals),
     currency: money.currency,
     test: order.test === true,
-    zeroValue: total === 0 && round(amounts.merchandise) === 0,
+    // No item left to credit (only gift cards or tips, say): Refersion refuses an empty item list.
+    zeroValue: conversion.items.length === 0 || (total === 0 && round(amounts.merchandise) === 0),
     customerId: customerIdOf(order.customer),
   };
   return { conversion: orderedConversion(conversion), summary };

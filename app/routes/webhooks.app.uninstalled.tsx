@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { receiveWebhook } from "../webhooks/receive-webhook.server";
+import { receiveWebhook, rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 import { markShopUninstalled } from "../shops/uninstall.server";
 
 /**
@@ -12,3 +12,6 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   await markShopUninstalled(webhook.shop);
   return new Response(null, { status: 200 });
 };
+
+// Only POST is a webhook: anything else is answered 405.
+export const loader = rejectNonPostWebhook;

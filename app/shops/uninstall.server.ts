@@ -3,9 +3,12 @@ import { logger } from "../logger.server";
 
 /** Deletes the shop's sessions, stops its forwarding and cancels what was still to be sent. */
 export async function markShopUninstalled(shop: string, now = new Date()) {
-  await prisma.session.deleteMany({ where: { shop } });
-  // Keep the first uninstall time when the webhook arrives twice.
-  await prisma.shopSettings.upsert({ where: { shop }, create: { shop, uninstalledAt: now }, update: {} });
+  const sessions = await prisma.session.deleteMany({ where: { shop } });
+  // A shop with nothing left (shop/redact already erased it: this webhook came late) must not
+  // come back as a settings row; any other shop is marked, keeping the first uninstall time
+  // when the webhook arrives twice.
+  const known = sessions.count > 0 || (await prisma.delivery.count({ where: { shop } })) > 0;
+  if (known) await prisma.shopSettings.upsert({ where: { shop }, create: { shop, uninstalledAt: now }, update: {} });
   await prisma.shopSettings.updateMany({ where: { shop, uninstalledAt: null }, data: { uninstalledAt: now } });
   const { count } = await prisma.delivery.updateMany({
     where: { shop, status: { in: ["pending", "retrying", "waiting_for_keys"] } },

@@ -36,6 +36,9 @@ CREATE TABLE "ShopSettings" (
     "forwardTestOrders" BOOLEAN NOT NULL DEFAULT false,
     "sendCustomerDetails" BOOLEAN NOT NULL DEFAULT true,
     "autoCreditAffiliate" BOOLEAN NOT NULL DEFAULT false,
+    "forwardTrigger" TEXT NOT NULL DEFAULT 'created',
+    "reverseCancellations" BOOLEAN NOT NULL DEFAULT true,
+    "reverseRefunds" BOOLEAN NOT NULL DEFAULT true,
     "connectionStatus" TEXT,
     "connectionCheckedAt" TIMESTAMP(3),
     "installedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
@@ -105,6 +108,27 @@ CREATE TABLE "ComplianceRequest" (
     CONSTRAINT "ComplianceRequest_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "BackfillJob" (
+    "id" TEXT NOT NULL,
+    "shop" TEXT NOT NULL,
+    "since" TIMESTAMP(3) NOT NULL,
+    "until" TIMESTAMP(3),
+    "status" TEXT NOT NULL DEFAULT 'queued',
+    "processed" INTEGER NOT NULL DEFAULT 0,
+    "enqueued" INTEGER NOT NULL DEFAULT 0,
+    "total" INTEGER,
+    "cursor" TEXT,
+    "error" TEXT,
+    "leaseOwner" TEXT,
+    "leaseUntil" TIMESTAMP(3),
+    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "updatedAt" TIMESTAMP(3) NOT NULL,
+    "finishedAt" TIMESTAMP(3),
+
+    CONSTRAINT "BackfillJob_pkey" PRIMARY KEY ("id")
+);
+
 -- CreateIndex
 CREATE INDEX "Session_shop_idx" ON "Session"("shop");
 
@@ -126,5 +150,12 @@ CREATE INDEX "DeliveryAttempt_shop_idx" ON "DeliveryAttempt"("shop");
 -- CreateIndex
 CREATE INDEX "ComplianceRequest_shop_receivedAt_idx" ON "ComplianceRequest"("shop", "receivedAt");
 
+-- CreateIndex
+CREATE INDEX "BackfillJob_shop_createdAt_idx" ON "BackfillJob"("shop", "createdAt");
+
+-- CreateIndex
+CREATE INDEX "BackfillJob_status_idx" ON "BackfillJob"("status");
+
 -- AddForeignKey
 ALTER TABLE "DeliveryAttempt" ADD CONSTRAINT "DeliveryAttempt_deliveryId_fkey" FOREIGN KEY ("deliveryId") REFERENCES "Delivery"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+

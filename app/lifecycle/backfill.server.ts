@@ -1,0 +1,256 @@
+import crypto from "node:crypto";
+import type { BackfillJob, PrismaClient } from "@prisma/client";
+import type { Logger } from "../logger.server";
+import { ORDER_KIND } from "../forwarding/delivery-kind";
+import { acceptOrderWebhook } from "../forwarding/order-intake.server";
+import { getShopSettings } from "../settings/shop-settings.server";
+import { ordersSearchQuery } from "./graphql-order";
+import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
+
+/**
+ * "Resend past orders": a BackfillJob reads a shop's orders of a date range from the Admin
+ * GraphQL API, page by page, and records each one in the outbox the way its orders/create would
+ * have (no webhook id). Orders already in the outbox, whatever their state, are left as they
+ * are: the unique (shop, order, kind) row makes a second record impossible, so an order is never
+ * sent twice, and a failed one keeps its own Retry. Progress (orders read, orders queued, the
+ * total, the page cursor) is saved after every page, so a job survives a reload of the page and
+ * a restart of the process: it goes on from the last saved page.
+ */
+
+export type BackfillStatus = "queued" | "running" | "done" | "failed";
+const ACTIVE: BackfillStatus[] = ["queued", "running"];
+
+/** An order the job queued: recorded by it (no webhook id, after it started) and going to be sent. */
+const QUEUED_STATUSES = { notIn: ["skipped", "failed"] };
+
+export interface BackfillRange {
+  /** Start of the first day (UTC). */
+  since: Date;
+  /** End of the last day (UTC), or null for "until now". */
+  until: Date | null;
+}
+
+/**
+ * Starts a job for the range, unless the shop already has one queued or running: that one is
+ * returned instead (`created: false`), so a double click or a second admin starts nothing new.
+ */
+export async function startBackfill(prisma: PrismaClient, shop: string, range: BackfillRange): Promise<{ job: BackfillJob; created: boolean }> {
+  return prisma.$transaction(async (tx) => {
+    const active = await tx.backfillJob.findFirst({ where: { shop, status: { in: ACTIVE } }, orderBy: { createdAt: "desc" } });
+    if (active) return { job: active, created: false };
+    const job = await tx.backfillJob.create({ data: { shop, since: range.since, until: range.until, status: "queued" } });
+    return { job, created: true };
+  });
+}
+
+/** The shop's most recent job, for the admin page and the command line. */
+export function latestBackfillJob(prisma: PrismaClient, shop: string): Promise<BackfillJob | null> {
+  return prisma.backfillJob.findFirst({ where: { shop }, orderBy: { createdAt: "desc" } });
+}
+
+export interface BackfillProgress {
+  id: string;
+  status: BackfillStatus;
+  since: string;
+  until: string | null;
+  processed: number;
+  enqueued: number;
+  total: number | null;
+  /** 0..100, null while the total is unknown. */
+  percent: number | null;
+  /** Why the job failed, or why it is paused (it goes on by itself). */
+  error: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export function progressOf(job: BackfillJob): BackfillProgress {
+  const status = (["queued", "running", "done", "failed"].includes(job.status) ? job.status : "failed") as BackfillStatus;
+  const percent =
+    status === "done" ? 100 : job.total === null ? null : job.total === 0 ? 0 : Math.min(100, Math.floor((job.processed / job.total) * 100));
+  return {
+    id: job.id,
+    status,
+    since: job.since.toISOString().slice(0, 10),
+    until: job.until ? job.until.toISOString().slice(0, 10) : null,
+    processed: job.processed,
+    enqueued: job.enqueued,
+    total: job.total,
+    percent,
+    error: job.error,
+    createdAt: job.createdAt.toISOString(),
+    finishedAt: job.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export interface BackfillRunnerDeps {
+  prisma: PrismaClient;
+  logger: Logger;
+  /** The shop's order reader (an Admin API client with the shop's offline session). */
+  readerFor: (shop: string, options: { personalData: boolean }) => Promise<OrderReader>;
+  /** After this long, a job held by a dead process is taken over. */
+  leaseMs: number;
+  /** How often an idle runner looks for jobs. */
+  pollMs: number;
+  /** How long a job waits after Shopify could not be read (it then goes on from its cursor). */
+  retryDelayMs?: number;
+  now?: () => Date;
+  owner?: string;
+  /** Called after every saved page (the command line draws its progress bar with it). */
+  onProgress?: (job: BackfillJob) => void;
+}
+
+export type BackfillRunOutcome = "done" | "failed" | "paused" | "lost";
+
+/**
+ * Runs jobs: claims one with a lease (a conditional update, like the delivery worker), renews
+ * the lease as it goes, and saves progress after every page. Several processes may run one each;
+ * a job is only ever read by the process holding its lease.
+ */
+export function createBackfillRunner(deps: BackfillRunnerDeps) {
+  const { prisma } = deps;
+  const now = deps.now ?? (() => new Date());
+  const owner = deps.owner ?? `backfill-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+  const log = deps.logger.child({ backfill: owner });
+  const retryDelayMs = deps.retryDelayMs ?? 60_000;
+  let running = false;
+  let stopping = false;
+  let timer: NodeJS.Timeout | null = null;
+  let current: Promise<unknown> | null = null;
+
+  const leaseUntil = () => new Date(now().getTime() + deps.leaseMs);
+  const free = () => ({ OR: [{ leaseUntil: null }, { leaseUntil: { lt: now() } }] });
+
+  /** Takes the job (a given one, or the oldest due) when nobody holds it; null otherwise. */
+  async function claim(jobId?: string): Promise<BackfillJob | null> {
+    const candidates = await prisma.backfillJob.findMany({
+      where: { ...(jobId ? { id: jobId } : {}), status: { in: ACTIVE }, ...free() },
+      orderBy: { createdAt: "asc" },
+      take: 5,
+      select: { id: true },
+    });
+    for (const candidate of candidates) {
+      const { count } = await prisma.backfillJob.updateMany({
+        where: { id: candidate.id, status: { in: ACTIVE }, ...free() },
+        data: { status: "running", leaseOwner: owner, leaseUntil: leaseUntil() },
+      });
+      if (count === 1) return prisma.backfillJob.findUniqueOrThrow({ where: { id: candidate.id } });
+    }
+    return null;
+  }
+
+  /** Updates the job while this runner holds it; false once the lease was lost. */
+  async function save(job: BackfillJob, data: Parameters<PrismaClient["backfillJob"]["updateMany"]>[0]["data"]): Promise<boolean> {
+    const { count } = await prisma.backfillJob.updateMany({ where: { id: job.id, leaseOwner: owner }, data });
+    return count === 1;
+  }
+
+  async function run(job: BackfillJob): Promise<BackfillRunOutcome> {
+    const jobLog = log.child({ shop: job.shop, jobId: job.id });
+    try {
+      const settings = await getShopSettings(job.shop);
+      const reader = await deps.readerFor(job.shop, { personalData: settings.sendCustomerDetails });
+      const search = ordersSearchQuery(job.since, job.until);
+      let { cursor, processed, enqueued, total } = job;
+      if (total === null) {
+        total = await reader.count(search);
+        if (!(await save(job, { total, leaseUntil: leaseUntil() }))) return "lost";
+        deps.onProgress?.({ ...job, status: "running", total });
+      }
+      for (;;) {
+        if (stopping) {
+          await save(job, { leaseOwner: null, leaseUntil: null });
+          return "paused";
+        }
+        const page = await reader.page(search, cursor);
+        const orderIds: string[] = [];
+        for (const gid of page.ids) {
+          const order = await reader.order(gid);
+          if (order) {
+            const result = await acceptOrderWebhook({ shop: job.shop, payload: order, webhookId: null, source: "backfill" });
+            orderIds.push(result.orderId);
+          }
+          // Reading a page of orders can take a while under the rate limit: keep the job.
+          if (!(await save(job, { leaseUntil: leaseUntil() }))) return "lost";
+          if (stopping) break;
+        }
+        if (stopping) continue;
+        // Counted from the outbox, so a page read again after a crash counts its orders once.
+        const queuedHere = await prisma.delivery.count({
+          where: { shop: job.shop, kind: ORDER_KIND, orderId: { in: orderIds }, webhookId: null, createdAt: { gte: job.createdAt }, status: QUEUED_STATUSES },
+        });
+        processed += page.ids.length;
+        enqueued += queuedHere;
+        cursor = page.endCursor ?? cursor;
+        const done = !page.hasNextPage;
+        const progress = {
+          processed,
+          enqueued,
+          cursor,
+          error: null,
+          leaseUntil: leaseUntil(),
+          ...(done ? { status: "done", total: Math.max(total ?? 0, processed), finishedAt: now(), leaseOwner: null, leaseUntil: null } : {}),
+        };
+        if (!(await save(job, progress))) return "lost";
+        if (deps.onProgress) deps.onProgress(await prisma.backfillJob.findUniqueOrThrow({ where: { id: job.id } }));
+        jobLog.info("backfill page saved", { processed, enqueued, total, done });
+        if (done) return "done";
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof ShopifyReadError && error.retryable) {
+        jobLog.warn("backfill paused: Shopify could not be read", { error: message });
+        // The job stays running; any runner takes it up again from its cursor once this passes.
+        await save(job, { error: `Paused, will go on by itself: ${message}`, leaseOwner: null, leaseUntil: new Date(now().getTime() + retryDelayMs) });
+        return "paused";
+      }
+      jobLog.error("backfill failed", { error: message });
+      await save(job, { status: "failed", error: message, finishedAt: now(), leaseOwner: null, leaseUntil: null });
+      return "failed";
+    }
+  }
+
+  /** Claims and runs one job (a given one, or the oldest due); null when there was none to take. */
+  async function runOnce(jobId?: string): Promise<{ jobId: string; outcome: BackfillRunOutcome } | null> {
+    const job = await claim(jobId);
+    if (!job) return null;
+    const work = run(job);
+    current = work;
+    try {
+      return { jobId: job.id, outcome: await work };
+    } finally {
+      current = null;
+    }
+  }
+
+  function schedule(delay: number) {
+    if (!running) return;
+    timer = setTimeout(async () => {
+      const result = await runOnce().catch((error) => {
+        log.error("backfill run failed", { error: error instanceof Error ? error.message : String(error) });
+        return null;
+      });
+      schedule(result ? 0 : deps.pollMs);
+    }, delay);
+  }
+
+  return {
+    owner,
+    runOnce,
+    start() {
+      if (running) return;
+      running = true;
+      stopping = false;
+      schedule(0);
+    },
+    /** Stops after the order being read; the job is released and goes on from its last saved page. */
+    async stop() {
+      running = false;
+      stopping = true;
+      if (timer) clearTimeout(timer);
+      await current;
+    },
+  };
+}
+
+export type BackfillRunner = ReturnType<typeof createBackfillRunner>;

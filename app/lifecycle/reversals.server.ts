@@ -1,0 +1,59 @@
+import { logger } from "../logger.server";
+import { CANCEL_KIND, refundKind } from "../forwarding/delivery-kind";
+import { orderIdOf } from "../forwarding/order-intake.server";
+import { getShopSettings } from "../settings/shop-settings.server";
+import { readRefund } from "./reversal-mapping";
+import { recordReversal, type ReversalResult } from "./reversal-store.server";
+
+export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; deliveryId: null; reason: string };
+
+/**
+ * orders/cancelled: the whole order's commission is reversed (what is left of it after its
+ * refunds), when the shop reverses cancellations (on by default). Never calls Refersion.
+ */
+export async function acceptCancellationWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
+  const orderId = orderIdOf(input.payload);
+  if (!orderId) return unreadable(input, "The cancelled order has no id that can be read exactly");
+  const settings = await getShopSettings(input.shop);
+  return recordReversal({
+    shop: input.shop,
+    orderId,
+    kind: CANCEL_KIND,
+    source: { reversal: "cancel" },
+    webhookId: input.webhookId,
+    skipReason: settings.reverseCancellations ? null : "Reversing cancellations is switched off in Settings",
+  });
+}
+
+/**
+ * refunds/create: the refunded items' commission is reversed, each refund on its own (kind
+ * `refund:<refund id>`), when the shop reverses refunds (on by default). A refund that returns no
+ * money (a restock, a zero-amount refund) or no items (shipping only, an amount only) reverses
+ * nothing and is recorded as skipped with the reason.
+ */
+export async function acceptRefundWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
+  const refund = readRefund(input.payload);
+  if (!refund.ok) return unreadable(input, refund.error);
+  const settings = await getShopSettings(input.shop);
+  const skipReason = !settings.reverseRefunds
+    ? "Reversing refunds is switched off in Settings"
+    : !refund.moneyReturned
+      ? "No money was refunded (a restock or a zero-amount refund), so the commission stays"
+      : refund.lines.length === 0
+        ? "No items were refunded (shipping or an amount only); Refersion reverses items, so the commission stays"
+        : null;
+  return recordReversal({
+    shop: input.shop,
+    orderId: refund.orderId,
+    kind: refundKind(refund.refundId),
+    source: { reversal: "refund", refundId: refund.refundId, lines: refund.lines },
+    webhookId: input.webhookId,
+    skipReason,
+  });
+}
+
+function unreadable(input: { shop: string; webhookId: string | null }, reason: string): ReversalIntakeResult {
+  // No order can be named, so there is no row to show it on; Shopify would only resend the same.
+  logger.warn("reversal webhook not readable", { shop: input.shop, webhookId: input.webhookId, reason });
+  return { outcome: "unreadable", deliveryId: null, reason };
+}

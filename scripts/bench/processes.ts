@@ -1,0 +1,188 @@
+/**
+ * Child processes of a benchmark run: each server under test runs in its own Node process
+ * (the load generator's work never shares its event loop), on 127.0.0.1, and is always
+ * stopped by the run. Memory is read from /proc: VmHWM is the kernel's peak resident set.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "..", "..");
+const REMIX_SERVE = path.join(ROOT, "node_modules", "@remix-run", "serve", "dist", "cli.js");
+/** The production build; BENCH_SERVER_BUILD points at another copy (inside the repository) for A/B runs. */
+export const SERVER_BUILD = process.env.BENCH_SERVER_BUILD
+  ? path.resolve(process.env.BENCH_SERVER_BUILD)
+  : path.join(ROOT, "build", "server", "index.js");
+
+export interface Child {
+  name: string;
+  pid: number;
+  url: string;
+  /** The last lines the process printed (or its log file's, when it writes one). */
+  output(): string[];
+  /** CPU time (user + system) used so far, in ms. */
+  cpuMs(): number;
+  /** Peak resident set size so far, in MiB (VmHWM); null once the process is gone. */
+  peakRssMiB(): number | null;
+  stop(): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+/** Last resort when the run dies: no server outlives it. */
+export function killAllChildren() {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+process.on("exit", killAllChildren);
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** utime + stime from /proc/PID/stat, in ms (clock ticks are 1/100 s on Linux). */
+export function readCpuMs(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may hold spaces; the fields after its closing parenthesis do not.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+export function readPeakRssMiB(pid: number): number | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface StartOptions {
+  name: string;
+  args: string[];
+  env: Record<string, string | undefined>;
+  /** Ready when a line of output matches; the first group, if any, is the port. */
+  readyLine?: RegExp;
+  /** Ready when GET url answers 2xx (the port is known in advance). */
+  readyUrl?: string;
+  /** Where stdout and stderr go instead of this process (a busy server logs a line per request). */
+  logFile?: string;
+  timeoutMs?: number;
+}
+
+async function start(options: StartOptions): Promise<Child> {
+  const log = options.logFile ? fs.openSync(options.logFile, "a") : null;
+  const sink: "pipe" | number = log ?? "pipe";
+  const child: ChildProcess = spawn(process.execPath, options.args, {
+    cwd: ROOT,
+    env: options.env as NodeJS.ProcessEnv,
+    stdio: ["ignore", sink, sink],
+  });
+  if (log !== null) fs.closeSync(log);
+  running.add(child);
+  const lines: string[] = [];
+  const output = () => (options.logFile ? tail(options.logFile) : [...lines]);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let port: string | null = null;
+  let partial = "";
+  const record = (chunk: Buffer) => {
+    const text = partial + chunk.toString("utf8");
+    const parts = text.split("\n");
+    partial = parts.pop() ?? "";
+    for (const line of parts) {
+      if (!line.trim()) continue;
+      if (lines.length >= 200) lines.shift();
+      lines.push(line);
+      const match = options.readyLine?.exec(line);
+      if (match && port === null) port = match[1] ?? "";
+    }
+  };
+  child.stdout?.on("data", record);
+  child.stderr?.on("data", record);
+
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let url = "";
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`${options.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output().join("\n")}`);
+    }
+    if (options.readyUrl) {
+      if (await fetch(options.readyUrl).then((r) => r.ok, () => false)) {
+        url = new URL(options.readyUrl).origin;
+        break;
+      }
+    } else if (port !== null) {
+      url = `http://127.0.0.1:${port}`;
+      break;
+    }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${options.name} was not ready within ${options.timeoutMs ?? 60_000} ms:\n${output().join("\n")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return {
+    name: options.name,
+    pid: child.pid!,
+    url,
+    output,
+    cpuMs: () => readCpuMs(child.pid!),
+    peakRssMiB: () => readPeakRssMiB(child.pid!),
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const forced = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(forced);
+      }
+      running.delete(child);
+    },
+  };
+}
+
+function tail(file: string, count = 40): string[] {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-count);
+  } catch {
+    return [];
+  }
+}
+
+const TSX = ["--import", "tsx"];
+
+export function startTsServer(name: string, file: string, env: Record<string, string>): Promise<Child> {
+  return start({ name, args: [...TSX, path.join(ROOT, file)], env: { ...process.env, ...env }, readyLine: /^listening (\d+)$/ });
+}
+
+export function startSandbox(): Promise<Child> {
+  return start({
+    name: "refersion-sandbox",
+    args: [...TSX, path.join(ROOT, "scripts", "refersion-sandbox-cli.ts"), "--port", "0", "--no-bodies", "--quiet"],
+    env: process.env,
+    readyLine: /^Refersion sandbox listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
+}
+
+/** The production build under remix-serve, as `npm start` runs it. */
+export async function startApp(name: string, env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Child> {
+  const port = await freePort();
+  return start({
+    name,
+    args: [...nodeArgs, REMIX_SERVE, SERVER_BUILD],
+    env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" },
+    readyUrl: `http://127.0.0.1:${port}/`,
+    logFile,
+  });
+}

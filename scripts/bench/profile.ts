@@ -1,0 +1,115 @@
+/**
+ * CPU profile of the app under one benchmark workload, to find what limits it:
+ *   npx tsx scripts/bench/profile.ts intake     signed orders/create at full speed, worker off
+ *   npx tsx scripts/bench/profile.ts delivery   the worker draining a filled outbox to a fast stand-in
+ *   npx tsx scripts/bench/profile.ts summarize FILE.cpuprofile [top]
+ * The production build runs under `node --cpu-prof`; the profile is written to
+ * bench-results/profiles/ (open it in Chrome DevTools > Performance) and summarized here: self
+ * time by package and the functions with the most self time, and the time spent under each
+ * frame of the app's own code (inclusive).
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { createClient } from "@libsql/client";
+import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
+import { fullSpeed } from "./load";
+import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource } from "./orders";
+import { summarizeProfile } from "./cpu-profile";
+import { ROOT, killAllChildren, startApp, startSandbox, type Child } from "./processes";
+
+const workload = process.argv[2];
+if (workload === "summarize" && process.argv[3]) {
+  console.log(summarizeProfile(process.argv[3], Number(process.argv[4] ?? 25)));
+  process.exit(0);
+}
+if (workload !== "intake" && workload !== "delivery") {
+  console.error("Usage: npx tsx scripts/bench/profile.ts intake|delivery [seconds-or-orders]\n       npx tsx scripts/bench/profile.ts summarize FILE.cpuprofile [top]");
+  process.exit(2);
+}
+const amount = Number(process.argv[3] ?? (workload === "intake" ? 10 : 3_000));
+
+const DIR = path.join(ROOT, "bench-results", "profiles");
+const WORK = path.join(ROOT, "bench-results", "work-profile");
+const secret = `profile-secret-${crypto.randomBytes(8).toString("hex")}`;
+
+function env(db: string, sandbox: Child, extra: Record<string, string>): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    SHOPIFY_API_KEY: "bench-api-key",
+    SHOPIFY_API_SECRET: secret,
+    SHOPIFY_APP_URL: "https://bench-app.invalid",
+    SCOPES: "read_orders,read_themes",
+    DATABASE_URL: `file:${db}`,
+    APP_ENCRYPTION_KEY: "1".repeat(64),
+    REFERSION_WEBHOOK_URL: `${sandbox.url}/tracker/orders/paid`,
+    REFERSION_API_URL: `${sandbox.url}/v2`,
+    LOG_LEVEL: "info",
+    ...extra,
+  };
+}
+
+async function main() {
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.mkdirSync(DIR, { recursive: true });
+  const sandbox = await startSandbox();
+  const db = path.join(WORK, "profile.sqlite");
+  const base = { ...process.env, ...env(db, sandbox, {}) };
+  execFileSync("npx", ["prisma", "migrate", "deploy"], { cwd: ROOT, env: base, stdio: "ignore" });
+  execFileSync(
+    process.execPath,
+    ["--import", "tsx", "scripts/shop-cli.ts", "configure", BENCH_SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey,
+      "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders"],
+    { cwd: ROOT, env: base, stdio: "ignore" },
+  );
+  const source = createWebhookSource({ secret, firstId: 9_000_000_000_000 });
+  const next = () => source.next();
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const profileName = `${workload}-${stamp}.cpuprofile`;
+  const profArgs = ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`];
+  try {
+    if (workload === "intake") {
+      const app = await startApp("app (profiled)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "app.log"), profArgs);
+      const result = await fullSpeed({ url: app.url + WEBHOOK_PATH, connections: 32, durationS: amount, next });
+      console.log(`intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
+      await app.stop();
+    } else {
+      const filler = await startApp("app (fill)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "fill.log"));
+      await fullSpeed({ url: filler.url + WEBHOOK_PATH, connections: 32, durationS: 120, amount, next });
+      await filler.stop();
+      const worker = await startApp("worker (profiled)", env(db, sandbox, { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY ?? "8" }), path.join(WORK, "worker.log"), profArgs);
+      const client = createClient({ url: `file:${db}` });
+      const started = Date.now();
+      for (;;) {
+        const open = await client.execute("SELECT count(*) AS n FROM Delivery WHERE status IN ('pending', 'retrying')");
+        if (Number(open.rows[0].n) === 0 || Date.now() - started > 120_000) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const span = await client.execute(
+        "SELECT (SELECT min(startedAt) FROM DeliveryAttempt) AS first, max(deliveredAt) AS last, count(*) AS n FROM Delivery WHERE status = 'delivered'",
+      );
+      client.close();
+      const { first, last, n } = span.rows[0];
+      const seconds = (Date.parse(String(last)) - Date.parse(String(first))) / 1000;
+      console.log(`delivery: ${n} delivered in ${seconds.toFixed(2)} s = ${(Number(n) / seconds).toFixed(1)} orders/s`);
+      await worker.stop();
+    }
+  } finally {
+    await sandbox.stop();
+  }
+  const file = path.join(DIR, profileName);
+  if (!fs.existsSync(file)) throw new Error(`No profile was written (${file}); did the app exit cleanly?`);
+  console.log(`profile: ${path.relative(ROOT, file)}\n`);
+  console.log(summarizeProfile(file));
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error instanceof Error ? error.stack : error);
+    killAllChildren();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,595 @@
+/**
+ * npm run bench: webhook intake, delivery throughput, storefront weight and memory, each next
+ * to a baseline measured in the same run, on 127.0.0.1 only. Bounded in time (a few minutes on
+ * a 2-core machine) and stops by itself; every server it starts is stopped at the end.
+ *
+ *   1. baseline  a bare node:http server that only verifies the HMAC (the ceiling)
+ *   2. naive     verifies, then posts to Refersion inside the webhook request (the seed's way)
+ *   3. app       the production build (remix-serve) on a fresh SQLite file: signed orders/create
+ *                at a fixed rate and at full speed, with Refersion fast, slow (1 s) and down (503);
+ *                then the delivery worker draining a filled outbox to a fast stand-in
+ *   4. storefront the embed's script: gzipped size, main-thread time and long tasks in Chromium
+ *   5. memory    peak RSS (VmHWM) of every app process
+ *
+ * Prints a table and writes bench-results/bench-<timestamp>.json and bench-results/latest.json.
+ * Knobs (environment): BENCH_QUICK=1 (short runs, for trying the script), BENCH_ONLY=intake,delivery,storefront,
+ * BENCH_RATE, BENCH_RATE_SECONDS, BENCH_FULL_SECONDS, BENCH_CONNECTIONS, BENCH_DELIVERY_ORDERS,
+ * BENCH_DELIVERY_CONCURRENCY (comma-separated), BENCH_STOREFRONT_LOADS. See docs/performance.md.
+ */
+import { execFileSync } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createClient } from "@libsql/client";
+import { renderTable } from "../cli/delivery-table";
+import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
+import { fixedRate, fullSpeed, type LoadResult } from "./load";
+import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource, loadOrderTemplates } from "./orders";
+import { ROOT, SERVER_BUILD, killAllChildren, startApp, startSandbox, startTsServer, type Child } from "./processes";
+import { LONG_TASK_MS, measureStorefront, type StorefrontResult } from "./storefront";
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+const quick = process.env.BENCH_QUICK === "1";
+const num = (name: string, fallback: number) => {
+  const value = process.env[name];
+  if (value === undefined || value === "") return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number`);
+  return parsed;
+};
+
+const settings = {
+  rate: num("BENCH_RATE", 200),
+  rateSeconds: num("BENCH_RATE_SECONDS", quick ? 3 : 10),
+  fullSeconds: num("BENCH_FULL_SECONDS", quick ? 3 : 8),
+  warmupSeconds: quick ? 1 : 2,
+  connections: num("BENCH_CONNECTIONS", 32),
+  slowRefersionMs: 1_000,
+  deliveryOrders: num("BENCH_DELIVERY_ORDERS", quick ? 1_000 : 6_000),
+  deliveryConcurrency: (process.env.BENCH_DELIVERY_CONCURRENCY ?? "8,32").split(",").map(Number),
+  storefrontLoads: num("BENCH_STOREFRONT_LOADS", quick ? 2 : 5),
+  storefrontCpuThrottling: [1, 4],
+};
+const only = new Set((process.env.BENCH_ONLY ?? "intake,delivery,storefront").split(",").map((part) => part.trim()));
+
+const TARGETS = {
+  intakeShareOfBaseline: 0.25,
+  p99AckMsAtRate: 50,
+  deliveryOrdersPerS: 500,
+  scriptGzipBytes: 2_048,
+};
+
+/** The whole run's limit: if anything hangs, every child is killed and the run fails. */
+const RUN_LIMIT_MS = 10 * 60_000;
+
+const RESULTS_DIR = path.join(ROOT, "bench-results");
+const WORK_DIR = path.join(RESULTS_DIR, "work");
+
+const API_SECRET = `bench-secret-${crypto.randomBytes(12).toString("hex")}`;
+const ENCRYPTION_KEY = crypto.randomBytes(32).toString("hex");
+const REFERSION_KEYS = DEFAULT_SANDBOX_KEYS;
+
+type RefersionMode = "fast" | "slow" | "down";
+const MODES: RefersionMode[] = ["fast", "slow", "down"];
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const say = (text = "") => console.log(text);
+const phase = (text: string) => say(`\n== ${text}`);
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+function machine() {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      return null;
+    }
+  };
+  return {
+    nproc: os.availableParallelism(),
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    memoryGiB: round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+    commit: git(["rev-parse", "--short", "HEAD"]),
+    uncommittedChanges: (git(["status", "--porcelain"]) ?? "").split("\n").filter(Boolean).length,
+  };
+}
+
+function appEnv(databaseFile: string, sandboxUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    SHOPIFY_API_KEY: "bench-api-key",
+    SHOPIFY_API_SECRET: API_SECRET,
+    SHOPIFY_APP_URL: "https://bench-app.invalid",
+    SCOPES: "read_orders,read_themes",
+    DATABASE_URL: `file:${databaseFile}`,
+    APP_ENCRYPTION_KEY: ENCRYPTION_KEY,
+    REFERSION_WEBHOOK_URL: `${sandboxUrl}/tracker/orders/paid`,
+    REFERSION_API_URL: `${sandboxUrl}/v2`,
+    // What production logs; the lines go to a file under bench-results/work/.
+    LOG_LEVEL: "info",
+    DELIVERY_WORKER: "on",
+    ...extra,
+  };
+}
+
+/** A migrated SQLite file with the bench shop configured (keys saved, test orders forwarded). */
+function prepareDatabase(file: string, sandboxUrl: string) {
+  const env = { ...process.env, ...appEnv(file, sandboxUrl) };
+  execFileSync("npx", ["prisma", "migrate", "deploy"], { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(
+    process.execPath,
+    [
+      "--import", "tsx", path.join(ROOT, "scripts", "shop-cli.ts"), "configure", BENCH_SHOP,
+      "--public-key", REFERSION_KEYS.publicKey, "--secret-key", REFERSION_KEYS.secretKey, "--forward-test-orders",
+    ],
+    { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] },
+  );
+}
+
+async function checkpointAndCopy(from: string, to: string) {
+  const db = createClient({ url: `file:${from}` });
+  await db.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.close();
+  fs.copyFileSync(from, to);
+}
+
+async function sandboxControl(sandbox: Child, route: string, body?: unknown) {
+  const response = await fetch(`${sandbox.url}/__sandbox/${route}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`sandbox ${route}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+async function setRefersion(sandbox: Child, mode: RefersionMode) {
+  await sandboxControl(sandbox, "reset", {});
+  const behavior =
+    mode === "fast" ? { mode: "ok" } : mode === "slow" ? { mode: "slow", delayMs: settings.slowRefersionMs } : { mode: "fail", status: 503 };
+  await sandboxControl(sandbox, "behavior", { ...behavior, endpoint: "order" });
+}
+
+// One source for the whole run: every request of every phase is a distinct order.
+const webhooks = createWebhookSource({ secret: API_SECRET, templates: loadOrderTemplates(), firstId: 7_000_000_000_000 });
+const next = () => webhooks.next();
+
+interface Measured {
+  load: LoadResult;
+  /** CPU time the server process used per answered request, in ms. */
+  serverCpuMsPerRequest: number;
+}
+
+async function measure(server: Child, run: () => Promise<LoadResult>): Promise<Measured> {
+  const cpuBefore = server.cpuMs();
+  const load = await run();
+  const cpu = server.cpuMs() - cpuBefore;
+  return { load, serverCpuMsPerRequest: round(cpu / Math.max(1, load.ok + load.errors), 3) };
+}
+
+const atRate = (server: Child, url: string, seconds = settings.rateSeconds) =>
+  measure(server, () => fixedRate({ url, rate: settings.rate, durationS: seconds, next }));
+const flatOut = (server: Child, url: string) =>
+  measure(server, () => fullSpeed({ url, connections: settings.connections, durationS: settings.fullSeconds, next }));
+
+function line(label: string, m: Measured) {
+  const { load } = m;
+  say(
+    `   ${label.padEnd(34)} ${String(load.throughput).padStart(7)}/s  p50 ${load.latencyMs.p50} p95 ${load.latencyMs.p95} ` +
+      `p99 ${load.latencyMs.p99} ms  errors ${load.errors}  cpu ${m.serverCpuMsPerRequest} ms/req`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+async function benchBaseline() {
+  phase("1. Baseline: bare node:http, HMAC check only");
+  const server = await startTsServer("baseline", "scripts/bench/baseline-server.ts", { BENCH_SECRET: API_SECRET });
+  try {
+    const url = server.url + WEBHOOK_PATH;
+    await fullSpeed({ url, connections: settings.connections, durationS: settings.warmupSeconds, next });
+    const full = await flatOut(server, url);
+    line("full speed", full);
+    const rate = await atRate(server, url);
+    line(`${settings.rate}/s`, rate);
+    return { fullSpeed: full, fixedRate: rate, peakRssMiB: server.peakRssMiB() };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function benchNaive(sandbox: Child) {
+  phase(`2. Naive peer: posts to Refersion inside the webhook request`);
+  const server = await startTsServer("naive", "scripts/bench/naive-server.ts", {
+    BENCH_SECRET: API_SECRET,
+    REFERSION_WEBHOOK_URL: `${sandbox.url}/tracker/orders/paid`,
+    REFERSION_PUBLIC_KEY: REFERSION_KEYS.publicKey,
+    REFERSION_SECRET_KEY: REFERSION_KEYS.secretKey,
+  });
+  const byMode: Partial<Record<RefersionMode, Measured>> = {};
+  try {
+    const url = server.url + WEBHOOK_PATH;
+    await setRefersion(sandbox, "fast");
+    await fixedRate({ url, rate: settings.rate, durationS: settings.warmupSeconds, next });
+    for (const mode of MODES) {
+      await setRefersion(sandbox, mode);
+      byMode[mode] = await atRate(server, url);
+      line(`${settings.rate}/s, Refersion ${mode}`, byMode[mode]);
+    }
+    return { fixedRate: byMode as Record<RefersionMode, Measured>, peakRssMiB: server.peakRssMiB() };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function outboxCounts(file: string): Promise<Record<string, number>> {
+  const db = createClient({ url: `file:${file}` });
+  try {
+    const result = await db.execute("SELECT status, count(*) AS n FROM Delivery GROUP BY status");
+    return Object.fromEntries(result.rows.map((row) => [String(row.status), Number(row.n)]));
+  } finally {
+    db.close();
+  }
+}
+
+async function benchAppIntake(sandbox: Child, baseDb: string) {
+  phase("3. The app: orders/create intake (production build, SQLite, delivery worker on)");
+  const byMode: Record<string, { fixedRate: Measured; fullSpeed: Measured; peakRssMiB: number | null; outbox: Record<string, number> }> = {};
+  for (const mode of MODES) {
+    const db = path.join(WORK_DIR, `intake-${mode}.sqlite`);
+    await checkpointAndCopy(baseDb, db);
+    await setRefersion(sandbox, mode);
+    const app = await startApp(`app (Refersion ${mode})`, appEnv(db, sandbox.url), path.join(WORK_DIR, `app-intake-${mode}.log`));
+    let rate: Measured;
+    let full: Measured;
+    let peakRssMiB: number | null;
+    try {
+      const url = app.url + WEBHOOK_PATH;
+      await fixedRate({ url, rate: settings.rate, durationS: settings.warmupSeconds, next });
+      rate = await atRate(app, url);
+      line(`${settings.rate}/s, Refersion ${mode}`, rate);
+      full = await flatOut(app, url);
+      line(`full speed, Refersion ${mode}`, full);
+      peakRssMiB = app.peakRssMiB();
+    } finally {
+      await app.stop();
+    }
+    byMode[mode] = { fixedRate: rate, fullSpeed: full, peakRssMiB, outbox: await outboxCounts(db) };
+  }
+  return byMode as Record<RefersionMode, (typeof byMode)[string]>;
+}
+
+interface DrainResult {
+  concurrency: number;
+  orders: number;
+  delivered: number;
+  seconds: number;
+  ordersPerS: number;
+  appCpuMsPerOrder: number;
+  sandboxCpuMsPerOrder: number;
+  peakRssMiB: number | null;
+}
+
+async function benchDelivery(sandbox: Child, baseDb: string) {
+  phase(`4. Delivery: ${settings.deliveryOrders} orders queued with DELIVERY_WORKER=off, then drained by a worker`);
+  const filled = path.join(WORK_DIR, "delivery-filled.sqlite");
+  await checkpointAndCopy(baseDb, filled);
+  const filler = await startApp("app (worker off)", appEnv(filled, sandbox.url, { DELIVERY_WORKER: "off" }), path.join(WORK_DIR, "app-fill.log"));
+  let fill: Measured;
+  let fillPeakRss: number | null;
+  try {
+    const url = filler.url + WEBHOOK_PATH;
+    fill = await measure(filler, () =>
+      fullSpeed({ url, connections: settings.connections, durationS: 120, amount: settings.deliveryOrders, next }),
+    );
+    line("fill at full speed, worker off", fill);
+    fillPeakRss = filler.peakRssMiB();
+  } finally {
+    await filler.stop();
+  }
+  const queued = (await outboxCounts(filled)).pending ?? 0;
+  say(`   ${queued} orders pending (the others are skipped by rule, e.g. zero-value orders)`);
+
+  const drains: DrainResult[] = [];
+  for (const concurrency of settings.deliveryConcurrency) {
+    const db = path.join(WORK_DIR, `delivery-c${concurrency}.sqlite`);
+    await checkpointAndCopy(filled, db);
+    await setRefersion(sandbox, "fast");
+    const sandboxCpuBefore = sandbox.cpuMs();
+    const worker = await startApp(
+      `worker (concurrency ${concurrency})`,
+      appEnv(db, sandbox.url, { DELIVERY_CONCURRENCY: String(concurrency) }),
+      path.join(WORK_DIR, `app-drain-c${concurrency}.log`),
+    );
+    try {
+      const client = createClient({ url: `file:${db}` });
+      const deadline = Date.now() + 120_000;
+      try {
+        for (;;) {
+          const open = await client.execute("SELECT count(*) AS n FROM Delivery WHERE status IN ('pending', 'retrying')");
+          if (Number(open.rows[0].n) === 0) break;
+          if (Date.now() > deadline) throw new Error(`The worker did not drain the outbox within 120 s (${open.rows[0].n} left)`);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        // From the first attempt's start to the last delivery, as the database recorded them.
+        const span = await client.execute(
+          "SELECT (SELECT min(startedAt) FROM DeliveryAttempt) AS first, max(deliveredAt) AS last, count(*) AS delivered FROM Delivery WHERE status = 'delivered'",
+        );
+        const { first, last, delivered } = span.rows[0];
+        const seconds = (Date.parse(String(last)) - Date.parse(String(first))) / 1000;
+        const appCpu = worker.cpuMs();
+        const result: DrainResult = {
+          concurrency,
+          orders: queued,
+          delivered: Number(delivered),
+          seconds: round(seconds, 2),
+          ordersPerS: round(Number(delivered) / seconds),
+          // Includes the server's start-up; small next to thousands of deliveries.
+          appCpuMsPerOrder: round(appCpu / Number(delivered), 3),
+          sandboxCpuMsPerOrder: round((sandbox.cpuMs() - sandboxCpuBefore) / Number(delivered), 3),
+          peakRssMiB: worker.peakRssMiB(),
+        };
+        drains.push(result);
+        say(
+          `   DELIVERY_CONCURRENCY=${String(concurrency).padEnd(3)} ${result.delivered} delivered in ${result.seconds} s: ` +
+            `${result.ordersPerS} orders/s  (app cpu ${result.appCpuMsPerOrder} ms/order, stand-in ${result.sandboxCpuMsPerOrder} ms/order)`,
+        );
+      } finally {
+        client.close();
+      }
+    } finally {
+      await worker.stop();
+    }
+  }
+  return { fill, fillPeakRssMiB: fillPeakRss, queued, drains };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function percent(value: number) {
+  return `${round(value * 100)}%`;
+}
+
+type IntakeResults = {
+  baseline: Awaited<ReturnType<typeof benchBaseline>>;
+  naive: Awaited<ReturnType<typeof benchNaive>>;
+  app: Awaited<ReturnType<typeof benchAppIntake>>;
+};
+
+function summarize(intake: IntakeResults | null, delivery: Awaited<ReturnType<typeof benchDelivery>> | null, storefront: StorefrontResult | null) {
+  const ratios: Record<string, number> = {};
+  const targets: { target: string; value: string; met: boolean }[] = [];
+  if (intake) {
+    const base = intake.baseline.fullSpeed.load.throughput;
+    for (const mode of MODES) ratios[`appOverBaselineThroughput_${mode}`] = round(intake.app[mode].fullSpeed.load.throughput / base, 3);
+    ratios.appOverBaselineThroughput = ratios.appOverBaselineThroughput_fast;
+    ratios.naiveOverAppP99AckSlowRefersion = round(
+      intake.naive.fixedRate.slow.load.latencyMs.p99 / intake.app.slow.fixedRate.load.latencyMs.p99,
+      1,
+    );
+    const worst = Math.min(...MODES.map((mode) => ratios[`appOverBaselineThroughput_${mode}`]));
+    targets.push({
+      target: `intake >= ${percent(TARGETS.intakeShareOfBaseline)} of bare-server throughput (worst Refersion mode)`,
+      value: percent(worst),
+      met: worst >= TARGETS.intakeShareOfBaseline,
+    });
+    for (const mode of MODES) {
+      const { latencyMs, errors } = intake.app[mode].fixedRate.load;
+      targets.push({
+        target: `p99 ack < ${TARGETS.p99AckMsAtRate} ms at ${settings.rate}/s, Refersion ${mode}, no errors`,
+        value: `${latencyMs.p99} ms, ${errors} errors`,
+        met: latencyMs.p99 < TARGETS.p99AckMsAtRate && errors === 0,
+      });
+    }
+  }
+  if (delivery && delivery.drains.length > 0) {
+    const best = delivery.drains.reduce((a, b) => (b.ordersPerS > a.ordersPerS ? b : a));
+    targets.push({
+      target: `delivery >= ${TARGETS.deliveryOrdersPerS} orders/s to a fast stand-in`,
+      value: `${best.ordersPerS}/s (DELIVERY_CONCURRENCY=${best.concurrency})`,
+      met: best.ordersPerS >= TARGETS.deliveryOrdersPerS,
+    });
+  }
+  if (storefront) {
+    targets.push({
+      target: `storefront script <= ${TARGETS.scriptGzipBytes} bytes gzipped`,
+      value: `${storefront.script.gzipBytes} bytes`,
+      met: storefront.script.gzipBytes <= TARGETS.scriptGzipBytes,
+    });
+    const unthrottled = storefront.runs.find((run) => run.cpuThrottling === 1);
+    if (unthrottled) {
+      targets.push({
+        target: `no long task (>= ${LONG_TASK_MS} ms) running the embed's script`,
+        value: `${unthrottled.embedScript.longTasks} (longest ${unthrottled.embedScript.longestTaskWallMs} ms)`,
+        met: unthrottled.embedScript.longTasks === 0,
+      });
+    }
+  }
+  return { ratios, targets };
+}
+
+function printTables(report: Report) {
+  const { intake, delivery, storefront } = report;
+  const ms = (value: number) => (Number.isFinite(value) ? String(value) : "-");
+  if (intake) {
+    phase("Webhook intake");
+    const row = (name: string, refersion: string, load: string, m: Measured) => [
+      name,
+      refersion,
+      load,
+      m.load.throughput,
+      ms(m.load.latencyMs.p50),
+      ms(m.load.latencyMs.p95),
+      ms(m.load.latencyMs.p99),
+      m.load.errors,
+      m.serverCpuMsPerRequest,
+    ];
+    const rows = [
+      row("baseline", "-", "full speed", intake.baseline.fullSpeed),
+      row("baseline", "-", `${settings.rate}/s`, intake.baseline.fixedRate),
+      ...MODES.map((mode) => row("naive", mode, `${settings.rate}/s`, intake.naive.fixedRate[mode])),
+      ...MODES.flatMap((mode) => [
+        row("app", mode, "full speed", intake.app[mode].fullSpeed),
+        row("app", mode, `${settings.rate}/s`, intake.app[mode].fixedRate),
+      ]),
+    ];
+    say(renderTable(["server", "Refersion", "load", "ok/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu ms/req"], rows));
+  }
+  if (delivery) {
+    phase("Delivery (outbox drained to a fast stand-in)");
+    say(
+      renderTable(
+        ["DELIVERY_CONCURRENCY", "orders", "seconds", "orders/s", "app cpu ms/order", "stand-in cpu ms/order", "peak RSS MiB"],
+        delivery.drains.map((d) => [d.concurrency, d.delivered, d.seconds, d.ordersPerS, d.appCpuMsPerOrder, d.sandboxCpuMsPerOrder, d.peakRssMiB]),
+      ),
+    );
+  }
+  if (storefront) {
+    phase(`Storefront (${storefront.script.file}: ${storefront.script.bytes} B, ${storefront.script.gzipBytes} B gzip, ${storefront.script.brotliBytes} B brotli)`);
+    say(
+      renderTable(
+        ["CPU", "page", "ScriptDuration ms", "TaskDuration ms", "main-thread CPU ms", "long tasks (all loads)", "requests"],
+        storefront.runs.flatMap((run) => [
+          [`${run.cpuThrottling}x`, "without embed", run.without.scriptMs, run.without.taskMs, run.without.mainThreadCpuMs, run.without.longTasks, run.without.requests],
+          [`${run.cpuThrottling}x`, "with embed", run.with.scriptMs, run.with.taskMs, run.with.mainThreadCpuMs, run.with.longTasks, run.with.requests],
+        ]),
+      ),
+    );
+    say(
+      renderTable(
+        ["CPU", "embed tasks/load", "their wall ms", "their CPU ms", "longest wall ms", "longest CPU ms", `>= ${LONG_TASK_MS} ms`],
+        storefront.runs.map((run) => [
+          `${run.cpuThrottling}x`,
+          run.embedScript.tasks,
+          run.embedScript.wallMs,
+          run.embedScript.cpuMs,
+          run.embedScript.longestTaskWallMs,
+          run.embedScript.longestTaskCpuMs,
+          run.embedScript.longTasks,
+        ]),
+      ),
+    );
+  }
+  phase("Memory: peak RSS (VmHWM) of each app process, MiB");
+  say(renderTable(["process", "peak RSS MiB"], Object.entries(report.memory.peakRssMiB).map(([name, value]) => [name, value])));
+  phase("Ratios");
+  for (const [name, value] of Object.entries(report.ratios)) say(`   ${name}: ${value}`);
+  phase("Targets");
+  say(renderTable(["target", "measured", "met"], report.targets.map((t) => [t.target, t.value, t.met ? "yes" : "NO"])));
+}
+
+interface Report {
+  startedAt: string;
+  seconds: number;
+  machine: ReturnType<typeof machine> & { loadAverageBefore: number[]; loadAverageAfter: number[] };
+  settings: typeof settings;
+  intake: IntakeResults | null;
+  delivery: Awaited<ReturnType<typeof benchDelivery>> | null;
+  storefront: StorefrontResult | null;
+  memory: { peakRssMiB: Record<string, number | null> };
+  ratios: Record<string, number>;
+  targets: { target: string; value: string; met: boolean }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  const started = Date.now();
+  const startedAt = new Date(started).toISOString();
+  const watchdog = setTimeout(() => {
+    console.error(`bench: still running after ${RUN_LIMIT_MS / 60_000} minutes; stopping everything`);
+    killAllChildren();
+    process.exit(2);
+  }, RUN_LIMIT_MS);
+  watchdog.unref();
+
+  const info = { ...machine(), loadAverageBefore: os.loadavg().map((v) => round(v, 2)), loadAverageAfter: [] as number[] };
+  say(`bench: ${info.nproc} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB, Node ${info.node}, load average ${info.loadAverageBefore.join(" ")}`);
+  if (info.loadAverageBefore[0] > info.nproc) {
+    say(`bench: WARNING the machine is busy (load ${info.loadAverageBefore[0]} on ${info.nproc} CPUs); figures will be low and noisy`);
+  }
+
+  fs.rmSync(WORK_DIR, { recursive: true, force: true });
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+  if (!fs.existsSync(SERVER_BUILD) && (only.has("intake") || only.has("delivery"))) {
+    say("bench: building the app (npx remix build)");
+    execFileSync("npx", ["remix", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  }
+
+  let intake: IntakeResults | null = null;
+  let delivery: Awaited<ReturnType<typeof benchDelivery>> | null = null;
+  let storefront: StorefrontResult | null = null;
+  if (only.has("intake") || only.has("delivery")) {
+    const sandbox = await startSandbox();
+    try {
+      const baseDb = path.join(WORK_DIR, "base.sqlite");
+      prepareDatabase(baseDb, sandbox.url);
+      say(`bench: Refersion stand-in at ${sandbox.url}; database ${path.relative(ROOT, baseDb)} migrated, ${BENCH_SHOP} configured`);
+      if (only.has("intake")) {
+        const baseline = await benchBaseline();
+        const naive = await benchNaive(sandbox);
+        const app = await benchAppIntake(sandbox, baseDb);
+        intake = { baseline, naive, app };
+      }
+      if (only.has("delivery")) delivery = await benchDelivery(sandbox, baseDb);
+    } finally {
+      await sandbox.stop();
+    }
+  }
+  if (only.has("storefront")) {
+    phase("5. Storefront: the embed's script in Chromium, page with and without the embed");
+    storefront = await measureStorefront({ loads: settings.storefrontLoads, cpuThrottling: settings.storefrontCpuThrottling });
+    say(`   done (${settings.storefrontLoads} loads per page and CPU rate)`);
+  }
+
+  const peakRssMiB: Record<string, number | null> = {};
+  if (intake) {
+    peakRssMiB.baseline = intake.baseline.peakRssMiB;
+    peakRssMiB.naive = intake.naive.peakRssMiB;
+    for (const mode of MODES) peakRssMiB[`app, intake, Refersion ${mode}`] = intake.app[mode].peakRssMiB;
+  }
+  if (delivery) {
+    peakRssMiB["app, fill (worker off)"] = delivery.fillPeakRssMiB;
+    for (const drain of delivery.drains) peakRssMiB[`app, worker draining (concurrency ${drain.concurrency})`] = drain.peakRssMiB;
+  }
+
+  info.loadAverageAfter = os.loadavg().map((v) => round(v, 2));
+  const report: Report = {
+    startedAt,
+    seconds: round((Date.now() - started) / 1000),
+    machine: info,
+    settings,
+    intake,
+    delivery,
+    storefront,
+    memory: { peakRssMiB },
+    ...summarize(intake, delivery, storefront),
+  };
+  printTables(report);
+
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  const stamp = startedAt.replace(/[:.]/g, "-");
+  const json = JSON.stringify(report, null, 2);
+  fs.writeFileSync(path.join(RESULTS_DIR, `bench-${stamp}.json`), json);
+  fs.writeFileSync(path.join(RESULTS_DIR, "latest.json"), json);
+  say(`\nbench: ${report.seconds} s; results in bench-results/bench-${stamp}.json and bench-results/latest.json`);
+  say(`bench: load average before ${info.loadAverageBefore.join(" ")}, after ${info.loadAverageAfter.join(" ")}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    killAllChildren();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,78 @@
+/**
+ * `npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]`: resends a shop's
+ * past orders of those days (UTC, both included) from this process, with a progress bar. It
+ * needs the shop's offline session (stored when the app was installed) and the same
+ * environment as the app. The orders are recorded in the outbox; the app's delivery worker
+ * sends them. When the shop already has a job running (started from the admin, or by an
+ * earlier command that was interrupted), the command follows that job, and takes it over once
+ * its process is gone. Ctrl-C stops after the current order; the same command goes on later.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { BackfillJob } from "@prisma/client";
+import { createProgressPrinter } from "./backfill-progress";
+
+export async function runBackfillCommand(shop: string, options: { since?: string; until?: string }): Promise<number> {
+  const { backfillFormErrors, backfillFormSchema } = await import("../../app/lifecycle/backfill-form");
+  if (!options.since) {
+    console.error("Name the first day: --since YYYY-MM-DD");
+    return 1;
+  }
+  const form = backfillFormSchema().safeParse({ since: options.since, until: options.until ?? "" });
+  if (!form.success) {
+    console.error(Object.values(backfillFormErrors(form.error)).join("; "));
+    return 1;
+  }
+
+  const prisma = (await import("../../app/db.server")).default;
+  const { latestBackfillJob, progressOf, startBackfill } = await import("../../app/lifecycle/backfill.server");
+  const { createConfiguredBackfillRunner } = await import("../../app/forwarding/worker-process.server");
+
+  const session = await prisma.session.findFirst({ where: { shop, isOnline: false }, select: { id: true } });
+  if (!session) {
+    console.error(`${shop} has no stored offline session: install the app on the shop (or open it from the shop's admin) first`);
+    return 1;
+  }
+
+  const { job, created } = await startBackfill(prisma, shop, form.data);
+  const range = (p: { since: string; until: string | null }) => `${p.since} to ${p.until ?? "now"}`;
+  const started = progressOf(job);
+  console.error(created ? `Resending ${shop}'s orders from ${range(started)}` : `${shop} already has a job (orders from ${range(started)}): following it`);
+
+  const printer = createProgressPrinter(process.stderr);
+  const show = (row: BackfillJob) => printer.update(progressOf(row));
+  const runner = createConfiguredBackfillRunner({ onProgress: show });
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    void runner.stop();
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+
+  try {
+    for (;;) {
+      // Runs the job here, unless another live process holds it: then its progress is shown.
+      await runner.runOnce(job.id);
+      const current = (await latestBackfillJob(prisma, shop))!;
+      show(current);
+      if (current.status === "done" || current.status === "failed" || interrupted) break;
+      await sleep(1_000);
+    }
+  } finally {
+    process.removeListener("SIGINT", interrupt);
+    process.removeListener("SIGTERM", interrupt);
+    printer.finish();
+  }
+
+  const final = progressOf((await latestBackfillJob(prisma, shop))!);
+  if (final.status === "done") {
+    console.log(`${final.processed} order(s) read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
+    return 0;
+  }
+  if (final.status === "failed") {
+    console.error(`Failed: ${final.error}`);
+    return 1;
+  }
+  console.error(`Stopped after ${final.processed} order(s); run the same command again to go on`);
+  return 130;
+}

@@ -1,0 +1,152 @@
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { chromium, type Browser, type Page } from "playwright-core";
+import prisma from "~/db.server";
+import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { accessTokenFor, embeddedQuery, storeOfflineSession } from "../admin/support/admin-session";
+import { orderFixture } from "../support/fixtures";
+import { startProductionApp, type ProductionApp } from "../support/production-app";
+import { startShopifyGraphqlStandin, type ShopifyGraphqlStandin } from "../support/shopify-graphql-standin";
+import { webhookHeaders } from "../support/shopify-webhooks";
+import { TEST_ENV } from "../support/test-env";
+import { configureLifecycleShop } from "./support/lifecycle";
+import { pastOrders } from "./support/past-orders";
+
+/**
+ * The order lifecycle on the production build, run as `npm start` runs it (remix-serve, the
+ * delivery worker and the backfill runner in the server process): signed webhooks over HTTP,
+ * reversals and resent orders reaching the Refersion stand-in, and the "resend past orders" page
+ * in Chromium. The server shares this file's SQLite database; its fetch for *.myshopify.com
+ * goes to the Admin API stand-in.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+const PRELOAD = pathToFileURL(path.resolve("test/support/shopify-admin-fetch-preload.mjs")).href;
+const SHOP = "production-lifecycle.myshopify.com";
+const SCREENSHOTS = path.resolve("test-results/lifecycle");
+
+let sandbox: RefersionSandbox;
+let standin: ShopifyGraphqlStandin;
+let app: ProductionApp;
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox();
+  standin = await startShopifyGraphqlStandin({ maximumAvailable: 2_000, restoreRate: 100_000 });
+  await storeOfflineSession(SHOP);
+  await configureLifecycleShop(SHOP);
+  app = await startProductionApp({
+    DATABASE_URL: process.env.DATABASE_URL!,
+    REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
+    REFERSION_API_URL: sandbox.apiUrl,
+    DELIVERY_POLL_MS: "100",
+    DELIVERY_RETRY_BASE_MS: "200",
+    SHOPIFY_ADMIN_STANDIN_URL: standin.url,
+    NODE_OPTIONS: `--import=${PRELOAD}`,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await sandbox?.close();
+  await standin?.close();
+});
+
+function post(topic: string, payload: unknown) {
+  const body = JSON.stringify(payload);
+  return fetch(`${app.url}/webhooks/${topic}`, {
+    method: "POST",
+    headers: webhookHeaders({ topic, shop: SHOP, body, secret: TEST_ENV.SHOPIFY_API_SECRET }),
+    body,
+  });
+}
+
+const cancels = () => sandbox.received.filter((r) => r.endpoint === "conversion_cancel" && r.accepted).map((r) => r.body);
+
+describe("the order lifecycle on the production build", () => {
+  it("forwards an order once, then reverses its refund and its cancellation item by item, in that order", async () => {
+    const order = orderFixture("shopify-docs-order-1001-2026-07.json");
+    expect((await post("orders/create", order)).status).toBe(200);
+    expect((await post("orders/paid", { ...order, financial_status: "paid" })).status).toBe(200);
+    await sandbox.waitFor((received) => received.some((r) => r.endpoint === "order" && r.accepted), 20_000);
+
+    expect((await post("refunds/create", (order.refunds as unknown[])[0])).status).toBe(200);
+    await sandbox.waitFor(() => cancels().length === 1, 20_000);
+    expect((await post("orders/cancelled", order)).status).toBe(200);
+    await sandbox.waitFor(() => cancels().length === 2, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(sandbox.orders()).toHaveLength(1);
+    expect(cancels()).toEqual([
+      {
+        order_id: "450789469",
+        items: [
+          { sku: "IPOD2008BLACK", quantity: 1, price: 199 },
+          { sku: "IPOD2008GREEN", quantity: 1, price: 199 },
+        ],
+      },
+      { order_id: "450789469", items: [{ sku: "IPOD2008RED", quantity: 1, price: 199 }] },
+    ]);
+    expect(sandbox.received.filter((r) => !r.accepted)).toEqual([]);
+  }, 60_000);
+
+  describe("resend past orders in Chromium", () => {
+    let browser: Browser;
+    let page: Page;
+    const problems: string[] = [];
+
+    beforeAll(async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+      // Shopify's library turns away bots (HeadlessChrome among them) with 410: look like a browser.
+      const userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+      const context = await browser.newContext({ userAgent, viewport: { width: 1280, height: 900 } });
+      // Only the app itself: App Bridge's script (cdn.shopify.com) is blocked, as in the admin tests.
+      await context.route("**/*", (route) => (new URL(route.request().url()).hostname === "127.0.0.1" ? route.continue() : route.abort("blockedbyclient")));
+      page = await context.newPage();
+      page.setDefaultTimeout(20_000);
+      page.on("pageerror", (error) => problems.push(error.message));
+    }, 60_000);
+    afterAll(() => browser?.close());
+
+    it("starts a job, shows its progress as it runs (also after a reload), and the orders reach Refersion once", async () => {
+      const orders = pastOrders(60, { start: "2026-11-01T06:00:00Z", firstId: 9_800_000 });
+      standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: orders.map((order) => order.graphql) });
+      standin.setBucket({ orderDelayMs: 60 });
+      const url = `${app.url}/app/backfill?${embeddedQuery(SHOP)}`;
+      expect((await page.goto(url, { waitUntil: "networkidle" }))?.status()).toBe(200);
+      await page.getByLabel("From").fill("2026-11-01");
+      await page.getByLabel("To").fill("2026-11-10");
+      await page.getByRole("button", { name: "Resend orders" }).click();
+
+      // The bar moves while the page stays open: it polls the server every second.
+      const progress = page.getByTestId("backfill-progress");
+      const seen = new Set<string>();
+      await progress.waitFor();
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      while (seen.size < 3) {
+        const percent = await progress.getAttribute("data-percent");
+        if (percent && !seen.has(percent)) {
+          seen.add(percent);
+          if (seen.size === 2) await page.screenshot({ path: path.join(SCREENSHOTS, "backfill-running.png"), fullPage: true });
+        }
+        await page.waitForTimeout(100);
+      }
+      // A reload shows the same job, from the database.
+      await page.reload({ waitUntil: "networkidle" });
+      await progress.waitFor();
+      await page.locator('[data-testid="backfill-progress"][data-status="done"]').waitFor({ timeout: 30_000 });
+      await page.getByText("60 of 60 orders read · 60 queued for Refersion").waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOTS, "backfill-done.png"), fullPage: true });
+      expect(await page.getByRole("button", { name: "Resend orders" }).isEnabled()).toBe(true);
+
+      const resent = new Set(orders.map((order) => String(order.rest.id)));
+      const sent = () => sandbox.orders().map((r) => (r.body as { order_id: string }).order_id).filter((id) => resent.has(id));
+      await sandbox.waitFor(() => sent().length >= resent.size, 30_000);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(sent().sort()).toEqual([...resent].sort());
+      expect(await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done", processed: 60, enqueued: 60 });
+      expect(problems).toEqual([]);
+    }, 90_000);
+  });
+});

@@ -1,0 +1,245 @@
+import prisma from "~/db.server";
+import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { orderFixture } from "../support/fixtures";
+import {
+  acceptedCancels,
+  configureLifecycleShop,
+  createClock,
+  lifecycleWorker,
+  refundPayload,
+  rowOf,
+  rowsOf,
+  sendWebhook,
+  withOrderId,
+} from "./support/lifecycle";
+
+const SHOP = "reversals.myshopify.com";
+const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
+const INR_CANCELLED = "real-inr-order-1005-cancelled-freeship-2024.json";
+
+let sandbox: RefersionSandbox;
+let clock: ReturnType<typeof createClock>;
+const worker = () => lifecycleWorker(sandbox, clock);
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox();
+});
+afterAll(() => sandbox.close());
+beforeEach(async () => {
+  sandbox.reset();
+  await prisma.deliveryAttempt.deleteMany();
+  await prisma.delivery.deleteMany();
+  await prisma.shopSettings.deleteMany();
+  await configureLifecycleShop(SHOP);
+  clock = createClock();
+});
+
+/** Records the order through orders/create and has the worker deliver it to the sandbox. */
+async function deliveredOrder(order: Record<string, unknown>) {
+  expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
+  await worker().drain();
+  const row = await rowOf(SHOP, String(order.id), "order");
+  expect(row?.status).toBe("delivered");
+  return JSON.parse(row!.requestBody!) as { order_id: string; currency_code: string; items: { sku: string; quantity: number; price: number }[] };
+}
+
+describe("refunds/create", () => {
+  it("GIVEN a delivered order WHEN Shopify's own refund of two of its three items arrives THEN just those items are cancelled, at the prices sent", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    const sent = await deliveredOrder(order);
+    // The refund Shopify's docs show for this very order: the black and the green iPod, 209.00 back.
+    const refund = (order.refunds as Record<string, unknown>[])[0];
+
+    expect((await sendWebhook(SHOP, "refunds/create", refund, { webhookId: "refund-1" })).status).toBe(200);
+    const row = await rowOf(SHOP, "450789469", "refund:509562969");
+    expect(row).toMatchObject({ status: "pending", orderName: "#1001", currency: "USD", totalAmount: "-398.00" });
+
+    await worker().drain();
+    const price = (sku: string) => sent.items.find((item) => item.sku === sku)!.price;
+    expect(acceptedCancels(sandbox)).toEqual([
+      {
+        order_id: "450789469",
+        items: [
+          { sku: "IPOD2008BLACK", quantity: 1, price: price("IPOD2008BLACK") },
+          { sku: "IPOD2008GREEN", quantity: 1, price: price("IPOD2008GREEN") },
+        ],
+      },
+    ]);
+    expect(await rowOf(SHOP, "450789469", "refund:509562969")).toMatchObject({ status: "delivered", attempts: 1, lastStatusCode: 200 });
+  });
+
+  it("GIVEN a partial refund THEN the order's cancellation afterwards cancels only what is left", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    await deliveredOrder(order);
+    await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
+    await sendWebhook(SHOP, "orders/cancelled", { ...order, cancelled_at: "2026-11-21T10:00:00-05:00", cancel_reason: "customer" });
+    await worker().drain();
+
+    const cancels = acceptedCancels(sandbox);
+    expect(cancels).toHaveLength(2);
+    expect(cancels[1]).toEqual({ order_id: "450789469", items: [{ sku: "IPOD2008RED", quantity: 1, price: 199 }] });
+  });
+
+  it("GIVEN one unit of a line of two is refunded THEN one unit is cancelled, and a second refund of the other unit cancels the second", async () => {
+    const order = withOrderId(orderFixture(INR_CANCELLED), 7_100_001);
+    const sent = await deliveredOrder(order);
+    await sendWebhook(SHOP, "refunds/create", refundPayload(order, 91, [{ index: 0, quantity: 1 }]));
+    await sendWebhook(SHOP, "refunds/create", refundPayload(order, 92, [{ index: 0, quantity: 2 }]));
+    await worker().drain();
+
+    const line = sent.items[0];
+    expect(acceptedCancels(sandbox)).toEqual([
+      { order_id: "7100001", items: [{ sku: line.sku, quantity: 1, price: line.price }] },
+      // Asked for 2, but only 1 unit is still credited.
+      { order_id: "7100001", items: [{ sku: line.sku, quantity: 1, price: line.price }] },
+    ]);
+  });
+
+  it.each([
+    ["restocks items without giving money back", { money: false }, /No money was refunded/],
+    ["gives back zero", { amount: "0.00" }, /No money was refunded/],
+  ])("GIVEN a refund that %s THEN nothing is sent and it is recorded as skipped with why", async (_name, options, reason) => {
+    const order = orderFixture(DOCS_ORDER);
+    await deliveredOrder(order);
+    const refund = refundPayload(order, 93, [{ index: 1, quantity: 1, restockType: "return" }], options);
+    expect((await sendWebhook(SHOP, "refunds/create", refund)).status).toBe(200);
+    await worker().drain();
+
+    expect(acceptedCancels(sandbox)).toEqual([]);
+    const row = await rowOf(SHOP, "450789469", "refund:93");
+    expect(row).toMatchObject({ status: "skipped", requestBody: null, attempts: 0 });
+    expect(row!.reason).toMatch(reason);
+  });
+
+  it("GIVEN Shopify sends the same refund twice THEN it is reversed once", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    await deliveredOrder(order);
+    const refund = (order.refunds as unknown[])[0];
+    await Promise.all([sendWebhook(SHOP, "refunds/create", refund, { webhookId: "same" }), sendWebhook(SHOP, "refunds/create", refund, { webhookId: "again" })]);
+    await worker().drain();
+    expect(acceptedCancels(sandbox)).toHaveLength(1);
+    expect((await rowsOf(SHOP)).map((row) => row.kind)).toEqual(["order", "refund:509562969"]);
+  });
+
+  it("GIVEN reversing refunds is switched off THEN the refund is recorded as skipped and nothing is sent", async () => {
+    await configureLifecycleShop(SHOP, { reverseRefunds: false });
+    const order = orderFixture(DOCS_ORDER);
+    await deliveredOrder(order);
+    await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
+    await worker().drain();
+    expect(acceptedCancels(sandbox)).toEqual([]);
+    expect((await rowOf(SHOP, "450789469", "refund:509562969"))?.reason).toMatch(/switched off/);
+  });
+});
+
+describe("orders/cancelled", () => {
+  it("GIVEN a delivered order WHEN it is cancelled THEN every item is cancelled exactly as it was sent", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    const sent = await deliveredOrder(order);
+    expect((await sendWebhook(SHOP, "orders/cancelled", order)).status).toBe(200);
+    await worker().drain();
+    expect(acceptedCancels(sandbox)).toEqual([
+      { order_id: "450789469", items: sent.items.map(({ sku, quantity, price }) => ({ sku, quantity, price })) },
+    ]);
+  });
+
+  it("GIVEN the order is still being retried WHEN its cancellation arrives THEN the cancellation is sent only after the order was delivered", async () => {
+    sandbox.setBehavior({ mode: "fail", status: 503, remaining: 1 }, "order");
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "orders/create", order);
+    await worker().drain();
+    expect((await rowOf(SHOP, "450789469", "order"))?.status).toBe("retrying");
+
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    await worker().drain();
+    // Refersion has not seen a cancellation of an order it does not have yet.
+    expect(sandbox.received.map((r) => r.endpoint)).toEqual(["order"]);
+    const waiting = await rowOf(SHOP, "450789469", "cancel");
+    expect(waiting).toMatchObject({ status: "pending", attempts: 0, reason: "Waiting for the order itself to be delivered" });
+
+    // The order's retry is due after 22.5 s; the cancellation looks again after 30 s.
+    clock.advance(23_000);
+    await worker().drain();
+    clock.advance(10_000);
+    await worker().drain();
+
+    expect(sandbox.received.map((r) => `${r.endpoint} ${r.status}`)).toEqual(["order 503", "order 200", "conversion_cancel 200"]);
+    expect(await rowOf(SHOP, "450789469", "cancel")).toMatchObject({ status: "delivered", attempts: 1 });
+  });
+
+  it("GIVEN Shopify cancels and fully refunds an order (refunds/create and orders/cancelled) THEN each item is reversed once", async () => {
+    // The real orders/cancelled body of a refunded INR order, and its real refund.
+    const order = orderFixture(INR_CANCELLED);
+    const sent = await deliveredOrder(order);
+    const refund = (order.refunds as unknown[])[0];
+    await Promise.all([sendWebhook(SHOP, "orders/cancelled", order), sendWebhook(SHOP, "refunds/create", refund)]);
+    await worker().drain();
+
+    const reversed = acceptedCancels(sandbox).flatMap((body) => body.items);
+    expect(reversed.sort((a, b) => String(a.sku).localeCompare(String(b.sku)))).toEqual(
+      sent.items.map(({ sku, quantity, price }) => ({ sku, quantity, price })).sort((a, b) => a.sku.localeCompare(b.sku)),
+    );
+    const skipped = (await rowsOf(SHOP)).filter((row) => row.status === "skipped");
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0].reason).toMatch(/already reversed/);
+  });
+
+  it("GIVEN an order the app never recorded (e.g. from before it was installed) THEN its cancellation and refunds record nothing", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    expect((await sendWebhook(SHOP, "orders/cancelled", order)).status).toBe(200);
+    expect((await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0])).status).toBe(200);
+    expect(await prisma.delivery.count()).toBe(0);
+  });
+
+  it("GIVEN a test order that was skipped THEN its cancellation is recorded as skipped and nothing is sent", async () => {
+    await configureLifecycleShop(SHOP, { forwardTestOrders: false });
+    const order = orderFixture(INR_CANCELLED);
+    await sendWebhook(SHOP, "orders/create", order);
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    await worker().drain();
+    expect(sandbox.received).toEqual([]);
+    expect((await rowOf(SHOP, "5364772372694", "cancel"))?.reason).toMatch(/never delivered/);
+  });
+
+  it("GIVEN the order still waits for keys WHEN it is cancelled THEN the order itself is skipped and nothing is ever sent", async () => {
+    await prisma.shopSettings.deleteMany();
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "orders/create", order);
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    await configureLifecycleShop(SHOP);
+    await worker().drain();
+    expect(sandbox.received).toEqual([]);
+    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason])).toEqual([
+      ["order", "skipped", "The order was cancelled in Shopify before it could be sent"],
+    ]);
+  });
+
+  it("GIVEN reversing cancellations is switched off THEN the cancellation is recorded as skipped and nothing is sent", async () => {
+    await configureLifecycleShop(SHOP, { reverseCancellations: false });
+    const order = orderFixture(DOCS_ORDER);
+    await deliveredOrder(order);
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    await worker().drain();
+    expect(acceptedCancels(sandbox)).toEqual([]);
+    expect(await rowOf(SHOP, "450789469", "cancel")).toMatchObject({ status: "skipped", reason: "Reversing cancellations is switched off in Settings" });
+  });
+});
+
+describe("the lifecycle webhook routes", () => {
+  it.each(["orders/cancelled", "refunds/create", "orders/paid"] as const)("%s answers 401 to a forged signature and records nothing", async (topic) => {
+    const order = orderFixture(DOCS_ORDER);
+    await deliveredOrder(order);
+    const payload = topic === "refunds/create" ? (order.refunds as unknown[])[0] : order;
+    expect((await sendWebhook(SHOP, topic, payload, { forgeWith: "not-the-app-secret" })).status).toBe(401);
+    expect(await prisma.delivery.count()).toBe(1);
+  });
+
+  it.each(["orders/cancelled", "refunds/create", "orders/paid"] as const)("%s answers 405 to GET", async (topic) => {
+    expect((await sendWebhook(SHOP, topic, "", { method: "GET" })).status).toBe(405);
+  });
+
+  it("acknowledges a signed refund it cannot read, and records nothing", async () => {
+    expect((await sendWebhook(SHOP, "refunds/create", { id: 1, order_id: "not an id" })).status).toBe(200);
+    expect(await prisma.delivery.count()).toBe(0);
+  });
+});

@@ -1,0 +1,388 @@
+/**
+ * Shopify's mandatory privacy webhooks and app/uninstalled, through their routes with requests
+ * signed the way Shopify signs them, checked row by row in the database: what each topic must
+ * change, and that nothing else (another customer, another shop) changes.
+ */
+import { Prisma } from "@prisma/client";
+import prisma from "~/db.server";
+import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { customerDataHeld } from "~/privacy/compliance.server";
+import * as appUninstalled from "~/routes/webhooks.app.uninstalled";
+import * as dataRequest from "~/routes/webhooks.customers.data_request";
+import * as customersRedact from "~/routes/webhooks.customers.redact";
+import * as ordersCreate from "~/routes/webhooks.orders.create";
+import * as shopRedact from "~/routes/webhooks.shop.redact";
+import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { shopCli } from "../support/cli";
+import { configureShop } from "../support/outbox";
+import { webhookRequest } from "../support/shopify-webhooks";
+import { TEST_ENV } from "../support/test-env";
+import { ADA, BO, orderBy, personalValuesOf, textsOf, type Buyer } from "./buyers";
+
+const SHOP = "privacy-shop.myshopify.com";
+const OTHER_SHOP = "privacy-other.myshopify.com";
+
+const ROUTES = {
+  "orders/create": ordersCreate,
+  "customers/data_request": dataRequest,
+  "customers/redact": customersRedact,
+  "shop/redact": shopRedact,
+  "app/uninstalled": appUninstalled,
+} as const;
+type Topic = keyof typeof ROUTES;
+
+/** Calls a webhook route as Remix would, turning thrown Responses into returned ones. */
+async function send(topic: Topic, shop: string, body: unknown, options: { forgeWith?: string; raw?: string } = {}): Promise<Response> {
+  const text = options.raw ?? JSON.stringify(body);
+  const request = webhookRequest({ topic, shop, body: text, secret: TEST_ENV.SHOPIFY_API_SECRET, forgeWith: options.forgeWith });
+  try {
+    return (await ROUTES[topic].action({ request, params: {}, context: {} })) as Response;
+  } catch (thrown) {
+    if (thrown instanceof Response) return thrown;
+    throw thrown;
+  }
+}
+
+/** Every model with a `shop` column, so a table added later is covered without editing this test. */
+const SHOP_MODELS = Prisma.dmmf.datamodel.models
+  .filter((model) => model.fields.some((field) => field.name === "shop" && field.kind === "scalar"))
+  .map((model) => model.name);
+
+type Delegate = { findMany(args: object): Promise<Record<string, unknown>[]> };
+const delegateOf = (model: string) => (prisma as unknown as Record<string, Delegate>)[model[0].toLowerCase() + model.slice(1)];
+
+/** Everything stored for a shop, table by table, in a stable order. */
+async function everythingOf(shop: string): Promise<Record<string, Record<string, unknown>[]>> {
+  const out: Record<string, Record<string, unknown>[]> = {};
+  for (const model of SHOP_MODELS) {
+    const rows = await delegateOf(model).findMany({ where: { shop } });
+    out[model] = rows.sort((a, b) => String(a.id ?? a.shop).localeCompare(String(b.id ?? b.shop)));
+  }
+  return out;
+}
+
+function rowsOf(shop: string) {
+  return prisma.delivery.findMany({ where: { shop }, orderBy: { orderId: "asc" }, include: { deliveryAttempts: { orderBy: { startedAt: "asc" } } } });
+}
+
+async function rowOf(shop: string, orderId: number) {
+  return prisma.delivery.findUniqueOrThrow({
+    where: { shop_orderId_kind: { shop, orderId: String(orderId), kind: "order" } },
+    include: { deliveryAttempts: { orderBy: { startedAt: "asc" } } },
+  });
+}
+
+/** An answer of Refersion that quoted the buyer back (as a 422 naming field values might). */
+async function addQuotingAttempt(shop: string, orderId: number, buyer: Buyer) {
+  const { id } = await rowOf(shop, orderId);
+  await prisma.deliveryAttempt.create({
+    data: {
+      deliveryId: id,
+      shop,
+      startedAt: new Date(Date.now() - 60_000),
+      durationMs: 120,
+      statusCode: 422,
+      outcome: "permanent",
+      error: `Refersion answered 422 for ${buyer.email} from ${buyer.ip}`,
+      responseExcerpt: JSON.stringify({ errors: [`customer.first_name ${buyer.firstName} ${buyer.lastName}`, `email ${buyer.email}`] }),
+    },
+  });
+}
+
+async function storeSession(shop: string) {
+  await prisma.session.create({
+    data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: TEST_ENV.SCOPES, accessToken: `shpat_${shop.split(".")[0]}` },
+  });
+}
+
+/** The orders of SHOP that were placed by ADA (one could not be mapped, so it names no customer). */
+const ADA_ORDERS = [9001, 9002, 9004];
+
+let sandbox: RefersionSandbox;
+let clock: Date;
+
+function worker() {
+  return createConfiguredWorker({
+    now: () => clock,
+    random: () => 0.5,
+    config: { webhookUrl: sandbox.webhookUrl, apiUrl: sandbox.apiUrl, timeoutMs: 5_000, retryBaseMs: 1_000, leaseMs: 60_000, concurrency: 2, pollMs: 50 },
+  });
+}
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox();
+});
+afterAll(async () => {
+  await sandbox.close();
+});
+
+beforeEach(async () => {
+  sandbox.reset();
+  for (const model of SHOP_MODELS) await (prisma as unknown as Record<string, { deleteMany(): Promise<unknown> }>)[model[0].toLowerCase() + model.slice(1)].deleteMany();
+  clock = new Date(Date.now() + 1_000);
+  await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
+  await configureShop(OTHER_SHOP, DEFAULT_SANDBOX_KEYS);
+  await storeSession(SHOP);
+  await storeSession(OTHER_SHOP);
+
+  // ADA bought twice in SHOP and once in OTHER_SHOP; BO once in each shop.
+  for (const [shop, buyer, orderId] of [
+    [SHOP, ADA, 9001],
+    [SHOP, ADA, 9002],
+    [SHOP, BO, 9003],
+    [OTHER_SHOP, ADA, 9101],
+    [OTHER_SHOP, BO, 9102],
+  ] as const) {
+    expect((await send("orders/create", shop, orderBy(buyer, orderId))).status).toBe(200);
+  }
+  // An order of ADA that could not be mapped: kept as an excerpt, with no customer id on the row.
+  expect((await send("orders/create", SHOP, { ...orderBy(ADA, 9004), line_items: "not a list" })).status).toBe(200);
+
+  // 9001 and 9101 reached Refersion; the others are still queued.
+  await prisma.delivery.updateMany({ where: { orderId: { notIn: ["9001", "9101"] } }, data: { nextAttemptAt: new Date(clock.getTime() + 3_600_000) } });
+  await worker().drain();
+  await prisma.delivery.updateMany({ where: { status: "pending" }, data: { nextAttemptAt: clock } });
+  await addQuotingAttempt(SHOP, 9001, ADA);
+  await addQuotingAttempt(SHOP, 9003, BO);
+  await addQuotingAttempt(OTHER_SHOP, 9101, ADA);
+  // A merchant's "send past orders" job, in each shop.
+  for (const shop of [SHOP, OTHER_SHOP]) await prisma.backfillJob.create({ data: { shop, since: new Date("2026-01-01T00:00:00Z") } });
+});
+
+describe("the stored rows before any compliance webhook", () => {
+  it("hold each buyer's personal data where the tests below look for it", async () => {
+    expect(SHOP_MODELS).toEqual(expect.arrayContaining(["Session", "ShopSettings", "Delivery", "DeliveryAttempt", "ComplianceRequest"]));
+    const rows = await rowsOf(SHOP);
+    expect(rows.map((row) => [row.orderId, row.status])).toEqual([
+      ["9001", "delivered"],
+      ["9002", "pending"],
+      ["9003", "pending"],
+      ["9004", "failed"],
+    ]);
+    for (const orderId of [9001, 9002]) {
+      const text = textsOf(await rowOf(SHOP, orderId));
+      for (const value of personalValuesOf(ADA)) expect(text).toContain(value);
+    }
+    // The unmappable order keeps a bounded excerpt of what Shopify sent, and no customer id.
+    const unmappable = await rowOf(SHOP, 9004);
+    expect(unmappable.sourceExcerpt).toContain(ADA.email);
+    expect(unmappable.sourceExcerpt).toContain(ADA.ip);
+    expect(unmappable.customerId).toBeNull();
+    expect(sandbox.orders().map((request) => request.orderId).sort()).toEqual(["9001", "9101"]);
+  });
+});
+
+describe("customers/data_request", () => {
+  it("is recorded, and what is held for that customer (and only that customer) is available", async () => {
+    const before = await everythingOf(SHOP);
+    const response = await send("customers/data_request", SHOP, {
+      shop_id: 954889,
+      shop_domain: SHOP,
+      orders_requested: ADA_ORDERS,
+      customer: { id: ADA.id, email: ADA.email, phone: ADA.phone },
+      data_request: { id: 9999 },
+    });
+    expect(response.status).toBe(200);
+
+    const [request] = await prisma.complianceRequest.findMany({ where: { shop: SHOP } });
+    expect(request).toMatchObject({
+      topic: "customers/data_request",
+      customerId: String(ADA.id),
+      orderIds: "9001,9002,9004",
+      outcome: "3 stored order(s) found",
+    });
+    // Nothing but the request row changed.
+    expect({ ...(await everythingOf(SHOP)), ComplianceRequest: [] }).toEqual({ ...before, ComplianceRequest: [] });
+
+    const held = await customerDataHeld(SHOP, { customerId: String(ADA.id), orderIds: ADA_ORDERS.map(String) });
+    expect(held.map((entry) => entry.orderId)).toEqual(["9001", "9002", "9004"]);
+    const heldText = JSON.stringify(held);
+    expect(heldText).toContain(ADA.email);
+    expect(heldText).toContain(ADA.street);
+    for (const value of personalValuesOf(BO)) expect(heldText).not.toContain(value);
+    // The customer's order in the other shop is that shop's business.
+    expect(heldText).not.toContain('"9101"');
+    expect(held[0].sentToRefersion).toMatchObject({ order_id: "9001", customer: { email: ADA.email } });
+
+    // The merchant gets the same from the command line.
+    const { stdout } = await shopCli(["customer-data", SHOP, String(ADA.id), "--orders", ADA_ORDERS.join(",")], process.env.DATABASE_URL!);
+    expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(held)));
+    const byIdOnly = JSON.parse((await shopCli(["customer-data", SHOP, String(ADA.id)], process.env.DATABASE_URL!)).stdout) as { orderId: string }[];
+    expect(byIdOnly.map((entry) => entry.orderId)).toEqual(["9001", "9002"]);
+  });
+
+  it("with a body that cannot be read, is still recorded, with the reason", async () => {
+    expect((await send("customers/data_request", SHOP, null, { raw: "{not json" })).status).toBe(200);
+    const [request] = await prisma.complianceRequest.findMany({ where: { shop: SHOP } });
+    expect(request.topic).toBe("customers/data_request");
+    expect(request.outcome).toMatch(/Not acted on: .*not valid JSON.*by hand/);
+  });
+});
+
+describe("customers/redact", () => {
+  it("removes that customer's personal data everywhere it is stored, keeping amounts, items and ids", async () => {
+    const before = new Map((await rowsOf(SHOP)).map((row) => [row.orderId, row]));
+    const otherCustomerBefore = await rowOf(SHOP, 9003);
+    const otherShopBefore = await everythingOf(OTHER_SHOP);
+
+    const response = await send("customers/redact", SHOP, {
+      shop_id: 954889,
+      shop_domain: SHOP,
+      customer: { id: ADA.id, email: ADA.email, phone: ADA.phone },
+      orders_to_redact: ADA_ORDERS,
+    });
+    expect(response.status).toBe(200);
+
+    for (const orderId of ADA_ORDERS) {
+      const row = await rowOf(SHOP, orderId);
+      const old = before.get(String(orderId))!;
+      const text = textsOf(row);
+      for (const value of personalValuesOf(ADA)) expect(text, `order ${orderId} still holds ${value}`).not.toContain(value);
+      expect(row.personalDataRemovedAt).not.toBeNull();
+      expect(row.sourceExcerpt).toBeNull();
+      // What the delivery log needs stays.
+      expect(row).toMatchObject({
+        orderId: old.orderId,
+        orderName: old.orderName,
+        totalAmount: old.totalAmount,
+        currency: old.currency,
+        customerId: old.customerId,
+        status: old.status,
+        attempts: old.attempts,
+      });
+      expect(row.deliveryAttempts.map((a) => [a.statusCode, a.outcome, a.durationMs])).toEqual(
+        old.deliveryAttempts.map((a) => [a.statusCode, a.outcome, a.durationMs]),
+      );
+      if (old.requestBody) {
+        const { customer, ...kept } = JSON.parse(old.requestBody);
+        expect(customer).toMatchObject({ email: ADA.email });
+        expect(JSON.parse(row.requestBody!)).toEqual(kept);
+      }
+      if (old.orderPayload) {
+        const stored = JSON.parse(row.orderPayload!);
+        const original = JSON.parse(old.orderPayload);
+        expect(stored.customer).toEqual({ id: ADA.id });
+        for (const field of ["id", "name", "line_items", "total_price", "total_tax", "subtotal_price", "currency", "shipping_lines"]) {
+          if (field === "shipping_lines") expect(stored[field].map((line: { price: string }) => line.price)).toEqual(original[field].map((line: { price: string }) => line.price));
+          else expect(stored[field]).toEqual(original[field]);
+        }
+      }
+    }
+    for (const attempt of (await rowOf(SHOP, 9001)).deliveryAttempts.filter((a) => a.statusCode === 422)) {
+      expect(attempt.responseExcerpt).toContain("[removed]");
+      expect(attempt.error).toContain("[removed]");
+    }
+
+    // Another customer of the same shop, and the same customer in another shop: untouched.
+    expect(await rowOf(SHOP, 9003)).toEqual(otherCustomerBefore);
+    expect(await everythingOf(OTHER_SHOP)).toEqual(otherShopBefore);
+
+    const [request] = await prisma.complianceRequest.findMany({ where: { shop: SHOP } });
+    expect(request).toMatchObject({ topic: "customers/redact", customerId: String(ADA.id), outcome: "personal data removed from 3 stored order(s)" });
+  });
+
+  it("leaves a queued order deliverable: Refersion still gets its amounts and items, without the customer", async () => {
+    await send("customers/redact", SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [9002] });
+    await worker().drain();
+    const sent = sandbox.orders().find((request) => request.orderId === "9002");
+    expect(sent?.body).toMatchObject({ order_id: "9002", currency_code: "USD" });
+    expect((sent!.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
+    expect(sent!.body).not.toHaveProperty("customer");
+    expect((await rowOf(SHOP, 9002)).status).toBe("delivered");
+  });
+});
+
+describe("shop/redact", () => {
+  it("deletes everything of that shop, in every table, and nothing of another shop", async () => {
+    const otherShopBefore = await everythingOf(OTHER_SHOP);
+    const before = await everythingOf(SHOP);
+    for (const model of SHOP_MODELS.filter((name) => name !== "ComplianceRequest")) expect(before[model].length, model).toBeGreaterThan(0);
+    expect((await send("shop/redact", SHOP, { shop_id: 954889, shop_domain: SHOP })).status).toBe(200);
+
+    const left = await everythingOf(SHOP);
+    for (const model of SHOP_MODELS) expect(left[model], `${model} rows of the redacted shop`).toEqual([]);
+    expect(await everythingOf(OTHER_SHOP)).toEqual(otherShopBefore);
+  });
+
+  it("erases the shop even when its body cannot be read (the shop comes from the signed request)", async () => {
+    expect((await send("shop/redact", SHOP, null, { raw: "{not json" })).status).toBe(200);
+    const left = await everythingOf(SHOP);
+    for (const model of SHOP_MODELS) expect(left[model], `${model} rows of the redacted shop`).toEqual([]);
+    expect((await rowsOf(OTHER_SHOP)).length).toBe(2);
+  });
+});
+
+describe("app/uninstalled", () => {
+  it("deletes the shop's sessions, stops forwarding and what was still to be sent, and keeps the data", async () => {
+    const ordersBefore = await rowsOf(SHOP);
+    const otherShopBefore = await everythingOf(OTHER_SHOP);
+    expect((await send("app/uninstalled", SHOP, { id: 954889, domain: SHOP })).status).toBe(200);
+
+    expect(await prisma.session.count({ where: { shop: SHOP } })).toBe(0);
+    const settings = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
+    expect(settings.uninstalledAt).not.toBeNull();
+    // The keys stay until shop/redact: a reinstall forwards again with them.
+    expect(settings.secretKeyCiphertext).not.toBeNull();
+
+    const after = await rowsOf(SHOP);
+    expect(after.map((row) => row.orderId)).toEqual(ordersBefore.map((row) => row.orderId));
+    for (const [index, row] of after.entries()) {
+      const old = ordersBefore[index];
+      if (old.status === "pending" || old.status === "retrying" || old.status === "waiting_for_keys") {
+        expect(row.status).toBe("skipped");
+        expect(row.reason).toMatch(/uninstalled/);
+      } else {
+        expect(row.status).toBe(old.status);
+      }
+      // Kept: the payloads and every attempt.
+      expect(row.orderPayload).toBe(old.orderPayload);
+      expect(row.requestBody).toBe(old.requestBody);
+      expect(row.deliveryAttempts).toEqual(old.deliveryAttempts);
+    }
+
+    // Nothing of the shop is sent any more, not even an order arriving after the uninstall.
+    expect((await send("orders/create", SHOP, orderBy(BO, 9005))).status).toBe(200);
+    expect((await rowOf(SHOP, 9005)).status).toBe("skipped");
+    sandbox.reset();
+    await worker().drain();
+    expect(sandbox.orders().map((request) => request.orderId)).toEqual(["9102"]);
+
+    // The other shop lost nothing (its queued order was delivered just now).
+    const otherShopAfter = await everythingOf(OTHER_SHOP);
+    expect(otherShopAfter.Session).toEqual(otherShopBefore.Session);
+    expect(otherShopAfter.ShopSettings).toEqual(otherShopBefore.ShopSettings);
+  });
+
+  it("is safe when it arrives twice: the first uninstall time is kept", async () => {
+    expect((await send("app/uninstalled", SHOP, { id: 954889, domain: SHOP })).status).toBe(200);
+    const first = await everythingOf(SHOP);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await send("app/uninstalled", SHOP, { id: 954889, domain: SHOP })).status).toBe(200);
+    const second = await everythingOf(SHOP);
+    expect(second.ShopSettings[0].uninstalledAt).toEqual(first.ShopSettings[0].uninstalledAt);
+    expect(second).toEqual(first);
+  });
+
+  it("is safe when it arrives after shop/redact: nothing of the shop comes back", async () => {
+    expect((await send("shop/redact", SHOP, { shop_id: 954889, shop_domain: SHOP })).status).toBe(200);
+    expect((await send("app/uninstalled", SHOP, { id: 954889, domain: SHOP })).status).toBe(200);
+    const left = await everythingOf(SHOP);
+    for (const model of SHOP_MODELS) expect(left[model], `${model} rows after a late app/uninstalled`).toEqual([]);
+  });
+});
+
+describe("forged requests", () => {
+  it.each(Object.keys(ROUTES) as Topic[])("%s: a forged HMAC is answered 401 with the reason, and nothing changes", async (topic) => {
+    const before = [await everythingOf(SHOP), await everythingOf(OTHER_SHOP)];
+    const body =
+      topic === "orders/create"
+        ? orderBy(ADA, 9010)
+        : topic === "app/uninstalled"
+          ? { id: 954889, domain: SHOP }
+          : { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: ADA_ORDERS, orders_requested: ADA_ORDERS };
+    const response = await send(topic, SHOP, body, { forgeWith: "not-the-app-secret" });
+    expect(response.status).toBe(401);
+    expect(await response.text()).toMatch(/signature does not match/);
+    expect([await everythingOf(SHOP), await everythingOf(OTHER_SHOP)]).toEqual(before);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * Shopify delivering the same orders/create webhook 100 times at once (its retries, and re-sends
+ * under new webhook ids), over HTTP to the production build: every copy is acknowledged, one
+ * Delivery row is kept, and Refersion receives the order once.
+ */
+import prisma from "~/db.server";
+import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { orderFixtureText } from "../support/fixtures";
+import { configureShop, DOCS_ORDER } from "../support/outbox";
+import { startProductionApp, type ProductionApp } from "../support/production-app";
+import { eventually, sendWebhook } from "../security/http";
+
+const SHOP = "duplicates.myshopify.com";
+const COPIES = 100;
+
+let sandbox: RefersionSandbox;
+let app: ProductionApp;
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox();
+  await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
+  app = await startProductionApp({
+    DATABASE_URL: process.env.DATABASE_URL!,
+    REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
+    REFERSION_API_URL: sandbox.apiUrl,
+    DELIVERY_POLL_MS: "50",
+    DELIVERY_CONCURRENCY: "8",
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await sandbox?.close();
+});
+
+describe("the same webhook, 100 times, concurrently", () => {
+  it("is acknowledged every time, stored once and sent to Refersion once", async () => {
+    const body = orderFixtureText(DOCS_ORDER);
+    // Most copies are Shopify's retries (same webhook id); some are re-sends under new ids.
+    const replies = await Promise.all(
+      Array.from({ length: COPIES }, (_, index) =>
+        sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body, webhookId: index % 4 === 0 ? `resend-${index}` : "webhook-1" }),
+      ),
+    );
+    expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200));
+    // Acknowledged within Shopify's 5 seconds, even all at once.
+    expect(Math.max(...replies.map((reply) => reply.ms))).toBeLessThan(5_000);
+
+    const row = await eventually(
+      async () => {
+        const found = await prisma.delivery.findUnique({ where: { shop_orderId_kind: { shop: SHOP, orderId: "450789469", kind: "order" } } });
+        return found?.status === "delivered" ? found : undefined;
+      },
+      15_000,
+      "the order to be delivered",
+    );
+    expect(row).toMatchObject({ attempts: 1 });
+    expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(1);
+    expect(await prisma.deliveryAttempt.count({ where: { shop: SHOP } })).toBe(1);
+
+    // Time for a second send to show up, if there were one.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(sandbox.received).toHaveLength(1);
+    expect(sandbox.orders().map((request) => request.orderId)).toEqual(["450789469"]);
+
+    const log = app.output().join("\n");
+    expect(log.match(/"msg":"order recorded"/g)).toHaveLength(1);
+    expect(log.match(/"msg":"duplicate order webhook ignored"/g)).toHaveLength(COPIES - 1);
+  }, 60_000);
+});

@@ -1,0 +1,227 @@
+/**
+ * Bad input to every endpoint of the production build, over HTTP: each webhook route and the
+ * admin pages without a session. Each gets the right status with a reason, the process keeps
+ * answering, junk is recorded (never forwarded), and a good order sent afterwards is delivered.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import prisma from "~/db.server";
+import { MAX_WEBHOOK_BODY_BYTES } from "~/webhooks/receive-webhook.server";
+import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { orderFixtureText } from "../support/fixtures";
+import { configureShop, DOCS_ORDER } from "../support/outbox";
+import { startProductionApp, type ProductionApp } from "../support/production-app";
+import { eventually, rawRequest, sendWebhook, type RawReply } from "./http";
+
+const SHOP = "bad-input-shop.myshopify.com";
+/** Receives the signed shop/redact and app/uninstalled junk, which act on the shop named. */
+const VICTIM = "bad-input-victim.myshopify.com";
+/** Every webhook route of the app, found from the route files, so a new one is covered too. */
+const TOPICS = fs
+  .readdirSync(path.resolve("app/routes"))
+  .filter((file) => /^webhooks\..+\.tsx?$/.test(file))
+  .map((file) => file.replace(/^webhooks\./, "").replace(/\.tsx?$/, "").replace(".", "/"))
+  .sort();
+/** Topics whose effect on junk is checked in detail below; the others are checked generically. */
+const DETAILED = ["orders/create", "customers/data_request", "customers/redact", "shop/redact", "app/uninstalled"];
+const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const TEN_MB = Buffer.alloc(10 * 1024 * 1024, "{");
+
+let sandbox: RefersionSandbox;
+let app: ProductionApp;
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox();
+  await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
+  await configureShop(VICTIM, DEFAULT_SANDBOX_KEYS);
+  app = await startProductionApp({
+    DATABASE_URL: process.env.DATABASE_URL!,
+    REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
+    REFERSION_API_URL: sandbox.apiUrl,
+    DELIVERY_POLL_MS: "100",
+    DELIVERY_RETRY_BASE_MS: "200",
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await sandbox?.close();
+});
+
+/** The server is alive and answering, and has not logged a crash. */
+async function expectStillServing() {
+  const health = await fetch(`${app.url}/healthz`);
+  expect(health.status).toBe(200);
+  expect(app.output().join("\n")).not.toMatch(/uncaught|unhandled|FATAL|Maximum call stack/i);
+}
+
+function expectReason(reply: RawReply, status: number, reason: RegExp) {
+  expect({ status: reply.status, error: reply.error }).toEqual({ status, error: undefined });
+  expect(reply.text).toMatch(reason);
+}
+
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+
+describe("every webhook route refuses what Shopify did not send", () => {
+  it("covers every webhook route", () => {
+    expect(TOPICS).toEqual(expect.arrayContaining(DETAILED));
+  });
+
+  it.each(TOPICS)("%s: forged or missing signature, missing headers, empty body, GET", async (topic) => {
+    const body = JSON.stringify({ id: 1, shop_domain: SHOP, customer: { id: 1 }, orders_to_redact: [1] });
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body, forgeWith: "not-the-app-secret" }), 401, /signature does not match/);
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body, omitHeaders: ["X-Shopify-Hmac-Sha256"] }), 400, /X-Shopify-/);
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body, omitHeaders: ["X-Shopify-Topic", "X-Shopify-Shop-Domain"] }), 400, /X-Shopify-/);
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body: "" }), 400, /the body/);
+    expectReason(await rawRequest(`${app.url}/webhooks/${topic}`, { method: "GET" }), 405, /POST/);
+    expectReason(await rawRequest(`${app.url}/webhooks/${topic}`, { method: "PUT", body }), 405, /POST/);
+    // A Shopify-signed request naming something that is not a shop domain.
+    expectReason(await sendWebhook(app.url, { topic, shop: "not a shop", body }), 400, /not a valid shop domain/);
+    await expectStillServing();
+  });
+
+  it.each(TOPICS)("%s: a 10 MB body is refused with 413 before it is parsed, with or without a Content-Length", async (topic) => {
+    const limit = new RegExp(`limited to ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body: TEN_MB }), 413, limit);
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body: TEN_MB, chunked: true }), 413, limit);
+    // Forged and oversized: still 413 first (nothing is read to check the signature).
+    expectReason(await sendWebhook(app.url, { topic, shop: SHOP, body: TEN_MB, chunked: true, forgeWith: "x" }), 413, limit);
+    await expectStillServing();
+  });
+});
+
+describe("signed junk is acknowledged and recorded with the reason, never forwarded", () => {
+  it("orders/create: invalid JSON, wrong types, payloads that are not orders, absurd nesting, an unknown shop", async () => {
+    const order = JSON.parse(orderFixtureText(DOCS_ORDER)) as Record<string, unknown>;
+    const cases: { webhookId: string; body: string; reason: RegExp }[] = [
+      { webhookId: "junk-invalid-json", body: '{"id": 1, "line_items": [', reason: /not valid JSON/ },
+      { webhookId: "junk-wrong-types", body: JSON.stringify({ ...order, id: 8801, admin_graphql_api_id: "gid://shopify/Order/8801", line_items: { 0: 1 } }), reason: /could not be mapped.*line_items/ },
+      { webhookId: "junk-money", body: JSON.stringify({ ...order, id: 8802, admin_graphql_api_id: "gid://shopify/Order/8802", total_price: ["1"], currency: 12 }), reason: /could not be mapped/ },
+      { webhookId: "junk-array", body: "[1, 2, 3]", reason: /could not be mapped/ },
+      { webhookId: "junk-null", body: "null", reason: /could not be mapped/ },
+      { webhookId: "junk-string", body: '"an order"', reason: /could not be mapped/ },
+      { webhookId: "junk-customer", body: JSON.stringify({ id: 8803, email: "someone@example.com", first_name: "Not", last_name: "Anorder" }), reason: /could not be mapped/ },
+      { webhookId: "junk-deep-array", body: nested(200_000), reason: /nested deeper than/ },
+      { webhookId: "junk-deep-field", body: JSON.stringify({ ...order, id: 8804, admin_graphql_api_id: "gid://shopify/Order/8804", note_attributes: "DEEP" }).replace('"DEEP"', nested(50_000)), reason: /nested deeper than/ },
+      { webhookId: "junk-deep-object", body: '{"a":'.repeat(50_000) + "1" + "}".repeat(50_000), reason: /nested deeper than/ },
+    ];
+    for (const { webhookId, body } of cases) {
+      const reply = await sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body, webhookId });
+      expect({ webhookId, status: reply.status, error: reply.error }).toEqual({ webhookId, status: 200, error: undefined });
+    }
+    for (const { webhookId, reason } of cases) {
+      const row = await prisma.delivery.findFirst({ where: { shop: SHOP, webhookId } });
+      expect(row, webhookId).not.toBeNull();
+      expect(row!.status, webhookId).toBe("failed");
+      expect(row!.reason, webhookId).toMatch(reason);
+      expect(row!.requestBody, webhookId).toBeNull();
+    }
+
+    // A real shop domain that never saved keys: recorded, waiting for them.
+    const unknown = "never-installed.myshopify.com";
+    const reply = await sendWebhook(app.url, { topic: "orders/create", shop: unknown, body: orderFixtureText(DOCS_ORDER) });
+    expect(reply.status).toBe(200);
+    expect(await prisma.delivery.findFirst({ where: { shop: unknown } })).toMatchObject({ orderId: "450789469", status: "waiting_for_keys" });
+    await expectStillServing();
+  });
+
+  it("customers/*: junk is recorded as a compliance request the merchant can see", async () => {
+    for (const topic of ["customers/data_request", "customers/redact"] as const) {
+      for (const body of ["{oops", nested(100_000), JSON.stringify({ customer: { id: "not-a-number" }, orders_to_redact: "x", orders_requested: {} }), "[]"]) {
+        const reply = await sendWebhook(app.url, { topic, shop: SHOP, body });
+        expect({ topic, body: body.slice(0, 20), status: reply.status }).toEqual({ topic, body: body.slice(0, 20), status: 200 });
+      }
+      const requests = await prisma.complianceRequest.findMany({ where: { shop: SHOP, topic }, orderBy: { receivedAt: "asc" } });
+      expect(requests.map((request) => request.outcome)).toEqual([
+        expect.stringMatching(/Not acted on: .*not valid JSON/),
+        expect.stringMatching(/Not acted on: .*nested deeper than/),
+        expect.stringMatching(/^(0 stored order\(s\) found|personal data removed from 0 stored order\(s\))$/),
+        expect.stringMatching(/^(0 stored order\(s\) found|personal data removed from 0 stored order\(s\))$/),
+      ]);
+    }
+    await expectStillServing();
+  });
+
+  it("shop/redact and app/uninstalled act on the signed shop whatever the body", async () => {
+    for (const body of ["{oops", "[]", nested(100_000)]) {
+      expect((await sendWebhook(app.url, { topic: "app/uninstalled", shop: VICTIM, body })).status).toBe(200);
+    }
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: VICTIM } })).uninstalledAt).not.toBeNull();
+    expect((await sendWebhook(app.url, { topic: "shop/redact", shop: VICTIM, body: "{oops" })).status).toBe(200);
+    expect(await prisma.shopSettings.findUnique({ where: { shop: VICTIM } })).toBeNull();
+    // The other shop was never touched by any of it.
+    expect(await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).toMatchObject({ uninstalledAt: null, publicKey: DEFAULT_SANDBOX_KEYS.publicKey });
+    await expectStillServing();
+  });
+});
+
+describe("signed junk to the other webhook routes", () => {
+  it("is acknowledged (or refused with a 4xx), never a 5xx, never forwarded", async () => {
+    const others = TOPICS.filter((topic) => !DETAILED.includes(topic));
+    for (const topic of others) {
+      for (const body of ["{oops", "null", "[1]", '"x"', JSON.stringify({ id: "abc", line_items: 5, order_id: [] }), nested(100_000), "{}"]) {
+        const reply = await sendWebhook(app.url, { topic, shop: SHOP, body });
+        expect({ topic, body: body.slice(0, 20), status: reply.status < 500 && reply.status > 0 }).toEqual({ topic, body: body.slice(0, 20), status: true });
+      }
+    }
+    await expectStillServing();
+  });
+});
+
+describe("the admin pages without a session", () => {
+  const PAGES = ["/app", "/app/settings", "/app/deliveries", "/app/deliveries/some-delivery-id"];
+
+  it.each(PAGES)("%s: no page, no data, only a way to log in", async (page) => {
+    // A browser with no session is sent to log in.
+    const anonymous = await rawRequest(`${app.url}${page}`, { method: "GET", headers: { "User-Agent": BROWSER } });
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.location).toBe("/auth/login");
+    // A forged session token: 401, and App Bridge is told to fetch a fresh token.
+    const forged = await rawRequest(`${app.url}${page}`, { method: "GET", headers: { "User-Agent": BROWSER, Authorization: "Bearer not.a.token" } });
+    expect(forged.status).toBe(401);
+    expect(forged.headers["x-shopify-retry-invalid-session-request"]).toBe("1");
+    // The embedded URL with a forged id_token.
+    const embedded = await rawRequest(`${app.url}${page}?embedded=1&shop=${SHOP}&host=YWRtaW4uc2hvcGlmeS5jb20vc3RvcmUvYmFk&id_token=not.a.token`, {
+      method: "GET",
+      headers: { "User-Agent": BROWSER },
+    });
+    expect([302, 401]).toContain(embedded.status);
+    // Bots are turned away before any authentication.
+    expect((await rawRequest(`${app.url}${page}`, { method: "GET", headers: { "User-Agent": "curl/8.0" } })).status).toBe(410);
+    // A form post without a session: refused, nothing saved.
+    const post = await rawRequest(`${app.url}${page}`, {
+      method: "POST",
+      headers: { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "intent=save&publicKey=pub_attacker&secretKey=sec_attacker_key&forwardingEnabled=false",
+    });
+    // Pages with a form answer as the library does without a session; pages without one 405.
+    expect([302, 401, 405]).toContain(post.status);
+    if (page === "/app" || page === "/app/deliveries") expect(post.status).toBe(405);
+
+    for (const reply of [anonymous, forged, embedded, post]) {
+      expect(reply.text).not.toContain(DEFAULT_SANDBOX_KEYS.publicKey);
+      expect(reply.text).not.toContain("450789469");
+    }
+    const settings = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
+    expect(settings).toMatchObject({ publicKey: DEFAULT_SANDBOX_KEYS.publicKey, forwardingEnabled: true });
+    await expectStillServing();
+  });
+});
+
+describe("after all of it", () => {
+  it("a good order is delivered, and it is the only thing Refersion ever received", async () => {
+    await expectStillServing();
+    const reply = await sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body: orderFixtureText(DOCS_ORDER), webhookId: "the-good-one" });
+    expect(reply.status).toBe(200);
+    const row = await eventually(
+      async () => {
+        const found = await prisma.delivery.findUnique({ where: { shop_orderId_kind: { shop: SHOP, orderId: "450789469", kind: "order" } } });
+        return found?.status === "delivered" ? found : undefined;
+      },
+      15_000,
+      "the good order to be delivered",
+    );
+    expect(row).toMatchObject({ attempts: 1, lastStatusCode: 200, webhookId: "the-good-one" });
+    expect(sandbox.received.map((request) => [request.orderId, request.accepted])).toEqual([["450789469", true]]);
+  });
+});

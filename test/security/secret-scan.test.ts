@@ -1,0 +1,212 @@
+/**
+ * After a run of the production build that saves keys through the admin, checks the connection,
+ * delivers with failures (including a Refersion that reflects our request headers, secret key
+ * and all, back in its error body) and renders every admin page: no log line, no stored row and
+ * no page holds a secret.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+import path from "node:path";
+import { Prisma } from "@prisma/client";
+import prisma from "~/db.server";
+import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { embeddedQuery, mintSessionToken, storeOfflineSession, accessTokenFor } from "../admin/support/admin-session";
+import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../admin/support/shopify-admin-standin";
+import { orderFixtureText } from "../support/fixtures";
+import { DOCS_ORDER } from "../support/outbox";
+import { startProductionApp, type ProductionApp } from "../support/production-app";
+import { TEST_ENV } from "../support/test-env";
+import { eventually, rawRequest, sendWebhook } from "./http";
+
+const SHOP = "secret-scan.myshopify.com";
+const KEYS = { publicKey: "pub_scan_4f1a2b3c", secretKey: "sec_scan_DO_NOT_LEAK_9f8e7d6c5b4a" };
+const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const FETCH_PRELOAD = pathToFileURL(path.resolve("test/support/shopify-admin-fetch-preload.mjs")).href;
+
+/** Everything that must never be written down or shown. */
+const SECRETS = {
+  "Refersion secret key": KEYS.secretKey,
+  APP_ENCRYPTION_KEY: TEST_ENV.APP_ENCRYPTION_KEY,
+  SHOPIFY_API_SECRET: TEST_ENV.SHOPIFY_API_SECRET,
+  "Shopify access token": accessTokenFor(SHOP),
+};
+
+/**
+ * Refersion as a careless server could be: for the orders and API calls it is told to, it
+ * answers with an error that quotes our request headers back (the secret key among them);
+ * everything else goes on to the stand-in.
+ */
+async function startReflectingRefersion(sandbox: RefersionSandbox) {
+  const reflectedWith: string[] = [];
+  const plan = { reflectOrders: new Map<string, number>(), reflectApiCalls: 0 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", async () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const orderId = /"order_id":"(\d+)"/.exec(body)?.[1] ?? null;
+      const isApi = req.url!.startsWith("/v2/");
+      const left = orderId ? plan.reflectOrders.get(orderId) ?? 0 : 0;
+      if ((isApi && plan.reflectApiCalls > 0) || (!isApi && left > 0)) {
+        if (isApi) plan.reflectApiCalls -= 1;
+        else plan.reflectOrders.set(orderId!, left - 1);
+        const secret = String(req.headers["refersion-secret-key"] ?? "");
+        reflectedWith.push(secret);
+        const status = isApi || orderId === "7102" ? 401 : 500;
+        res.writeHead(status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ error: `Invalid credentials: ${secret}`, echo: { headers: req.headers, body } }));
+        return;
+      }
+      const upstream = await fetch(`${sandbox.url}${req.url}`, {
+        method: req.method,
+        headers: Object.fromEntries(Object.entries(req.headers).filter(([name]) => !["host", "content-length", "connection"].includes(name))) as Record<string, string>,
+        body,
+      });
+      res.writeHead(upstream.status, { "Content-Type": upstream.headers.get("content-type") ?? "application/json" });
+      res.end(await upstream.text());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, plan, reflectedWith, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+let sandbox: RefersionSandbox;
+let refersion: Awaited<ReturnType<typeof startReflectingRefersion>>;
+let shopify: ShopifyAdminStandin;
+let app: ProductionApp;
+const pages: { url: string; status: number; text: string }[] = [];
+
+function adminUrl(pathname: string): string {
+  return `${app.url}${pathname}?${embeddedQuery(SHOP, mintSessionToken(SHOP))}`;
+}
+
+/** A page as the embedded admin loads it (document request), and its data as the client fetches it. */
+async function render(pathname: string, init: { method?: string; form?: Record<string, string> } = {}) {
+  const document = await rawRequest(adminUrl(pathname), {
+    method: init.method ?? "GET",
+    headers: { "User-Agent": BROWSER, ...(init.form ? { "Content-Type": "application/x-www-form-urlencoded" } : {}) },
+    body: init.form ? new URLSearchParams(init.form).toString() : undefined,
+  });
+  pages.push({ url: pathname, status: document.status, text: document.text });
+  const data = await rawRequest(`${app.url}${pathname}.data`, {
+    method: "GET",
+    headers: { "User-Agent": BROWSER, Authorization: `Bearer ${mintSessionToken(SHOP)}` },
+  });
+  pages.push({ url: `${pathname}.data`, status: data.status, text: data.text });
+  return document;
+}
+
+beforeAll(async () => {
+  sandbox = await startRefersionSandbox({ keys: [KEYS] });
+  refersion = await startReflectingRefersion(sandbox);
+  shopify = await startShopifyAdminStandin();
+  shopify.setShop(SHOP, { accessToken: accessTokenFor(SHOP), embed: "enabled", themeName: "Dawn" });
+  await storeOfflineSession(SHOP);
+  app = await startProductionApp({
+    DATABASE_URL: process.env.DATABASE_URL!,
+    REFERSION_WEBHOOK_URL: `${refersion.url}/tracker/orders/paid`,
+    REFERSION_API_URL: `${refersion.url}/v2`,
+    DELIVERY_POLL_MS: "100",
+    DELIVERY_RETRY_BASE_MS: "200",
+    LOG_LEVEL: "debug",
+    SHOPIFY_ADMIN_STANDIN_URL: shopify.url,
+    NODE_OPTIONS: `--import=${FETCH_PRELOAD}`,
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await refersion?.close();
+  await shopify?.close();
+  await sandbox?.close();
+});
+
+describe("secrets stay secret", () => {
+  it("through saving keys, a connection check, failing deliveries and every admin page", async () => {
+    // The merchant saves the keys in the admin (the secret travels in the form, once).
+    const saved = await render("/app/settings", {
+      method: "POST",
+      form: {
+        intent: "save",
+        publicKey: KEYS.publicKey,
+        secretKey: KEYS.secretKey,
+        forwardingEnabled: "true",
+        currency: "shop",
+        forwardTestOrders: "true",
+        sendCustomerDetails: "true",
+        autoCreditAffiliate: "false",
+      },
+    });
+    expect(saved.status).toBe(200);
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).secretKeyLast4).toBe(KEYS.secretKey.slice(-4));
+
+    // The connection check meets a Refersion that quotes the key back, then a normal one.
+    refersion.plan.reflectApiCalls = 1;
+    expect((await render("/app/settings", { method: "POST", form: { intent: "test_connection" } })).status).toBe(200);
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).connectionStatus).toBe("rejected");
+    expect((await render("/app/settings", { method: "POST", form: { intent: "test_connection" } })).status).toBe(200);
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).connectionStatus).toBe("valid");
+
+    // Three orders: one fails twice with our headers quoted back and is then delivered; one is
+    // rejected for good (401, quoted back); one meets a Refersion that is down for a moment.
+    refersion.plan.reflectOrders.set("7101", 2);
+    refersion.plan.reflectOrders.set("7102", 1);
+    sandbox.setBehavior({ mode: "fail", status: 503, remaining: 1 }, "order");
+    const order = JSON.parse(orderFixtureText(DOCS_ORDER)) as Record<string, unknown>;
+    for (const id of ["7101", "7102", "7103"]) {
+      const body = JSON.stringify({ ...order, id: Number(id), admin_graphql_api_id: `gid://shopify/Order/${id}`, name: `#${id}` });
+      expect((await sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body })).status).toBe(200);
+    }
+    const settled = await eventually(
+      async () => {
+        const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { orderId: "asc" }, include: { deliveryAttempts: true } });
+        return rows.length === 3 && rows.every((row) => row.status === "delivered" || row.status === "failed") ? rows : undefined;
+      },
+      20_000,
+      "the three orders to settle",
+    );
+    expect(settled.map((row) => [row.orderId, row.status])).toEqual([
+      ["7101", "delivered"],
+      ["7102", "failed"],
+      ["7103", "delivered"],
+    ]);
+    expect(settled[0].attempts).toBe(3);
+    // The fault really happened: the secret went out and came back in Refersion's answers...
+    expect(refersion.reflectedWith.length).toBe(4);
+    expect(new Set(refersion.reflectedWith)).toEqual(new Set([KEYS.secretKey]));
+    // ...and what was stored of those answers shows where it was masked.
+    const quoted = settled.flatMap((row) => row.deliveryAttempts).filter((attempt) => attempt.statusCode === 500 || attempt.statusCode === 401);
+    expect(quoted).toHaveLength(3);
+    for (const attempt of quoted) expect(attempt.responseExcerpt).toContain("[redacted]");
+
+    // Every admin page, as HTML and as the data the client loads.
+    for (const pathname of ["/app", "/app/settings", "/app/deliveries", ...settled.map((row) => `/app/deliveries/${row.id}`)]) {
+      expect((await render(pathname)).status, pathname).toBe(200);
+    }
+    const detail = pages.find((page) => page.url === `/app/deliveries/${settled[0].id}`)!;
+    expect(detail.text).toContain("[redacted]");
+    expect(pages.find((page) => page.url === "/app/settings")!.text).toContain(KEYS.secretKey.slice(-4));
+
+    // The scan.
+    const stored: string[] = [];
+    for (const model of Prisma.dmmf.datamodel.models) {
+      const rows = await (prisma as unknown as Record<string, { findMany(): Promise<unknown[]> }>)[model.name[0].toLowerCase() + model.name.slice(1)].findMany();
+      // Sessions hold Shopify's access token by necessity; they are never shown or logged.
+      stored.push(...rows.map((row) => (model.name === "Session" ? JSON.stringify({ ...(row as object), accessToken: null }) : JSON.stringify(row, (_, value) => (typeof value === "bigint" ? String(value) : value)))));
+    }
+    const output = app.output();
+    expect(output.length).toBeGreaterThan(20);
+    expect(output.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line).msg)).toEqual(
+      expect.arrayContaining(["order recorded", "delivery attempt", "refersion connection checked"]),
+    );
+    for (const [name, secret] of Object.entries(SECRETS)) {
+      const logLines = output.filter((line) => line.includes(secret));
+      expect(logLines, `${name} in the server's output`).toEqual([]);
+      expect(stored.filter((row) => row.includes(secret)), `${name} in the database`).toEqual([]);
+      expect(pages.filter((page) => page.text.includes(secret)).map((page) => page.url), `${name} in a rendered page`).toEqual([]);
+    }
+    expect(shopify.unexpected()).toEqual([]);
+  }, 60_000);
+});
