@@ -10,8 +10,6 @@ const PRISMA_URL_PARAMETERS = ["schema", "connection_limit", "pool_timeout", "co
 
 export interface PostgresConnectionConfig {
   pool: PoolConfig;
-  /** A PostgreSQL schema other than the default (`?schema=` in the URL). */
-  schema?: string;
 }
 
 function positiveInteger(value: string | null, name: string): number | undefined {
@@ -25,8 +23,9 @@ function positiveInteger(value: string | null, name: string): number | undefined
 
 /**
  * node-postgres pool settings for a postgres:// URL. Understands Prisma's own parameters:
- * `connection_limit` (pool size, default 10 per process), `pool_timeout` / `connect_timeout`
- * (seconds to wait for a connection) and `schema`.
+ * `connection_limit` (pool size, default 10 per process) and `pool_timeout` / `connect_timeout`
+ * (seconds to wait for a connection). `schema` may only name `public`: the migrations create
+ * their tables in the connection's default schema, while the adapter would query the named one.
  */
 export function postgresConnectionConfig(databaseUrl: string): PostgresConnectionConfig {
   const url = new URL(databaseUrl);
@@ -35,7 +34,12 @@ export function postgresConnectionConfig(databaseUrl: string): PostgresConnectio
   const waitSeconds =
     positiveInteger(params.get("pool_timeout"), "pool_timeout") ??
     positiveInteger(params.get("connect_timeout"), "connect_timeout");
-  const schema = params.get("schema") ?? undefined;
+  const schema = params.get("schema");
+  if (schema !== null && schema !== "public") {
+    throw new Error(
+      `DATABASE_URL: schema=${schema} is not supported (tables live in the public schema); use a database of its own instead`,
+    );
+  }
   for (const name of PRISMA_URL_PARAMETERS) params.delete(name);
 
   const pool: PoolConfig = {
@@ -47,7 +51,7 @@ export function postgresConnectionConfig(databaseUrl: string): PostgresConnectio
   };
   if (max !== undefined && max > 0) pool.max = max;
   if (waitSeconds !== undefined && waitSeconds > 0) pool.connectionTimeoutMillis = waitSeconds * 1000;
-  return schema && schema !== "public" ? { pool, schema } : { pool };
+  return { pool };
 }
 
 /*
@@ -104,8 +108,7 @@ export function withDatabase(databaseUrl: string, database: string): string {
 }
 
 function pgAdapterFor(databaseUrl: string): PrismaPg {
-  const { pool, schema } = postgresConnectionConfig(databaseUrl);
-  return new PrismaPg(pool, schema ? { schema } : undefined);
+  return new PrismaPg(postgresConnectionConfig(databaseUrl).pool);
 }
 
 /**
@@ -121,8 +124,7 @@ export class PostgresAdapterFactory extends PrismaPg {
   readonly #databaseUrl: string;
 
   constructor(databaseUrl: string) {
-    const { pool, schema } = postgresConnectionConfig(databaseUrl);
-    super(pool, schema ? { schema } : undefined);
+    super(postgresConnectionConfig(databaseUrl).pool);
     this.#databaseUrl = databaseUrl;
   }
 

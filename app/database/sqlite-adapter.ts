@@ -45,9 +45,10 @@ import { PrismaLibSQL } from "@prisma/adapter-libsql";
  * 5. SQLite's locking is not fair between processes: a busy process commits and begins its
  *    next transaction within microseconds, and a waiting process that polls (SQLite's own busy
  *    handler polls too) almost never finds the lock free; under sustained load it would starve
- *    for seconds and fail. So a process that has held the file back to back for 100 ms pauses
- *    30 ms before its next operation; a waiting process polls at least every ~12 ms, so it gets
- *    in during that pause. A process working alone loses nothing unless it is saturated.
+ *    for seconds and fail. So a waiting process leaves a note (`<file>-waiting`, its pid), and a
+ *    process that has held the file back to back for 100 ms and finds a fresh note from another
+ *    process pauses 30 ms before its next operation; the waiting process polls at least every
+ *    ~12 ms, so it gets in during that pause. A process working alone never pauses.
  *
  * 6. A libsql connection must not be used again after SQLITE_BUSY: libsql 0.3 (under
  *    @libsql/client 0.8) does not reset the failed statement, the connection stays inside an
@@ -79,13 +80,18 @@ export function isSqliteBusy(error: unknown): boolean {
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
-async function retryWhileBusy<T>(options: SqliteBusyOptions, operation: () => Promise<T>): Promise<T> {
+async function retryWhileBusy<T>(
+  options: SqliteBusyOptions,
+  operation: () => Promise<T>,
+  onBusy: () => void = () => {},
+): Promise<T> {
   const deadline = Date.now() + options.busyBudgetMs;
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await operation();
     } catch (error) {
       if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
+      onBusy();
       // 1, 2, 4, 8, 8 ... ms, jittered so two waiting processes do not retry in lockstep; short
       // enough to try at least once while the holding process yields (FileTurns).
       await sleep(Math.min(8, 2 ** attempt) * (0.5 + Math.random()));
@@ -94,19 +100,47 @@ async function retryWhileBusy<T>(options: SqliteBusyOptions, operation: () => Pr
 }
 
 /**
- * A first-come, first-served async lock for one database file within this process, which also
- * gives other processes their turn (fact 5 above): after holding the file back to back for
- * `holdBudgetMs`, the next holder waits `yieldMs` before going on.
+ * A first-come, first-served async lock for one database file within this process (fact 4),
+ * which also gives other processes their turn (fact 5): a process that is waiting for SQLite's
+ * lock says so by writing its pid to `<file>-waiting`; a process that has held the file back to
+ * back for `holdBudgetMs` and sees a fresh note from another process pauses `yieldMs`.
  */
 class FileTurns {
   #tail: Promise<void> = Promise.resolve();
   #lastReleaseAt = 0;
   #streakStart = 0;
+  #lastNoteAt = 0;
 
   constructor(
+    private readonly waitingNote: string | null = null,
     private readonly holdBudgetMs = 100,
     private readonly yieldMs = 30,
   ) {}
+
+  /** Called while this process waits for another one's write lock. */
+  noteWaiting(): void {
+    if (!this.waitingNote) return;
+    const now = Date.now();
+    if (now - this.#lastNoteAt < 5) return;
+    this.#lastNoteAt = now;
+    try {
+      fs.writeFileSync(this.waitingNote, String(process.pid));
+    } catch {
+      // Only a courtesy to the other process: without it, waiting still works, less fairly.
+    }
+  }
+
+  /** Whether another process has been waiting for the file within the last 200 ms. */
+  #anotherProcessWaits(now: number): boolean {
+    if (!this.waitingNote) return false;
+    try {
+      const note = fs.statSync(this.waitingNote, { throwIfNoEntry: false });
+      if (!note || now - note.mtimeMs > 200) return false;
+      return fs.readFileSync(this.waitingNote, "utf8") !== String(process.pid);
+    } catch {
+      return false;
+    }
+  }
 
   /** Resolves, in call order, with the function that lets the next caller in. */
   acquire(): Promise<() => void> {
@@ -116,7 +150,7 @@ class FileTurns {
       const now = Date.now();
       if (now - this.#lastReleaseAt > 2) {
         this.#streakStart = now; // the file was free for a moment: a new streak
-      } else if (now - this.#streakStart >= this.holdBudgetMs) {
+      } else if (now - this.#streakStart >= this.holdBudgetMs && this.#anotherProcessWaits(now)) {
         await sleep(this.yieldMs);
         this.#streakStart = Date.now();
       }
@@ -155,7 +189,7 @@ function lockFor(url: string): FileTurns {
   if (!file) return new FileTurns();
   let lock = fileLocks.get(file);
   if (!lock) {
-    lock = new FileTurns();
+    lock = new FileTurns(`${file}-waiting`);
     fileLocks.set(file, lock);
   }
   return lock;
@@ -258,14 +292,18 @@ export class BusyTolerantClient implements Client {
 
   /** Runs an operation that SQLite leaves without effect when it answers busy, retrying it. */
   #retrying<T>(operation: (client: Client) => Promise<T>): Promise<T> {
-    return retryWhileBusy(this.options, async () => {
-      try {
-        return await operation(await this.#client());
-      } catch (error) {
-        if (isSqliteBusy(error)) this.#discardConnection();
-        throw error;
-      }
-    });
+    return retryWhileBusy(
+      this.options,
+      async () => {
+        try {
+          return await operation(await this.#client());
+        } catch (error) {
+          if (isSqliteBusy(error)) this.#discardConnection();
+          throw error;
+        }
+      },
+      () => this.fileLock.noteWaiting(),
+    );
   }
 
   async #exclusively<T>(operation: () => Promise<T>): Promise<T> {
@@ -377,7 +415,7 @@ export class SqliteAdapterFactory extends PrismaLibSQL {
       try {
         await dispose();
       } finally {
-        for (const suffix of ["", "-wal", "-shm", "-journal"]) fs.rmSync(file + suffix, { force: true });
+        for (const suffix of ["", "-wal", "-shm", "-journal", "-waiting"]) fs.rmSync(file + suffix, { force: true });
       }
     };
     return adapter;

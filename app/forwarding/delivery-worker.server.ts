@@ -69,16 +69,21 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
 
   /*
    * Attempts are recorded by one writer: results that arrive while a write is in progress are
-   * written together in the next transaction (group commit). Each result still waits for its
-   * own write, so when a lane moves on, its attempt is on disk, as before.
+   * written together in the next transaction (group commit), the attempts in one insert. With
+   * SQLite every transaction is a disk flush that blocks the process (the driver is
+   * synchronous), so one write per result limited delivery to a few dozen orders a second.
    */
-  type RecordOperation = Prisma.PrismaPromise<unknown>;
-  const unwritten: { operations: RecordOperation[]; done: (error?: unknown) => void }[] = [];
+  interface Recorded {
+    attempt: Prisma.DeliveryAttemptCreateManyInput;
+    update: Prisma.PrismaPromise<unknown>;
+    done: (error?: unknown) => void;
+  }
+  const unwritten: Recorded[] = [];
   let writing = false;
 
-  function record(operations: RecordOperation[]): Promise<void> {
+  function record(attempt: Recorded["attempt"], update: Recorded["update"]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      unwritten.push({ operations, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      unwritten.push({ attempt, update, done: (error) => (error === undefined ? resolve() : reject(error)) });
       if (!writing) void writeRecorded();
     });
   }
@@ -86,9 +91,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   async function writeRecorded() {
     writing = true;
     while (unwritten.length > 0) {
+      // The driver answers without yielding to I/O, so let the answers that have already
+      // arrived reach their lanes first: they join this write instead of each making its own.
+      await new Promise((resolve) => setImmediate(resolve));
       const group = unwritten.splice(0);
       try {
-        await prisma.$transaction(group.flatMap((entry) => entry.operations));
+        await prisma.$transaction([
+          prisma.deliveryAttempt.createMany({ data: group.map((entry) => entry.attempt) }),
+          ...group.map((entry) => entry.update),
+        ]);
         for (const entry of group) entry.done();
       } catch (error) {
         for (const entry of group) entry.done(error ?? new Error("recording the attempt failed"));
@@ -104,7 +115,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     });
   }
 
-  async function deliver(row: Delivery, loadShop: DeliveryWorkerDeps["loadShop"]): Promise<void> {
+  /**
+   * Sends one leased row. Resolves once Refersion has answered (or the row was set aside), with
+   * the write of the attempt still under way when there is one: the lane goes on meanwhile.
+   */
+  async function deliver(row: Delivery, loadShop: DeliveryWorkerDeps["loadShop"]): Promise<{ written: Promise<void> } | void> {
     const { id } = row;
     const rowLog = log.child({ shop: row.shop, orderId: row.orderId, deliveryId: row.id });
     const { settings, keys } = await loadShop(row.shop);
@@ -194,30 +209,32 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
           };
     }
 
-    await record([
-      prisma.deliveryAttempt.create({
-        data: {
-          deliveryId: id,
-          shop: row.shop,
-          startedAt,
-          durationMs: reply?.durationMs ?? failure!.durationMs,
-          statusCode: reply?.status ?? failure!.status,
-          outcome,
-          error: failure ? failure.message : null,
-          responseExcerpt: reply?.excerpt ?? failure!.excerpt ?? null,
-        },
-      }),
+    const written = record(
+      {
+        deliveryId: id,
+        shop: row.shop,
+        startedAt,
+        durationMs: reply?.durationMs ?? failure!.durationMs,
+        statusCode: reply?.status ?? failure!.status,
+        outcome,
+        error: failure ? failure.message : null,
+        responseExcerpt: reply?.excerpt ?? failure!.excerpt ?? null,
+      },
       prisma.delivery.updateMany({
         where: { id, leaseOwner: owner },
         data: { ...deliveryUpdate, leaseOwner: null, leaseUntil: null },
       }),
-    ]);
-    rowLog.info("delivery attempt", {
-      outcome,
-      attempt: attempts,
-      status: reply?.status ?? failure!.status,
-      durationMs: reply?.durationMs ?? failure!.durationMs,
-    });
+    );
+    return {
+      written: written.then(() =>
+        rowLog.info("delivery attempt", {
+          outcome,
+          attempt: attempts,
+          status: reply?.status ?? failure!.status,
+          durationMs: reply?.durationMs ?? failure!.durationMs,
+        }),
+      ),
+    };
   }
 
   /** Claims and delivers what is due now; resolves with how many rows it attempted. */
@@ -244,19 +261,25 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     // their lease to expire and are taken up again then.
     const startBy = config.leaseMs > config.timeoutMs ? at.getTime() + config.leaseMs - config.timeoutMs : Infinity;
     let attempted = 0;
+    const writes: Promise<void>[] = [];
+    // Leave the lease to expire: the row is retried later, nothing is lost.
+    const failed = (id: string) => (error: unknown) =>
+      log.error("delivery failed unexpectedly", { deliveryId: id, error: error instanceof Error ? error.message : String(error) });
     const lane = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         if (now().getTime() > startBy) continue;
         attempted += 1;
         try {
-          await deliver(next, loadShop);
+          const sent = await deliver(next, loadShop);
+          if (sent) writes.push(sent.written.catch(failed(next.id)));
         } catch (error) {
-          // Leave the lease to expire: the row is retried later, nothing is lost.
-          log.error("delivery failed unexpectedly", { deliveryId: next.id, error: error instanceof Error ? error.message : String(error) });
+          failed(next.id)(error);
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(config.concurrency, queue.length) }, lane));
+    // The pass ends when every attempt it made is recorded.
+    await Promise.all(writes);
     lastRunAt = now();
     return attempted;
   }

@@ -4,7 +4,7 @@ import { logger } from "../logger.server";
 import { mapOrderToConversion } from "../refersion/mapping";
 import type { OrderSummary } from "../refersion/conversion";
 import { getShopSettings, hasKeys, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
-import { hasBeenPaid } from "../lifecycle/payment-status";
+import { hasBeenPaid, pastOrderSkipReason } from "../lifecycle/payment-status";
 import { rebuildPendingReversals } from "../lifecycle/reversal-store.server";
 import { ORDER_KIND } from "./delivery-kind";
 import type { DeliveryStatus } from "./delivery-status";
@@ -32,12 +32,13 @@ const EXCERPT_LIMIT = 2_000;
 export function decideDelivery(
   settings: StoredSettings,
   summary: OrderSummary,
-  options: { awaitingPayment?: boolean } = {},
+  options: { awaitingPayment?: boolean; skipReason?: string | null } = {},
 ): { status: DeliveryStatus; reason: string | null } {
   if (settings.uninstalledAt) return { status: "skipped", reason: "The app was uninstalled when this order arrived" };
   if (!settings.forwardingEnabled) return { status: "skipped", reason: "Forwarding was switched off when this order arrived" };
   if (summary.test && !settings.forwardTestOrders) return { status: "skipped", reason: "Test order (forwarding test orders is off)" };
   if (summary.zeroValue) return { status: "skipped", reason: "Zero-value order: there is nothing to credit" };
+  if (options.skipReason) return { status: "skipped", reason: options.skipReason };
   if (options.awaitingPayment) return { status: "waiting_for_payment", reason: null };
   if (!hasKeys(settings)) return { status: "waiting_for_keys", reason: null };
   return { status: "pending", reason: null };
@@ -76,6 +77,8 @@ export async function acceptOrderWebhook(input: {
   const source = input.source ?? "orders/create";
   const settings = await getShopSettings(shop);
   const awaitingPayment = settings.forwardTrigger === "paid" && source !== "orders/paid" && !hasBeenPaid(payload);
+  // A past order already cancelled or refunded in full is recorded, but not sent.
+  const skipReason = source === "backfill" ? pastOrderSkipReason(payload) : null;
   const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
 
   let data: Prisma.DeliveryUncheckedCreateInput;
@@ -93,7 +96,7 @@ export async function acceptOrderWebhook(input: {
     };
   } else {
     const { conversion, summary } = mapped;
-    const decision = decideDelivery(settings, summary, { awaitingPayment });
+    const decision = decideDelivery(settings, summary, { awaitingPayment, skipReason });
     outcome =
       decision.status === "pending"
         ? "queued"

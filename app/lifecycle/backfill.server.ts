@@ -4,6 +4,7 @@ import type { Logger } from "../logger.server";
 import { ORDER_KIND } from "../forwarding/delivery-kind";
 import { acceptOrderWebhook } from "../forwarding/order-intake.server";
 import { getShopSettings } from "../settings/shop-settings.server";
+import { acceptRefundWebhook } from "./reversals.server";
 import { ordersSearchQuery } from "./graphql-order";
 import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
 
@@ -139,6 +140,12 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
     return null;
   }
 
+  /** Whether the order's outbox row is (or will be) sent: not skipped, not failed. */
+  async function isBeingSent(shop: string, orderId: string): Promise<boolean> {
+    const row = await prisma.delivery.findUnique({ where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } }, select: { status: true } });
+    return row !== null && row.status !== "skipped" && row.status !== "failed";
+  }
+
   /** Updates the job while this runner holds it; false once the lease was lost. */
   async function save(job: BackfillJob, data: Parameters<PrismaClient["backfillJob"]["updateMany"]>[0]["data"]): Promise<boolean> {
     const { count } = await prisma.backfillJob.updateMany({ where: { id: job.id, leaseOwner: owner }, data });
@@ -169,6 +176,12 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
           if (order) {
             const result = await acceptOrderWebhook({ shop: job.shop, payload: order, webhookId: null, source: "backfill" });
             orderIds.push(result.orderId);
+            // Refunds made before the app had the order are reversed beside it, as their
+            // refunds/create would have been (also for an order the app had, in case those were
+            // missed: a refund recorded before is not recorded twice).
+            if (order.financial_status === "partially_refunded" && (await isBeingSent(job.shop, result.orderId))) {
+              for (const refund of await reader.refunds(gid)) await acceptRefundWebhook({ shop: job.shop, payload: refund, webhookId: null });
+            }
           }
           // Reading a page of orders can take a while under the rate limit: keep the job.
           if (!(await save(job, { leaseUntil: leaseUntil() }))) return "lost";

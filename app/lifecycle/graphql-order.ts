@@ -92,6 +92,28 @@ query BackfillOrder($id: ID!, $linesAfter: String) {
 }`;
 }
 
+/** How many refunds of a partially refunded past order are read (and reversed), and lines of each. */
+export const REFUNDS_READ = 5;
+export const REFUND_LINES_READ = 50;
+
+/**
+ * The refunds of a partially refunded past order, to reverse them beside it (about 540 points
+ * requested). Only asked for orders Shopify reports as partially refunded.
+ */
+export const ORDER_REFUNDS_QUERY = `#graphql
+query BackfillOrderRefunds($id: ID!) {
+  order(id: $id) {
+    refunds(first: ${REFUNDS_READ}) {
+      id
+      legacyResourceId
+      totalRefundedSet { ${MONEY} }
+      refundLineItems(first: ${REFUND_LINES_READ}) {
+        nodes { quantity lineItem { id sku name title } }
+      }
+    }
+  }
+}`;
+
 /** The orders search of a date range: whole UTC days, `until` included. */
 export function ordersSearchQuery(since: Date, until: Date | null): string {
   const terms = [`created_at:>='${since.toISOString()}'`];
@@ -168,6 +190,13 @@ export interface GqlOrder {
   clientIp?: string | null;
   customer?: { id: string; firstName?: string | null; lastName?: string | null; email?: string | null } | null;
   billingAddress?: { firstName?: string | null; lastName?: string | null } | null;
+}
+
+export interface GqlRefund {
+  id: string;
+  legacyResourceId: string;
+  totalRefundedSet: GqlMoneyBag;
+  refundLineItems: { nodes: { quantity: number; lineItem: { id: string; sku: string | null; name: string | null; title: string | null } }[] };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,5 +296,31 @@ export function toRestOrder(order: GqlOrder, lines: GqlLineItem[] = order.lineIt
     ...("billingAddress" in order
       ? { billing_address: order.billingAddress ? { first_name: order.billingAddress.firstName ?? null, last_name: order.billingAddress.lastName ?? null } : null }
       : {}),
+  };
+}
+
+/**
+ * A refund of a past order as the refunds/create payload it would have been (the fields the
+ * reversal reads): its lines with their line items, and one refund transaction of the total
+ * refunded, so "no money back" reads the same as in a webhook.
+ */
+export function toRestRefund(orderId: string, refund: GqlRefund): Json {
+  return {
+    id: refund.legacyResourceId,
+    admin_graphql_api_id: refund.id,
+    order_id: orderId,
+    refund_line_items: refund.refundLineItems.nodes.map((line) => ({
+      line_item_id: gidDigits(line.lineItem.id),
+      quantity: line.quantity,
+      line_item: { id: gidDigits(line.lineItem.id), admin_graphql_api_id: line.lineItem.id, sku: line.lineItem.sku, name: line.lineItem.name, title: line.lineItem.title },
+    })),
+    transactions: [
+      {
+        kind: "refund",
+        status: "success",
+        amount: refund.totalRefundedSet.shopMoney.amount,
+        currency: refund.totalRefundedSet.shopMoney.currencyCode,
+      },
+    ],
   };
 }

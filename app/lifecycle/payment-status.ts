@@ -14,3 +14,19 @@ export function hasBeenPaid(order: unknown): boolean {
   const status = (order as { financial_status?: unknown }).financial_status;
   return typeof status === "string" && PAID_STATUSES.has(status.trim().toLowerCase());
 }
+
+/**
+ * Why a past order read by "resend past orders" is not sent at all: a cancelled order, one
+ * refunded in full, or one whose payment was voided earns no commission, and the cancellation
+ * or refund that would reverse it happened before the app had the order. Null: send it (a
+ * partially refunded order is sent, and its refunds are reversed beside it).
+ */
+export function pastOrderSkipReason(order: unknown): string | null {
+  if (!order || typeof order !== "object") return null;
+  const record = order as { cancelled_at?: unknown; financial_status?: unknown };
+  if (typeof record.cancelled_at === "string" && record.cancelled_at.trim()) return "The order was cancelled in Shopify before it was resent";
+  const status = typeof record.financial_status === "string" ? record.financial_status.trim().toLowerCase() : "";
+  if (status === "refunded") return "The order was refunded in full before it was resent";
+  if (status === "voided") return "The order's payment was voided before it was resent";
+  return null;
+}

@@ -3,10 +3,14 @@ import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import {
   ORDER_COUNT_QUERY,
   ORDER_PAGE_QUERY,
+  ORDER_REFUNDS_QUERY,
+  gidDigits,
   orderQuery,
   toRestOrder,
+  toRestRefund,
   type GqlLineItem,
   type GqlOrder,
+  type GqlRefund,
 } from "./graphql-order";
 
 /**
@@ -56,7 +60,7 @@ interface Answer {
 }
 
 /** Costs assumed before Shopify has told us (it charges per request, so a first guess suffices). */
-const FIRST_ESTIMATES: Record<string, number> = { count: 10, page: 60, order: 900 };
+const FIRST_ESTIMATES: Record<string, number> = { count: 10, page: 60, order: 900, refunds: 600 };
 const MAX_THROTTLED_IN_A_ROW = 30;
 const MAX_FAILURES_IN_A_ROW = 4;
 
@@ -187,6 +191,14 @@ export function createOrderReader(deps: OrderReaderDeps) {
         if (!hasNextPage || !endCursor) return toRestOrder(first, lines);
         linesAfter = endCursor;
       }
+    },
+
+    /** A partially refunded order's refunds, as refunds/create payloads (oldest first). */
+    async refunds(id: string): Promise<Record<string, unknown>[]> {
+      const data = (await run("refunds", ORDER_REFUNDS_QUERY, { id })) as { order: { refunds: GqlRefund[] } | null };
+      const orderId = gidDigits(id);
+      if (!data.order || !orderId) return [];
+      return data.order.refunds.map((refund) => toRestRefund(orderId, refund));
     },
 
     /** Milliseconds spent waiting for the rate limit so far. */

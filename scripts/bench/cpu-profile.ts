@@ -13,10 +13,13 @@ interface Profile {
   timeDeltas: number[];
 }
 
+/** The server build, wherever it runs from (remix-serve imports it with a ?t= suffix). */
+const isAppBuild = (url: string) => /\/(build\/server|bench-results\/builds\/[^/]+)\/index\.js/.test(url);
+
 function where(url: string): string {
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (modules) return modules[1];
-  if (url.includes("/build/server/")) return "app (build/server)";
+  if (isAppBuild(url)) return "app (server build)";
   if (url.startsWith("node:")) return "node";
   return url ? path.basename(url) : "(native / gc / idle)";
 }
@@ -51,7 +54,7 @@ export function summarizeProfile(file: string, top = 25): string {
         bump(inclusivePackage, where(f.url), time);
         seen.add(pkg);
       }
-      if (!f.url.includes("/build/server/")) continue;
+      if (!isAppBuild(f.url)) continue;
       const key = `${f.functionName || "(anonymous)"}:${f.lineNumber + 1}`;
       if (!seen.has(key)) {
         bump(inclusiveApp, key, time);

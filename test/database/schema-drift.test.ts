@@ -9,6 +9,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { POSTGRES_SCHEMA, SOURCE_SCHEMA, renderPostgresSchema } from "../../scripts/db-sync-schemas";
 import { startPostgres, type TestPostgres } from "../support/postgres";
 import { describeRun, prismaCli } from "./prisma-cli";
@@ -70,6 +71,20 @@ describe("migrations kept in step", () => {
     const result = await prismaCli(args, urlFor(provider));
     // 0: no difference; 2: the migrations and the schema differ (the output says how); 1: error.
     expect(result.status, describeRun(args, result)).toBe(0);
+    if (provider === "postgresql") {
+      // The shadow database was a database of its own, and it is gone.
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query("SELECT datname FROM pg_database WHERE datname LIKE 'prisma_shadow_%'");
+        expect(rows).toEqual([]);
+        // ...and the migrations were applied there, not to the database DATABASE_URL names.
+        const tables = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+        expect(tables.rows).toEqual([]);
+      } finally {
+        await client.end();
+      }
+    }
   }, 180_000);
 
   it.each(cases)("$provider: a model missing from the migrations is reported as drift", async ({ provider, migrations }) => {

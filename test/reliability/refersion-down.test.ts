@@ -55,14 +55,14 @@ beforeEach(async () => {
   await prisma.deliveryAttempt.deleteMany();
   await prisma.delivery.deleteMany();
   await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
-  // Rows are due from when they are recorded (real time); the clock starts just after.
-  clock = new Date(Date.now() + 1_000);
 });
 
 describe("Refersion down for 72 hours", () => {
   it("retries on the backoff schedule for 72 hours, fails visibly, and a manual retry delivers once Refersion is back", async () => {
     sandbox.setBehavior({ mode: "fail", status: 503 }, "order");
     await enqueueFixtureOrder(SHOP, 7201);
+    // Due from when it was recorded (real time): the clock starts just after.
+    clock = new Date(Date.now() + 1_000);
     const { id } = await deliveryOf(SHOP, "7201");
     const down = worker(seeded(42));
 
@@ -138,6 +138,8 @@ describe("Refersion down for 72 hours", () => {
   it("a permanent rejection (keys wrong) fails at once instead of waiting 72 hours", async () => {
     sandbox.setBehavior({ mode: "reject" }, "order");
     await enqueueFixtureOrder(SHOP, 7202);
+    // Due from when it was recorded (real time): the clock starts just after.
+    clock = new Date(Date.now() + 1_000);
     await worker(Math.random).drain();
     const row = await deliveryOf(SHOP, "7202");
     expect(row).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 401 });
@@ -150,6 +152,8 @@ describe("Refersion down for 72 hours", () => {
   it("a slow Refersion (past the time limit) is retried like one that is down, and delivered once it answers in time", async () => {
     sandbox.setBehavior({ mode: "slow", delayMs: 1_500, remaining: 2 }, "order");
     await enqueueFixtureOrder(SHOP, 7203);
+    // Due from when it was recorded (real time): the clock starts just after.
+    clock = new Date(Date.now() + 1_000);
     const impatient = createConfiguredWorker({
       now: () => clock,
       random: () => 0.5,

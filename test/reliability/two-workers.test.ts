@@ -90,7 +90,7 @@ describe("two worker processes on one database file", () => {
       await Promise.all(workers.map((worker) => worker.ready));
       const started = Date.now();
       for (const worker of workers) worker.send("go");
-      while (waiting > 0 && Date.now() - started < 25_000) {
+      while (waiting > 0 && Date.now() - started < 40_000) {
         await new Promise((resolve) => setTimeout(resolve, 200));
         waiting = await prisma.delivery.count({ where: { shop: SHOP, status: { not: "delivered" } } });
       }

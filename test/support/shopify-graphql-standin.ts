@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlTaxLine } from "~/lifecycle/graphql-order";
+import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlRefund, GqlTaxLine } from "~/lifecycle/graphql-order";
 
 /**
  * A local stand-in for the orders part of Shopify's Admin GraphQL API, for "resend past orders".
@@ -8,7 +8,8 @@ import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlTaxLine } from "~/lifecycle
  * https://<shop>.myshopify.com goes to 127.0.0.1 with the shop in `x-standin-shop`), the same
  * way test/admin/support/shopify-admin-standin.ts serves the admin pages' operations.
  *
- * It answers ordersCount, orders (a page of ids) and order (one order, its lines paged) for the
+ * It answers ordersCount, orders (a page of ids), order (one order, its lines paged) and an
+ * order's refunds for the
  * orders of the shop whose createdAt falls in the `created_at:>='…' created_at:<='…'` search,
  * checks the access token (401 otherwise), and enforces a cost-based rate limit as Shopify
  * describes it: a leaky bucket per shop (maximumAvailable, restoreRate per second); a request
@@ -21,9 +22,12 @@ import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlTaxLine } from "~/lifecycle
 
 export const API_PATH = "/admin/api/2026-10/graphql.json";
 
+/** An order as the stand-in holds it: the GraphQL Order, and its refunds. */
+export type StandinOrder = GqlOrder & { refunds?: GqlRefund[] };
+
 export interface StandinShop {
   accessToken: string;
-  orders: GqlOrder[];
+  orders: StandinOrder[];
   /** false: asking for the buyer's name, email or IP is refused with ACCESS_DENIED. */
   protectedCustomerData?: boolean;
 }
@@ -37,7 +41,7 @@ export interface BucketOptions {
   orderDelayMs: number;
 }
 
-export type Operation = "count" | "page" | "order" | "unknown";
+export type Operation = "count" | "page" | "order" | "refunds" | "unknown";
 
 export interface GraphqlStandinRequest {
   at: number;
@@ -54,7 +58,7 @@ export interface GraphqlStandinRequest {
   personalData: boolean;
 }
 
-const REQUESTED_COST: Record<Exclude<Operation, "unknown">, number> = { count: 1, page: 52, order: 800 };
+const REQUESTED_COST: Record<Exclude<Operation, "unknown">, number> = { count: 1, page: 52, order: 800, refunds: 540 };
 
 function actualCost(operation: Operation, size: number): number {
   if (operation === "order") return 40 + 10 * size;
@@ -65,6 +69,7 @@ function actualCost(operation: Operation, size: number): number {
 function operationOf(query: string): Operation {
   if (/\bordersCount\s*\(/.test(query)) return "count";
   if (/\borders\s*\(/.test(query)) return "page";
+  if (/\brefunds\s*\(first:/.test(query)) return "refunds";
   if (/\border\s*\(\s*id:/.test(query)) return "order";
   return "unknown";
 }
@@ -172,7 +177,7 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
 
       // Only orders in the searched range, oldest first.
       const search = typeof variables.query === "string" ? SEARCH.exec(variables.query) : null;
-      if (operation !== "order" && !search) return send(200, { errors: [{ message: `Unsupported search: ${String(variables.query)}` }] });
+      if ((operation === "count" || operation === "page") && !search) return send(200, { errors: [{ message: `Unsupported search: ${String(variables.query)}` }] });
       const since = search ? Date.parse(search[1]) : 0;
       const until = search?.[2] ? Date.parse(search[2]) : Infinity;
       const inRange = fixture.orders
@@ -194,6 +199,11 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
             pageInfo: { hasNextPage: start + first < inRange.length, endCursor: nodes.length ? cursorOf(start + nodes.length - 1) : null },
           },
         };
+      } else if (operation === "refunds") {
+        const order = fixture.orders.find((candidate) => candidate.id === variables.id) ?? null;
+        const refunds = (order?.refunds ?? []).slice(0, Number(/refunds\(first:\s*(\d+)/.exec(query)?.[1] ?? 0));
+        size = refunds.length;
+        data = { order: order ? { refunds } : null };
       } else {
         if (bucketOptions.orderDelayMs) await new Promise((resolve) => setTimeout(resolve, bucketOptions.orderDelayMs));
         const order = fixture.orders.find((candidate) => candidate.id === variables.id) ?? null;
@@ -212,7 +222,7 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
           const start = indexOf(variables.linesAfter);
           const lines = order.lineItems.nodes.slice(start, start + first);
           size = lines.length;
-          const { email, clientIp, customer, billingAddress, ...rest } = order;
+          const { email, clientIp, customer, billingAddress, refunds: _refunds, ...rest } = order;
           data = {
             order: {
               ...rest,
@@ -290,7 +300,7 @@ function attributes(value: unknown): { key: string; value: string | null }[] {
  * way Shopify exposes the same order through both APIs. Ids stay exact (`idText` gives the
  * order's id as published, digits intact).
  */
-export function graphqlOrderOf(order: Json, idText = String(order.id)): GqlOrder {
+export function graphqlOrderOf(order: Json, idText = String(order.id)): StandinOrder {
   const shopCurrency = String(order.currency);
   const presentment = String(order.presentment_currency ?? shopCurrency);
   const money = (holder: Json, field: string) => bag(holder, field, shopCurrency, presentment);
@@ -350,5 +360,19 @@ export function graphqlOrderOf(order: Json, idText = String(order.id)): GqlOrder
     clientIp: ((order.browser_ip as string) ?? (client?.browser_ip as string)) ?? null,
     customer: customer ? { id: gid("Customer", customer), firstName: (customer.first_name as string) ?? null, lastName: (customer.last_name as string) ?? null, email: (customer.email as string) ?? null } : null,
     billingAddress: billing ? { firstName: (billing.first_name as string) ?? null, lastName: (billing.last_name as string) ?? null } : null,
+    refunds: ((order.refunds as Json[] | undefined) ?? []).map((refund) => ({
+      id: gid("Refund", refund),
+      legacyResourceId: String(refund.id),
+      totalRefundedSet: {
+        shopMoney: { amount: String(((refund.transactions as Json[] | undefined) ?? []).reduce((sum, t) => sum + Number(t.amount ?? 0), 0)), currencyCode: shopCurrency },
+        presentmentMoney: { amount: "0", currencyCode: presentment },
+      },
+      refundLineItems: {
+        nodes: ((refund.refund_line_items as Json[] | undefined) ?? []).map((entry) => {
+          const line = entry.line_item as Json;
+          return { quantity: Number(entry.quantity), lineItem: { id: gid("LineItem", line), sku: (line.sku as string) ?? null, name: (line.name as string) ?? null, title: (line.title as string) ?? null } };
+        }),
+      },
+    })),
   };
 }

@@ -12,7 +12,7 @@ export function modernFixtures(): string[] {
 
 /**
  * `count` past orders made from the real fixtures (cycled), each with its own id and name, created
- * one hour apart from `start`, paid, and not test orders unless `test` says so.
+ * one hour apart from `start`: live (not test) orders, not cancelled, paid unless told otherwise.
  */
 export function pastOrders(count: number, options: { start: string; firstId: number; financialStatus?: string }): { rest: Json; graphql: GqlOrder }[] {
   const fixtures = modernFixtures();
@@ -25,6 +25,7 @@ export function pastOrders(count: number, options: { start: string; firstId: num
       name: `#P${id}`,
       created_at: new Date(Date.parse(options.start) + index * 3_600_000).toISOString(),
       financial_status: options.financialStatus ?? "paid",
+      cancelled_at: null,
       test: false,
     };
     return { rest, graphql: graphqlOrderOf(rest, String(id)) };

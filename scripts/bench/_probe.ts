@@ -1,0 +1,32 @@
+import fs from "node:fs";
+import { execFileSync } from "node:child_process";
+const db = "/tmp/pt/probe3.sqlite";
+for (const s of ["", "-wal", "-shm"]) fs.rmSync(db + s, { force: true });
+const { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } = await import("../refersion-sandbox");
+const sandbox = await startRefersionSandbox({ recordBodies: false });
+Object.assign(process.env, { NODE_ENV: "production", SHOPIFY_API_KEY: "k", SHOPIFY_API_SECRET: "s", SHOPIFY_APP_URL: "https://x.invalid", DATABASE_URL: `file:${db}`, APP_ENCRYPTION_KEY: "1".repeat(64), LOG_LEVEL: "silent", REFERSION_WEBHOOK_URL: sandbox.webhookUrl, REFERSION_API_URL: sandbox.apiUrl, DELIVERY_CONCURRENCY: process.env.C ?? "8" });
+execFileSync("npx", ["prisma", "migrate", "deploy"], { stdio: "ignore" });
+const { BusyTolerantClient } = await import("../../app/database/sqlite-adapter");
+const counts: Record<string, number> = {};
+const P = BusyTolerantClient.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+for (const m of ["execute", "batch", "transaction"]) {
+  const orig = P[m];
+  P[m] = function (this: unknown, ...a: unknown[]) { const s = a[0] as { sql?: string } | string; const k = m + (m === "execute" ? ":" + String(typeof s === "string" ? s : s.sql).slice(0, 50) : ""); counts[k] = (counts[k] ?? 0) + 1; return orig.apply(this, a); };
+}
+const { saveShopSettings } = await import("../../app/settings/shop-settings.server");
+await saveShopSettings("b.myshopify.com", { publicKey: DEFAULT_SANDBOX_KEYS.publicKey, secretKey: DEFAULT_SANDBOX_KEYS.secretKey, forwardingEnabled: true, currency: "shop", forwardTestOrders: true, sendCustomerDetails: true, autoCreditAffiliate: false } as never);
+const { acceptOrderWebhook } = await import("../../app/forwarding/order-intake.server");
+const { loadOrderTemplates } = await import("./orders");
+const t = loadOrderTemplates()[10];
+const N = Number(process.env.N ?? 400);
+for (let i = 0; i < N; i++) await acceptOrderWebhook({ shop: "b.myshopify.com", payload: JSON.parse(t.parts.join(String(1e12 + i))), webhookId: "w" + i });
+for (const k of Object.keys(counts)) delete counts[k];
+const { createConfiguredWorker } = await import("../../app/forwarding/worker-process.server");
+const worker = createConfiguredWorker();
+const s = performance.now(); const c = process.cpuUsage();
+const attempted = await worker.drain();
+const u = process.cpuUsage(c);
+console.log("attempted", attempted, "per order ms wall", ((performance.now() - s) / N).toFixed(2), "cpu", ((u.user + u.system) / 1000 / N).toFixed(2), "orders/s", (N / ((performance.now() - s) / 1000)).toFixed(0));
+console.log(Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, (v / N).toFixed(3)])));
+await sandbox.close();
+process.exit(0);
