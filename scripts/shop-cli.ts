@@ -120,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
             already_queued: `order ${orderId} is already queued`,
             not_mapped: `order ${orderId} could not be mapped, so there is nothing to send`,
             waiting_for_keys: `order ${orderId} waits for the shop's Refersion keys`,
+            waiting_for_payment: `order ${orderId} is sent when Shopify reports it paid`,
           }[result.reason];
           console.error(why);
           return 1;

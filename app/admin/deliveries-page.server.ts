@@ -178,5 +178,7 @@ export async function retryFromAdmin(shop: string, id: string): Promise<RetryFro
       return { found: true, queued: false, tone: "warning", message: "This order is waiting for your Refersion keys. Save them in Settings." };
     case "not_mapped":
       return { found: true, queued: false, tone: "warning", message: "This order could not be turned into Refersion's format, so there is nothing to send." };
+    case "waiting_for_payment":
+      return { found: true, queued: false, tone: "info", message: "This order is sent once Shopify reports it paid, as your settings ask." };
   }
 }

@@ -1,4 +1,5 @@
-import { PostgresAdapterFactory } from "./postgres-adapter";
+import type { PrismaPg } from "@prisma/adapter-pg";
+import { createPostgresAdapterFactory } from "./postgres-adapter";
 import { SqliteAdapterFactory, type SqliteBusyOptions } from "./sqlite-adapter";
 
 /** Which database a DATABASE_URL names, decided by its scheme. */
@@ -38,8 +39,8 @@ export interface DriverAdapterOptions {
 export function createDriverAdapter(
   databaseUrl: string,
   options: DriverAdapterOptions = {},
-): SqliteAdapterFactory | PostgresAdapterFactory {
-  if (providerFor(databaseUrl) === "postgresql") return new PostgresAdapterFactory(databaseUrl);
+): SqliteAdapterFactory | PrismaPg {
+  if (providerFor(databaseUrl) === "postgresql") return createPostgresAdapterFactory(databaseUrl);
   // intMode "bigint": libsql otherwise reads integers as JavaScript numbers and throws on any
   // value above 2^53 (a BigInt column such as Session.userId could then not be read back at
   // all, while PostgreSQL returns it fine). Prisma maps model fields to their declared types

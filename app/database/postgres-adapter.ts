@@ -1,6 +1,20 @@
 import crypto from "node:crypto";
-import { PrismaPg } from "@prisma/adapter-pg";
-import pg, { type PoolConfig } from "pg";
+import { createRequire } from "node:module";
+import type { PrismaPg } from "@prisma/adapter-pg";
+import type pgModule from "pg";
+import type { PoolConfig } from "pg";
+
+// node-postgres and its Prisma adapter are loaded on first use, so a process on SQLite (the
+// default, and every CLI command and test on it) does not pay for loading them.
+const requireFromHere = createRequire(import.meta.url);
+let loaded: { PrismaPg: typeof PrismaPg; pg: typeof pgModule } | undefined;
+function postgresModules() {
+  loaded ??= {
+    PrismaPg: (requireFromHere("@prisma/adapter-pg") as typeof import("@prisma/adapter-pg")).PrismaPg,
+    pg: requireFromHere("pg") as typeof pgModule,
+  };
+  return loaded;
+}
 
 /**
  * Query parameters Prisma users put in PostgreSQL URLs that node-postgres does not know.
@@ -44,7 +58,7 @@ export function postgresConnectionConfig(databaseUrl: string): PostgresConnectio
 
   const pool: PoolConfig = {
     connectionString: url.toString(),
-    Client: CatalogFriendlyClient,
+    Client: catalogFriendlyClientClass(),
     // Idle pooled connections must not keep a finished process (a Prisma CLI command, a
     // script) alive until they time out; a server stays alive through its HTTP listener anyway.
     allowExitOnIdle: true,
@@ -80,24 +94,32 @@ function relabelCatalogTypes<T>(result: T): T {
   return result;
 }
 
-class CatalogFriendlyClient extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    super(config);
-    const query = this.query.bind(this) as (...args: unknown[]) => unknown;
-    const wrapped = (...args: unknown[]) => {
-      const last = args.at(-1);
-      if (typeof last === "function") {
-        // Callback style, as pg.Pool#query calls it.
-        const callback = last as (error: unknown, result: unknown) => void;
-        return query(...args.slice(0, -1), (error: unknown, result: unknown) =>
-          callback(error, result === undefined ? result : relabelCatalogTypes(result)),
-        );
-      }
-      const outcome = query(...args);
-      return outcome instanceof Promise ? outcome.then(relabelCatalogTypes) : outcome;
-    };
-    Object.assign(this, { query: wrapped });
-  }
+let catalogFriendlyClient: typeof pgModule.Client | undefined;
+
+/** pg.Client, relabelling catalog columns as text in every result (see above). */
+function catalogFriendlyClientClass(): typeof pgModule.Client {
+  if (catalogFriendlyClient) return catalogFriendlyClient;
+  const { pg } = postgresModules();
+  catalogFriendlyClient = class CatalogFriendlyClient extends pg.Client {
+    constructor(config?: string | pgModule.ClientConfig) {
+      super(config);
+      const query = this.query.bind(this) as (...args: unknown[]) => unknown;
+      const wrapped = (...args: unknown[]) => {
+        const last = args.at(-1);
+        if (typeof last === "function") {
+          // Callback style, as pg.Pool#query calls it.
+          const callback = last as (error: unknown, result: unknown) => void;
+          return query(...args.slice(0, -1), (error: unknown, result: unknown) =>
+            callback(error, result === undefined ? result : relabelCatalogTypes(result)),
+          );
+        }
+        const outcome = query(...args);
+        return outcome instanceof Promise ? outcome.then(relabelCatalogTypes) : outcome;
+      };
+      Object.assign(this, { query: wrapped });
+    }
+  };
+  return catalogFriendlyClient;
 }
 
 /** The same URL naming another database on the same server. */
@@ -108,7 +130,7 @@ export function withDatabase(databaseUrl: string, database: string): string {
 }
 
 function pgAdapterFor(databaseUrl: string): PrismaPg {
-  return new PrismaPg(postgresConnectionConfig(databaseUrl).pool);
+  return new (postgresModules().PrismaPg)(postgresConnectionConfig(databaseUrl).pool);
 }
 
 /**
@@ -120,16 +142,11 @@ function pgAdapterFor(databaseUrl: string): PrismaPg {
  * land in the main database, and `migrate dev` / `migrate diff --from-migrations` would apply
  * and reset migrations there. Here the shadow URL names the shadow database itself.
  */
-export class PostgresAdapterFactory extends PrismaPg {
-  readonly #databaseUrl: string;
-
-  constructor(databaseUrl: string) {
-    super(postgresConnectionConfig(databaseUrl).pool);
-    this.#databaseUrl = databaseUrl;
-  }
-
-  override async connectToShadowDb() {
-    const admin = await pgAdapterFor(this.#databaseUrl).connect();
+export function createPostgresAdapterFactory(databaseUrl: string): PrismaPg {
+  const { PrismaPg } = postgresModules();
+  const factory = new PrismaPg(postgresConnectionConfig(databaseUrl).pool);
+  factory.connectToShadowDb = async () => {
+    const admin = await pgAdapterFor(databaseUrl).connect();
     const name = `prisma_shadow_${crypto.randomUUID().replaceAll("-", "")}`;
     try {
       await admin.executeScript(`CREATE DATABASE "${name}"`);
@@ -137,7 +154,7 @@ export class PostgresAdapterFactory extends PrismaPg {
       await admin.dispose();
       throw error;
     }
-    const shadow = await pgAdapterFor(withDatabase(this.#databaseUrl, name)).connect();
+    const shadow = await pgAdapterFor(withDatabase(databaseUrl, name)).connect();
     const disposeShadow = shadow.dispose.bind(shadow);
     shadow.dispose = async () => {
       try {
@@ -151,5 +168,6 @@ export class PostgresAdapterFactory extends PrismaPg {
       }
     };
     return shadow;
-  }
+  };
+  return factory;
 }

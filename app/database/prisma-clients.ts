@@ -22,7 +22,7 @@ import { SqliteAdapterFactory } from "./sqlite-adapter";
  * cache before the client is first required. loadPostgresClientClass() checks that it worked.
  */
 
-const require = createRequire(import.meta.url);
+const requireFromHere = createRequire(import.meta.url);
 
 type PostgresClientModule = typeof import(".prisma/client-postgresql");
 
@@ -32,20 +32,20 @@ function loadPostgresModule(): PostgresClientModule {
   if (postgresModule) return postgresModule;
   let clientDir: string;
   try {
-    clientDir = path.dirname(require.resolve(".prisma/client-postgresql/package.json"));
+    clientDir = path.dirname(requireFromHere.resolve(".prisma/client-postgresql/package.json"));
   } catch {
     throw new Error(
       "The PostgreSQL Prisma client is not generated (node_modules/.prisma/client-postgresql). " +
         "Run `npm run db:generate` (npm ci runs it) before using a postgres:// DATABASE_URL.",
     );
   }
-  const sharedRuntime = require.resolve("@prisma/client/runtime/client.js");
+  const sharedRuntime = requireFromHere.resolve("@prisma/client/runtime/client.js");
   const copiedRuntime = path.join(clientDir, "runtime", "client.js");
-  require(sharedRuntime);
-  if (!require.cache[copiedRuntime] && require.cache[sharedRuntime]) {
-    require.cache[copiedRuntime] = require.cache[sharedRuntime];
+  requireFromHere(sharedRuntime);
+  if (!requireFromHere.cache[copiedRuntime] && requireFromHere.cache[sharedRuntime]) {
+    requireFromHere.cache[copiedRuntime] = requireFromHere.cache[sharedRuntime];
   }
-  const loaded = require(".prisma/client-postgresql") as PostgresClientModule;
+  const loaded = requireFromHere(".prisma/client-postgresql") as PostgresClientModule;
   if (loaded.Prisma.PrismaClientKnownRequestError !== Prisma.PrismaClientKnownRequestError) {
     throw new Error(
       "The PostgreSQL Prisma client did not load against @prisma/client's runtime, so its errors " +

@@ -3,7 +3,7 @@ import { logger } from "../logger.server";
 
 export type ManualRetryResult =
   | { ok: true; status: "pending" }
-  | { ok: false; reason: "not_found" | "already_queued" | "not_mapped" | "waiting_for_keys" };
+  | { ok: false; reason: "not_found" | "already_queued" | "not_mapped" | "waiting_for_keys" | "waiting_for_payment" };
 
 /**
  * Queues a delivery again at the merchant's request: a failed or skipped order is retried, a
@@ -18,6 +18,8 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
   if (!row) return { ok: false, reason: "not_found" };
   if (row.status === "pending" || row.status === "retrying") return { ok: false, reason: "already_queued" };
   if (row.status === "waiting_for_keys") return { ok: false, reason: "waiting_for_keys" };
+  // Sent when Shopify reports it paid (the shop's trigger), not before.
+  if (row.status === "waiting_for_payment") return { ok: false, reason: "waiting_for_payment" };
   if (!row.requestBody) return { ok: false, reason: "not_mapped" };
   const { count } = await prisma.delivery.updateMany({
     where: { id: row.id, shop, status: row.status },

@@ -28,6 +28,7 @@ export default function App() {
         </Link>
         <Link to="/app/settings">Settings</Link>
         <Link to="/app/deliveries">Deliveries</Link>
+        <Link to="/app/backfill">Resend past orders</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

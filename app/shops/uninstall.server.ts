@@ -11,7 +11,7 @@ export async function markShopUninstalled(shop: string, now = new Date()) {
   if (known) await prisma.shopSettings.upsert({ where: { shop }, create: { shop, uninstalledAt: now }, update: {} });
   await prisma.shopSettings.updateMany({ where: { shop, uninstalledAt: null }, data: { uninstalledAt: now } });
   const { count } = await prisma.delivery.updateMany({
-    where: { shop, status: { in: ["pending", "retrying", "waiting_for_keys"] } },
+    where: { shop, status: { in: ["pending", "retrying", "waiting_for_keys", "waiting_for_payment"] } },
     data: { status: "skipped", reason: "The app was uninstalled before this order was delivered" },
   });
   logger.info("shop uninstalled", { shop, stoppedDeliveries: count });

@@ -72,6 +72,9 @@ describe("settings page: loading", () => {
       forwardTestOrders: false,
       sendCustomerDetails: true,
       autoCreditAffiliate: false,
+      forwardTrigger: "created",
+      reverseCancellations: true,
+      reverseRefunds: true,
     });
     expect(view.connection.state).toBe("no_keys");
   });

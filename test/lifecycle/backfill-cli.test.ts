@@ -51,7 +51,7 @@ function backfillCli(args: string[]): CliRun {
   };
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 30_000) {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 90_000) {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error("timed out");
@@ -71,7 +71,8 @@ beforeEach(async () => {
   await configureLifecycleShop(SHOP);
 });
 
-describe("npm run -s shop -- backfill", { timeout: 90_000 }, () => {
+// Each run starts a process of its own (tsx compiles the app first): generous on a busy machine.
+describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
   it("GIVEN a run killed mid-way THEN the same command takes the job over from its last saved page and finishes it, each order recorded once", async () => {
     const orders = pastOrders(110, { start: "2026-11-01T06:00:00Z", firstId: 9_700_000 });
     standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: orders.map((order) => order.graphql) });

@@ -314,7 +314,10 @@ describe("shop/redact", () => {
 
 describe("app/uninstalled", () => {
   it("deletes the shop's sessions, stops forwarding and what was still to be sent, and keeps the data", async () => {
+    // One order still waits for its payment (the shop's "paid" trigger).
+    await prisma.delivery.updateMany({ where: { shop: SHOP, orderId: "9002" }, data: { status: "waiting_for_payment" } });
     const ordersBefore = await rowsOf(SHOP);
+    expect(ordersBefore.map((row) => row.status)).toEqual(["delivered", "waiting_for_payment", "pending", "failed"]);
     const otherShopBefore = await everythingOf(OTHER_SHOP);
     expect((await send("app/uninstalled", SHOP, { id: 954889, domain: SHOP })).status).toBe(200);
 
@@ -328,7 +331,7 @@ describe("app/uninstalled", () => {
     expect(after.map((row) => row.orderId)).toEqual(ordersBefore.map((row) => row.orderId));
     for (const [index, row] of after.entries()) {
       const old = ordersBefore[index];
-      if (old.status === "pending" || old.status === "retrying" || old.status === "waiting_for_keys") {
+      if (["pending", "retrying", "waiting_for_keys", "waiting_for_payment"].includes(old.status)) {
         expect(row.status).toBe("skipped");
         expect(row.reason).toMatch(/uninstalled/);
       } else {
