@@ -1,5 +1,5 @@
 /**
- * Soak test (not part of `npm test`): `npm run soak [-- --webhooks 10000 --burst 500 --concurrency 40]`
+ * Soak test (not part of `npm test`): `npm run soak [-- --webhooks 10000 --burst 500 --concurrency 20]`
  *
  * Everything on 127.0.0.1: a fresh migrated SQLite file, the Refersion stand-in failing a fifth
  * of order posts (`flaky`, failRate 0.2, seeded), and the app's production build (remix-serve,
@@ -31,7 +31,7 @@ const { values } = parseArgs({
   options: {
     webhooks: { type: "string", default: "10000" },
     burst: { type: "string", default: "500" },
-    concurrency: { type: "string", default: "40" },
+    concurrency: { type: "string", default: "20" },
     "fail-rate": { type: "string", default: "0.2" },
     "duplicate-rate": { type: "string", default: "0.05" },
     "drain-timeout": { type: "string", default: "600" },

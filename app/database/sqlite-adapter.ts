@@ -20,12 +20,8 @@ import { PrismaLibSQL } from "@prisma/adapter-libsql";
  * A write needs the database's write lock; while another connection holds it SQLite answers
  * SQLITE_BUSY at once unless the connection has a busy timeout. These facts shape what follows:
  *
- * 1. `PRAGMA busy_timeout` is a per-connection setting, libsql's Database has no option for
- *    it, and @libsql/client 0.8 opens a fresh connection after every interactive transaction
- *    (`transaction()` hands its connection to the transaction and lazily opens another; Prisma
- *    runs updateMany, nested writes and $transaction that way). A pragma run once at start-up
- *    is therefore lost after the first transaction: the client below runs it again on the
- *    first use of every new connection.
+ * 1. `PRAGMA busy_timeout` is a per-connection setting and libsql's Database has no option for
+ *    it: the client below runs it on the first use of every connection it opens.
  * 2. libsql calls are synchronous: while SQLite waits for a lock inside a call, the whole Node
  *    process waits with it. So the native wait is short (`lockWaitMs`) and the client retries
  *    busy operations itself, with jittered asynchronous backoff, until `busyBudgetMs` has
@@ -49,13 +45,19 @@ import { PrismaLibSQL } from "@prisma/adapter-libsql";
  *    process that has held the file back to back for 100 ms and finds a fresh note from another
  *    process pauses 30 ms before its next operation; the waiting process polls at least every
  *    ~12 ms, so it gets in during that pause. A process working alone never pauses.
- *
  * 6. A libsql connection must not be used again after SQLITE_BUSY: libsql 0.3 (under
  *    @libsql/client 0.8) does not reset the failed statement, the connection stays inside an
  *    implicit transaction, and every later write on it "succeeds" without ever being committed
  *    (tried here: two processes writing with a short busy timeout lost almost every write).
  *    So the connection that answered busy is closed and the retry runs on a new one.
  *    (COMMIT is the exception: retrying a busy COMMIT on its connection does commit.)
+ * 7. @libsql/client 0.8's own `transaction()` hands its connection to the transaction and
+ *    lazily opens a new one for the next call, without ever closing the old one: every
+ *    transaction (Prisma runs updateMany, nested writes and $transaction as transactions)
+ *    leaked a native connection and its file descriptors until garbage collection (tried here:
+ *    1,000 open descriptors after 500 updateMany), and lost the busy timeout with it. Here a
+ *    transaction is BEGIN ... COMMIT on the client's one connection instead; Prisma's adapter
+ *    and the per-file turns (fact 4) already keep everything else off it meanwhile.
  *
  * The journal is switched to WAL once per client (the mode is stored in the file): readers then
  * never block the writer and the writer never blocks readers.
@@ -195,49 +197,71 @@ function lockFor(url: string): FileTurns {
   return lock;
 }
 
-/** A transaction whose COMMIT is retried while another process holds the lock. */
-class BusyTolerantTransaction implements Transaction {
+/**
+ * A transaction on the client's own connection (fact 7): BEGIN ... COMMIT / ROLLBACK, with this
+ * process's turn on the file held throughout, so nothing else uses the connection meanwhile.
+ */
+class ConnectionTransaction implements Transaction {
+  #finished = false;
+
   constructor(
-    private readonly inner: Transaction,
+    private readonly connection: Client,
     private readonly options: SqliteBusyOptions,
-    private readonly release: () => void,
+    private readonly finish: (connectionUsable: boolean) => void,
   ) {}
 
   get closed() {
-    return this.inner.closed;
+    return this.#finished;
   }
-  execute(stmt: InStatement): Promise<ResultSet> {
-    return this.inner.execute(stmt);
+  #ensureOpen() {
+    if (this.#finished) throw new Error("The transaction is closed");
   }
-  batch(stmts: InStatement[]): Promise<ResultSet[]> {
-    return this.inner.batch(stmts);
+  async execute(stmt: InStatement): Promise<ResultSet> {
+    this.#ensureOpen();
+    return this.connection.execute(stmt);
   }
-  executeMultiple(sql: string): Promise<void> {
-    return this.inner.executeMultiple(sql);
+  async batch(stmts: InStatement[]): Promise<ResultSet[]> {
+    const results: ResultSet[] = [];
+    for (const stmt of stmts) results.push(await this.execute(stmt));
+    return results;
   }
-  async rollback(): Promise<void> {
-    try {
-      await this.inner.rollback();
-    } finally {
-      this.release();
-    }
+  async executeMultiple(): Promise<void> {
+    // @libsql/client's executeMultiple rolls back any open transaction when it ends.
+    throw new Error("executeMultiple is not supported inside a transaction");
   }
   async commit(): Promise<void> {
+    this.#ensureOpen();
+    this.#finished = true;
     try {
-      await retryWhileBusy(this.options, () => this.inner.commit());
+      // A busy COMMIT leaves the transaction open and may be retried on the same connection;
+      // the connection is replaced afterwards all the same (fact 6).
+      let retried = false;
+      await retryWhileBusy(
+        this.options,
+        () => this.connection.execute("COMMIT"),
+        () => (retried = true),
+      );
+      this.finish(!retried);
     } catch (error) {
-      this.inner.close(); // rolls back whatever is still open
+      await this.connection.execute("ROLLBACK").catch(() => undefined);
+      this.finish(false);
       throw error;
-    } finally {
-      this.release();
+    }
+  }
+  async rollback(): Promise<void> {
+    if (this.#finished) return;
+    this.#finished = true;
+    try {
+      await this.connection.execute("ROLLBACK");
+      this.finish(true);
+    } catch {
+      // SQLite may already have rolled back (after some errors): nothing left to undo, but the
+      // connection is not trusted again.
+      this.finish(false);
     }
   }
   close(): void {
-    try {
-      this.inner.close();
-    } finally {
-      this.release();
-    }
+    if (!this.#finished) void this.rollback();
   }
 }
 
@@ -246,6 +270,7 @@ export class BusyTolerantClient implements Client {
   #inner: Client | null = null;
   #configureNextConnection = true;
   #journalModeSet = false;
+  #nextJournalModeAttempt = 0;
   #closed = false;
   readonly protocol = "file";
 
@@ -267,12 +292,21 @@ export class BusyTolerantClient implements Client {
     if (this.#configureNextConnection) {
       await this.#inner.execute(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(this.options.lockWaitMs))}`);
       this.#configureNextConnection = false;
-      if (!this.#journalModeSet) {
+      if (!this.#journalModeSet && Date.now() >= this.#nextJournalModeAttempt) {
         // Stored in the database file. Answers "memory" for in-memory databases, and the old
-        // mode when another connection is using the file right now: then try again next time.
-        const { rows } = await this.#inner.execute("PRAGMA journal_mode = WAL");
-        const mode = String(rows[0]?.[0] ?? "").toLowerCase();
-        this.#journalModeSet = mode === "wal" || mode === "memory";
+        // mode (or SQLITE_BUSY) while another connection is using the file: then the switch is
+        // tried again on a later connection, and this operation goes on regardless.
+        try {
+          const { rows } = await this.#inner.execute("PRAGMA journal_mode = WAL");
+          const mode = String(rows[0]?.[0] ?? "").toLowerCase();
+          this.#journalModeSet = mode === "wal" || mode === "memory";
+        } catch (error) {
+          if (!isSqliteBusy(error)) throw error;
+          this.#discardConnection();
+          this.#nextJournalModeAttempt = Date.now() + 1_000;
+          return this.#client();
+        }
+        if (!this.#journalModeSet) this.#nextJournalModeAttempt = Date.now() + 1_000;
       }
     }
     return this.#inner;
@@ -325,16 +359,17 @@ export class BusyTolerantClient implements Client {
   }
 
   async transaction(mode: TransactionMode = "write"): Promise<Transaction> {
-    // Held until the transaction commits, rolls back or is closed.
+    // This process's turn on the file is held until the transaction commits or rolls back.
     const release = await this.fileLock.acquire();
     try {
-      return await this.#retrying(async (client) => {
-        // BEGIN IMMEDIATE (see 3. above) for Prisma's "deferred" as well as for "write".
-        const transaction = await client.transaction(mode === "read" ? "read" : "write");
-        // The connection now belongs to the transaction; the client opens another for the
-        // next call, which must be configured again.
-        this.#configureNextConnection = true;
-        return new BusyTolerantTransaction(transaction, this.options, release);
+      const connection = await this.#retrying(async (client) => {
+        // IMMEDIATE (fact 3) for Prisma's "deferred" as well as for "write".
+        await client.execute(mode === "read" ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+        return client;
+      });
+      return new ConnectionTransaction(connection, this.options, (connectionUsable) => {
+        if (!connectionUsable && this.#inner === connection) this.#discardConnection();
+        release();
       });
     } catch (error) {
       release();

@@ -24,10 +24,9 @@ export interface TestPostgres {
 const CACHE_DIR = path.resolve(".cache/postgres");
 
 /** Where the server binaries are: $PG_BIN, else the newest /usr/lib/postgresql/<version>/bin. */
-export function findPostgresBinaries(): string {
+export function findPostgresBinaries(pgBin = process.env.PG_BIN, debianRoot = "/usr/lib/postgresql"): string {
   const candidates: string[] = [];
-  if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
-  const debianRoot = "/usr/lib/postgresql";
+  if (pgBin) candidates.push(pgBin);
   if (fs.existsSync(debianRoot)) {
     const versions = fs
       .readdirSync(debianRoot)
@@ -41,7 +40,7 @@ export function findPostgresBinaries(): string {
   if (!found) {
     throw new Error(
       "PostgreSQL server binaries (initdb, pg_ctl, postgres) were not found " +
-        `(looked in ${candidates.length ? candidates.join(", ") : "$PG_BIN and /usr/lib/postgresql/*/bin"}). ` +
+        `(looked in ${candidates.length ? candidates.join(", ") : `$PG_BIN and ${debianRoot}/*/bin`}). ` +
         "The PostgreSQL tests need them: run .ci/postgres-setup.sh (apt-get install -y postgresql) " +
         "or set PG_BIN to the directory holding initdb.",
     );
@@ -84,6 +83,30 @@ function run(binary: string, args: string[], options: SpawnSyncOptions, what: st
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Stops and removes clusters left behind by test processes that were killed. */
+function removeAbandonedClusters(bin: string, asUser: SpawnSyncOptions) {
+  for (const entry of fs.readdirSync(CACHE_DIR)) {
+    const owner = /^cluster-(\d+)-/.exec(entry);
+    if (!owner || isAlive(Number(owner[1]))) continue;
+    const dir = path.join(CACHE_DIR, entry);
+    spawnSync(path.join(bin, "pg_ctl"), ["-D", path.join(dir, "data"), "-m", "immediate", "-w", "stop"], {
+      ...asUser,
+      cwd: "/",
+      stdio: "ignore",
+    });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** Starts a fresh PostgreSQL cluster. Throws with the reason when it cannot. */
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = findPostgresBinaries();
@@ -92,6 +115,7 @@ export async function startPostgres(): Promise<TestPostgres> {
 
   fs.mkdirSync(CACHE_DIR, { recursive: true, mode: 0o755 });
   fs.chmodSync(CACHE_DIR, 0o755);
+  removeAbandonedClusters(bin, asUser);
   const clusterDir = path.join(CACHE_DIR, `cluster-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
   const dataDir = path.join(clusterDir, "data");
   const logFile = path.join(clusterDir, "server.log");
