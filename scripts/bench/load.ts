@@ -27,6 +27,7 @@ export interface LoadResult {
   statusCounts: Record<string, number>;
   /** 2xx answers per second of the run. */
   throughput: number;
+  /** Ack latency: from sending a request to the end of its answer, whatever the status. */
   latencyMs: { p50: number; p95: number; p99: number; max: number; mean: number };
 }
 
@@ -86,10 +87,9 @@ export async function fixedRate(options: FixedRateOptions): Promise<LoadResult> 
         response.on("end", () => {
           const status = response.statusCode ?? 0;
           count(String(status));
-          if (status >= 200 && status < 300) {
-            ok += 1;
-            latencies.push(performance.now() - started);
-          } else errors += 1;
+          latencies.push(performance.now() - started);
+          if (status >= 200 && status < 300) ok += 1;
+          else errors += 1;
           finish();
         });
       },
@@ -169,8 +169,8 @@ export async function fullSpeed(options: FullSpeedOptions): Promise<LoadResult> 
       },
       (error, outcome) => (error ? reject(error) : resolve(outcome)),
     );
-    instance.on("response", (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-      if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    instance.on("response", (_client: unknown, _statusCode: number, _bytes: number, responseTime: number) => {
+      latencies.push(responseTime);
     });
   });
   const statusCounts: Record<string, number> = {};

@@ -48,9 +48,9 @@ const settings = {
   warmupSeconds: quick ? 1 : 2,
   connections: num("BENCH_CONNECTIONS", 32),
   slowRefersionMs: 1_000,
-  deliveryOrders: num("BENCH_DELIVERY_ORDERS", quick ? 1_000 : 6_000),
+  deliveryOrders: num("BENCH_DELIVERY_ORDERS", quick ? 1_000 : 3_000),
   deliveryConcurrency: (process.env.BENCH_DELIVERY_CONCURRENCY ?? "8,32").split(",").map(Number),
-  storefrontLoads: num("BENCH_STOREFRONT_LOADS", quick ? 2 : 5),
+  storefrontLoads: num("BENCH_STOREFRONT_LOADS", quick ? 2 : 4),
   storefrontCpuThrottling: [1, 4],
 };
 const only = new Set((process.env.BENCH_ONLY ?? "intake,delivery,storefront").split(",").map((part) => part.trim()));
@@ -262,7 +262,9 @@ async function benchAppIntake(sandbox: Child, baseDb: string) {
     } finally {
       await app.stop();
     }
-    byMode[mode] = { fixedRate: rate, fullSpeed: full, peakRssMiB, outbox: await outboxCounts(db) };
+    const outbox = await outboxCounts(db);
+    say(`   outbox afterwards: ${Object.entries(outbox).map(([status, n]) => `${n} ${status}`).join(", ")}`);
+    byMode[mode] = { fixedRate: rate, fullSpeed: full, peakRssMiB, outbox };
   }
   return byMode as Record<RefersionMode, (typeof byMode)[string]>;
 }

@@ -30,7 +30,7 @@ import {
 const SCRIPT_NAME = "refersion-tracking.js";
 export const LONG_TASK_MS = 50;
 /** How long each load is observed from navigation (times the CPU throttling rate). */
-const WINDOW_MS = 800;
+const WINDOW_MS = 600;
 
 export interface PageCost {
   loads: number;

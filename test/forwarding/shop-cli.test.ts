@@ -15,7 +15,8 @@ async function fails(args: string[]) {
   throw new Error(`expected "${args.join(" ")}" to fail`);
 }
 
-describe("npm run shop", () => {
+// Each command starts a TypeScript process: allow for a loaded machine.
+describe("npm run shop", { timeout: 120_000 }, () => {
   it("configures keys, releases waiting orders, lists and retries deliveries", async () => {
     await acceptOrderWebhook({ shop: SHOP, payload: orderFixture("shopify-docs-order-1001-2026-07.json"), webhookId: null });
 
