@@ -187,6 +187,27 @@ function line(label: string, m: Measured) {
   );
 }
 
+/** One run at a time: two would share bench-results/work/ and the CPUs, and both be wrong. */
+function holdRunLock() {
+  const lock = path.join(RESULTS_DIR, "run.lock");
+  fs.mkdirSync(RESULTS_DIR, { recursive: true });
+  try {
+    const holder = Number(fs.readFileSync(lock, "utf8"));
+    if (holder && holder !== process.pid) {
+      try {
+        process.kill(holder, 0);
+        throw new Error(`another benchmark run (pid ${holder}) is in progress; wait for it to finish`);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+      }
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  fs.writeFileSync(lock, String(process.pid));
+  process.on("exit", () => fs.rmSync(lock, { force: true }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Phases
 
@@ -520,6 +541,7 @@ async function main() {
     say(`bench: WARNING the machine is busy (load ${info.loadAverageBefore[0]} on ${info.nproc} CPUs); figures will be low and noisy`);
   }
 
+  holdRunLock();
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   fs.mkdirSync(WORK_DIR, { recursive: true });
   if (!fs.existsSync(SERVER_BUILD) && (only.has("intake") || only.has("delivery"))) {

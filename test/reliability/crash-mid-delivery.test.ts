@@ -19,6 +19,8 @@ import { eventually, sendWebhook } from "../security/http";
 const SHOP = "crash-test.myshopify.com";
 const LEASE_MS = 2_000;
 const SLOW_MS = 5_000;
+// Long enough that the kill always lands before the held answer, even on a loaded machine.
+const HELD_ANSWER_MS = 30_000;
 
 let sandbox: RefersionSandbox;
 const apps: ProductionApp[] = [];
@@ -58,8 +60,13 @@ beforeAll(async () => {
   sandbox = await startRefersionSandbox();
   await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
 });
+// Each case starts its own processes on the shared database: none may outlive its case, or it
+// would deliver the next case's order by another route.
+afterEach(async () => {
+  for (const app of apps.splice(0)) await app.kill("SIGKILL");
+});
+
 afterAll(async () => {
-  for (const app of apps) await app.kill("SIGKILL");
   await sandbox?.close();
 });
 
@@ -101,7 +108,7 @@ describe("a process killed in the middle of a delivery", () => {
 
   it("after Refersion accepted but before it was recorded: delivered once on our side, twice at Refersion (at-least-once)", async () => {
     sandbox.reset();
-    // Refersion accepts at once, but its answer takes SLOW_MS to come back.
+    // Refersion accepts at once, but its answer takes HELD_ANSWER_MS to come back.
     let holdAnswers = true;
     const relay = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
@@ -113,7 +120,7 @@ describe("a process killed in the middle of a delivery", () => {
           body: Buffer.concat(chunks),
         });
         const text = await upstream.text();
-        if (holdAnswers) await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+        if (holdAnswers) await new Promise((resolve) => setTimeout(resolve, HELD_ANSWER_MS).unref());
         if (!res.destroyed) {
           res.writeHead(upstream.status, { "Content-Type": "application/json" });
           res.end(text);
@@ -135,8 +142,11 @@ describe("a process killed in the middle of a delivery", () => {
       expect(row).toMatchObject({ attempts: 1, lastStatusCode: 200 });
       expect(row.deliveryAttempts).toHaveLength(1);
       expect(await prisma.delivery.count({ where: { shop: SHOP, orderId: "7302" } })).toBe(1);
-      // The documented window: the order reached Refersion twice.
-      expect(sandbox.orders().map((request) => request.orderId)).toEqual(["7302", "7302"]);
+      // The documented window: the order reached Refersion more than once (twice, or three times
+      // when the first process's short lease let it send again before it was killed).
+      const accepted = sandbox.orders().map((request) => request.orderId);
+      expect(accepted.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(accepted)).toEqual(new Set(["7302"]));
     } finally {
       relay.closeAllConnections();
       await new Promise<void>((resolve) => relay.close(() => resolve()));
