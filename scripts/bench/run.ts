@@ -445,11 +445,15 @@ function summarize(intake: IntakeResults | null, delivery: Awaited<ReturnType<ty
     });
     const unthrottled = storefront.runs.find((run) => run.cpuThrottling === 1);
     if (unthrottled) {
-      const { longTasks, longestTaskWallMs, longestOwnWallMs } = unthrottled.embedScript;
+      // Judged on thread (CPU) time: on a shared machine a task's wall time also counts the
+      // moments the renderer was not running at all. Wall times are reported beside it.
+      const { longestTaskCpuMs, longestTaskWallMs, longestOwnWallMs, longestOwnCpuMs } = unthrottled.embedScript;
       targets.push({
-        target: `no long task (>= ${LONG_TASK_MS} ms) running the embed's script (unthrottled CPU)`,
-        value: `${longTasks} (longest such task ${longestTaskWallMs} ms, the script's own longest run ${longestOwnWallMs} ms)`,
-        met: longTasks === 0,
+        target: `no long task (>= ${LONG_TASK_MS} ms) running the embed's script (unthrottled CPU, thread time)`,
+        value:
+          `longest task running it ${longestTaskCpuMs} ms CPU (${longestTaskWallMs} ms wall); ` +
+          `the script's own longest run ${longestOwnCpuMs} ms CPU (${longestOwnWallMs} ms wall)`,
+        met: longestTaskCpuMs < LONG_TASK_MS && longestOwnWallMs < LONG_TASK_MS,
       });
     }
   }
