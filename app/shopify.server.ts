@@ -4,6 +4,7 @@ import {
   AppDistribution,
   shopifyApp,
 } from "@shopify/shopify-app-remix/server";
+import { LogSeverity, shopifyApi } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
 import { markShopInstalled } from "./shops/uninstall.server";
@@ -33,6 +34,27 @@ const shopify = shopifyApp({
   },
   ...(config.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [config.SHOP_CUSTOM_DOMAIN] } : {}),
 });
+
+/**
+ * Shopify's webhook checks (HMAC of the raw body, required headers, shop domain) from the same
+ * library and configuration as `shopify`, without what `authenticate.webhook` adds: a session
+ * read (and possibly a token refresh over the network) and an Admin API client. No webhook of
+ * this app uses either, and orders/create is acknowledged on the hot path of every sale
+ * (docs/performance.md).
+ */
+const webhookApi = shopifyApi({
+  apiKey: config.SHOPIFY_API_KEY,
+  apiSecretKey: config.SHOPIFY_API_SECRET,
+  apiVersion: SHOPIFY_API_VERSION,
+  scopes: config.SCOPES,
+  hostName: new URL(config.SHOPIFY_APP_URL).host,
+  hostScheme: new URL(config.SHOPIFY_APP_URL).protocol === "http:" ? "http" : "https",
+  isEmbeddedApp: true,
+  logger: { level: LogSeverity.Error },
+  ...(config.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [config.SHOP_CUSTOM_DOMAIN] } : {}),
+});
+export const validateWebhook = webhookApi.webhooks.validate;
+export const sanitizeShop = webhookApi.utils.sanitizeShop;
 
 export default shopify;
 export const apiVersion = SHOPIFY_API_VERSION;

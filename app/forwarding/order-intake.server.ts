@@ -7,6 +7,7 @@ import { getShopSettings, hasKeys, mappingOptionsFor, type StoredSettings } from
 import { hasBeenPaid, pastOrderSkipReason } from "../lifecycle/payment-status";
 import { rebuildPendingReversals } from "../lifecycle/reversal-store.server";
 import { ORDER_KIND } from "./delivery-kind";
+import { createOutboxInserter, isUniqueViolation } from "./outbox-inserts.server";
 import type { DeliveryStatus } from "./delivery-status";
 
 export type IntakeOutcome = "queued" | "waiting_for_keys" | "waiting_for_payment" | "skipped" | "unmappable" | "duplicate";
@@ -55,9 +56,12 @@ export function orderIdOf(payload: unknown): string | null {
   return null;
 }
 
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-}
+export { isUniqueViolation };
+
+/** Orders from webhooks arriving together are committed together (group commit). */
+const outbox = createOutboxInserter(prisma, {
+  onGroupCommitted: (size) => logger.debug("outbox group committed", { size }),
+});
 
 /**
  * Records a verified orders/create webhook in the outbox. Never calls Refersion: the
@@ -119,17 +123,13 @@ export async function acceptOrderWebhook(input: {
   }
 
   const log = logger.child({ shop, orderId: data.orderId, webhookId });
-  try {
-    const row = await prisma.delivery.create({ data, select: { id: true } });
-    log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
-    return { outcome, deliveryId: row.id, orderId: data.orderId };
-  } catch (error) {
-    if (isUniqueViolation(error)) {
-      log.info("duplicate order webhook ignored");
-      return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
-    }
-    throw error;
+  const row = await outbox.insert(data);
+  if (!row) {
+    log.info("duplicate order webhook ignored");
+    return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
   }
+  log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
+  return { outcome, deliveryId: row.id, orderId: data.orderId };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { InvalidShopError } from "@shopify/shopify-api";
+import { InvalidShopError, WebhookValidationErrorReason } from "@shopify/shopify-api";
 import { parseOrderJson } from "../refersion/shopify-order";
-import { authenticate } from "../shopify.server";
+import { sanitizeShop, validateWebhook } from "../shopify.server";
 
 /** Larger than any order Shopify sends (250 lines), far below what could hurt the process. */
 export const MAX_WEBHOOK_BODY_BYTES = 2 * 1024 * 1024;
@@ -26,7 +26,14 @@ function refused(status: number, headers: Record<string, string> = {}): Response
   return new Response(REFUSAL_REASONS[status], { status, headers: { "Content-Type": "text/plain; charset=utf-8", ...headers } });
 }
 
-export type VerifiedWebhook = Awaited<ReturnType<typeof authenticate.webhook>>;
+/** A webhook Shopify signed for this app, with its JSON body. */
+export interface VerifiedWebhook {
+  shop: string;
+  topic: string;
+  webhookId: string;
+  apiVersion: string;
+  payload: Record<string, unknown>;
+}
 
 /** A correctly signed webhook whose body is not JSON: Shopify vouched for it, but it cannot be read. */
 export interface UnreadableWebhook {
@@ -55,7 +62,7 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, alre
   await reader.cancel();
 }
 
-/** Reads a body without a Content-Length, keeping nothing once it passes the limit. */
+/** Reads a body, keeping nothing once it passes the limit. */
 async function readLimited(request: Request): Promise<string> {
   if (!request.body) return "";
   const reader = request.body.getReader();
@@ -75,49 +82,53 @@ async function readLimited(request: Request): Promise<string> {
 }
 
 /**
- * Verifies a Shopify webhook with the library (forged -> 401, missing headers -> 400,
+ * Verifies a Shopify webhook with Shopify's library (forged -> 401, missing headers -> 400,
  * not POST -> 405, each with its reason) after refusing oversized bodies with 413 before
- * anything is parsed. A signed body that is not JSON, or nested deeper than any Shopify payload,
- * comes back as UnreadableWebhook instead of a 500, so it is recorded and acknowledged: Shopify
- * would only send the same bytes again.
+ * anything is parsed. The body is read once: the library checks the HMAC of those bytes and the
+ * same bytes are parsed here. A signed body that is not JSON, or nested deeper than any Shopify
+ * payload, comes back as UnreadableWebhook instead of a 500, so it is recorded and acknowledged:
+ * Shopify would only send the same bytes again.
  */
 export async function receiveWebhook(request: Request): Promise<VerifiedWebhook | UnreadableWebhook> {
+  if (request.method !== "POST") throw refused(405, { Allow: "POST" });
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_WEBHOOK_BODY_BYTES) {
     if (request.body && Number(declared) <= MAX_DISCARDED_BYTES) await discardRest(request.body.getReader(), 0);
     throw tooLarge();
   }
-  if (declared === null && request.method === "POST") {
-    // No declared length: read within the limit, then hand the library an equivalent request.
-    const text = await readLimited(request);
-    request = new Request(request.url, { method: "POST", headers: request.headers, body: text });
+  const rawBody = await readLimited(request);
+  const check = await validateWebhook({ rawBody, rawRequest: request });
+  if (!check.valid) {
+    throw refused(check.reason === WebhookValidationErrorReason.InvalidHmac ? 401 : 400);
   }
-  // Kept only to excerpt a body the library could verify but not parse.
-  const copy = request.method === "POST" ? request.clone() : null;
+  // Checked after the HMAC: a signed request whose X-Shopify-Shop-Domain is not a shop domain.
+  let shop: string;
   try {
-    const webhook = await authenticate.webhook(request);
-    if (copy && nestedDeeperThan(webhook.payload, MAX_WEBHOOK_JSON_DEPTH)) {
-      return unreadable(request, await copy.text(), `Shopify sent JSON nested deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`);
-    }
-    if (copy && hasInexactId(webhook.payload)) {
-      // JSON.parse rounded an id beyond 2^53 (Shopify's test notifications use such ids):
-      // read the same verified bytes again, keeping such integers as exact strings.
-      return { ...webhook, payload: parseOrderJson(await copy.text()) as Record<string, unknown> };
-    }
-    return webhook;
+    shop = sanitizeShop(check.domain, true)!;
   } catch (error) {
-    // The library answers with an empty body; the sender learns why (the status is the library's).
-    if (error instanceof Response && error.body === null && REFUSAL_REASONS[error.status]) {
-      throw refused(error.status, error.status === 405 ? { Allow: "POST" } : undefined);
-    }
-    // A signed request whose X-Shopify-Shop-Domain is not a shop domain (checked after the HMAC).
-    if (error instanceof InvalidShopError) {
-      throw new Response("X-Shopify-Shop-Domain is not a valid shop domain", { status: 400 });
-    }
-    if (!(error instanceof SyntaxError) || !copy) throw error;
-    // The library parses only after the HMAC check passed, so these headers are Shopify's.
-    return unreadable(request, await copy.text(), `Shopify sent a body that is not valid JSON (${error.message})`);
+    if (error instanceof InvalidShopError) throw new Response("X-Shopify-Shop-Domain is not a valid shop domain", { status: 400 });
+    throw error;
   }
+  const verified = { shop, topic: check.topic, webhookId: check.webhookId, apiVersion: check.apiVersion };
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody);
+  } catch (error) {
+    // The HMAC matched, so these headers are Shopify's.
+    return unreadable(request, rawBody, `Shopify sent a body that is not valid JSON (${(error as Error).message})`);
+  }
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    return unreadable(request, rawBody, "Shopify sent JSON that is not an object");
+  }
+  if (nestedDeeperThan(payload, MAX_WEBHOOK_JSON_DEPTH)) {
+    return unreadable(request, rawBody, `Shopify sent JSON nested deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`);
+  }
+  if (hasInexactId(payload)) {
+    // JSON.parse rounded an id beyond 2^53 (Shopify's test notifications use such ids):
+    // read the same verified bytes again, keeping such integers as exact strings.
+    payload = parseOrderJson(rawBody);
+  }
+  return { ...verified, payload: payload as Record<string, unknown> };
 }
 
 function unreadable(request: Request, text: string, reason: string): UnreadableWebhook {

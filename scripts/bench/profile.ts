@@ -7,6 +7,8 @@
  * bench-results/profiles/ (open it in Chrome DevTools > Performance) and summarized here: self
  * time by package and the functions with the most self time, and the time spent under each
  * frame of the app's own code (inclusive).
+ * BENCH_PROFILE=off runs the same workload without the profiler, for quick A/B comparisons
+ * (throughput and the server's CPU ms per request, from /proc).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -68,12 +70,15 @@ async function main() {
   const next = () => source.next();
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const profileName = `${workload}-${stamp}.cpuprofile`;
-  const profArgs = ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`];
+  const profiling = process.env.BENCH_PROFILE !== "off";
+  const profArgs = profiling ? ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`] : [];
   try {
     if (workload === "intake") {
       const app = await startApp("app (profiled)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "app.log"), profArgs);
+      const cpuBefore = app.cpuMs();
       const result = await fullSpeed({ url: app.url + WEBHOOK_PATH, connections: 32, durationS: amount, next });
-      console.log(`intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors`);
+      const cpuPerRequest = (app.cpuMs() - cpuBefore) / Math.max(1, result.ok);
+      console.log(`intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors, ${cpuPerRequest.toFixed(2)} CPU ms/request`);
       await app.stop();
     } else {
       const filler = await startApp("app (fill)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "fill.log"));
@@ -99,6 +104,7 @@ async function main() {
   } finally {
     await sandbox.stop();
   }
+  if (!profiling) return;
   const file = path.join(DIR, profileName);
   if (!fs.existsSync(file)) throw new Error(`No profile was written (${file}); did the app exit cleanly?`);
   console.log(`profile: ${path.relative(ROOT, file)}\n`);

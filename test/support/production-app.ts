@@ -62,11 +62,17 @@ export async function startProductionApp(env: Record<string, string>): Promise<P
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const record = (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) lines.push(line);
+  // A pipe read may end in the middle of a line: the rest of it comes with the next read.
+  const recorder = () => {
+    let partial = "";
+    return (chunk: Buffer) => {
+      const pieces = (partial + chunk.toString("utf8")).split("\n");
+      partial = pieces.pop()!;
+      for (const line of pieces) if (line.trim()) lines.push(line);
+    };
   };
-  child.stdout!.on("data", record);
-  child.stderr!.on("data", record);
+  child.stdout!.on("data", recorder());
+  child.stderr!.on("data", recorder());
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
 
   const url = `http://127.0.0.1:${port}`;

@@ -1,0 +1,90 @@
+import { Prisma, type PrismaClient } from "@prisma/client";
+
+/** What an insert came to: the new row's id, or null when the (shop, order, kind) row already existed. */
+export type OutboxInsertResult = { id: string } | null;
+
+export interface OutboxInserter {
+  insert(data: Prisma.DeliveryUncheckedCreateInput): Promise<OutboxInsertResult>;
+}
+
+/** Large enough to absorb a flash-sale burst, small enough to keep one transaction short. */
+export const MAX_INSERTS_PER_COMMIT = 64;
+
+export function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+}
+
+/**
+ * Group commit for the outbox. Webhooks that arrive while the previous commit is being written
+ * are inserted together, in one transaction: one commit (on SQLite, one fsync, which blocks the
+ * whole process because libsql is synchronous) for many orders instead of one each. Each caller
+ * still gets its answer only once its row is committed, so an acknowledged webhook is as durable
+ * as before. A webhook arriving alone is written on its own, one turn of the event loop later.
+ *
+ * When a group fails (one of its orders was already recorded, or any other error), nothing of it
+ * was committed, and each insert is tried again on its own, so one bad row fails only its caller.
+ */
+export function createOutboxInserter(
+  prisma: PrismaClient,
+  options: { maxPerCommit?: number; onGroupCommitted?: (size: number) => void } = {},
+): OutboxInserter {
+  const maxPerCommit = options.maxPerCommit ?? MAX_INSERTS_PER_COMMIT;
+  interface Waiting {
+    data: Prisma.DeliveryUncheckedCreateInput;
+    resolve(result: OutboxInsertResult): void;
+    reject(error: unknown): void;
+  }
+  let waiting: Waiting[] = [];
+  let writing = false;
+
+  async function insertOne(item: Waiting) {
+    try {
+      item.resolve(await prisma.delivery.create({ data: item.data, select: { id: true } }));
+    } catch (error) {
+      if (isUniqueViolation(error)) item.resolve(null);
+      else item.reject(error);
+    }
+  }
+
+  async function writeGroup(group: Waiting[]) {
+    if (group.length === 1) return insertOne(group[0]);
+    let rows: { id: string }[];
+    try {
+      rows = await prisma.$transaction(group.map((item) => prisma.delivery.create({ data: item.data, select: { id: true } })));
+    } catch {
+      for (const item of group) await insertOne(item);
+      return;
+    }
+    options.onGroupCommitted?.(group.length);
+    group.forEach((item, index) => item.resolve(rows[index]));
+  }
+
+  async function drain() {
+    while (waiting.length > 0) {
+      const group = waiting.slice(0, maxPerCommit);
+      waiting = waiting.slice(group.length);
+      try {
+        await writeGroup(group);
+      } catch (error) {
+        // Not expected (writeGroup settles every caller itself), but no caller may wait forever.
+        for (const item of group) item.reject(error);
+      }
+    }
+    writing = false;
+  }
+
+  return {
+    insert(data) {
+      return new Promise<OutboxInsertResult>((resolve, reject) => {
+        waiting.push({ data, resolve, reject });
+        // The first insert starts the writer after the current turn of the event loop, so that
+        // requests read in the same turn join it (libsql's synchronous calls never yield to I/O
+        // while a group is written); those arriving while it writes join the next group.
+        if (!writing) {
+          writing = true;
+          setImmediate(() => void drain());
+        }
+      });
+    },
+  };
+}
