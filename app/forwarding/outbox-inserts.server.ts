@@ -1,4 +1,5 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
+import { ORDER_KIND } from "./delivery-kind";
 
 /** What an insert came to: the new row's id, or null when the (shop, order, kind) row already existed. */
 export type OutboxInsertResult = { id: string } | null;
@@ -22,7 +23,8 @@ export function isUniqueViolation(error: unknown): boolean {
  * as before. A webhook arriving alone is written on its own, one turn of the event loop later.
  *
  * When a group fails (one of its orders was already recorded, or any other error), nothing of it
- * was committed, and each insert is tried again on its own, so one bad row fails only its caller.
+ * was committed (one statement), and each insert is tried again on its own, so one bad row fails
+ * only its caller.
  */
 export function createOutboxInserter(
   prisma: PrismaClient,
@@ -48,15 +50,26 @@ export function createOutboxInserter(
 
   async function writeGroup(group: Waiting[]) {
     if (group.length === 1) return insertOne(group[0]);
-    let rows: { id: string }[];
+    let rows: { id: string; shop: string; orderId: string; kind: string }[];
     try {
-      rows = await prisma.$transaction(group.map((item) => prisma.delivery.create({ data: item.data, select: { id: true } })));
+      // One INSERT of every row: Prisma compiles one query for the group, not one per order.
+      rows = await prisma.delivery.createManyAndReturn({
+        data: group.map((item) => item.data),
+        select: { id: true, shop: true, orderId: true, kind: true },
+      });
     } catch {
       for (const item of group) await insertOne(item);
       return;
     }
     options.onGroupCommitted?.(group.length);
-    group.forEach((item, index) => item.resolve(rows[index]));
+    // Matched by key, not by position: the database does not promise RETURNING's order.
+    const key = (shop: string, orderId: string, kind: string) => `${shop}\n${orderId}\n${kind}`;
+    const idByKey = new Map(rows.map((row) => [key(row.shop, row.orderId, row.kind), row.id]));
+    for (const item of group) {
+      const id = idByKey.get(key(item.data.shop, item.data.orderId, item.data.kind ?? ORDER_KIND));
+      if (id) item.resolve({ id });
+      else item.reject(new Error(`The outbox insert of order ${item.data.orderId} returned no row`));
+    }
   }
 
   async function drain() {

@@ -56,6 +56,19 @@ describe.each(PROVIDERS)("outbox group commit on %s", (provider) => {
     });
   });
 
+  it("gives each caller its own row when a group holds the same order id for two shops, or an order and its reversal", async () => {
+    const groups: number[] = [];
+    const inserter = createOutboxInserter(prisma, { onGroupCommitted: (size) => groups.push(size) });
+    const other = "other-shop.myshopify.com";
+    const inputs = [order("5"), { ...order("5"), shop: other }, { ...order("5"), kind: "cancel" }, order("6")];
+    const results = await Promise.all(inputs.map((data) => inserter.insert(data)));
+    expect(groups).toEqual([4]);
+    const rows = await prisma.delivery.findMany({ select: { id: true, shop: true, orderId: true, kind: true } });
+    expect(results.map((result) => rows.find((row) => row.id === result!.id))).toEqual(
+      inputs.map((data) => ({ id: expect.any(String), shop: data.shop, orderId: data.orderId, kind: data.kind ?? "order" })),
+    );
+  });
+
   it("fails only the insert that cannot be written; the rest of its group is committed", async () => {
     const inserter = createOutboxInserter(prisma);
     // Refused by Prisma's validation, the same on every database.
