@@ -38,6 +38,8 @@ ENV NODE_ENV=production \
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build --chown=node:node /app/build ./build
 COPY --from=build --chown=node:node /app/public ./public
+# `npm run worker` (the delivery worker without the web server), for a worker-only container.
+COPY --from=build --chown=node:node /app/server ./server
 VOLUME ["/data"]
 EXPOSE 3000
 # 200 when the database answers and the delivery worker is making passes (docs/deployment.md).

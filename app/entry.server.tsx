@@ -8,7 +8,10 @@ import { startDeliveryWorkerOnce } from "./forwarding/worker-process.server";
 
 // The production server imports this module once at start-up: the delivery worker starts
 // with it (unless DELIVERY_WORKER=off), so `npm start` serves webhooks and delivers orders.
+// `npm run worker` (server/worker.mjs) imports it without serving, and stops it through this
+// module's exports.
 startDeliveryWorkerOnce();
+export { runningDeliveryWorker, stopBackgroundWork } from "./forwarding/worker-process.server";
 
 const ABORT_DELAY = 5000;
 

@@ -10,6 +10,7 @@ declare global {
   // One worker per process, even when the server module is evaluated again (dev reloads).
   var __deliveryWorker: DeliveryWorker | undefined;
   var __backfillRunner: BackfillRunner | undefined;
+  var __stopBackgroundWork: (() => Promise<void>) | undefined;
 }
 
 export async function loadShopForDelivery(shop: string) {
@@ -72,15 +73,23 @@ export function startDeliveryWorkerOnce(): DeliveryWorker | null {
     void retention();
     const retentionTimer = setInterval(retention, 60 * 60 * 1000);
     retentionTimer.unref();
-    const stop = () => {
+    let stopped: Promise<void> | null = null;
+    globalThis.__stopBackgroundWork = () => {
       clearInterval(retentionTimer);
-      void worker.stop();
-      void backfill.stop();
+      // Lets the deliveries in flight finish (or their leases lapse) before the process ends.
+      stopped ??= Promise.all([worker.stop(), backfill.stop()]).then(() => undefined);
+      return stopped;
     };
+    const stop = () => void globalThis.__stopBackgroundWork?.();
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   }
   return globalThis.__deliveryWorker;
+}
+
+/** Stops the worker, the backfill runner and retention of this process, if they run. */
+export function stopBackgroundWork(): Promise<void> {
+  return globalThis.__stopBackgroundWork?.() ?? Promise.resolve();
 }
 
 export function runningDeliveryWorker(): DeliveryWorker | null {

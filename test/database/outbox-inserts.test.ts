@@ -60,7 +60,7 @@ describe.each(PROVIDERS)("outbox group commit on %s", (provider) => {
     const groups: number[] = [];
     const inserter = createOutboxInserter(prisma, { onGroupCommitted: (size) => groups.push(size) });
     const other = "other-shop.myshopify.com";
-    const inputs = [order("5"), { ...order("5"), shop: other }, { ...order("5"), kind: "cancel" }, order("6")];
+    const inputs: (ReturnType<typeof order> & { kind?: string })[] = [order("5"), { ...order("5"), shop: other }, { ...order("5"), kind: "cancel" }, order("6")];
     const results = await Promise.all(inputs.map((data) => inserter.insert(data)));
     expect(groups).toEqual([4]);
     const rows = await prisma.delivery.findMany({ select: { id: true, shop: true, orderId: true, kind: true } });
