@@ -122,6 +122,9 @@ async function start(options: StartOptions): Promise<Child> {
         url = new URL(options.readyUrl).origin;
         break;
       }
+    } else if (options.logFile && options.readyLine) {
+      const readyLine = options.readyLine;
+      if (tail(options.logFile, 200).some((line) => readyLine.test(line))) break;
     } else if (port !== null) {
       url = `http://127.0.0.1:${port}`;
       break;
@@ -172,6 +175,17 @@ export function startSandbox(): Promise<Child> {
     args: [...TSX, path.join(ROOT, "scripts", "refersion-sandbox-cli.ts"), "--port", "0", "--no-bodies", "--quiet"],
     env: process.env,
     readyLine: /^Refersion sandbox listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  });
+}
+
+/** `npm run worker` on the production build: the delivery worker without a web server (no url). */
+export function startWorkerProcess(name: string, env: Record<string, string>, logFile: string): Promise<Child> {
+  return start({
+    name,
+    args: [path.join(ROOT, "server", "worker.mjs"), SERVER_BUILD],
+    env: { PATH: process.env.PATH ?? "", ...env },
+    readyLine: /"msg":"worker process ready"/,
+    logFile,
   });
 }
 

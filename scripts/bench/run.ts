@@ -6,8 +6,10 @@
  *   1. baseline  a bare node:http server that only verifies the HMAC (the ceiling)
  *   2. naive     verifies, then posts to Refersion inside the webhook request (the seed's way)
  *   3. app       the production build (remix-serve) on a fresh SQLite file: signed orders/create
- *                at a fixed rate and at full speed, with Refersion fast, slow (1 s) and down (503);
- *                then the delivery worker draining a filled outbox to a fast stand-in
+ *                at a fixed rate and at full speed, with Refersion fast, slow (1 s) and down (503),
+ *                in both deployments: one process (`npm start`, the worker inside) and a web
+ *                process with DELIVERY_WORKER=off beside `npm run worker`; then the delivery
+ *                worker draining a filled outbox to a fast stand-in
  *   4. storefront the embed's script: gzipped size, main-thread time and long tasks in Chromium
  *   5. memory    peak RSS (VmHWM) of every app process
  *
@@ -26,7 +28,7 @@ import { renderTable } from "../cli/delivery-table";
 import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
 import { fixedRate, fullSpeed, type LoadResult } from "./load";
 import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource, loadOrderTemplates } from "./orders";
-import { ROOT, SERVER_BUILD, killAllChildren, startApp, startSandbox, startTsServer, type Child } from "./processes";
+import { ROOT, SERVER_BUILD, killAllChildren, startApp, startSandbox, startTsServer, startWorkerProcess, type Child } from "./processes";
 import { LONG_TASK_MS, measureStorefront, type StorefrontResult } from "./storefront";
 
 // ---------------------------------------------------------------------------------------------
@@ -65,7 +67,7 @@ const TARGETS = {
 };
 
 /** The whole run's limit: if anything hangs, every child is killed and the run fails. */
-const RUN_LIMIT_MS = 10 * 60_000;
+const RUN_LIMIT_MS = 15 * 60_000;
 
 const RESULTS_DIR = path.join(ROOT, "bench-results");
 const WORK_DIR = path.join(RESULTS_DIR, "work");
@@ -76,6 +78,9 @@ const REFERSION_KEYS = DEFAULT_SANDBOX_KEYS;
 
 type RefersionMode = "fast" | "slow" | "down";
 const MODES: RefersionMode[] = ["fast", "slow", "down"];
+
+/** How the app is deployed: `npm start` alone, or web processes beside `npm run worker`. */
+type Topology = "one process" | "web + worker";
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -266,22 +271,43 @@ async function outboxCounts(file: string): Promise<Record<string, number>> {
   }
 }
 
-async function benchAppIntake(sandbox: Child, baseDb: string) {
-  phase("3. The app: orders/create intake (production build, SQLite, delivery worker on)");
+async function benchAppIntake(sandbox: Child, baseDb: string, topology: Topology) {
+  const split = topology === "web + worker";
+  phase(
+    split
+      ? "3b. The app: orders/create intake, web process (DELIVERY_WORKER=off) beside `npm run worker`"
+      : "3a. The app: orders/create intake (production build, SQLite, delivery worker on, one process)",
+  );
   const byMode: Record<
     string,
-    { lowRate: Measured; fixedRate: Measured; fullSpeed: Measured; peakRssMiB: number | null; outbox: Record<string, number> }
+    {
+      lowRate: Measured;
+      fixedRate: Measured;
+      fullSpeed: Measured;
+      peakRssMiB: number | null;
+      workerPeakRssMiB: number | null;
+      outbox: Record<string, number>;
+    }
   > = {};
+  const tag = split ? "split" : "one";
   for (const mode of MODES) {
-    const db = path.join(WORK_DIR, `intake-${mode}.sqlite`);
+    const db = path.join(WORK_DIR, `intake-${tag}-${mode}.sqlite`);
     await checkpointAndCopy(baseDb, db);
     await setRefersion(sandbox, mode);
-    const app = await startApp(`app (Refersion ${mode})`, appEnv(db, sandbox.url), path.join(WORK_DIR, `app-intake-${mode}.log`));
+    // Latency and CPU per request are the web process's; the worker process's CPU is not counted.
+    const app = await startApp(
+      `app (${topology}, Refersion ${mode})`,
+      appEnv(db, sandbox.url, split ? { DELIVERY_WORKER: "off" } : {}),
+      path.join(WORK_DIR, `app-intake-${tag}-${mode}.log`),
+    );
+    let worker: Child | null = null;
     let low: Measured;
     let rate: Measured;
     let full: Measured;
     let peakRssMiB: number | null;
+    let workerPeakRssMiB: number | null = null;
     try {
+      if (split) worker = await startWorkerProcess(`worker (Refersion ${mode})`, appEnv(db, sandbox.url), path.join(WORK_DIR, `worker-intake-${mode}.log`));
       const url = app.url + WEBHOOK_PATH;
       await fixedRate({ url, rate: settings.lowRate, durationS: settings.warmupSeconds, next });
       low = await atRate(app, url, settings.lowRate);
@@ -291,12 +317,14 @@ async function benchAppIntake(sandbox: Child, baseDb: string) {
       full = await flatOut(app, url);
       line(`full speed, Refersion ${mode}`, full);
       peakRssMiB = app.peakRssMiB();
+      workerPeakRssMiB = worker?.peakRssMiB() ?? null;
     } finally {
       await app.stop();
+      await worker?.stop();
     }
     const outbox = await outboxCounts(db);
     say(`   outbox afterwards: ${Object.entries(outbox).map(([status, n]) => `${n} ${status}`).join(", ")}`);
-    byMode[mode] = { lowRate: low, fixedRate: rate, fullSpeed: full, peakRssMiB, outbox };
+    byMode[mode] = { lowRate: low, fixedRate: rate, fullSpeed: full, peakRssMiB, workerPeakRssMiB, outbox };
   }
   return byMode as Record<RefersionMode, (typeof byMode)[string]>;
 }
@@ -396,7 +424,10 @@ function percent(value: number) {
 type IntakeResults = {
   baseline: Awaited<ReturnType<typeof benchBaseline>>;
   naive: Awaited<ReturnType<typeof benchNaive>>;
+  /** `npm start` alone: the worker in the web process. */
   app: Awaited<ReturnType<typeof benchAppIntake>>;
+  /** A web process with DELIVERY_WORKER=off beside `npm run worker`. */
+  appSplit: Awaited<ReturnType<typeof benchAppIntake>>;
 };
 
 function summarize(intake: IntakeResults | null, delivery: Awaited<ReturnType<typeof benchDelivery>> | null, storefront: StorefrontResult | null) {
@@ -404,29 +435,37 @@ function summarize(intake: IntakeResults | null, delivery: Awaited<ReturnType<ty
   const targets: { target: string; value: string; met: boolean }[] = [];
   if (intake) {
     const base = intake.baseline.fullSpeed.load.throughput;
-    for (const mode of MODES) ratios[`appOverBaselineThroughput_${mode}`] = round(intake.app[mode].fullSpeed.load.throughput / base, 3);
-    ratios.appOverBaselineThroughput = ratios.appOverBaselineThroughput_fast;
-    ratios.naiveOverAppP99AckSlowRefersion = round(
-      intake.naive.fixedRate.slow.load.latencyMs.p99 / intake.app.slow.fixedRate.load.latencyMs.p99,
-      1,
-    );
-    ratios[`naiveOverAppP99AckSlowRefersion_at${settings.lowRate}PerS`] = round(
-      intake.naive.lowRateSlow.load.latencyMs.p99 / intake.app.slow.lowRate.load.latencyMs.p99,
-      1,
-    );
-    const worst = Math.min(...MODES.map((mode) => ratios[`appOverBaselineThroughput_${mode}`]));
-    targets.push({
-      target: `intake >= ${percent(TARGETS.intakeShareOfBaseline)} of bare-server throughput (worst Refersion mode)`,
-      value: percent(worst),
-      met: worst >= TARGETS.intakeShareOfBaseline,
-    });
-    for (const mode of MODES) {
-      const { latencyMs, errors } = intake.app[mode].fixedRate.load;
+    const deployments = [
+      { key: "app", label: "one process", results: intake.app },
+      { key: "appSplit", label: "web + worker", results: intake.appSplit },
+    ];
+    for (const { key, results } of deployments) {
+      for (const mode of MODES) ratios[`${key}OverBaselineThroughput_${mode}`] = round(results[mode].fullSpeed.load.throughput / base, 3);
+      ratios[`${key}OverBaselineThroughput`] = ratios[`${key}OverBaselineThroughput_fast`];
+      ratios[`naiveOver${key === "app" ? "App" : "AppSplit"}P99AckSlowRefersion`] = round(
+        intake.naive.fixedRate.slow.load.latencyMs.p99 / results.slow.fixedRate.load.latencyMs.p99,
+        1,
+      );
+      ratios[`naiveOver${key === "app" ? "App" : "AppSplit"}P99AckSlowRefersion_at${settings.lowRate}PerS`] = round(
+        intake.naive.lowRateSlow.load.latencyMs.p99 / results.slow.lowRate.load.latencyMs.p99,
+        1,
+      );
+    }
+    for (const { key, label, results } of deployments) {
+      const worst = Math.min(...MODES.map((mode) => ratios[`${key}OverBaselineThroughput_${mode}`]));
       targets.push({
-        target: `p99 ack < ${TARGETS.p99AckMsAtRate} ms at ${settings.rate}/s, Refersion ${mode}, no errors`,
-        value: `${latencyMs.p99} ms, ${errors} errors`,
-        met: latencyMs.p99 < TARGETS.p99AckMsAtRate && errors === 0,
+        target: `intake >= ${percent(TARGETS.intakeShareOfBaseline)} of bare-server throughput (worst Refersion mode), ${label}`,
+        value: percent(worst),
+        met: worst >= TARGETS.intakeShareOfBaseline,
       });
+      for (const mode of MODES) {
+        const { latencyMs, errors } = results[mode].fixedRate.load;
+        targets.push({
+          target: `p99 ack < ${TARGETS.p99AckMsAtRate} ms at ${settings.rate}/s, Refersion ${mode}, no errors, ${label}`,
+          value: `${latencyMs.p99} ms, ${errors} errors`,
+          met: latencyMs.p99 < TARGETS.p99AckMsAtRate && errors === 0,
+        });
+      }
     }
   }
   if (delivery && delivery.drains.length > 0) {
@@ -481,11 +520,18 @@ function printTables(report: Report) {
       row("baseline", "-", `${settings.rate}/s`, intake.baseline.fixedRate),
       ...MODES.map((mode) => row("naive", mode, `${settings.rate}/s`, intake.naive.fixedRate[mode])),
       row("naive", "slow", `${settings.lowRate}/s`, intake.naive.lowRateSlow),
-      ...MODES.flatMap((mode) => [
-        row("app", mode, "full speed", intake.app[mode].fullSpeed),
-        row("app", mode, `${settings.rate}/s`, intake.app[mode].fixedRate),
-        row("app", mode, `${settings.lowRate}/s`, intake.app[mode].lowRate),
-      ]),
+      ...(
+        [
+          ["app", intake.app],
+          ["app, web+worker", intake.appSplit],
+        ] as const
+      ).flatMap(([server, results]) =>
+        MODES.flatMap((mode) => [
+          row(server, mode, "full speed", results[mode].fullSpeed),
+          row(server, mode, `${settings.rate}/s`, results[mode].fixedRate),
+          row(server, mode, `${settings.lowRate}/s`, results[mode].lowRate),
+        ]),
+      ),
     ];
     say(renderTable(["server", "Refersion", "load", "ok/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu ms/req"], rows));
   }
@@ -582,8 +628,9 @@ async function main() {
       if (only.has("intake")) {
         const baseline = await benchBaseline();
         const naive = await benchNaive(sandbox);
-        const app = await benchAppIntake(sandbox, baseDb);
-        intake = { baseline, naive, app };
+        const app = await benchAppIntake(sandbox, baseDb, "one process");
+        const appSplit = await benchAppIntake(sandbox, baseDb, "web + worker");
+        intake = { baseline, naive, app, appSplit };
       }
       if (only.has("delivery")) delivery = await benchDelivery(sandbox, baseDb);
     } finally {
@@ -601,6 +648,10 @@ async function main() {
     peakRssMiB.baseline = intake.baseline.peakRssMiB;
     peakRssMiB.naive = intake.naive.peakRssMiB;
     for (const mode of MODES) peakRssMiB[`app, intake, Refersion ${mode}`] = intake.app[mode].peakRssMiB;
+    for (const mode of MODES) {
+      peakRssMiB[`app web process (worker off), Refersion ${mode}`] = intake.appSplit[mode].peakRssMiB;
+      peakRssMiB[`npm run worker beside it, Refersion ${mode}`] = intake.appSplit[mode].workerPeakRssMiB;
+    }
   }
   if (delivery) {
     peakRssMiB["app, fill (worker off)"] = delivery.fillPeakRssMiB;
