@@ -33,6 +33,13 @@ export async function getShopSettings(shop: string): Promise<StoredSettings> {
   return row ?? { shop, ...DEFAULT_SETTINGS };
 }
 
+/** Several shops' settings in one query, in the order asked (defaults for shops never saved). */
+export async function getManyShopSettings(shops: readonly string[]): Promise<StoredSettings[]> {
+  const rows = await prisma.shopSettings.findMany({ where: { shop: { in: [...new Set(shops)] } } });
+  const byShop = new Map(rows.map((row) => [row.shop, row]));
+  return shops.map((shop) => byShop.get(shop) ?? { shop, ...DEFAULT_SETTINGS });
+}
+
 /** What the admin may see of a shop's settings: never the secret, only that it is set. */
 export interface SettingsView {
   publicKey: string;

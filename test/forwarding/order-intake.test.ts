@@ -46,6 +46,21 @@ describe("order intake", () => {
     expect(row.requestBody).not.toBeNull();
   });
 
+  it("decides orders of several shops arriving together each with its own shop's settings", async () => {
+    // Arriving together, they share one settings read and one insert: each must still get its own.
+    await saveShopSettings("keys.myshopify.com", { ...KEYS, forwardingEnabled: true, currency: "presentment", forwardTestOrders: true, sendCustomerDetails: false, autoCreditAffiliate: false });
+    await saveShopSettings("off.myshopify.com", { ...KEYS, forwardingEnabled: false, currency: "shop", forwardTestOrders: true, sendCustomerDetails: true, autoCreditAffiliate: false });
+    const order = { ...orderFixture("real-aud-shop-usd-presentment-order-1029-2020.json"), test: false };
+    const shops = ["keys.myshopify.com", "nokeys.myshopify.com", "off.myshopify.com"];
+    const results = await Promise.all(
+      [...shops, ...shops].map((shop, index) => acceptOrderWebhook({ shop, payload: order, webhookId: `w${index}` })),
+    );
+    expect(results.map((result) => result.outcome)).toEqual(["queued", "waiting_for_keys", "skipped", "duplicate", "duplicate", "duplicate"]);
+    const sent = JSON.parse((await deliveryOf("keys.myshopify.com", "2998548365461")).requestBody!);
+    expect(sent.currency_code).toBe("USD");
+    expect(sent.customer).toBeUndefined();
+  });
+
   it("never lets one shop's order collide with another shop's order of the same id", async () => {
     const order = orderFixture("shopify-docs-order-1001-2026-07.json");
     await acceptOrderWebhook({ shop: "a.myshopify.com", payload: order, webhookId: null });
