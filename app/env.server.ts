@@ -13,7 +13,6 @@ const EnvSchema = z.object({
     .string()
     .default("read_orders")
     .transform((value) => value.split(",").map((scope) => scope.trim()).filter(Boolean)),
-  SHOP_CUSTOM_DOMAIN: z.string().optional(),
   DATABASE_URL: z
     .string()
     .default("file:./prisma/dev.sqlite")

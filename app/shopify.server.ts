@@ -32,7 +32,6 @@ const shopify = shopifyApp({
   future: {
     unstable_newEmbeddedAuthStrategy: true,
   },
-  ...(config.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [config.SHOP_CUSTOM_DOMAIN] } : {}),
 });
 
 /**
@@ -51,7 +50,6 @@ const webhookApi = shopifyApi({
   hostScheme: new URL(config.SHOPIFY_APP_URL).protocol === "http:" ? "http" : "https",
   isEmbeddedApp: true,
   logger: { level: LogSeverity.Error },
-  ...(config.SHOP_CUSTOM_DOMAIN ? { customShopDomains: [config.SHOP_CUSTOM_DOMAIN] } : {}),
 });
 export const validateWebhook = webhookApi.webhooks.validate;
 export const sanitizeShop = webhookApi.utils.sanitizeShop;

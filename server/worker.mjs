@@ -24,8 +24,13 @@ if (!runningDeliveryWorker()) {
 }
 console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "worker process ready", pid: process.pid }));
 
+/** Longer than a Refersion request (REFERSION_TIMEOUT_MS, 15 s by default); orchestrators usually wait 30 s. */
+const STOP_DEADLINE_MS = 25_000;
+
 for (const signal of ["SIGTERM", "SIGINT"]) {
   process.once(signal, () => {
+    // A stop stuck on a slow read must not outlast the orchestrator's patience: leases cover it.
+    setTimeout(() => process.exit(1), STOP_DEADLINE_MS).unref();
     stopBackgroundWork().then(
       () => process.exit(0),
       () => process.exit(1),

@@ -79,6 +79,8 @@ const settingsOfArrivingOrders = new DataLoader<string, StoredSettings>(getManyS
 /** Orders from webhooks arriving together are committed together (group commit). */
 const outbox = createOutboxInserter(prisma, {
   onGroupCommitted: (size) => logger.debug("outbox group committed", { size }),
+  onGroupFailed: (size, error) =>
+    logger.warn("outbox group failed", { size, error: error instanceof Error ? error.message : String(error) }),
 });
 
 /**
@@ -147,6 +149,11 @@ export async function acceptOrderWebhook(input: {
     return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
   }
   log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
+  if (data.status === "waiting_for_keys" && hasKeys(await getShopSettings(shop))) {
+    // Keys were saved between this order's settings read and its insert: the save released the
+    // orders waiting then, not this one.
+    await releaseOrdersWaitingForKeys(shop);
+  }
   return { outcome, deliveryId: row.id, orderId: data.orderId };
 }
 

@@ -22,13 +22,18 @@ export function isUniqueViolation(error: unknown): boolean {
  * still gets its answer only once its row is committed, so an acknowledged webhook is as durable
  * as before. A webhook arriving alone is written on its own, one turn of the event loop later.
  *
- * When a group fails (one of its orders was already recorded, or any other error), nothing of it
- * was committed (one statement), and each insert is tried again on its own, so one bad row fails
- * only its caller.
+ * When a group fails, nothing of it was committed (Prisma runs a multi-row insert, split or not,
+ * in one transaction). If one of its orders was already recorded or one row is invalid, each
+ * insert is tried again on its own, so a duplicate or a bad row concerns only its caller; any
+ * other error fails the whole group at once.
  */
 export function createOutboxInserter(
   prisma: PrismaClient,
-  options: { maxPerCommit?: number; onGroupCommitted?: (size: number) => void } = {},
+  options: {
+    maxPerCommit?: number;
+    onGroupCommitted?: (size: number) => void;
+    onGroupFailed?: (size: number, error: unknown) => void;
+  } = {},
 ): OutboxInserter {
   const maxPerCommit = options.maxPerCommit ?? MAX_INSERTS_PER_COMMIT;
   interface Waiting {
@@ -57,11 +62,19 @@ export function createOutboxInserter(
         data: group.map((item) => item.data),
         select: { id: true, shop: true, orderId: true, kind: true },
       });
-    } catch {
-      for (const item of group) await insertOne(item);
+    } catch (error) {
+      // A duplicate, or a row Prisma refuses, concerns single orders: find them one by one. Any
+      // other error (the database unavailable or locked past its budget) would fail each row
+      // again, one after another, while every new webhook waits: answer the group at once
+      // instead (Shopify sends those webhooks again).
+      if (isUniqueViolation(error) || error instanceof Prisma.PrismaClientValidationError) {
+        for (const item of group) await insertOne(item);
+      } else {
+        options.onGroupFailed?.(group.length, error);
+        for (const item of group) item.reject(error);
+      }
       return;
     }
-    options.onGroupCommitted?.(group.length);
     // Matched by key, not by position: the database does not promise RETURNING's order.
     const key = (shop: string, orderId: string, kind: string) => `${shop}\n${orderId}\n${kind}`;
     const idByKey = new Map(rows.map((row) => [key(row.shop, row.orderId, row.kind), row.id]));
@@ -69,6 +82,11 @@ export function createOutboxInserter(
       const id = idByKey.get(key(item.data.shop, item.data.orderId, item.data.kind ?? ORDER_KIND));
       if (id) item.resolve({ id });
       else item.reject(new Error(`The outbox insert of order ${item.data.orderId} returned no row`));
+    }
+    try {
+      options.onGroupCommitted?.(group.length);
+    } catch {
+      // Reporting only: the rows are committed and their callers answered.
     }
   }
 

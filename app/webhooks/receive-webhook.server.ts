@@ -117,11 +117,11 @@ export async function receiveWebhook(request: Request): Promise<VerifiedWebhook 
   try {
     payload = JSON.parse(rawBody);
   } catch (error) {
-    // The HMAC matched, so these headers are Shopify's.
-    return unreadable(request, rawBody, `Shopify sent a body that is not valid JSON (${(error as Error).message})`);
+    // The HMAC matched, so the shop and webhook id the library read from the headers are Shopify's.
+    return unreadable(verified, rawBody, `Shopify sent a body that is not valid JSON (${(error as Error).message})`);
   }
   if (nestedDeeperThan(payload, MAX_WEBHOOK_JSON_DEPTH)) {
-    return unreadable(request, rawBody, `Shopify sent JSON nested deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`);
+    return unreadable(verified, rawBody, `Shopify sent JSON nested deeper than ${MAX_WEBHOOK_JSON_DEPTH} levels`);
   }
   if (hasInexactId(payload)) {
     // JSON.parse rounded an id beyond 2^53 (Shopify's test notifications use such ids):
@@ -131,12 +131,12 @@ export async function receiveWebhook(request: Request): Promise<VerifiedWebhook 
   return { ...verified, payload };
 }
 
-function unreadable(request: Request, text: string, reason: string): UnreadableWebhook {
+function unreadable(verified: Omit<VerifiedWebhook, "payload">, text: string, reason: string): UnreadableWebhook {
   return {
     unreadable: true,
-    shop: request.headers.get("x-shopify-shop-domain") ?? "unknown",
-    topic: request.headers.get("x-shopify-topic") ?? "unknown",
-    webhookId: request.headers.get("x-shopify-webhook-id"),
+    shop: verified.shop,
+    topic: verified.topic,
+    webhookId: verified.webhookId,
     rawExcerpt: text.slice(0, 2_000),
     reason,
   };

@@ -42,8 +42,8 @@ describe.each(PROVIDERS)("outbox group commit on %s", (provider) => {
     expect(created).toHaveLength(200);
     expect(new Set(created.map((row) => row!.id)).size).toBe(200);
     expect(results.filter((result) => result === null)).toHaveLength(4);
-    // The first insert goes alone; the rest wait for it and go together, at most 64 at a time.
-    // A group holding a duplicate is rolled back and written one by one (not counted here).
+    // All are queued in one turn: groups of at most 64. A group holding a duplicate is rolled
+    // back and written one by one (not counted here).
     expect(groups.length).toBeGreaterThanOrEqual(1);
     expect(Math.max(...groups)).toBeLessThanOrEqual(64);
     expect(groups.reduce((sum, size) => sum + size, 0)).toBeGreaterThanOrEqual(64);

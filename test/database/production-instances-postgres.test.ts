@@ -128,11 +128,7 @@ interface LogEntry {
   outcome?: string;
 }
 
-/**
- * The server's JSON log lines. output() splits each chunk read from the pipe, so a line the
- * reads happened to cut is not JSON and is left out: what is asserted from logs holds on a
- * subset (at least one, none in common), never an exact count.
- */
+/** The server's JSON log lines (remix-serve's own lines are not JSON and are left out). */
 function logOf(app: ProductionApp): LogEntry[] {
   return app.output().flatMap((line) => {
     if (!line.startsWith("{")) return [];

@@ -92,6 +92,7 @@ describe("npm run worker beside a web process with DELIVERY_WORKER=off", () => {
     expect(web.output().filter((line) => line.includes('"delivery attempt"'))).toEqual([]);
     expect(workerOutput).toContain('"worker process ready"');
 
+    expect(worker.exitCode, `the worker process ended early:\n${workerOutput}`).toBeNull();
     const exited = new Promise<number | null>((resolve) => worker!.once("exit", (code) => resolve(code)));
     worker.kill("SIGTERM");
     expect(await exited).toBe(0);

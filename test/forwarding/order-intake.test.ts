@@ -61,6 +61,31 @@ describe("order intake", () => {
     expect(sent.customer).toBeUndefined();
   });
 
+  it("records a flash sale's worth of real orders arriving together once each, a repeated one as a duplicate", async () => {
+    // 64 production-shaped rows: more bound values than SQLite takes in one statement, so Prisma
+    // splits each group's insert (in one transaction).
+    await configureShop(SHOP, KEYS);
+    const fixtures = ["shopify-docs-order-1001-2026-07.json", "real-aud-shop-usd-presentment-order-1029-2020.json"];
+    const payload = (id: number) => ({ ...orderFixture(fixtures[id % 2]), id, admin_graphql_api_id: `gid://shopify/Order/${id}`, test: false });
+    const burst = (orders: number[]) =>
+      Promise.all(orders.map((id, index) => acceptOrderWebhook({ shop: SHOP, payload: payload(id), webhookId: `flash-${id}-${index}` })));
+
+    const first = Array.from({ length: 64 }, (_, index) => 6_400_000 + index);
+    const firstResults = await burst(first);
+    expect(firstResults.map((result) => result.outcome)).toEqual(first.map(() => "queued"));
+
+    // The second burst repeats one order inside its group: the group is written one by one.
+    const second = Array.from({ length: 63 }, (_, index) => 6_500_000 + index);
+    const secondResults = await burst([...second.slice(0, 40), first[7], ...second.slice(40)]);
+    expect(secondResults.filter((result) => result.outcome === "queued")).toHaveLength(63);
+    expect(secondResults[40].outcome).toBe("duplicate");
+
+    const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, select: { id: true, orderId: true } });
+    expect(rows.map((row) => row.orderId).sort()).toEqual([...first, ...second].map(String).sort());
+    const answered = [...firstResults, ...secondResults].flatMap((result) => (result.deliveryId ? [result.deliveryId] : []));
+    expect(answered.sort()).toEqual(rows.map((row) => row.id).sort());
+  });
+
   it("never lets one shop's order collide with another shop's order of the same id", async () => {
     const order = orderFixture("shopify-docs-order-1001-2026-07.json");
     await acceptOrderWebhook({ shop: "a.myshopify.com", payload: order, webhookId: null });
