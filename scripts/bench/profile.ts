@@ -8,7 +8,8 @@
  * time by package and the functions with the most self time, and the time spent under each
  * frame of the app's own code (inclusive).
  * BENCH_PROFILE=off runs the same workload without the profiler, for quick A/B comparisons
- * (throughput and the server's CPU ms per request, from /proc).
+ * (throughput and the server's CPU ms per request, from /proc); BENCH_RATE=N sends intake at a
+ * fixed N webhooks/s instead of full speed.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -16,7 +17,7 @@ import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { createClient } from "@libsql/client";
 import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
-import { fullSpeed } from "./load";
+import { fixedRate, fullSpeed } from "./load";
 import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource } from "./orders";
 import { summarizeProfile } from "./cpu-profile";
 import { ROOT, killAllChildren, startApp, startSandbox, type Child } from "./processes";
@@ -75,8 +76,13 @@ async function main() {
   try {
     if (workload === "intake") {
       const app = await startApp("app (profiled)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "app.log"), profArgs);
+      // BENCH_RATE=N: an open loop at N webhooks/s instead of full speed, after a warm-up.
+      const rate = Number(process.env.BENCH_RATE ?? 0);
+      if (rate) await fixedRate({ url: app.url + WEBHOOK_PATH, rate: rate / 2, durationS: 5, next });
       const cpuBefore = app.cpuMs();
-      const result = await fullSpeed({ url: app.url + WEBHOOK_PATH, connections: 32, durationS: amount, next });
+      const result = rate
+        ? await fixedRate({ url: app.url + WEBHOOK_PATH, rate, durationS: amount, next })
+        : await fullSpeed({ url: app.url + WEBHOOK_PATH, connections: 32, durationS: amount, next });
       const cpuPerRequest = (app.cpuMs() - cpuBefore) / Math.max(1, result.ok);
       console.log(`intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors, ${cpuPerRequest.toFixed(2)} CPU ms/request`);
       await app.stop();
