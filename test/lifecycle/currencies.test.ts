@@ -1,31 +1,24 @@
-import prisma from "~/db.server";
 import { releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
 import { SettingsFormSchema } from "~/settings/settings-form";
 import { saveShopSettings } from "~/settings/shop-settings.server";
-import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { orderFixture } from "../support/fixtures";
-import { acceptedCancels, configureLifecycleShop, createClock, lifecycleWorker, refundPayload, rowOf, sendWebhook } from "./support/lifecycle";
+import {
+  acceptedCancels,
+  configureLifecycleShop,
+  refundPayload,
+  rowOf,
+  sendWebhook,
+  useLifecycleHarness,
+} from "./support/lifecycle";
 
 // An AUD shop whose buyer paid in USD: every *_set holds AUD shop_money and USD presentment_money.
 const AUD_SHOP_USD_BUYER = "real-aud-shop-usd-presentment-order-1029-2020.json";
 const ORDER_ID = "2998548365461";
 const SHOP = "currencies.myshopify.com";
 
-let sandbox: RefersionSandbox;
-let clock: ReturnType<typeof createClock>;
-const worker = () => lifecycleWorker(sandbox, clock);
-
-beforeAll(async () => {
-  sandbox = await startRefersionSandbox();
-});
-afterAll(() => sandbox.close());
-beforeEach(async () => {
-  sandbox.reset();
-  await prisma.deliveryAttempt.deleteMany();
-  await prisma.delivery.deleteMany();
-  await prisma.shopSettings.deleteMany();
-  clock = createClock();
-});
+const lifecycle = useLifecycleHarness();
+const worker = lifecycle.worker;
 
 /** Saves the settings the way the settings form does: form fields through the shared schema. */
 async function saveForm(fields: Record<string, string>) {
@@ -39,7 +32,7 @@ async function saveForm(fields: Record<string, string>) {
   await saveShopSettings(SHOP, form);
 }
 
-const sentOrders = () => sandbox.orders().map((request) => request.body as { currency_code: string; shipping: number; tax: number; items: { price: number }[] });
+const sentOrders = () => lifecycle.sandbox.orders().map((request) => request.body as { currency_code: string; shipping: number; tax: number; items: { price: number }[] });
 
 describe("the buyer's currency, end to end", () => {
   it("GIVEN the buyer's currency is chosen in the settings THEN the order is sent in USD from presentment_money, and its refund is reversed in USD at the price sent", async () => {
@@ -55,7 +48,7 @@ describe("the buyer's currency, end to end", () => {
     await saveForm({ currency: "shop" });
     await sendWebhook(SHOP, "refunds/create", refundPayload(order, 4_001, [{ index: 0, quantity: 1 }]));
     await worker().drain();
-    expect(acceptedCancels(sandbox)).toEqual([{ order_id: ORDER_ID, items: [{ sku: "", quantity: 1, price: 34.67 }] }]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([{ order_id: ORDER_ID, items: [{ sku: "", quantity: 1, price: 34.67 }] }]);
     expect(await rowOf(SHOP, ORDER_ID, "refund:4001")).toMatchObject({ status: "delivered", totalAmount: "-34.67", currency: "USD" });
   });
 
@@ -65,11 +58,11 @@ describe("the buyer's currency, end to end", () => {
     await sendWebhook(SHOP, "orders/create", order);
     await sendWebhook(SHOP, "orders/cancelled", order);
     await worker().drain();
-    clock.advance(30_000);
+    lifecycle.clock.advance(30_000);
     await worker().drain();
 
     expect(sentOrders()).toEqual([expect.objectContaining({ currency_code: "AUD", shipping: 10.15, tax: 4.56, items: [expect.objectContaining({ price: 45.62 })] })]);
-    expect(acceptedCancels(sandbox)).toEqual([{ order_id: ORDER_ID, items: [{ sku: "", quantity: 1, price: 45.62 }] }]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([{ order_id: ORDER_ID, items: [{ sku: "", quantity: 1, price: 45.62 }] }]);
   });
 
   it("GIVEN a refund arrives while the order waits for keys, and the keys are saved with the buyer's currency THEN the refund is reversed in USD", async () => {
@@ -83,10 +76,10 @@ describe("the buyer's currency, end to end", () => {
     await configureLifecycleShop(SHOP, { currency: "presentment" });
     expect(await releaseOrdersWaitingForKeys(SHOP)).toBe(1);
     await worker().drain();
-    clock.advance(30_000);
+    lifecycle.clock.advance(30_000);
     await worker().drain();
 
     expect(sentOrders()[0].currency_code).toBe("USD");
-    expect(acceptedCancels(sandbox)).toEqual([{ order_id: ORDER_ID, items: [{ sku: "", quantity: 1, price: 34.67 }] }]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([{ order_id: ORDER_ID, items: [{ sku: "", quantity: 1, price: 34.67 }] }]);
   });
 });

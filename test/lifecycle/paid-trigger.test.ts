@@ -1,26 +1,20 @@
 import prisma from "~/db.server";
-import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { orderFixture } from "../support/fixtures";
-import { acceptedCancels, configureLifecycleShop, createClock, lifecycleWorker, rowOf, rowsOf, sendWebhook, withOrderId } from "./support/lifecycle";
+import {
+  acceptedCancels,
+  configureLifecycleShop,
+  rowOf,
+  rowsOf,
+  sendWebhook,
+  useLifecycleHarness,
+  withOrderId,
+} from "./support/lifecycle";
 
 const SHOP = "paid-trigger.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
 
-let sandbox: RefersionSandbox;
-let clock: ReturnType<typeof createClock>;
-const worker = () => lifecycleWorker(sandbox, clock);
-
-beforeAll(async () => {
-  sandbox = await startRefersionSandbox();
-});
-afterAll(() => sandbox.close());
-beforeEach(async () => {
-  sandbox.reset();
-  await prisma.deliveryAttempt.deleteMany();
-  await prisma.delivery.deleteMany();
-  await prisma.shopSettings.deleteMany();
-  clock = createClock();
-});
+const lifecycle = useLifecycleHarness();
+const worker = lifecycle.worker;
 
 /** The docs order under a new id, as orders/create sees it (not paid yet) and as orders/paid sees it. */
 function orderPair(orderId: number): { created: Record<string, unknown>; paid: Record<string, unknown> } {
@@ -28,7 +22,7 @@ function orderPair(orderId: number): { created: Record<string, unknown>; paid: R
   return { created: { ...order, financial_status: "pending" }, paid: { ...order, financial_status: "paid" } };
 }
 
-const sentOrderIds = () => sandbox.orders().map((request) => (request.body as { order_id: string }).order_id);
+const sentOrderIds = () => lifecycle.sandbox.orders().map((request) => (request.body as { order_id: string }).order_id);
 
 describe('forward trigger "created" (the default)', () => {
   beforeEach(() => configureLifecycleShop(SHOP, { forwardTrigger: "created" }));
@@ -62,7 +56,7 @@ describe('forward trigger "paid"', () => {
     await sendWebhook(SHOP, "orders/create", created);
     expect(await rowOf(SHOP, "8000003", "order")).toMatchObject({ status: "waiting_for_payment", reason: null });
     await worker().drain();
-    expect(sandbox.received).toEqual([]);
+    expect(lifecycle.sandbox.received).toEqual([]);
 
     await sendWebhook(SHOP, "orders/paid", paid);
     expect((await rowOf(SHOP, "8000003", "order"))?.status).toBe("pending");
@@ -87,7 +81,7 @@ describe('forward trigger "paid"', () => {
     // Edited before payment: one line removed.
     await sendWebhook(SHOP, "orders/paid", { ...paid, line_items: lines.slice(1) });
     await worker().drain();
-    const [sent] = sandbox.orders();
+    const [sent] = lifecycle.sandbox.orders();
     expect((sent.body as { items: unknown[] }).items).toHaveLength(lines.length - 1);
   });
 
@@ -97,7 +91,7 @@ describe('forward trigger "paid"', () => {
     await sendWebhook(SHOP, "orders/cancelled", { ...created, cancelled_at: "2026-11-21T10:00:00-05:00" });
     await sendWebhook(SHOP, "orders/paid", paid);
     await worker().drain();
-    expect(sandbox.received).toEqual([]);
+    expect(lifecycle.sandbox.received).toEqual([]);
     expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason])).toEqual([
       ["order", "skipped", "The order was cancelled in Shopify before it was paid"],
     ]);
@@ -120,11 +114,11 @@ describe('forward trigger "paid"', () => {
     const { releaseOrdersWaitingForKeys } = await import("~/forwarding/order-intake.server");
     expect(await releaseOrdersWaitingForKeys(SHOP)).toBe(1);
     await worker().drain();
-    clock.advance(30_000);
+    lifecycle.clock.advance(30_000);
     await worker().drain();
 
-    const sent = sandbox.orders()[0].body as { items: { sku: string; price: number }[] };
-    const [cancel] = acceptedCancels(sandbox);
+    const sent = lifecycle.sandbox.orders()[0].body as { items: { sku: string; price: number }[] };
+    const [cancel] = acceptedCancels(lifecycle.sandbox);
     expect(cancel.items.map((item) => item.sku).sort()).toEqual(["IPOD2008BLACK", "IPOD2008GREEN"]);
     for (const item of cancel.items) expect(item.price).toBe(sent.items.find((line) => line.sku === item.sku)!.price);
   });

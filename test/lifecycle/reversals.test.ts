@@ -1,15 +1,13 @@
 import prisma from "~/db.server";
-import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { orderFixture } from "../support/fixtures";
 import {
   acceptedCancels,
   configureLifecycleShop,
-  createClock,
-  lifecycleWorker,
   refundPayload,
   rowOf,
   rowsOf,
   sendWebhook,
+  useLifecycleHarness,
   withOrderId,
 } from "./support/lifecycle";
 
@@ -17,24 +15,10 @@ const SHOP = "reversals.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
 const INR_CANCELLED = "real-inr-order-1005-cancelled-freeship-2024.json";
 
-let sandbox: RefersionSandbox;
-let clock: ReturnType<typeof createClock>;
-const worker = () => lifecycleWorker(sandbox, clock);
+const lifecycle = useLifecycleHarness({ configureShop: SHOP });
+const worker = lifecycle.worker;
 
-beforeAll(async () => {
-  sandbox = await startRefersionSandbox();
-});
-afterAll(() => sandbox.close());
-beforeEach(async () => {
-  sandbox.reset();
-  await prisma.deliveryAttempt.deleteMany();
-  await prisma.delivery.deleteMany();
-  await prisma.shopSettings.deleteMany();
-  await configureLifecycleShop(SHOP);
-  clock = createClock();
-});
-
-/** Records the order through orders/create and has the worker deliver it to the sandbox. */
+/** Records the order through orders/create and has the worker deliver it to the stand-in. */
 async function deliveredOrder(order: Record<string, unknown>) {
   expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
   await worker().drain();
@@ -56,7 +40,7 @@ describe("refunds/create", () => {
 
     await worker().drain();
     const price = (sku: string) => sent.items.find((item) => item.sku === sku)!.price;
-    expect(acceptedCancels(sandbox)).toEqual([
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([
       {
         order_id: "450789469",
         items: [
@@ -75,7 +59,7 @@ describe("refunds/create", () => {
     await sendWebhook(SHOP, "orders/cancelled", { ...order, cancelled_at: "2026-11-21T10:00:00-05:00", cancel_reason: "customer" });
     await worker().drain();
 
-    const cancels = acceptedCancels(sandbox);
+    const cancels = acceptedCancels(lifecycle.sandbox);
     expect(cancels).toHaveLength(2);
     expect(cancels[1]).toEqual({ order_id: "450789469", items: [{ sku: "IPOD2008RED", quantity: 1, price: 199 }] });
   });
@@ -88,7 +72,7 @@ describe("refunds/create", () => {
     await worker().drain();
 
     const line = sent.items[0];
-    expect(acceptedCancels(sandbox)).toEqual([
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([
       { order_id: "7100001", items: [{ sku: line.sku, quantity: 1, price: line.price }] },
       // Asked for 2, but only 1 unit is still credited.
       { order_id: "7100001", items: [{ sku: line.sku, quantity: 1, price: line.price }] },
@@ -105,7 +89,7 @@ describe("refunds/create", () => {
     expect((await sendWebhook(SHOP, "refunds/create", refund)).status).toBe(200);
     await worker().drain();
 
-    expect(acceptedCancels(sandbox)).toEqual([]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([]);
     const row = await rowOf(SHOP, "450789469", "refund:93");
     expect(row).toMatchObject({ status: "skipped", requestBody: null, attempts: 0 });
     expect(row!.reason).toMatch(reason);
@@ -117,7 +101,7 @@ describe("refunds/create", () => {
     const refund = (order.refunds as unknown[])[0];
     await Promise.all([sendWebhook(SHOP, "refunds/create", refund, { webhookId: "same" }), sendWebhook(SHOP, "refunds/create", refund, { webhookId: "again" })]);
     await worker().drain();
-    expect(acceptedCancels(sandbox)).toHaveLength(1);
+    expect(acceptedCancels(lifecycle.sandbox)).toHaveLength(1);
     expect((await rowsOf(SHOP)).map((row) => row.kind)).toEqual(["order", "refund:509562969"]);
   });
 
@@ -127,7 +111,7 @@ describe("refunds/create", () => {
     await deliveredOrder(order);
     await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
     await worker().drain();
-    expect(acceptedCancels(sandbox)).toEqual([]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([]);
     expect((await rowOf(SHOP, "450789469", "refund:509562969"))?.reason).toMatch(/switched off/);
   });
 });
@@ -138,13 +122,13 @@ describe("orders/cancelled", () => {
     const sent = await deliveredOrder(order);
     expect((await sendWebhook(SHOP, "orders/cancelled", order)).status).toBe(200);
     await worker().drain();
-    expect(acceptedCancels(sandbox)).toEqual([
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([
       { order_id: "450789469", items: sent.items.map(({ sku, quantity, price }) => ({ sku, quantity, price })) },
     ]);
   });
 
   it("GIVEN the order is still being retried WHEN its cancellation arrives THEN the cancellation is sent only after the order was delivered", async () => {
-    sandbox.setBehavior({ mode: "fail", status: 503, remaining: 1 }, "order");
+    lifecycle.sandbox.setBehavior({ mode: "fail", status: 503, remaining: 1 }, "order");
     const order = orderFixture(DOCS_ORDER);
     await sendWebhook(SHOP, "orders/create", order);
     await worker().drain();
@@ -153,17 +137,17 @@ describe("orders/cancelled", () => {
     await sendWebhook(SHOP, "orders/cancelled", order);
     await worker().drain();
     // Refersion has not seen a cancellation of an order it does not have yet.
-    expect(sandbox.received.map((r) => r.endpoint)).toEqual(["order"]);
+    expect(lifecycle.sandbox.received.map((r) => r.endpoint)).toEqual(["order"]);
     const waiting = await rowOf(SHOP, "450789469", "cancel");
     expect(waiting).toMatchObject({ status: "pending", attempts: 0, reason: "Waiting for the order itself to be delivered" });
 
     // The order's retry is due after 22.5 s; the cancellation looks again after 30 s.
-    clock.advance(23_000);
+    lifecycle.clock.advance(23_000);
     await worker().drain();
-    clock.advance(10_000);
+    lifecycle.clock.advance(10_000);
     await worker().drain();
 
-    expect(sandbox.received.map((r) => `${r.endpoint} ${r.status}`)).toEqual(["order 503", "order 200", "conversion_cancel 200"]);
+    expect(lifecycle.sandbox.received.map((r) => `${r.endpoint} ${r.status}`)).toEqual(["order 503", "order 200", "conversion_cancel 200"]);
     expect(await rowOf(SHOP, "450789469", "cancel")).toMatchObject({ status: "delivered", attempts: 1 });
   });
 
@@ -175,7 +159,7 @@ describe("orders/cancelled", () => {
     await Promise.all([sendWebhook(SHOP, "orders/cancelled", order), sendWebhook(SHOP, "refunds/create", refund)]);
     await worker().drain();
 
-    const reversed = acceptedCancels(sandbox).flatMap((body) => body.items);
+    const reversed = acceptedCancels(lifecycle.sandbox).flatMap((body) => body.items);
     expect(reversed.sort((a, b) => String(a.sku).localeCompare(String(b.sku)))).toEqual(
       sent.items.map(({ sku, quantity, price }) => ({ sku, quantity, price })).sort((a, b) => a.sku.localeCompare(b.sku)),
     );
@@ -197,7 +181,7 @@ describe("orders/cancelled", () => {
     await sendWebhook(SHOP, "orders/create", order);
     await sendWebhook(SHOP, "orders/cancelled", order);
     await worker().drain();
-    expect(sandbox.received).toEqual([]);
+    expect(lifecycle.sandbox.received).toEqual([]);
     expect((await rowOf(SHOP, "5364772372694", "cancel"))?.reason).toMatch(/never delivered/);
   });
 
@@ -208,7 +192,7 @@ describe("orders/cancelled", () => {
     await sendWebhook(SHOP, "orders/cancelled", order);
     await configureLifecycleShop(SHOP);
     await worker().drain();
-    expect(sandbox.received).toEqual([]);
+    expect(lifecycle.sandbox.received).toEqual([]);
     expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason])).toEqual([
       ["order", "skipped", "The order was cancelled in Shopify before it could be sent"],
     ]);
@@ -220,7 +204,7 @@ describe("orders/cancelled", () => {
     await deliveredOrder(order);
     await sendWebhook(SHOP, "orders/cancelled", order);
     await worker().drain();
-    expect(acceptedCancels(sandbox)).toEqual([]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([]);
     expect(await rowOf(SHOP, "450789469", "cancel")).toMatchObject({ status: "skipped", reason: "Reversing cancellations is switched off in Settings" });
   });
 });

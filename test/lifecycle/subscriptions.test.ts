@@ -1,11 +1,16 @@
-import prisma from "~/db.server";
 import { toRestOrder } from "~/lifecycle/graphql-order";
 import { mapOrderToConversion } from "~/refersion/mapping";
-import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { orderFixture } from "../support/fixtures";
 import { graphqlOrderOf } from "../support/shopify-graphql-standin";
 import { TEST_ENV } from "../support/test-env";
-import { acceptedCancels, configureLifecycleShop, createClock, lifecycleWorker, refundPayload, sendWebhook, withOrderId } from "./support/lifecycle";
+import {
+  acceptedCancels,
+  lifecycleWorker,
+  refundPayload,
+  sendWebhook,
+  useLifecycleHarness,
+  withOrderId,
+} from "./support/lifecycle";
 
 type Json = Record<string, unknown>;
 
@@ -13,27 +18,14 @@ const SHOP = "subscriptions.myshopify.com";
 const RECHARGE = "real-usd-order-sbl1069-recharge-bundle-c1-cart-token-2023.json";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
 
-let sandbox: RefersionSandbox;
-let clock: ReturnType<typeof createClock>;
+const lifecycle = useLifecycleHarness({ configureShop: SHOP });
 let nextOrderId = 6_100_000;
-
-beforeAll(async () => {
-  sandbox = await startRefersionSandbox();
-});
-afterAll(() => sandbox.close());
-beforeEach(async () => {
-  sandbox.reset();
-  await prisma.deliveryAttempt.deleteMany();
-  await prisma.delivery.deleteMany();
-  await configureLifecycleShop(SHOP);
-  clock = createClock();
-});
 
 /** orders/create through the route, the worker, and what the Refersion stand-in accepted. */
 async function sentToRefersion(order: Json): Promise<Json> {
   expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
-  await lifecycleWorker(sandbox, clock).drain();
-  const accepted = sandbox.orders().find((request) => (request.body as Json).order_id === String(order.id));
+  await lifecycleWorker(lifecycle.sandbox, lifecycle.clock).drain();
+  const accepted = lifecycle.sandbox.orders().find((request) => (request.body as Json).order_id === String(order.id));
   expect(accepted).toBeDefined();
   return accepted!.body as Json;
 }
@@ -54,8 +46,8 @@ describe("subscription orders, end to end", () => {
 
     // The refunded meal is cancelled with the sku and unit price that were sent.
     await sendWebhook(SHOP, "refunds/create", refundPayload(order, 6_001, [{ index: 1, quantity: 1 }]));
-    await lifecycleWorker(sandbox, clock).drain();
-    expect(acceptedCancels(sandbox)).toEqual([{ order_id: String(order.id), items: [{ sku: "90-32-01-IW", quantity: 1, price: 9.99 }] }]);
+    await lifecycleWorker(lifecycle.sandbox, lifecycle.clock).drain();
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([{ order_id: String(order.id), items: [{ sku: "90-32-01-IW", quantity: 1, price: 9.99 }] }]);
   });
 
   it.each([

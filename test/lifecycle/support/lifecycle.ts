@@ -2,7 +2,7 @@ import prisma from "~/db.server";
 import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 import { saveShopSettings } from "~/settings/shop-settings.server";
 import type { SettingsForm } from "~/settings/settings-form";
-import { DEFAULT_SANDBOX_KEYS, type RefersionSandbox } from "../../../scripts/refersion-sandbox";
+import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../../support/test-env";
 import { webhookRequest } from "../../support/shopify-webhooks";
 
@@ -89,6 +89,38 @@ export function lifecycleWorker(sandbox: RefersionSandbox, clock: { now: () => D
       pollMs: 50,
     },
   });
+}
+
+/**
+ * The setup the lifecycle test files share: one Refersion stand-in per file; before each test an
+ * empty outbox and no saved settings (then `configureShop`, when given, configured) and a new clock.
+ */
+export function useLifecycleHarness(options: { configureShop?: string } = {}) {
+  let sandbox: RefersionSandbox | null = null;
+  let clock = createClock();
+  const harness = {
+    get sandbox(): RefersionSandbox {
+      if (!sandbox) throw new Error("The Refersion stand-in starts in beforeAll");
+      return sandbox;
+    },
+    get clock() {
+      return clock;
+    },
+    worker: () => lifecycleWorker(harness.sandbox, clock),
+  };
+  beforeAll(async () => {
+    sandbox = await startRefersionSandbox();
+  });
+  afterAll(() => sandbox?.close());
+  beforeEach(async () => {
+    harness.sandbox.reset();
+    await prisma.deliveryAttempt.deleteMany();
+    await prisma.delivery.deleteMany();
+    await prisma.shopSettings.deleteMany();
+    if (options.configureShop) await configureLifecycleShop(options.configureShop);
+    clock = createClock();
+  });
+  return harness;
 }
 
 export function rowsOf(shop: string, orderId?: string) {
