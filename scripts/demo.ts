@@ -8,10 +8,10 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } from "./refersion-sandbox";
 import { renderTable } from "./cli/delivery-table";
+import { freePort } from "./cli/free-port";
 
 const root = path.resolve(import.meta.dirname, "..");
 const fixturesDir = path.resolve(root, "..", "shared", "fixtures", "orders");
@@ -22,17 +22,6 @@ const API_SECRET = `demo-secret-${crypto.randomBytes(8).toString("hex")}`;
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const say = (text = "") => console.log(text);
 const step = (text: string) => say(`\n${bold(`== ${text}`)}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function sign(body: string, secret: string) {
   return crypto.createHmac("sha256", secret).update(body, "utf8").digest("base64");

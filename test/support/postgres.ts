@@ -8,9 +8,9 @@
 import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import pg from "pg";
+import { freePort } from "../../scripts/cli/free-port";
 
 export interface TestPostgres {
   /** postgresql://postgres@127.0.0.1:PORT/postgres */
@@ -58,18 +58,6 @@ function serverUser(): { uid: number; gid: number; name: string } | null {
     return { uid: Number(result.stdout.trim()), gid: Number(gid.stdout.trim()), name };
   }
   throw new Error("Running as root, but there is no `postgres` or `nobody` user to run PostgreSQL as");
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function run(binary: string, args: string[], options: SpawnSyncOptions, what: string, logFile?: string) {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { TEST_ENV } from "./test-env";
+import { freePort } from "../../scripts/cli/free-port";
 
 export const SERVER_BUILD = path.resolve("build/server/index.js");
 const REMIX_SERVE = path.resolve("node_modules/@remix-run/serve/dist/cli.js");
@@ -17,17 +17,6 @@ export interface ProductionApp {
   /** Sends a signal and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** A migrated SQLite file of this test run, for a server process to use. */

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { TEST_ENV } from "../../support/test-env";
+import { freePort } from "../../../scripts/cli/free-port";
 
 export const SERVER_BUILD = path.resolve("build/server/index.js");
 const REMIX_SERVE = path.resolve("node_modules/@remix-run/serve/dist/cli.js");
@@ -14,17 +14,6 @@ export interface AppServer {
   /** Everything the server printed, for the failure message. */
   output(): string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**
