@@ -63,8 +63,6 @@ export function orderIdOf(payload: unknown): string | null {
   return null;
 }
 
-export { isUniqueViolation };
-
 /**
  * The settings of the shops whose orders arrive together, read in one query per turn of the
  * event loop instead of one per order. Nothing is cached: every group reads afresh, so a saved

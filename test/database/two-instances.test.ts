@@ -6,7 +6,7 @@
  */
 import type { PrismaClient } from "@prisma/client";
 import { createDeliveryWorker } from "~/forwarding/delivery-worker.server";
-import { isUniqueViolation } from "~/forwarding/order-intake.server";
+import { isUniqueViolation } from "~/forwarding/outbox-inserts.server";
 import type { Logger } from "~/logger.server";
 import { DEFAULT_SETTINGS, type StoredSettings } from "~/settings/shop-settings.server";
 import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
