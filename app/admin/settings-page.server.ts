@@ -1,25 +1,16 @@
 import { releaseOrdersWaitingForKeys } from "../forwarding/order-intake.server";
 import { checkRefersionConnection } from "../settings/connection-check.server";
 import type { SettingsForm } from "../settings/settings-form";
-import { getShopSettings, hasKeys, saveShopSettings, toSettingsView } from "../settings/shop-settings.server";
+import { getShopSettings, hasKeys, saveShopSettings, toSettingsView, type SettingsView } from "../settings/shop-settings.server";
 import { writeStorefrontMetafields } from "../settings/storefront-metafields.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { connectionView, type ConnectionView } from "./connection-view";
 
-/** What the settings form starts from. The secret is write-only: only whether it is set and its last 4. */
-export interface SettingsFormView {
-  publicKey: string;
-  secretKeySet: boolean;
-  secretKeyLast4: string | null;
-  forwardingEnabled: boolean;
-  currency: "shop" | "presentment";
-  forwardTestOrders: boolean;
-  sendCustomerDetails: boolean;
-  autoCreditAffiliate: boolean;
-  forwardTrigger: "created" | "paid";
-  reverseCancellations: boolean;
-  reverseRefunds: boolean;
-}
+/**
+ * What the settings form starts from: the admin's view of the settings (the secret write-only:
+ * only whether it is set and its last 4), without the connection check, which is shown apart.
+ */
+export type SettingsFormView = Omit<SettingsView, "connectionStatus" | "connectionCheckedAt">;
 
 export interface SettingsPageView {
   settings: SettingsFormView;
@@ -28,21 +19,9 @@ export interface SettingsPageView {
 
 export async function loadSettingsPage(shop: string): Promise<SettingsPageView> {
   const stored = await getShopSettings(shop);
-  const view = toSettingsView(stored);
+  const { connectionStatus: _status, connectionCheckedAt: _checkedAt, ...settings } = toSettingsView(stored);
   return {
-    settings: {
-      publicKey: view.publicKey,
-      secretKeySet: view.secretKeySet,
-      secretKeyLast4: view.secretKeyLast4,
-      forwardingEnabled: view.forwardingEnabled,
-      currency: view.currency,
-      forwardTestOrders: view.forwardTestOrders,
-      sendCustomerDetails: view.sendCustomerDetails,
-      autoCreditAffiliate: view.autoCreditAffiliate,
-      forwardTrigger: view.forwardTrigger,
-      reverseCancellations: view.reverseCancellations,
-      reverseRefunds: view.reverseRefunds,
-    },
+    settings,
     connection: connectionView({ status: stored.connectionStatus, checkedAt: stored.connectionCheckedAt, hasKeys: hasKeys(stored) }),
   };
 }

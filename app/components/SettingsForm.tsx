@@ -4,18 +4,9 @@ import { useCallback, useState } from "react";
 import type { SettingsFormView } from "../admin/settings-page.server";
 import { fieldErrorsOf, SettingsFormSchema, type SettingsFieldErrors, type SettingsForm as SettingsFormValues } from "../settings/settings-form";
 
-interface Values {
-  publicKey: string;
-  secretKey: string;
-  forwardingEnabled: boolean;
-  currency: "shop" | "presentment";
-  forwardTestOrders: boolean;
-  sendCustomerDetails: boolean;
-  autoCreditAffiliate: boolean;
-  forwardTrigger: "created" | "paid";
-  reverseCancellations: boolean;
-  reverseRefunds: boolean;
-}
+/** The form's fields: the settings as loaded, with the secret as typed (empty keeps the saved one). */
+type Values = Omit<SettingsFormView, "secretKeySet" | "secretKeyLast4"> & { secretKey: string };
+type OnOffField = { [K in keyof Values]: Values[K] extends boolean ? K : never }[keyof Values];
 
 const MISSING_SECRET = "Enter your Refersion secret key";
 
@@ -81,6 +72,10 @@ export function SettingsForm({
     setClientErrors((current) => (current && current[field as keyof SettingsFieldErrors] ? { ...current, [field]: undefined } : current));
     setDismissed((current) => new Set(current).add(field));
   }, []);
+  // Every on/off option: a Polaris checkbox bound to its field.
+  const option = (field: OnOffField, label: string, helpText: string) => (
+    <Checkbox label={label} checked={values[field]} onChange={(checked) => update(field, checked)} helpText={helpText} />
+  );
 
   const handleSubmit = () => {
     const { errors, data } = validate(values, replacingSecret);
@@ -168,12 +163,11 @@ export function SettingsForm({
             <Text as="h2" variant="headingMd">
               Forwarding
             </Text>
-            <Checkbox
-              label="Forward orders to Refersion"
-              checked={values.forwardingEnabled}
-              onChange={(checked) => update("forwardingEnabled", checked)}
-              helpText="When off, new orders are recorded as skipped and the storefront tracking script stays silent."
-            />
+            {option(
+              "forwardingEnabled",
+              "Forward orders to Refersion",
+              "When off, new orders are recorded as skipped and the storefront tracking script stays silent.",
+            )}
             <ChoiceList
               title="Currency of the amounts sent"
               choices={[
@@ -184,24 +178,21 @@ export function SettingsForm({
               onChange={(selected) => update("currency", selected[0] === "presentment" ? "presentment" : "shop")}
               error={errorFor("currency")}
             />
-            <Checkbox
-              label="Forward test orders"
-              checked={values.forwardTestOrders}
-              onChange={(checked) => update("forwardTestOrders", checked)}
-              helpText="Orders placed with Shopify's test payment gateway."
-            />
-            <Checkbox
-              label="Send customer details (name, email, IP address)"
-              checked={values.sendCustomerDetails}
-              onChange={(checked) => update("sendCustomerDetails", checked)}
-              helpText="Lets Refersion show who bought and detect self-referrals."
-            />
-            <Checkbox
-              label="Credit the affiliate recorded by the storefront directly"
-              checked={values.autoCreditAffiliate}
-              onChange={(checked) => update("autoCreditAffiliate", checked)}
-              helpText="Sends the affiliate id captured by the tracking script with the order, instead of letting Refersion match the click."
-            />
+            {option(
+              "forwardTestOrders",
+              "Forward test orders",
+              "Orders placed with Shopify's test payment gateway.",
+            )}
+            {option(
+              "sendCustomerDetails",
+              "Send customer details (name, email, IP address)",
+              "Lets Refersion show who bought and detect self-referrals.",
+            )}
+            {option(
+              "autoCreditAffiliate",
+              "Credit the affiliate recorded by the storefront directly",
+              "Sends the affiliate id captured by the tracking script with the order, instead of letting Refersion match the click.",
+            )}
           </BlockStack>
         </Card>
 
@@ -224,18 +215,16 @@ export function SettingsForm({
               onChange={(selected) => update("forwardTrigger", selected[0] === "paid" ? "paid" : "created")}
               error={errorFor("forwardTrigger")}
             />
-            <Checkbox
-              label="Reverse the commission when an order is cancelled"
-              checked={values.reverseCancellations}
-              onChange={(checked) => update("reverseCancellations", checked)}
-              helpText="Cancels the conversion in Refersion for orders that were sent."
-            />
-            <Checkbox
-              label="Reverse the commission on refunded items"
-              checked={values.reverseRefunds}
-              onChange={(checked) => update("reverseRefunds", checked)}
-              helpText="Cancels just the refunded items; refunds that only restock send nothing."
-            />
+            {option(
+              "reverseCancellations",
+              "Reverse the commission when an order is cancelled",
+              "Cancels the conversion in Refersion for orders that were sent.",
+            )}
+            {option(
+              "reverseRefunds",
+              "Reverse the commission on refunded items",
+              "Cancels just the refunded items; refunds that only restock send nothing.",
+            )}
           </BlockStack>
         </Card>
 
