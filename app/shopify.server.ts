@@ -41,13 +41,14 @@ const shopify = shopifyApp({
  * this app uses either, and orders/create is acknowledged on the hot path of every sale
  * (docs/performance.md).
  */
+const appUrl = new URL(config.SHOPIFY_APP_URL);
 const webhookApi = shopifyApi({
   apiKey: config.SHOPIFY_API_KEY,
   apiSecretKey: config.SHOPIFY_API_SECRET,
   apiVersion: SHOPIFY_API_VERSION,
   scopes: config.SCOPES,
-  hostName: new URL(config.SHOPIFY_APP_URL).host,
-  hostScheme: new URL(config.SHOPIFY_APP_URL).protocol === "http:" ? "http" : "https",
+  hostName: appUrl.host,
+  hostScheme: appUrl.protocol === "http:" ? "http" : "https",
   isEmbeddedApp: true,
   logger: { level: LogSeverity.Error },
 });

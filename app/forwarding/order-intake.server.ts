@@ -147,7 +147,7 @@ export async function acceptOrderWebhook(input: {
     return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
   }
   log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
-  if (data.status === "waiting_for_keys" && hasKeys(await getShopSettings(shop))) {
+  if (data.status === "waiting_for_keys" && hasKeys(await settingsOfArrivingOrders.load(shop))) {
     // Keys were saved between this order's settings read and its insert: the save released the
     // orders waiting then, not this one.
     await releaseOrdersWaitingForKeys(shop);
