@@ -6,12 +6,12 @@ import { z } from "zod";
  */
 const EnvSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  SHOPIFY_API_KEY: z.string().min(1, "is required (the app's client id from the Partner Dashboard)"),
-  SHOPIFY_API_SECRET: z.string().min(1, "is required (the app's client secret)"),
-  SHOPIFY_APP_URL: z.url("must be the app's public URL, e.g. https://example.com"),
+  SHOPIFY_API_KEY: z.string({ error: "is required (the app's client id from the Partner Dashboard)" }),
+  SHOPIFY_API_SECRET: z.string({ error: "is required (the app's client secret)" }),
+  SHOPIFY_APP_URL: z.url({ error: "is required: the app's public URL, e.g. https://example.com" }),
   SCOPES: z
     .string()
-    .default("read_orders")
+    .default("read_orders,read_themes")
     .transform((value) => value.split(",").map((scope) => scope.trim()).filter(Boolean)),
   DATABASE_URL: z
     .string()
@@ -20,7 +20,7 @@ const EnvSchema = z.object({
       message: "must start with file: (SQLite) or postgres:// / postgresql:// (PostgreSQL)",
     }),
   APP_ENCRYPTION_KEY: z
-    .string()
+    .string({ error: "is required: 64 hexadecimal characters; generate one with: openssl rand -hex 32" })
     .regex(/^[0-9a-fA-F]{64}$/, "must be 64 hexadecimal characters (32 bytes); generate one with: openssl rand -hex 32"),
   // Accepted during a key rotation so secrets written under the old key stay readable.
   APP_ENCRYPTION_KEY_PREVIOUS: z
@@ -40,6 +40,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
+}).refine((config) => config.DELIVERY_LEASE_MS > config.REFERSION_TIMEOUT_MS, {
+  // A lease that can lapse while its request is still waiting for Refersion lets another
+  // process send the same order again.
+  path: ["DELIVERY_LEASE_MS"],
+  message: "must be longer than REFERSION_TIMEOUT_MS, or another process could send an order while its request is still waiting",
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -49,7 +54,9 @@ export class EnvError extends Error {
 }
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
-  const result = EnvSchema.safeParse(source);
+  // `NAME=` in a .env file means "not set": the default applies, or "is required" is reported.
+  const given = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ""));
+  const result = EnvSchema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues
       .map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)

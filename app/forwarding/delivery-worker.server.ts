@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Delivery, Prisma, PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
 import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
+import { SecretBoxError } from "../settings/secret-box.server";
 import type { StoredSettings } from "../settings/shop-settings.server";
 import { isReversal, ORDER_KIND } from "./delivery-kind";
 import { DUE_STATUSES } from "./delivery-status";
@@ -30,6 +31,9 @@ export interface DeliveryWorkerDeps {
   owner?: string;
 }
 
+export const UNREADABLE_SECRET_REASON =
+  "The saved Refersion secret key cannot be decrypted with the app's encryption key (APP_ENCRYPTION_KEY changed without APP_ENCRYPTION_KEY_PREVIOUS?). Save the keys again in Settings to send this order.";
+
 const dueWhere = (now: Date) => ({
   status: { in: DUE_STATUSES },
   nextAttemptAt: { lte: now },
@@ -43,6 +47,9 @@ const dueWhere = (now: Date) => ({
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { prisma, config } = deps;
+  if (config.leaseMs <= config.timeoutMs) {
+    throw new Error("The delivery lease must be longer than the request timeout, or an order could be sent twice");
+  }
   const now = deps.now ?? (() => new Date());
   const owner = deps.owner ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const log = deps.logger.child({ worker: owner });
@@ -75,7 +82,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
    */
   interface Recorded {
     attempt: Prisma.DeliveryAttemptCreateManyInput;
-    update: Prisma.PrismaPromise<unknown>;
+    /** Builds the row's update (a Prisma query runs once, and a failed group is written again). */
+    update: () => Prisma.PrismaPromise<unknown>;
     done: (error?: unknown) => void;
   }
   const unwritten: Recorded[] = [];
@@ -88,6 +96,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     });
   }
 
+  function writeGroup(group: Recorded[]) {
+    return prisma.$transaction([
+      prisma.deliveryAttempt.createMany({ data: group.map((entry) => entry.attempt) }),
+      ...group.map((entry) => entry.update()),
+    ]);
+  }
+
   async function writeRecorded() {
     writing = true;
     while (unwritten.length > 0) {
@@ -96,13 +111,23 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       await new Promise((resolve) => setImmediate(resolve));
       const group = unwritten.splice(0);
       try {
-        await prisma.$transaction([
-          prisma.deliveryAttempt.createMany({ data: group.map((entry) => entry.attempt) }),
-          ...group.map((entry) => entry.update),
-        ]);
+        await writeGroup(group);
         for (const entry of group) entry.done();
       } catch (error) {
-        for (const entry of group) entry.done(error ?? new Error("recording the attempt failed"));
+        if (group.length === 1) {
+          group[0].done(error ?? new Error("recording the attempt failed"));
+          continue;
+        }
+        // One row can spoil the group (deleted meanwhile by shop/redact, say). Written one by
+        // one, the others are recorded instead of being left leased and sent again later.
+        for (const entry of group) {
+          try {
+            await writeGroup([entry]);
+            entry.done();
+          } catch (single) {
+            entry.done(single ?? new Error("recording the attempt failed"));
+          }
+        }
       }
     }
     writing = false;
@@ -116,13 +141,35 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   }
 
   /**
+   * How many tries have failed in this row's current series, this one included: the backoff
+   * exponent. A manual retry starts a new series (it clears firstAttemptAt), so its first
+   * failure waits the base delay again rather than the hour the row's total would give.
+   */
+  async function failuresSince(row: Delivery, firstAttemptAt: Date): Promise<number> {
+    if (!row.firstAttemptAt) return 1;
+    const earlier = await prisma.deliveryAttempt.count({ where: { deliveryId: row.id, startedAt: { gte: firstAttemptAt } } });
+    return earlier + 1;
+  }
+
+  /**
    * Sends one leased row. Resolves once Refersion has answered (or the row was set aside), with
    * the write of the attempt still under way when there is one: the lane goes on meanwhile.
    */
   async function deliver(row: Delivery, loadShop: DeliveryWorkerDeps["loadShop"]): Promise<{ written: Promise<void> } | void> {
     const { id } = row;
     const rowLog = log.child({ shop: row.shop, orderId: row.orderId, deliveryId: row.id });
-    const { settings, keys } = await loadShop(row.shop);
+    let shopState: Awaited<ReturnType<DeliveryWorkerDeps["loadShop"]>>;
+    try {
+      shopState = await loadShop(row.shop);
+    } catch (error) {
+      if (!(error instanceof SecretBoxError)) throw error;
+      // Retrying cannot help until the keys are saved again (which releases waiting orders), and
+      // the merchant must see why rather than an order pending for ever.
+      rowLog.error("the shop's secret key cannot be decrypted", { error: error.message });
+      await release(id, { status: "waiting_for_keys", reason: UNREADABLE_SECRET_REASON });
+      return;
+    }
+    const { settings, keys } = shopState;
 
     if (settings.uninstalledAt) {
       await release(id, { status: "skipped", reason: "The app was uninstalled before this order was delivered" });
@@ -192,7 +239,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         ? nextRetry({
             now: finishedAt,
             firstAttemptAt,
-            failedAttempts: attempts,
+            failedAttempts: await failuresSince(row, firstAttemptAt),
             baseMs: config.retryBaseMs,
             retryAfterMs: failure!.retryAfterMs,
             random: deps.random,
@@ -220,10 +267,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         error: failure ? failure.message : null,
         responseExcerpt: reply?.excerpt ?? failure!.excerpt ?? null,
       },
-      prisma.delivery.updateMany({
-        where: { id, leaseOwner: owner },
-        data: { ...deliveryUpdate, leaseOwner: null, leaseUntil: null },
-      }),
+      () =>
+        prisma.delivery.updateMany({
+          where: { id, leaseOwner: owner },
+          data: { ...deliveryUpdate, leaseOwner: null, leaseUntil: null },
+        }),
     );
     return {
       written: written.then(() =>
@@ -259,7 +307,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     };
     // A row is only started while its lease outlasts a whole request; later ones wait for
     // their lease to expire and are taken up again then.
-    const startBy = config.leaseMs > config.timeoutMs ? at.getTime() + config.leaseMs - config.timeoutMs : Infinity;
+    const startBy = at.getTime() + config.leaseMs - config.timeoutMs;
     let attempted = 0;
     const writes: Promise<void>[] = [];
     // Leave the lease to expire: the row is retried later, nothing is lost.

@@ -171,7 +171,7 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
     if (row.kind !== ORDER_KIND) {
       // A reversal (the worker parks any due row here while the shop has no keys): its body
       // is rebuilt with its order below; it only needs to become due again.
-      await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_keys" }, data: { status: "pending", nextAttemptAt: now } });
+      await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_keys" }, data: { status: "pending", reason: null, nextAttemptAt: now } });
       continue;
     }
     const mapped = row.orderPayload ? mapOrderToConversion(JSON.parse(row.orderPayload), mappingOptionsFor(settings)) : null;

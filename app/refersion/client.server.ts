@@ -83,10 +83,11 @@ export function bodyReportsError(body: unknown): boolean {
 }
 
 function excerptOf(text: string, secrets: string[]): string {
-  let out = text.length > EXCERPT_LIMIT ? `${text.slice(0, EXCERPT_LIMIT)}…` : text;
-  // Never store a key, even if a misbehaving endpoint echoes our headers back.
+  // Never store a key, even if a misbehaving endpoint echoes our headers back. Masked before
+  // the cut, so a key straddling the limit cannot be stored in part.
+  let out = text;
   for (const secret of secrets) if (secret) out = out.split(secret).join("[redacted]");
-  return out;
+  return out.length > EXCERPT_LIMIT ? `${out.slice(0, EXCERPT_LIMIT)}…` : out;
 }
 
 function parseBody(text: string): unknown {
@@ -120,6 +121,9 @@ export function createRefersionClient(options: RefersionClientOptions) {
         },
         body: JSON.stringify(body),
         signal,
+        // A redirect is answered as it is (a permanent failure naming its status), never
+        // followed: following would repeat the secret key header to wherever it points.
+        redirect: "manual",
       });
       text = await response.text();
     } catch (error) {

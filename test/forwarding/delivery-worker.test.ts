@@ -10,6 +10,9 @@ import prisma from "~/db.server";
 import { setLogSink } from "~/logger.server";
 import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 import { RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
+import { retryDelivery } from "~/forwarding/manual-retry.server";
+import { releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
+import { UNREADABLE_SECRET_REASON } from "~/forwarding/delivery-worker.server";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
 
@@ -51,7 +54,136 @@ beforeEach(async () => {
   clock = new Date(Date.now() + 1_000);
 });
 
+/** A local endpoint answering every request with `answer`; records what it received. */
+async function startEndpoint(answer: (request: http.IncomingMessage, response: http.ServerResponse) => void) {
+  const received: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((request, response) => {
+    received.push(request.headers);
+    request.resume();
+    request.on("end", () => answer(request, response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/tracker/orders/paid`;
+  return { url, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+function workerFor(url: string) {
+  return createConfiguredWorker({
+    now: () => clock,
+    random: () => 0.5,
+    config: { webhookUrl: url, apiUrl: url, timeoutMs: 5_000, retryBaseMs: 30_000, leaseMs: 60_000, concurrency: 1, pollMs: 50 },
+  });
+}
+
 describe("delivery worker against the Refersion stand-in over HTTP", () => {
+  it.each([400, 403, 404, 422])("marks a %i as failed at once: the request itself was refused", async (status) => {
+    sandbox.setBehavior({ mode: "fail", status }, "order");
+    await enqueueFixtureOrder(SHOP, 5100 + status);
+    await worker().drain();
+    advance(RETRY_WINDOW_MS);
+    await worker().drain();
+    const delivery = await deliveryOf(SHOP, String(5100 + status));
+    expect(delivery).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: status });
+    expect(delivery.deliveryAttempts.map((attempt) => attempt.outcome)).toEqual(["permanent"]);
+    expect(sandbox.received).toHaveLength(1);
+  });
+
+  it.each([408, 429, 500, 502, 503, 504])("retries a %i later, then delivers", async (status) => {
+    sandbox.setBehavior({ mode: "fail", status, remaining: 1 }, "order");
+    await enqueueFixtureOrder(SHOP, 5200 + status);
+    await worker().drain();
+    expect(await deliveryOf(SHOP, String(5200 + status))).toMatchObject({ status: "retrying", attempts: 1, lastStatusCode: status });
+    advance(60 * 60 * 1000);
+    await worker().drain();
+    expect(await deliveryOf(SHOP, String(5200 + status))).toMatchObject({ status: "delivered", attempts: 2 });
+    expect(sandbox.orders()).toHaveLength(1);
+  });
+
+  it("does not follow a redirect, so the secret key header never reaches where it points", async () => {
+    const target = await startEndpoint((_request, response) => response.end("{}"));
+    const redirecting = await startEndpoint((_request, response) => {
+      response.writeHead(307, { Location: target.url });
+      response.end();
+    });
+    try {
+      await enqueueFixtureOrder(SHOP, 5010);
+      await workerFor(redirecting.url).drain();
+    } finally {
+      await redirecting.close();
+      await target.close();
+    }
+    expect(redirecting.received).toHaveLength(1);
+    expect(redirecting.received[0]["refersion-secret-key"]).toBe(DEFAULT_SANDBOX_KEYS.secretKey);
+    expect(target.received).toHaveLength(0);
+    const delivery = await deliveryOf(SHOP, "5010");
+    expect(delivery).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 307 });
+  });
+
+  it("stores no part of a secret key that an answer echoes across the excerpt's cut", async () => {
+    const secret = "sec_straddling_the_excerpt_limit_789";
+    await configureShop(SHOP, { publicKey: "pub_straddle", secretKey: secret });
+    const echo = await startEndpoint((request, response) => {
+      response.writeHead(500, { "Content-Type": "text/plain" });
+      // The key starts 20 characters before the 500-character cut.
+      response.end(`${"x".repeat(480)}${String(request.headers["refersion-secret-key"])} and more`);
+    });
+    try {
+      await enqueueFixtureOrder(SHOP, 5011);
+      await workerFor(echo.url).drain();
+    } finally {
+      await echo.close();
+    }
+    const [attempt] = (await deliveryOf(SHOP, "5011")).deliveryAttempts;
+    expect(attempt.responseExcerpt).toMatch(/^x{480}\[redacted\]/);
+    expect(attempt.responseExcerpt).not.toContain(secret.slice(0, 12));
+  });
+
+  it("parks an order whose shop's secret key cannot be decrypted, with the reason, until the keys are saved again", async () => {
+    await enqueueFixtureOrder(SHOP, 5012);
+    // As if APP_ENCRYPTION_KEY had been replaced without APP_ENCRYPTION_KEY_PREVIOUS.
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { secretKeyKeyId: "retired-key" } });
+    expect(await worker().drain()).toBe(1);
+    let delivery = await deliveryOf(SHOP, "5012");
+    expect(delivery).toMatchObject({ status: "waiting_for_keys", attempts: 0, leaseOwner: null, reason: UNREADABLE_SECRET_REASON });
+    expect(sandbox.received).toHaveLength(0);
+    expect(logLines.join("\n")).toMatch(/secret key cannot be decrypted/);
+
+    await configureShop(SHOP, DEFAULT_SANDBOX_KEYS);
+    expect(await releaseOrdersWaitingForKeys(SHOP, clock)).toBe(1);
+    await worker().drain();
+    delivery = await deliveryOf(SHOP, "5012");
+    expect(delivery).toMatchObject({ status: "delivered", attempts: 1, reason: null });
+  });
+
+  it("starts the backoff again after a manual retry instead of continuing the old series", async () => {
+    sandbox.setBehavior({ mode: "fail", status: 503 }, "order");
+    await enqueueFixtureOrder(SHOP, 5013);
+    // Refersion down for the whole 72 hours: the row ends failed after many tries, the last
+    // waits an hour apart.
+    let delivery = await deliveryOf(SHOP, "5013");
+    for (let hour = 0; hour <= 80 && delivery.status !== "failed"; hour += 1) {
+      await worker().drain();
+      advance(60 * 60 * 1000);
+      delivery = await deliveryOf(SHOP, "5013");
+    }
+    expect(delivery.status).toBe("failed");
+    const triesBefore = delivery.attempts;
+    expect(triesBefore).toBeGreaterThan(10);
+
+    expect(await retryDelivery(SHOP, { orderId: "5013" }, clock)).toMatchObject({ ok: true });
+    await worker().drain();
+    delivery = await deliveryOf(SHOP, "5013");
+    expect(delivery).toMatchObject({ status: "retrying", attempts: triesBefore + 1 });
+    // The first failure of the new series waits the base delay (22.5 s with random 0.5), the
+    // second twice that: not the hour the row's total number of tries would give.
+    expect(delivery.nextAttemptAt.getTime() - clock.getTime()).toBe(22_500);
+    advance(22_500);
+    await worker().drain();
+    delivery = await deliveryOf(SHOP, "5013");
+    expect(delivery).toMatchObject({ status: "retrying", attempts: triesBefore + 2 });
+    expect(delivery.nextAttemptAt.getTime() - clock.getTime()).toBe(45_000);
+  });
+
   it("delivers a queued order once, with the shop's keys, and records the attempt", async () => {
     await enqueueFixtureOrder(SHOP, 5001);
     expect(await worker().drain()).toBe(1);

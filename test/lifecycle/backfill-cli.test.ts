@@ -34,6 +34,7 @@ function backfillCli(args: string[]): CliRun {
       DATABASE_URL: process.env.DATABASE_URL!,
       SHOPIFY_ADMIN_STANDIN_URL: standin.url,
       DELIVERY_LEASE_MS: "1500",
+      REFERSION_TIMEOUT_MS: "1000",
       DELIVERY_POLL_MS: "100",
     },
     stdio: ["ignore", "pipe", "pipe"],

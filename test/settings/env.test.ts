@@ -30,4 +30,20 @@ describe("environment parsing", () => {
       expect(String(error)).not.toContain("not-hex-but-secret-material");
     }
   });
+
+  it("treats an empty value (NAME= in .env) as not set: the default applies, a required one is reported as required", () => {
+    const env = parseEnv({ ...TEST_ENV, REFERSION_WEBHOOK_URL: "", PORT: " ", SCOPES: undefined });
+    expect(env.REFERSION_WEBHOOK_URL).toBe("https://inbound-webhooks.refersion.com/tracker/orders/paid");
+    expect(env.PORT).toBe(3000);
+    // The default matches shopify.app.toml: orders, and themes for the embed status.
+    expect(env.SCOPES).toEqual(["read_orders", "read_themes"]);
+    expect(() => parseEnv({ ...TEST_ENV, SHOPIFY_API_KEY: "" })).toThrow(/SHOPIFY_API_KEY: is required/);
+  });
+
+  it("refuses a delivery lease that could lapse while its request to Refersion is still waiting", () => {
+    expect(() => parseEnv({ ...TEST_ENV, DELIVERY_LEASE_MS: "15000", REFERSION_TIMEOUT_MS: "15000" })).toThrow(
+      /DELIVERY_LEASE_MS: must be longer than REFERSION_TIMEOUT_MS/,
+    );
+    expect(parseEnv({ ...TEST_ENV, DELIVERY_LEASE_MS: "15001", REFERSION_TIMEOUT_MS: "15000" }).DELIVERY_LEASE_MS).toBe(15_001);
+  });
 });
