@@ -1,5 +1,6 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
+import { ORDER_KIND } from "./delivery-kind";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "./delivery-status";
 
 /**
@@ -94,9 +95,12 @@ export interface DeliveryActivity {
   perDay: { day: string; delivered: number; failed: number }[];
 }
 
-/** What happened to the orders that arrived since `since`: by status, and delivered/failed per day. */
+/**
+ * What happened to the orders that arrived since `since`: by status, and delivered/failed per day.
+ * Orders only: a cancellation or refund row is a second delivery for an order already counted.
+ */
 export async function deliveryActivity(shop: string, since: Date, now: Date): Promise<DeliveryActivity> {
-  const window = { shop, createdAt: { gte: since, lte: now } };
+  const window = { shop, kind: ORDER_KIND, createdAt: { gte: since, lte: now } };
   const countsByStatus = await countByStatus(window);
   const outcomes = await prisma.delivery.findMany({
     where: { ...window, status: { in: ["delivered", "failed"] } },
@@ -120,8 +124,8 @@ function startOfUtcDay(date: Date): Date {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }
 
-/** Whether any order of the shop has reached Refersion. */
+/** Whether any order of the shop has reached Refersion (the order itself, not a reversal). */
 export async function hasDeliveredOrder(shop: string): Promise<boolean> {
-  const row = await prisma.delivery.findFirst({ where: { shop, status: "delivered" }, select: { id: true } });
+  const row = await prisma.delivery.findFirst({ where: { shop, kind: ORDER_KIND, status: "delivered" }, select: { id: true } });
   return row !== null;
 }

@@ -11,6 +11,12 @@ const optionalCheckbox = z.preprocess(
   z.boolean().optional(),
 );
 
+/**
+ * The admin shows a saved secret's last 4 characters. Refersion's secret keys are far longer;
+ * a shorter value is a paste mistake, and its last 4 would give away most of it.
+ */
+export const SECRET_KEY_MIN_LENGTH = 10;
+
 export const SettingsFormSchema = z.object({
   publicKey: trimmed(
     z
@@ -23,7 +29,12 @@ export const SettingsFormSchema = z.object({
     z
       .string()
       .max(200, "That is longer than any Refersion key")
-      .regex(/^[A-Za-z0-9_-]*$/, "A Refersion key has only letters, digits, _ and -"),
+      .regex(/^[A-Za-z0-9_-]*$/, "A Refersion key has only letters, digits, _ and -")
+      // Empty keeps the saved secret.
+      .refine(
+        (value) => value === "" || value.length >= SECRET_KEY_MIN_LENGTH,
+        `That is too short for a Refersion secret key (at least ${SECRET_KEY_MIN_LENGTH} characters)`,
+      ),
   ).optional(),
   forwardingEnabled: checkbox,
   currency: z.enum(["shop", "presentment"], { message: "Choose the shop's currency or the buyer's" }),

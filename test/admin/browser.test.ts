@@ -3,7 +3,7 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../support/test-env";
-import { embeddedQuery, mintSessionToken } from "./support/admin-session";
+import { embeddedAdminUrl } from "./support/admin-session";
 import { startAdminHarness } from "./support/admin-harness";
 import { startAppServer, type AppServer } from "./support/app-server";
 
@@ -39,12 +39,12 @@ const htmlSeen: string[] = [];
 /** Paths a test loads expecting a 404, which the browser also reports as a console error. */
 const expectedNotFound = new Set<string>();
 
-function appUrl(pathname: string): string {
-  return `${server.url}${pathname}?${embeddedQuery(SHOP, mintSessionToken(SHOP))}`;
+function appUrl(pathname: string): Promise<string> {
+  return embeddedAdminUrl(SHOP, `${server.url}${pathname}`);
 }
 
 async function open(pathname: string) {
-  const response = await page.goto(appUrl(pathname), { waitUntil: "networkidle" });
+  const response = await page.goto(await appUrl(pathname), { waitUntil: "networkidle" });
   htmlSeen.push(await page.content());
   return response;
 }

@@ -1,4 +1,4 @@
-import { adminRequest, thrownResponse, unwrap } from "./support/admin-session";
+import { signedAdminRequest, thrownResponse, unwrap } from "./support/admin-session";
 import { startAdminHarness } from "./support/admin-harness";
 
 const harness = await startAdminHarness();
@@ -11,13 +11,13 @@ const SHOP_A = "log-shop-a.myshopify.com";
 const SHOP_B = "log-shop-b.myshopify.com";
 
 async function loadList(shop: string, query = "") {
-  return unwrap(await list.loader({ request: adminRequest(shop, `/app/deliveries${query}`), params: {}, context: {} })).data;
+  return unwrap(await list.loader({ request: await signedAdminRequest(shop, `/app/deliveries${query}`), params: {}, context: {} })).data;
 }
 async function loadDetail(shop: string, id: string) {
-  return unwrap(await detail.loader({ request: adminRequest(shop, `/app/deliveries/${id}`), params: { id }, context: {} })).data;
+  return unwrap(await detail.loader({ request: await signedAdminRequest(shop, `/app/deliveries/${id}`), params: { id }, context: {} })).data;
 }
 async function retry(shop: string, id: string) {
-  const request = adminRequest(shop, `/app/deliveries/${id}`, { intent: "retry" });
+  const request = await signedAdminRequest(shop, `/app/deliveries/${id}`, { intent: "retry" });
   return unwrap(await detail.action({ request, params: { id }, context: {} })).data;
 }
 
@@ -172,7 +172,7 @@ describe("retry and resend", () => {
 
   it("refuses any other intent", async () => {
     const row = await insertDelivery(SHOP_A, { status: "failed" });
-    const request = adminRequest(SHOP_A, `/app/deliveries/${row.id}`, { intent: "delete" });
+    const request = await signedAdminRequest(SHOP_A, `/app/deliveries/${row.id}`, { intent: "delete" });
     expect((await thrownResponse(() => detail.action({ request, params: { id: row.id }, context: {} }))).status).toBe(400);
   });
 });

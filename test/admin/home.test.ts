@@ -1,6 +1,6 @@
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../support/test-env";
-import { adminRequest, unwrap } from "./support/admin-session";
+import { signedAdminRequest, unwrap } from "./support/admin-session";
 import { startAdminHarness } from "./support/admin-harness";
 import type { EmbedFixture } from "./support/shopify-admin-standin";
 
@@ -15,7 +15,7 @@ const OTHER_SHOP = "home-other.myshopify.com";
 const DAY = 86_400_000;
 
 async function loadHome(shop = SHOP) {
-  return unwrap(await home.loader({ request: adminRequest(shop, "/app"), params: {}, context: {} })).data;
+  return unwrap(await home.loader({ request: await signedAdminRequest(shop, "/app"), params: {}, context: {} })).data;
 }
 
 async function saveKeys(shop = SHOP, keys = DEFAULT_SANDBOX_KEYS) {
@@ -62,7 +62,7 @@ describe("setup checklist", () => {
     harness.shopify.setShop(SHOP, { embed: "enabled", themeName: "Dawn" });
     await insertDelivery(SHOP, { status: "delivered" });
     const checked = unwrap(
-      await home.action({ request: adminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} }),
+      await home.action({ request: await signedAdminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} }),
     ).data;
     expect(checked.connection.state).toBe("valid");
 
@@ -92,7 +92,7 @@ describe("setup checklist", () => {
 
   it("GIVEN keys Refersion rejects THEN the connection step stays to do and says why", async () => {
     await saveKeys(SHOP, { publicKey: DEFAULT_SANDBOX_KEYS.publicKey, secretKey: "sec_not_the_right_one" });
-    await home.action({ request: adminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} });
+    await home.action({ request: await signedAdminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} });
     const view = await loadHome();
     expect(stateOf(view).connection).toBe("todo");
     expect(view.connection.state).toBe("rejected");
@@ -125,6 +125,25 @@ describe("last 7 days", () => {
     expect(byDay[twoDaysAgo.toISOString().slice(0, 10)]).toEqual([0, 1]);
     expect(view.chart.days.at(-1)!.day).toBe(new Date(now).toISOString().slice(0, 10));
     expect(view.chart.days[0].label).toMatch(/^[A-Z][a-z]{2} \d{1,2}$/);
+  });
+});
+
+describe("orders, not their reversals", () => {
+  it("GIVEN cancellation and refund rows THEN the 7-day counts, the chart and the first-order step leave them out", async () => {
+    const now = Date.now();
+    const today = new Date(now - 60_000);
+    const order = await insertDelivery(SHOP, { status: "failed", createdAt: today });
+    await insertDelivery(SHOP, { orderId: order.orderId, kind: "cancel", status: "delivered", createdAt: today });
+    await insertDelivery(SHOP, { orderId: order.orderId, kind: "refund:9100001", status: "delivered", createdAt: today });
+    await insertDelivery(SHOP, { orderId: order.orderId, kind: "refund:9100002", status: "retrying", createdAt: today });
+
+    const view = await loadHome();
+    const counts = Object.fromEntries(view.lastSevenDays.byStatus.map((entry) => [entry.status, entry.count]));
+    expect(counts).toMatchObject({ delivered: 0, failed: 1, retrying: 0 });
+    expect(view.lastSevenDays.total).toBe(1);
+    const byDay = Object.fromEntries(view.chart.days.map((d) => [d.day, [d.delivered, d.failed]]));
+    expect(byDay[today.toISOString().slice(0, 10)]).toEqual([0, 1]);
+    expect(stateOf(view).first_order).toBe("todo");
   });
 });
 

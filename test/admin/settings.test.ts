@@ -1,5 +1,6 @@
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
-import { adminRequest, thrownResponse, unwrap } from "./support/admin-session";
+import { TEST_ENV } from "../support/test-env";
+import { signedAdminRequest, thrownResponse, unwrap } from "./support/admin-session";
 import { startAdminHarness } from "./support/admin-harness";
 import { APP_INSTALLATION_ID } from "./support/shopify-admin-standin";
 
@@ -29,15 +30,15 @@ function saveForm(overrides: Record<string, string> = {}): Record<string, string
 }
 
 async function save(shop: string, overrides: Record<string, string> = {}) {
-  return unwrap(await action({ request: adminRequest(shop, "/app/settings", saveForm(overrides)), params: {}, context: {} }));
+  return unwrap(await action({ request: await signedAdminRequest(shop, "/app/settings", saveForm(overrides)), params: {}, context: {} }));
 }
 
 async function load(shop: string) {
-  return unwrap(await loader({ request: adminRequest(shop, "/app/settings"), params: {}, context: {} })).data;
+  return unwrap(await loader({ request: await signedAdminRequest(shop, "/app/settings"), params: {}, context: {} })).data;
 }
 
 async function testConnection(shop: string) {
-  return unwrap(await action({ request: adminRequest(shop, "/app/settings", { intent: "test_connection" }), params: {}, context: {} })).data;
+  return unwrap(await action({ request: await signedAdminRequest(shop, "/app/settings", { intent: "test_connection" }), params: {}, context: {} })).data;
 }
 
 beforeAll(async () => {
@@ -79,9 +80,12 @@ describe("settings page: loading", () => {
     expect(view.connection.state).toBe("no_keys");
   });
 
-  it("rejects a request without a valid session token", async () => {
-    const forged = adminRequest(SHOP, "/app/settings", undefined, "not-a-token");
-    const response = await thrownResponse(() => loader({ request: forged, params: {}, context: {} }));
+  it.each([
+    ["is not a token", async () => new Request(`${TEST_ENV.SHOPIFY_APP_URL}/app/settings`, { headers: { Authorization: "Bearer not-a-token" } })],
+    ["is signed with another app's secret", () => signedAdminRequest(SHOP, "/app/settings", undefined, { apiSecretKey: "another-apps-secret-0123456789" })],
+  ])("rejects a request whose session token %s", async (_case, makeRequest) => {
+    const request = await makeRequest();
+    const response = await thrownResponse(() => loader({ request, params: {}, context: {} }));
     expect(response.status).toBe(401);
   });
 });
@@ -121,6 +125,7 @@ describe("settings page: saving", () => {
     ["publicKey", { publicKey: "has spaces inside" }],
     ["publicKey", { publicKey: "   " }],
     ["secretKey", { secretKey: "semi;colon" }],
+    ["secretKey", { secretKey: "sec_short" }],
     ["currency", { currency: "euro" }],
   ])("GIVEN an invalid %s WHEN saved THEN the field has an error and nothing is saved", async (field, overrides) => {
     await save(SHOP);
@@ -134,6 +139,14 @@ describe("settings page: saving", () => {
 
     expect(await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).toEqual(before);
     expect(harness.shopify.metafieldWrites(SHOP)).toHaveLength(writesBefore);
+  });
+
+  it("GIVEN a secret too short to be a Refersion key THEN its field says so, since its last 4 would give most of it away", async () => {
+    const result = await save(SHOP, { secretKey: "  sec_1234  " });
+    expect(result.status).toBe(400);
+    expect(result.data).toMatchObject({ ok: false, errors: { secretKey: expect.stringMatching(/too short.*at least 10 characters/) } });
+    expect(await prisma.shopSettings.findUnique({ where: { shop: SHOP } })).toBeNull();
+    expect((await save(SHOP, { secretKey: "sec_123456" })).status).toBe(200);
   });
 
   it("GIVEN no saved secret WHEN saved without one THEN the secret field asks for it and nothing is saved", async () => {
@@ -188,7 +201,7 @@ describe("settings page: saving", () => {
   });
 
   it("refuses an unknown intent", async () => {
-    const request = adminRequest(SHOP, "/app/settings", { intent: "delete_everything" });
+    const request = await signedAdminRequest(SHOP, "/app/settings", { intent: "delete_everything" });
     const response = await thrownResponse(() => action({ request, params: {}, context: {} }));
     expect(response.status).toBe(400);
   });
@@ -219,8 +232,11 @@ describe("settings page: test connection", () => {
     expect(row.connectionCheckedAt).toBeInstanceOf(Date);
     expect((await load(SHOP)).connection.state).toBe(state);
 
-    const call = harness.refersion.received.at(-1)!;
-    expect(call).toMatchObject({ endpoint: "affiliate_list", publicKey: KEYS.publicKey });
+    // The one request Refersion received: POST /v2/affiliate/list {"limit":"1"} with the saved keys.
+    expect(harness.refersion.received).toHaveLength(1);
+    const call = harness.refersion.received[0];
+    expect(call).toMatchObject({ method: "POST", path: "/v2/affiliate/list", endpoint: "affiliate_list", publicKey: KEYS.publicKey });
+    expect(call.body).toEqual({ limit: "1" });
     expect(JSON.stringify(result)).not.toContain(KEYS.secretKey);
   });
 

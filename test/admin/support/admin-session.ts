@@ -1,10 +1,76 @@
 import crypto from "node:crypto";
+import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
+import { RequestType, setUpValidRequest, setUpValidSession } from "@shopify/shopify-api/test-helpers";
 import { TEST_ENV } from "../../support/test-env";
 
 /**
- * What Shopify's admin gives an embedded app: a session token (an HS256 JWT signed with the
- * app's secret) and, on first load, the shop/host/id_token query. These helpers make the same
- * for tests, with no Shopify involved.
+ * What Shopify's admin gives an embedded app, made for tests with Shopify's own test helpers
+ * (`@shopify/shopify-api/test-helpers`): a request carrying a session token (an HS256 JWT signed
+ * with the app's secret) in the Authorization header as App Bridge sends it, or in the
+ * shop/host/id_token query the admin opens the app with; and the offline session
+ * installation leaves in session storage.
+ */
+
+/** The helpers take a store's name and append .myshopify.com themselves. */
+function storeName(shop: string): string {
+  return shop.replace(/\.myshopify\.com$/, "");
+}
+
+const APP_CREDENTIALS = { apiKey: TEST_ENV.SHOPIFY_API_KEY, apiSecretKey: TEST_ENV.SHOPIFY_API_SECRET };
+
+function appRequest(path: string, form?: Record<string, string>): Request {
+  const url = new URL(path, TEST_ENV.SHOPIFY_APP_URL);
+  if (!form) return new Request(url);
+  return new Request(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams(form).toString(),
+  });
+}
+
+/**
+ * A request from the embedded admin to the app, authenticated the way App Bridge does it
+ * (Authorization: Bearer <session token>), by `setUpValidRequest`. `form` makes it a POST with a
+ * urlencoded body. `apiSecretKey` signs with another secret, for requests that must be refused.
+ */
+export async function signedAdminRequest(
+  shop: string,
+  path: string,
+  form?: Record<string, string>,
+  options: { apiSecretKey?: string } = {},
+): Promise<Request> {
+  return setUpValidRequest(
+    { type: RequestType.Bearer, store: storeName(shop), ...APP_CREDENTIALS, ...options },
+    appRequest(path, form),
+  );
+}
+
+/** `url` as Shopify's admin opens the app in its iframe: embedded=1, shop, host and id_token added by `setUpValidRequest`. */
+export async function embeddedAdminUrl(shop: string, url: string): Promise<string> {
+  const request = await setUpValidRequest({ type: RequestType.Admin, store: storeName(shop), ...APP_CREDENTIALS }, new Request(url));
+  return request.url;
+}
+
+export function accessTokenFor(shop: string): string {
+  return `shpat_${shop.split(".")[0]}`;
+}
+
+let sessionStorage: PrismaSessionStorage<never> | null = null;
+
+/**
+ * Stores the offline session installation leaves (made by `setUpValidSession`) through the
+ * app's session storage, so the library authenticates without a token exchange with Shopify.
+ */
+export async function storeOfflineSession(shop: string, accessToken = accessTokenFor(shop)) {
+  const { default: prisma } = await import("~/db.server");
+  sessionStorage ??= new PrismaSessionStorage(prisma as never);
+  const session = setUpValidSession({ shop, isOnline: false, accessToken, scope: TEST_ENV.SCOPES, expires: undefined });
+  await sessionStorage.storeSession(session);
+}
+
+/*
+ * Synchronous variants, for callers that build a URL or a request where nothing can be awaited.
+ * Shopify's helpers sign asynchronously, so these sign the same claims with node:crypto.
  */
 
 function base64url(value: string | Buffer): string {
@@ -36,41 +102,19 @@ export function mintSessionToken(
 
 /** The admin's `host` parameter: base64 of admin.shopify.com/store/<name>. */
 export function hostParam(shop: string): string {
-  return Buffer.from(`admin.shopify.com/store/${shop.replace(/\.myshopify\.com$/, "")}`).toString("base64");
+  return Buffer.from(`admin.shopify.com/store/${storeName(shop)}`).toString("base64");
 }
 
-/** The query string Shopify's admin opens an embedded app with. */
+/** The query string Shopify's admin opens an embedded app with (see embeddedAdminUrl). */
 export function embeddedQuery(shop: string, token = mintSessionToken(shop)): string {
   return new URLSearchParams({ embedded: "1", shop, host: hostParam(shop), id_token: token }).toString();
 }
 
-export function accessTokenFor(shop: string): string {
-  return `shpat_${shop.split(".")[0]}`;
-}
-
-/**
- * Stores the offline session PrismaSessionStorage would have after installation, so the library
- * authenticates without a token exchange with Shopify.
- */
-export async function storeOfflineSession(shop: string, accessToken = accessTokenFor(shop)) {
-  const { default: prisma } = await import("~/db.server");
-  await prisma.session.upsert({
-    where: { id: `offline_${shop}` },
-    create: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: TEST_ENV.SCOPES, accessToken },
-    update: { scope: TEST_ENV.SCOPES, accessToken },
-  });
-}
-
-/**
- * A request from the embedded admin to the app, authenticated the way App Bridge does it
- * (Authorization: Bearer <session token>). `form` makes it a POST with a urlencoded body.
- */
+/** signedAdminRequest's synchronous variant; `token` replaces the session token. */
 export function adminRequest(shop: string, path: string, form?: Record<string, string>, token = mintSessionToken(shop)): Request {
-  const url = new URL(path, TEST_ENV.SHOPIFY_APP_URL);
-  const headers = new Headers({ Authorization: `Bearer ${token}` });
-  if (!form) return new Request(url, { headers });
-  headers.set("Content-Type", "application/x-www-form-urlencoded");
-  return new Request(url, { method: "POST", headers, body: new URLSearchParams(form).toString() });
+  const request = appRequest(path, form);
+  request.headers.set("Authorization", `Bearer ${token}`);
+  return request;
 }
 
 /** A loader's or action's result: plain data, or `data(value, { status })`. */
