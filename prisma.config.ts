@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,6 +19,10 @@ import { createDriverAdapter, migrationsPathFor, schemaPathFor } from "./app/dat
 // the libSQL adapter; postgres(ql):// -> prisma/postgresql/schema.prisma (generated from the
 // former by `npm run db:schemas`), prisma/postgresql/migrations and the node-postgres adapter.
 // The default matches app/env.server.ts.
+// `npm run setup` reads .env as the app's command line does (variables already set win), so
+// it migrates the database the app will use.
+const envFile = path.join(here, ".env");
+if (fs.existsSync(envFile)) process.loadEnvFile(envFile);
 const databaseUrl = process.env.DATABASE_URL || "file:./prisma/dev.sqlite";
 
 export default defineConfig({

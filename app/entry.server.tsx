@@ -1,10 +1,11 @@
 import { PassThrough } from "node:stream";
 import { renderToPipeableStream } from "react-dom/server";
 import { RemixServer } from "@remix-run/react";
-import { createReadableStreamFromReadable, type EntryContext } from "@remix-run/node";
+import { createReadableStreamFromReadable, type ActionFunctionArgs, type EntryContext, type LoaderFunctionArgs } from "@remix-run/node";
 import { isbot } from "isbot";
 import { addDocumentResponseHeaders } from "./shopify.server";
 import { startDeliveryWorkerOnce } from "./forwarding/worker-process.server";
+import { logger } from "./logger.server";
 
 // The production server imports this module once at start-up: the delivery worker starts
 // with it (unless DELIVERY_WORKER=off), so `npm start` serves webhooks and delivers orders.
@@ -41,10 +42,29 @@ export default async function handleRequest(
         },
         onError(error) {
           responseStatusCode = 500;
-          console.error(error);
+          logFailure("rendering failed", request, error);
         },
       },
     );
     setTimeout(abort, ABORT_DELAY);
+  });
+}
+
+/**
+ * Errors thrown by loaders and actions go to the app's JSON log (which masks every registered
+ * secret) with the path only: query strings carry session tokens and OAuth codes.
+ */
+export function handleError(error: unknown, { request }: LoaderFunctionArgs | ActionFunctionArgs) {
+  // The client went away: nothing failed on our side.
+  if (request.signal.aborted) return;
+  logFailure("request failed", request, error);
+}
+
+function logFailure(message: string, request: Request, error: unknown) {
+  logger.error(message, {
+    method: request.method,
+    path: new URL(request.url).pathname,
+    error: error instanceof Error ? error.message : String(error),
+    stack: error instanceof Error ? error.stack : undefined,
   });
 }

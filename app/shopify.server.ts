@@ -15,11 +15,16 @@ export const SHOPIFY_API_VERSION = ApiVersion.October26;
 
 const config = env();
 
-const shopify = shopifyApp({
+/** The app's identity, shared by `shopify` and the webhook validator below so they cannot drift. */
+const appCredentials = {
   apiKey: config.SHOPIFY_API_KEY,
   apiSecretKey: config.SHOPIFY_API_SECRET,
   apiVersion: SHOPIFY_API_VERSION,
   scopes: config.SCOPES,
+};
+
+const shopify = shopifyApp({
+  ...appCredentials,
   appUrl: config.SHOPIFY_APP_URL,
   authPathPrefix: "/auth",
   sessionStorage: new PrismaSessionStorage(prisma),
@@ -43,10 +48,7 @@ const shopify = shopifyApp({
  */
 const appUrl = new URL(config.SHOPIFY_APP_URL);
 const webhookApi = shopifyApi({
-  apiKey: config.SHOPIFY_API_KEY,
-  apiSecretKey: config.SHOPIFY_API_SECRET,
-  apiVersion: SHOPIFY_API_VERSION,
-  scopes: config.SCOPES,
+  ...appCredentials,
   hostName: appUrl.host,
   hostScheme: appUrl.protocol === "http:" ? "http" : "https",
   isEmbeddedApp: true,

@@ -23,6 +23,15 @@ const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` :
 const say = (text = "") => console.log(text);
 const step = (text: string) => say(`\n${bold(`== ${text}`)}`);
 
+/** No build yet, or a source file changed since the last one: the demo must show this code. */
+function buildIsStale(): boolean {
+  const built = path.join(root, "build", "server", "index.js");
+  if (!fs.existsSync(built)) return true;
+  const builtAt = fs.statSync(built).mtimeMs;
+  const sources = fs.readdirSync(path.join(root, "app"), { recursive: true, withFileTypes: true });
+  return sources.some((entry) => entry.isFile() && fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs > builtAt);
+}
+
 function sign(body: string, secret: string) {
   return crypto.createHmac("sha256", secret).update(body, "utf8").digest("base64");
 }
@@ -71,7 +80,7 @@ async function main() {
   const sandbox = await startRefersionSandbox();
   say(`   listening at ${sandbox.url} (order webhook ${sandbox.webhookUrl})`);
 
-  if (!fs.existsSync(path.join(root, "build", "server", "index.js"))) {
+  if (buildIsStale()) {
     step("   building the app (npm run build)");
     execFileSync("npx", ["remix", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   }
