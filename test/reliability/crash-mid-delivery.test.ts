@@ -106,7 +106,7 @@ describe("a process killed in the middle of a delivery", () => {
     ]);
     expect(sandbox.orders().map((request) => request.orderId)).toEqual(["7301"]);
     expect(second.output().join("\n")).toMatch(/"msg":"delivery attempt".*"orderId":"7301".*"outcome":"delivered"/);
-  }, 60_000);
+  }, 120_000);
 
   it("after Refersion accepted but before it was recorded: delivered once on our side, twice at Refersion (at-least-once)", async () => {
     sandbox.reset();
@@ -152,5 +152,5 @@ describe("a process killed in the middle of a delivery", () => {
       relay.closeAllConnections();
       await new Promise<void>((resolve) => relay.close(() => resolve()));
     }
-  }, 60_000);
+  }, 120_000);
 });
