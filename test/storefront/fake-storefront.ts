@@ -35,9 +35,10 @@ export const REFERSION_SCRIPT_URL = "https://cdn.refersion.com/refersion.js";
  * - `pending`: consent required, banner showing, nothing given yet (use `giveConsent` in the page);
  * - `denied`: consent required and declined;
  * - `absent`: `Shopify.loadFeatures` does not exist;
- * - `load-error`: `loadFeatures` calls back with an error and provides no API.
+ * - `load-error`: `loadFeatures` calls back with an error and provides no API;
+ * - `never-answers`: `loadFeatures` exists but never calls back.
  */
-export type ConsentMode = "not-required" | "granted" | "pending" | "denied" | "absent" | "load-error";
+export type ConsentMode = "not-required" | "granted" | "pending" | "denied" | "absent" | "load-error" | "never-answers";
 
 export interface EmbedInput {
   /** app.metafields.refersion.public_key.value; `null` = metafield not set. */
@@ -60,8 +61,8 @@ export interface StorefrontOptions extends Partial<EmbedInput> {
   initialItems?: number;
   /** Status `/cart.js` answers with (500 to simulate an outage). Default 200. */
   cartStatus?: number;
-  /** Give the cart a new token on every add (as when a cart is replaced). Default false. */
-  rotateTokenOnAdd?: boolean;
+  /** Give the cart a new token on every add and change (as when a cart is replaced). Default false. */
+  rotateTokenOnChange?: boolean;
   /** Delay before `/checkout` answers, to model the time a real checkout navigation takes. */
   checkoutDelayMs?: number;
 }
@@ -187,6 +188,7 @@ function shopifyHeaderScript(consent: ConsentMode): string {
   };
   Shopify.loadFeatures = (features, callback) => {
     window.loadFeaturesCalls += 1;
+    if (mode === "never-answers") return;
     setTimeout(() => {
       if (mode === "load-error") return callback(new Error("consent-tracking-api failed to load"));
       if (features.some((f) => f.name === "consent-tracking-api")) Shopify.customerPrivacy = api;
@@ -222,8 +224,22 @@ const THEME_BODY = `<header><h1>Fake store</h1><a href="/cart">Cart</a></header>
   });
 </script>`;
 
+/** How the stand-in Refersion library misbehaves; by default every call works. */
+export interface RefersionStubOptions {
+  /**
+   * The first `sendCheckoutEvent` call on each page: `throws` synchronously, returns a promise
+   * that `rejects`, or returns one that stays `pending` until the page calls
+   * `window.resolveCheckoutEvent()`. Every call is recorded; later calls work.
+   */
+  firstCheckoutEvent?: "works" | "throws" | "rejects" | "pending";
+  /** `launchDefault` records the click as usual, then `rejects` or never resolves (`hangs`). */
+  launchDefault?: "works" | "rejects" | "hangs";
+}
+
 /** Stand-in for Refersion's v4 library: records calls on window and on the fake server. */
-export const REFERSION_STUB = `(() => {
+export function refersionStub(options: RefersionStubOptions = {}): string {
+  return `(() => {
+  const options = ${JSON.stringify(options)};
   const calls = (window.__refersionCalls = window.__refersionCalls || []);
   const r = { settings: {}, pubKey: undefined };
   const record = (method, args) => {
@@ -240,11 +256,27 @@ export const REFERSION_STUB = `(() => {
       localStorage.setItem("rfsn_v4_aid", match[1]);
       localStorage.setItem("rfsn_v4_cs", match[2]);
     }
-    return record("launchDefault", arguments);
+    const recorded = record("launchDefault", arguments);
+    if (options.launchDefault === "rejects") return recorded.then(() => Promise.reject(new Error("stand-in: launchDefault failed")));
+    if (options.launchDefault === "hangs") return new Promise(() => {});
+    return recorded;
   };
-  r.sendCheckoutEvent = function () { return record("sendCheckoutEvent", arguments); };
+  let checkoutEvents = 0;
+  r.sendCheckoutEvent = function () {
+    const recorded = record("sendCheckoutEvent", arguments);
+    checkoutEvents += 1;
+    if (checkoutEvents > 1) return recorded;
+    if (options.firstCheckoutEvent === "throws") throw new Error("stand-in: sendCheckoutEvent failed");
+    if (options.firstCheckoutEvent === "rejects") return recorded.then(() => Promise.reject(new Error("stand-in: sendCheckoutEvent failed")));
+    if (options.firstCheckoutEvent === "pending") return recorded.then(() => new Promise((resolve) => { window.resolveCheckoutEvent = resolve; }));
+    return recorded;
+  };
   window[window.TrackingSystemObject || "r"] = r;
 })();`;
+}
+
+/** The stand-in with every call working. */
+export const REFERSION_STUB = refersionStub();
 
 // ---------------------------------------------------------------------------------------------
 // Server
@@ -261,7 +293,7 @@ export async function startFakeStorefront(options: StorefrontOptions = {}): Prom
     consent: options.consent ?? "not-required",
     initialItems: options.initialItems ?? 1,
     cartStatus: options.cartStatus ?? 200,
-    rotateTokenOnAdd: options.rotateTokenOnAdd ?? false,
+    rotateTokenOnChange: options.rotateTokenOnChange ?? false,
     checkoutDelayMs: options.checkoutDelayMs ?? 0,
   };
   const cart: FakeStorefront["cart"] = {
@@ -273,11 +305,14 @@ export async function startFakeStorefront(options: StorefrontOptions = {}): Prom
   const requests: LoggedRequest[] = [];
   const refersionCalls: RefersionCall[] = [];
 
-  const addItem = (id = 1, quantity = 1) => {
-    if (opts.rotateTokenOnAdd && cart.items.length > 0) {
+  const rotateToken = () => {
+    if (opts.rotateTokenOnChange && cart.items.length > 0) {
       cart.token = randomToken();
       cart.key = randomKey();
     }
+  };
+  const addItem = (id = 1, quantity = 1) => {
+    rotateToken();
     cart.items.push({ id, quantity });
   };
 
@@ -362,6 +397,14 @@ ${THEME_BODY}
       Object.assign(cart.attributes, input.attributes ?? {});
       json(res, 200, cartJson());
     } else if (method === "POST" && p === "/cart/change.js") {
+      // Sets the quantity of a line, chosen by 1-based `line` or by variant `id`; 0 removes it.
+      const input = parse(body) as { id?: number | string; line?: number; quantity?: number };
+      const index = input.line ? input.line - 1 : cart.items.findIndex((item) => String(item.id) === String(input.id));
+      if (cart.items[index] && typeof input.quantity === "number") {
+        rotateToken();
+        if (input.quantity > 0) cart.items[index].quantity = input.quantity;
+        else cart.items.splice(index, 1);
+      }
       json(res, 200, cartJson());
     } else if (method === "POST" && p === "/cart/clear.js") {
       cart.items = [];
@@ -401,16 +444,17 @@ ${THEME_BODY}
 
 /**
  * Keeps a browser context on the fake storefront: answers Refersion's CDN URL with the stand-in
- * and aborts every request to any host but 127.0.0.1, recording it in `blocked`.
+ * (configured by `refersion`) and aborts every request to any host but 127.0.0.1, recording it in `blocked`.
  */
-export async function routeStorefront(context: BrowserContext) {
+export async function routeStorefront(context: BrowserContext, refersion: RefersionStubOptions = {}) {
+  const stub = refersionStub(refersion);
   const traffic = { blocked: [] as string[], refersionScriptRequests: 0 };
   await context.route("**/*", async (route) => {
     const url = route.request().url();
     if (url.startsWith("data:") || new URL(url).hostname === "127.0.0.1") return route.continue();
     if (url === REFERSION_SCRIPT_URL) {
       traffic.refersionScriptRequests += 1;
-      return route.fulfill({ status: 200, contentType: "application/javascript", body: REFERSION_STUB });
+      return route.fulfill({ status: 200, contentType: "application/javascript", body: stub });
     }
     traffic.blocked.push(url);
     return route.abort("blockedbyclient");

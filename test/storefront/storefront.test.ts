@@ -5,6 +5,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { mapOrderToConversion } from "../../app/refersion/mapping";
+import { parseOrderJson } from "../../app/refersion/shopify-order";
+import { orderFixtureText } from "../support/fixtures";
 import {
   CHROMIUM_LAUNCH_OPTIONS,
   REFERSION_SCRIPT_URL,
@@ -14,6 +17,7 @@ import {
   routeStorefront,
   startFakeStorefront,
   type FakeStorefront,
+  type RefersionStubOptions,
   type StorefrontOptions,
 } from "./fake-storefront";
 
@@ -46,10 +50,10 @@ interface Store {
 
 const open: Store[] = [];
 
-async function openStore(options: StorefrontOptions = {}): Promise<Store> {
+async function openStore(options: StorefrontOptions = {}, refersion: RefersionStubOptions = {}): Promise<Store> {
   const storefront = await startFakeStorefront(options);
   const context = await browser.newContext();
-  const traffic = await routeStorefront(context);
+  const traffic = await routeStorefront(context, refersion);
   const page = await context.newPage();
   const store: Store = { storefront, context, page, traffic, errors: [], logs: [], seen: [] };
   page.on("pageerror", (error) => store.errors.push(`pageerror: ${error.message}`));
@@ -104,6 +108,29 @@ const settle = (page: Page) => page.waitForTimeout(SETTLE_MS);
 const reports = (s: FakeStorefront) => s.refersionCalls.filter((c) => c.method === "sendCheckoutEvent");
 const attributeWrites = (s: FakeStorefront) => s.requests.filter((r) => r.method === "POST" && r.path === "/cart/update.js");
 const cartReads = (s: FakeStorefront) => s.requests.filter((r) => r.path === "/cart.js").length;
+const launches = (s: FakeStorefront) => s.refersionCalls.filter((c) => c.method === "launchDefault").length;
+/** The (token, click) pairs the script remembers as reported. */
+const sentPairs = (page: Page): Promise<string[]> => page.evaluate(() => JSON.parse(localStorage.getItem("rfsn_shopify_sent") || "[]"));
+/** A cart call the way a theme makes it, awaited in the page. */
+const themeFetch = (page: Page, path: string, body: unknown = {}) =>
+  page.evaluate(
+    ([url, json]) => fetch(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: json }).then((res) => res.json()),
+    [path, JSON.stringify(body)] as const,
+  );
+const themeXhr = (page: Page, path: string, body: unknown = {}) =>
+  page.evaluate(
+    ([url, json]) =>
+      new Promise<unknown>((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open("POST", url);
+        xhr.setRequestHeader("Content-Type", "application/json");
+        xhr.onload = () => resolve(JSON.parse(xhr.responseText));
+        xhr.onerror = () => reject(new Error(`XHR ${url} failed`));
+        xhr.send(json);
+      }),
+    [path, JSON.stringify(body)] as const,
+  );
+const CLICK_ID = "click-8908369-4f153d";
 
 /** Fails on anything that went wrong in the page or tried to leave 127.0.0.1. */
 function expectCleanRun(store: Store, allowedErrors: RegExp[] = []) {
@@ -235,6 +262,24 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
+  it.each([
+    ["the affiliate id and checksum", { rfsn_v4_id: CLICK_ID }],
+    ["the checksum", { rfsn_v4_id: CLICK_ID, rfsn_v4_aid: "8908369" }],
+    ["the affiliate id", { rfsn_v4_id: CLICK_ID, rfsn_v4_cs: "4f153d" }],
+  ])("sends no report and writes no attributes when click data lacks %s", async (_missing, clickData) => {
+    const store = await openStore();
+    await store.page.addInitScript((data) => {
+      for (const [key, value] of Object.entries(data)) localStorage.setItem(key, value);
+    }, clickData as Record<string, string>);
+    await store.page.goto(store.storefront.url("/"));
+    await poll(() => cartReads(store.storefront)).toBeGreaterThan(0);
+    await settle(store.page);
+    expect(launches(store.storefront)).toBe(1);
+    expect(reports(store.storefront)).toEqual([]);
+    expect(attributeWrites(store.storefront)).toEqual([]);
+    expectCleanRun(store);
+  });
+
   it("reports the first token once the page adds the first item (fetch), leaving the theme's response intact", async () => {
     const store = await openStore({ initialItems: 0 });
     const { storefront, page } = store;
@@ -251,7 +296,7 @@ describe("reporting the cart", () => {
   });
 
   it("reports again when the token changes after /cart/add.js (fetch and XMLHttpRequest)", async () => {
-    const store = await openStore({ rotateTokenOnAdd: true });
+    const store = await openStore({ rotateTokenOnChange: true });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
     await poll(() => reports(storefront).length).toBe(1);
@@ -272,6 +317,87 @@ describe("reporting the cart", () => {
     await poll(() => storefront.cart.attributes._rfsn_cart).toBe(storefront.cart.token);
     expectCleanRun(store);
   });
+
+  it("reports again when the token changes after /cart/change.js (fetch and XMLHttpRequest)", async () => {
+    const store = await openStore({ rotateTokenOnChange: true });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+
+    expect(await themeFetch(page, "/cart/change.js", { line: 1, quantity: 2 })).toMatchObject({ item_count: 2 });
+    await poll(() => reports(storefront).length).toBe(2);
+    expect(reports(storefront)[1].args[0]).toBe(storefront.cart.token);
+
+    expect(await themeXhr(page, "/cart/change.js", { line: 1, quantity: 3 })).toMatchObject({ item_count: 3 });
+    await poll(() => reports(storefront).length).toBe(3);
+    expect(reports(storefront)[2].args[0]).toBe(storefront.cart.token);
+
+    expect(new Set(reports(storefront).map((c) => c.args[0])).size).toBe(3);
+    await poll(() => storefront.cart.attributes._rfsn_cart).toBe(storefront.cart.token);
+    expectCleanRun(store);
+  });
+
+  it.each(["throws", "rejects"] as const)(
+    "remembers a pair as sent only after Refersion took it: when sendCheckoutEvent %s, the next check reports it again",
+    async (failure) => {
+      const store = await openStore({ settings: { debug: true } }, { firstCheckoutEvent: failure });
+      const { storefront, page } = store;
+      await page.goto(storefront.url("/" + CLICK));
+      await poll(() => reports(storefront).length).toBe(1);
+      // The script logs the failure (debug mode) once it has handled it.
+      await poll(() => store.logs.some((l) => l.includes("stand-in: sendCheckoutEvent failed"))).toBe(true);
+      expect(await sentPairs(page)).toEqual([]);
+
+      await themeFetch(page, "/cart/change.js"); // a theme cart call that leaves the token as it is
+      await poll(() => reports(storefront).length).toBe(2);
+      expect(reports(storefront)[1].args).toEqual(reports(storefront)[0].args);
+      await poll(() => sentPairs(page)).toEqual([`${storefront.cart.token} ${CLICK_ID}`]);
+
+      const reads = cartReads(storefront);
+      await themeFetch(page, "/cart/change.js");
+      await poll(() => cartReads(storefront)).toBeGreaterThan(reads);
+      await settle(page);
+      expect(reports(storefront)).toHaveLength(2);
+      expectCleanRun(store);
+    },
+  );
+
+  it("while Refersion has not yet answered a report, neither remembers the pair nor sends it again", async () => {
+    const store = await openStore({}, { firstCheckoutEvent: "pending" });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+    await poll(() => page.evaluate(() => typeof (window as unknown as { resolveCheckoutEvent?: unknown }).resolveCheckoutEvent)).toBe("function");
+
+    const reads = cartReads(storefront);
+    await themeFetch(page, "/cart/change.js");
+    await poll(() => cartReads(storefront)).toBeGreaterThan(reads);
+    await settle(page);
+    expect(reports(storefront)).toHaveLength(1);
+    expect(await sentPairs(page)).toEqual([]);
+
+    await page.evaluate(() => (window as unknown as { resolveCheckoutEvent(): void }).resolveCheckoutEvent());
+    await poll(() => sentPairs(page)).toEqual([`${storefront.cart.token} ${CLICK_ID}`]);
+    expect(reports(storefront)).toHaveLength(1);
+    expectCleanRun(store);
+  });
+
+  it.each(["rejects", "hangs"] as const)(
+    "does not report before Refersion has started (launchDefault %s), but still writes the cart attributes",
+    async (launch) => {
+      const store = await openStore({}, { launchDefault: launch });
+      const { storefront, page } = store;
+      await page.goto(storefront.url("/" + CLICK));
+      await poll(() => launches(storefront)).toBe(1);
+      // A theme cart call: a check runs even while launchDefault has not settled.
+      await themeFetch(page, "/cart/change.js");
+      await poll(() => storefront.cart.attributes).toEqual({ _rfsn_cart: storefront.cart.token, _rfsn_aid: "8908369" });
+      await settle(page);
+      expect(reports(storefront)).toEqual([]);
+      expect(await page.evaluate(() => (window as unknown as { refersionLoadedEvents: number }).refersionLoadedEvents)).toBe(0);
+      expectCleanRun(store);
+    },
+  );
 
   it("re-checks the cart before the buyer leaves for checkout", async () => {
     const store = await openStore({ initialItems: 0, checkoutDelayMs: 1500 });
@@ -403,6 +529,105 @@ describe("consent", () => {
     } else {
       await expectNothingLoaded(store);
     }
+    expectCleanRun(store);
+  });
+  it("falls back to the merchant's setting when the Customer Privacy API never answers (track)", async () => {
+    const store = await openStore({ consent: "never-answers", settings: { without_consent_api: "track" } });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    await poll(() => reports(store.storefront).length).toBe(1);
+    expect(await store.page.evaluate(() => (window as unknown as { loadFeaturesCalls: number }).loadFeaturesCalls)).toBe(1);
+    expectCleanRun(store);
+  });
+
+  it("falls back to the merchant's setting when the Customer Privacy API never answers (don't track)", async () => {
+    const store = await openStore({ consent: "never-answers", settings: { without_consent_api: "dont_track", debug: true } });
+    await store.page.goto(store.storefront.url("/" + CLICK));
+    // The script logs its decision in debug mode; without the fallback it would never decide.
+    await poll(() => store.logs).toContain("[refersion-tracking] marketing consent false");
+    await expectNothingLoaded(store);
+    expectCleanRun(store);
+  });
+
+  it("stops reporting when the visitor withdraws consent in the banner", async () => {
+    const store = await openStore({ consent: "granted", rotateTokenOnChange: true });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+    await poll(() => attributeWrites(storefront).length).toBe(1);
+
+    await page.evaluate(() => (window as unknown as { giveConsent(marketing: boolean): void }).giveConsent(false));
+    await themeFetch(page, "/cart/add.js", { id: 3, quantity: 1 });
+    await settle(page);
+    expect(reports(storefront)).toHaveLength(1);
+    expect(attributeWrites(storefront)).toHaveLength(1);
+    expectCleanRun(store);
+  });
+
+  it("asks the Customer Privacy API again before each report (consent withdrawn without an event)", async () => {
+    const store = await openStore({ consent: "granted", rotateTokenOnChange: true });
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+    await poll(() => attributeWrites(storefront).length).toBe(1);
+
+    await page.evaluate(() => {
+      const privacy = (window as unknown as { Shopify: { customerPrivacy: { marketingAllowed(): boolean } } }).Shopify.customerPrivacy;
+      privacy.marketingAllowed = () => false;
+    });
+    const reads = cartReads(storefront);
+    await themeFetch(page, "/cart/add.js", { id: 3, quantity: 1 });
+    await poll(() => cartReads(storefront)).toBeGreaterThan(reads);
+    await settle(page);
+    expect(reports(storefront)).toHaveLength(1);
+    expect(attributeWrites(storefront)).toHaveLength(1);
+    expectCleanRun(store);
+  });
+});
+
+describe("from the storefront to Refersion's order webhook", () => {
+  /** A real order with a c1- cart token (an online store checkout). */
+  const ORDER_FIXTURE = "real-eur-ch-order-2672-digital-no-shipping-c1-cart-token-2023.json";
+  const MAPPING_OPTIONS = {
+    shop: "demo-store.myshopify.com",
+    currency: "shop",
+    includeCustomer: false,
+    autoCreditAffiliate: true,
+    cartIdSecret: "test-cart-id-secret",
+  } as const;
+
+  function mapped(order: unknown) {
+    const result = mapOrderToConversion(order, MAPPING_OPTIONS);
+    if (!result.ok) throw new Error(`expected a conversion, got ${result.error.code}: ${result.error.message}`);
+    return result.conversion;
+  }
+
+  it("sends the reported token as cart_id, from the order's cart_token or from the hidden cart attributes", async () => {
+    const store = await openStore();
+    const { storefront, page } = store;
+    await page.goto(storefront.url("/" + CLICK));
+    await poll(() => reports(storefront).length).toBe(1);
+    await poll(() => attributeWrites(storefront).length).toBe(1);
+    const reported = reports(storefront)[0].args[0];
+    // The token as the shop hands it out, key included: what Shopify puts in the order's cart_token.
+    const rawToken: string = await page.evaluate(() => fetch("/cart.js").then((res) => res.json()).then((cart) => cart.token));
+    expect(rawToken).toMatch(/^c1-[0-9a-f]+\?key=[0-9a-f]+$/);
+
+    // (a) An online store checkout: the order carries the cart token.
+    const withToken = parseOrderJson(orderFixtureText(ORDER_FIXTURE)) as Record<string, unknown>;
+    expect(withToken.cart_token).toEqual(expect.any(String));
+    withToken.cart_token = rawToken;
+    expect(mapped(withToken).cart_id).toBe(reported);
+
+    // (b) An order without a cart token: Shopify copies the cart attributes to note_attributes.
+    const withoutToken = parseOrderJson(orderFixtureText(ORDER_FIXTURE)) as Record<string, unknown>;
+    withoutToken.cart_token = null;
+    withoutToken.note_attributes = [
+      ...((withoutToken.note_attributes as unknown[]) ?? []),
+      ...Object.entries(storefront.cart.attributes).map(([name, value]) => ({ name, value })),
+    ];
+    const conversion = mapped(withoutToken);
+    expect(conversion.cart_id).toBe(reported);
+    expect(conversion.auto_credit_affiliate_id).toBe(Number(reports(storefront)[0].args[3]));
     expectCleanRun(store);
   });
 });

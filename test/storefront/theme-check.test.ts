@@ -11,8 +11,8 @@ const APP_EXTENSION_CONFIG = path.join(
   path.dirname(require.resolve("@shopify/theme-check-node/package.json")),
   "configs/theme-app-extension.yml",
 );
-/** Hard limit; the aim is about 2 KB (docs/storefront.md). */
-const SCRIPT_BUDGET_GZIP_BYTES = 4096;
+/** Hard limit, the same as the benchmark's target (docs/storefront.md); the requirement allows 4 KB. */
+const SCRIPT_BUDGET_GZIP_BYTES = 2048;
 /**
  * Theme Check's AssetSizeAppBlockJavaScript limit (theme-app-extension.yml). The rule applies to
  * the file named in the schema's "javascript" key, which is our script; the size test repeats it.
