@@ -2,6 +2,7 @@ import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { ORDER_KIND } from "../forwarding/delivery-kind";
 import { acceptOrderWebhook, decideDelivery, orderIdOf, type IntakeResult } from "../forwarding/order-intake.server";
+import { removePersonalDataFromOrder } from "../privacy/personal-data";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { getShopSettings, mappingOptionsFor } from "../settings/shop-settings.server";
 import { rebuildPendingReversals } from "./reversal-store.server";
@@ -33,13 +34,16 @@ async function releaseOrderOnPayment(shop: string, payload: unknown, now = new D
   if (!orderId) return null;
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
-    select: { id: true, status: true, orderPayload: true },
+    select: { id: true, status: true, orderPayload: true, personalDataRemovedAt: true },
   });
   if (!row || row.status !== "waiting_for_payment") return null;
 
   const settings = await getShopSettings(shop);
   const options = mappingOptionsFor(settings);
-  let order = payload;
+  // The buyer's personal data was removed from this order (customers/redact, or retention):
+  // the paid payload brings it back, so it is removed before anything is mapped or stored.
+  const redacted = row.personalDataRemovedAt !== null;
+  let order = redacted ? removePersonalDataFromOrder(payload) : payload;
   let mapped = mapOrderToConversion(order, options);
   if (!mapped.ok && row.orderPayload) {
     // The paid payload cannot be mapped but the created one could: send that one.
@@ -56,8 +60,8 @@ async function releaseOrderOnPayment(shop: string, payload: unknown, now = new D
         requestBody: JSON.stringify(mapped.conversion),
         orderPayload: JSON.stringify(order),
         nextAttemptAt: now,
-        // A fresh payload: the retention period starts again for it.
-        personalDataRemovedAt: null,
+        // A fresh payload: the retention period starts again for it, unless it was cleaned above.
+        personalDataRemovedAt: redacted ? row.personalDataRemovedAt : null,
       }
     : { status: "failed", reason: `Shopify's order could not be mapped: ${mapped.error.message}` };
   const { count } = await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_payment" }, data });

@@ -87,63 +87,82 @@ export async function recordUnreadableComplianceRequest(shop: string, topic: str
 
 /**
  * Removes a set of deliveries' personal data: the stored order loses the buyer's details, the
- * Refersion JSON loses its customer block, and names, emails and IPs found in stored
- * excerpts are replaced. Amounts, items and ids stay for the delivery log.
+ * Refersion JSON loses its customer block, and the buyer's names, email, phone, address and IP
+ * found in stored excerpts are replaced. Amounts, items and ids stay for the delivery log.
+ *
+ * The values searched for come from every row of the same order, its order row above all: a
+ * reversal row (cancel, refund) stores Shopify's refund, not the buyer, yet Refersion's answer
+ * to it may quote the buyer. Each order is read and written in one transaction, so a payload
+ * stored meanwhile is not left behind half cleaned. Returns how many rows were changed.
  */
 export async function removePersonalDataFromDeliveries(shop: string, ids: string[], now = new Date()) {
+  const rows = await prisma.delivery.findMany({ where: { shop, id: { in: ids } }, select: { id: true, orderId: true } });
+  const idsByOrder = new Map<string, string[]>();
+  for (const row of rows) idsByOrder.set(row.orderId, [...(idsByOrder.get(row.orderId) ?? []), row.id]);
   let changed = 0;
-  for (const id of ids) {
-    const row = await prisma.delivery.findFirst({ where: { id, shop }, select: { orderPayload: true, requestBody: true, sourceExcerpt: true } });
-    if (!row) continue;
-    const order = parseJson(row.orderPayload);
-    const conversion = parseJson(row.requestBody);
-    const values = personalValuesIn(order, conversion);
-    await prisma.$transaction([
-      prisma.delivery.updateMany({
-        where: { id, shop },
-        data: {
-          orderPayload: order ? JSON.stringify(removePersonalDataFromOrder(order)) : row.orderPayload,
-          requestBody: conversion ? JSON.stringify(removePersonalDataFromConversion(conversion)) : row.requestBody,
-          // An unreadable body cannot be searched for personal data reliably: drop it.
-          sourceExcerpt: null,
-          personalDataRemovedAt: now,
-        },
-      }),
-      ...(values.length
-        ? (
-            await prisma.deliveryAttempt.findMany({ where: { deliveryId: id, shop }, select: { id: true, responseExcerpt: true, error: true } })
-          ).map((attempt) =>
-            prisma.deliveryAttempt.update({
-              where: { id: attempt.id },
-              data: {
-                responseExcerpt: removeValuesFromText(attempt.responseExcerpt, values),
-                error: removeValuesFromText(attempt.error, values),
-              },
-            }),
-          )
-        : []),
-    ]);
-    changed += 1;
+  for (const [orderId, orderRowIds] of idsByOrder) {
+    changed += await prisma.$transaction(async (tx) => {
+      const orderRows = await tx.delivery.findMany({
+        where: { shop, orderId },
+        select: { id: true, orderPayload: true, requestBody: true },
+      });
+      const values = new Set<string>();
+      for (const row of orderRows) for (const value of personalValuesIn(parseJson(row.orderPayload), parseJson(row.requestBody))) values.add(value);
+      const searched = [...values];
+      let count = 0;
+      for (const row of orderRows.filter((candidate) => orderRowIds.includes(candidate.id))) {
+        const order = parseJson(row.orderPayload);
+        const conversion = parseJson(row.requestBody);
+        count += (
+          await tx.delivery.updateMany({
+            where: { id: row.id, shop },
+            data: {
+              orderPayload: order ? JSON.stringify(removePersonalDataFromOrder(order)) : row.orderPayload,
+              requestBody: conversion ? JSON.stringify(removePersonalDataFromConversion(conversion)) : row.requestBody,
+              // An unreadable body cannot be searched for personal data reliably: drop it.
+              sourceExcerpt: null,
+              personalDataRemovedAt: now,
+            },
+          })
+        ).count;
+        if (searched.length === 0) continue;
+        const attempts = await tx.deliveryAttempt.findMany({ where: { deliveryId: row.id, shop }, select: { id: true, responseExcerpt: true, error: true } });
+        for (const attempt of attempts) {
+          const responseExcerpt = removeValuesFromText(attempt.responseExcerpt, searched);
+          const error = removeValuesFromText(attempt.error, searched);
+          if (responseExcerpt === attempt.responseExcerpt && error === attempt.error) continue;
+          await tx.deliveryAttempt.updateMany({ where: { id: attempt.id, shop }, data: { responseExcerpt, error } });
+        }
+      }
+      return count;
+    });
   }
   return changed;
 }
 
-/** customers/redact: erase that customer's personal data, keep amounts and ids. */
+/**
+ * customers/redact: erase that customer's personal data, keep amounts and ids. Every row of the
+ * customer's orders is cleaned, whatever its kind: reversal rows too, and rows of a listed order
+ * that name no customer (an order that could not be mapped).
+ */
 export async function redactCustomer(shop: string, payload: unknown, now = new Date()) {
   const request = parseCustomerCompliancePayload(payload);
   const where = customerWhere(shop, request);
-  const ids = where ? (await prisma.delivery.findMany({ where, select: { id: true } })).map((row) => row.id) : [];
-  const changed = await removePersonalDataFromDeliveries(shop, ids, now);
+  const orderIds = where ? [...new Set((await prisma.delivery.findMany({ where, select: { orderId: true } })).map((row) => row.orderId))] : [];
+  const ids = orderIds.length
+    ? (await prisma.delivery.findMany({ where: { shop, orderId: { in: orderIds } }, select: { id: true } })).map((row) => row.id)
+    : [];
+  await removePersonalDataFromDeliveries(shop, ids, now);
   await prisma.complianceRequest.create({
     data: {
       shop,
       topic: "customers/redact",
       customerId: request.customerId,
       orderIds: request.orderIds.join(",") || null,
-      outcome: `personal data removed from ${changed} stored order(s)`,
+      outcome: `personal data removed from ${orderIds.length} stored order(s)`,
     },
   });
-  logger.info("customer redacted", { shop, customerId: request.customerId, deliveries: changed });
+  logger.info("customer redacted", { shop, customerId: request.customerId, orders: orderIds.length, deliveries: ids.length });
 }
 
 /** shop/redact (48 hours after uninstall): delete everything of the shop. */

@@ -29,6 +29,7 @@ export default function App() {
         <Link to="/app/settings">Settings</Link>
         <Link to="/app/deliveries">Deliveries</Link>
         <Link to="/app/backfill">Resend past orders</Link>
+        <Link to="/app/privacy">Privacy requests</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

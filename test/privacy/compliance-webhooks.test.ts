@@ -6,17 +6,22 @@
 import { Prisma } from "@prisma/client";
 import prisma from "~/db.server";
 import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { createBackfillRunner } from "~/lifecycle/backfill.server";
+import { logger } from "~/logger.server";
 import { customerDataHeld } from "~/privacy/compliance.server";
 import * as appUninstalled from "~/routes/webhooks.app.uninstalled";
 import * as dataRequest from "~/routes/webhooks.customers.data_request";
 import * as customersRedact from "~/routes/webhooks.customers.redact";
 import * as ordersCreate from "~/routes/webhooks.orders.create";
+import * as ordersPaid from "~/routes/webhooks.orders.paid";
+import * as refundsCreate from "~/routes/webhooks.refunds.create";
 import * as shopRedact from "~/routes/webhooks.shop.redact";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { shopCli } from "../support/cli";
 import { configureShop } from "../support/outbox";
 import { webhookRequest } from "../support/shopify-webhooks";
 import { TEST_ENV } from "../support/test-env";
+import { refundPayload } from "../lifecycle/support/lifecycle";
 import { ADA, BO, orderBy, personalValuesOf, textsOf, type Buyer } from "./buyers";
 
 const SHOP = "privacy-shop.myshopify.com";
@@ -24,6 +29,8 @@ const OTHER_SHOP = "privacy-other.myshopify.com";
 
 const ROUTES = {
   "orders/create": ordersCreate,
+  "orders/paid": ordersPaid,
+  "refunds/create": refundsCreate,
   "customers/data_request": dataRequest,
   "customers/redact": customersRedact,
   "shop/redact": shopRedact,
@@ -262,10 +269,18 @@ describe("customers/redact", () => {
         const stored = JSON.parse(row.orderPayload!);
         const original = JSON.parse(old.orderPayload);
         expect(stored.customer).toEqual({ id: ADA.id });
-        for (const field of ["id", "name", "line_items", "total_price", "total_tax", "subtotal_price", "currency", "shipping_lines"]) {
+        for (const field of ["id", "name", "total_price", "total_tax", "subtotal_price", "currency", "shipping_lines"]) {
           if (field === "shipping_lines") expect(stored[field].map((line: { price: string }) => line.price)).toEqual(original[field].map((line: { price: string }) => line.price));
           else expect(stored[field]).toEqual(original[field]);
         }
+        // Line items stay whole but for their properties' values (engravings, messages).
+        type Line = { properties: { name: string; value: string }[] };
+        expect(stored.line_items).toEqual(
+          original.line_items.map((line: Line) => ({ ...line, properties: line.properties.map((property) => ({ ...property, value: "[removed]" })) })),
+        );
+        expect(original.line_items[0].properties.length).toBeGreaterThan(0);
+        // So do the note attributes' names; their values (a gift message here) go.
+        expect(stored.note_attributes).toEqual(original.note_attributes.map((attribute: { name: string }) => ({ ...attribute, value: "[removed]" })));
       }
     }
     for (const attempt of (await rowOf(SHOP, 9001)).deliveryAttempts.filter((a) => a.statusCode === 422)) {
@@ -289,6 +304,71 @@ describe("customers/redact", () => {
     expect((sent!.body as { items: unknown[] }).items.length).toBeGreaterThan(0);
     expect(sent!.body).not.toHaveProperty("customer");
     expect((await rowOf(SHOP, 9002)).status).toBe("delivered");
+  });
+});
+
+describe("customers/redact, reversals and later webhooks", () => {
+  it("cleans every row of the customer's orders, reversals included, with the values of the order row", async () => {
+    // A refund of ADA's delivered order: the refund payload names no buyer, but Refersion's
+    // answer to it quotes the buyer back, in other letter case and JSON-escaped.
+    const refund = refundPayload(orderBy(ADA, 9001), 5001, [{ index: 0, quantity: 1 }]);
+    expect((await send("refunds/create", SHOP, refund)).status).toBe(200);
+    const reversal = await prisma.delivery.findUniqueOrThrow({ where: { shop_orderId_kind: { shop: SHOP, orderId: "9001", kind: "refund:5001" } } });
+    expect(reversal.customerId).toBe(String(ADA.id));
+    await prisma.deliveryAttempt.create({
+      data: {
+        deliveryId: reversal.id,
+        shop: SHOP,
+        startedAt: new Date(),
+        durationMs: 80,
+        statusCode: 422,
+        outcome: "permanent",
+        error: `Refersion answered 422: unknown customer ${ADA.email.toUpperCase()}`,
+        responseExcerpt: JSON.stringify({ error: `"${ADA.firstName} ${ADA.lastName}" at ${ADA.street}, Louisville 40202` }),
+      },
+    });
+    const otherCustomerBefore = await rowOf(SHOP, 9003);
+
+    // Named by customer id only: the refund row is found through its order.
+    expect((await send("customers/redact", SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [] })).status).toBe(200);
+
+    const rows = await prisma.delivery.findMany({ where: { shop: SHOP, orderId: "9001" }, include: { deliveryAttempts: true } });
+    expect(rows.map((row) => row.kind).sort()).toEqual(["order", "refund:5001"]);
+    for (const row of rows) {
+      expect(row.personalDataRemovedAt, row.kind).not.toBeNull();
+      const text = textsOf(row).toLowerCase();
+      for (const value of [...personalValuesOf(ADA), "Louisville", "40202"]) expect(text, `${row.kind} still holds ${value}`).not.toContain(value.toLowerCase());
+    }
+    const cleaned = rows.find((row) => row.kind === "refund:5001")!;
+    expect(cleaned.status).toBe(reversal.status);
+    expect(cleaned.deliveryAttempts[0].error).toBe("Refersion answered 422: unknown customer [removed]");
+    // What the reversal sends (items and amounts, no buyer) stays as it was.
+    expect(cleaned.requestBody).toBe(reversal.requestBody);
+    expect(cleaned.orderPayload).toBe(reversal.orderPayload);
+    expect(await rowOf(SHOP, 9003)).toEqual(otherCustomerBefore);
+  });
+
+  it("an order redacted while it waited for payment is sent without the buyer when orders/paid brings the buyer back", async () => {
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { forwardTrigger: "paid" } });
+    expect((await send("orders/create", SHOP, { ...orderBy(ADA, 9010), financial_status: "pending" })).status).toBe(200);
+    expect((await rowOf(SHOP, 9010)).status).toBe("waiting_for_payment");
+    expect((await send("customers/redact", SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [9010] })).status).toBe(200);
+    const redacted = await rowOf(SHOP, 9010);
+    expect(redacted.personalDataRemovedAt).not.toBeNull();
+
+    // Shopify's orders/paid carries the whole order again, buyer and all.
+    expect((await send("orders/paid", SHOP, { ...orderBy(ADA, 9010), financial_status: "paid" })).status).toBe(200);
+    const released = await rowOf(SHOP, 9010);
+    expect(released.status).toBe("pending");
+    expect(released.personalDataRemovedAt).toEqual(redacted.personalDataRemovedAt);
+    for (const value of personalValuesOf(ADA)) expect(textsOf(released), `the paid order holds ${value}`).not.toContain(value);
+    expect(JSON.parse(released.orderPayload!).customer).toEqual({ id: ADA.id });
+    expect(released.customerId).toBe(String(ADA.id));
+
+    await worker().drain();
+    const sent = sandbox.orders().find((request) => request.orderId === "9010");
+    expect(sent?.body).toMatchObject({ order_id: "9010" });
+    expect(sent!.body).not.toHaveProperty("customer");
   });
 });
 
@@ -354,6 +434,42 @@ describe("app/uninstalled", () => {
     const otherShopAfter = await everythingOf(OTHER_SHOP);
     expect(otherShopAfter.Session).toEqual(otherShopBefore.Session);
     expect(otherShopAfter.ShopSettings).toEqual(otherShopBefore.ShopSettings);
+  });
+
+  it("stops the shop's backfill: a queued or running job is failed with the reason, and no runner takes it up", async () => {
+    const [queued] = await prisma.backfillJob.findMany({ where: { shop: SHOP } });
+    const running = await prisma.backfillJob.create({
+      data: { shop: SHOP, since: new Date("2026-02-01T00:00:00Z"), status: "running", leaseOwner: "backfill-elsewhere", leaseUntil: new Date(Date.now() + 60_000) },
+    });
+    const done = await prisma.backfillJob.create({ data: { shop: SHOP, since: new Date("2025-12-01T00:00:00Z"), status: "done", finishedAt: new Date() } });
+    const otherShopJobs = await prisma.backfillJob.findMany({ where: { shop: OTHER_SHOP } });
+
+    expect((await send("app/uninstalled", SHOP, { id: 954889, domain: SHOP })).status).toBe(200);
+
+    for (const job of [queued, running]) {
+      const after = await prisma.backfillJob.findUniqueOrThrow({ where: { id: job.id } });
+      expect(after).toMatchObject({ status: "failed", error: "Stopped: the app was uninstalled", leaseOwner: null, leaseUntil: null });
+      expect(after.finishedAt).not.toBeNull();
+      expect({ processed: after.processed, cursor: after.cursor }).toEqual({ processed: job.processed, cursor: job.cursor });
+    }
+    expect(await prisma.backfillJob.findUniqueOrThrow({ where: { id: done.id } })).toEqual(done);
+    expect(await prisma.backfillJob.findMany({ where: { shop: OTHER_SHOP } })).toEqual(otherShopJobs);
+
+    // The runner that held the job loses it at its next save; no runner claims it again.
+    const readers: string[] = [];
+    const runner = createBackfillRunner({
+      prisma,
+      logger,
+      readerFor: async (shop) => {
+        readers.push(shop);
+        throw new Error("not read in this test");
+      },
+      leaseMs: 60_000,
+      pollMs: 50,
+    });
+    expect(await runner.runOnce(queued.id)).toBeNull();
+    expect(await runner.runOnce(running.id)).toBeNull();
+    expect(readers).toEqual([]);
   });
 
   it("is safe when it arrives twice: the first uninstall time is kept", async () => {

@@ -1,0 +1,87 @@
+import { z } from "zod";
+import prisma from "../db.server";
+import { customerDataHeld } from "../privacy/compliance.server";
+import { formatDateTime } from "./format";
+
+/** How many requests the page lists (newest first); Shopify sends few, each by a buyer's demand. */
+export const PRIVACY_REQUESTS_SHOWN = 100;
+
+const DATA_REQUEST_TOPIC = "customers/data_request";
+
+export interface DataRequestView {
+  id: string;
+  receivedAt: string;
+  /** Shopify's customer id, as Shopify sent it; null when the request could not be read. */
+  customerId: string | null;
+  /** The order ids Shopify listed in the request. */
+  orderIds: string[];
+  /** What the app found or did, in words (e.g. "3 stored order(s) found"). */
+  outcome: string;
+  /** Whether the request names a customer or orders, so that there is something to download. */
+  downloadable: boolean;
+}
+
+export interface PrivacyPageView {
+  requests: DataRequestView[];
+  total: number;
+}
+
+/** The shop's customers/data_request webhooks, newest first, as the page shows them. */
+export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
+  const where = { shop, topic: DATA_REQUEST_TOPIC };
+  const [rows, total] = await Promise.all([
+    prisma.complianceRequest.findMany({ where, orderBy: [{ receivedAt: "desc" }, { id: "desc" }], take: PRIVACY_REQUESTS_SHOWN }),
+    prisma.complianceRequest.count({ where }),
+  ]);
+  return {
+    requests: rows.map((row) => {
+      const orderIds = orderIdsOf(row.orderIds);
+      return {
+        id: row.id,
+        receivedAt: formatDateTime(row.receivedAt)!,
+        customerId: row.customerId,
+        orderIds,
+        outcome: row.outcome,
+        downloadable: row.customerId !== null || orderIds.length > 0,
+      };
+    }),
+    total,
+  };
+}
+
+function orderIdsOf(text: string | null): string[] {
+  return text ? text.split(",").filter(Boolean) : [];
+}
+
+export const DataRequestDownloadSchema = z.object({
+  intent: z.literal("download"),
+  requestId: z.string().min(1).max(64),
+});
+
+export interface CustomerDataExport {
+  fileName: string;
+  /** Pretty-printed JSON: the request as Shopify sent it and every stored order of that customer. */
+  json: string;
+}
+
+/**
+ * What the app holds for the customer of one of the shop's data requests, as a JSON file for the
+ * merchant to send to the buyer: each stored order (what was sent to Refersion, the order as
+ * Shopify sent it, when personal data was removed). Read now, so an order redacted since shows
+ * as such. Null when the shop has no such request. Only order data is included: the shop's keys
+ * and sessions are not customer data and never leave the server.
+ */
+export async function exportCustomerData(shop: string, requestId: string, now = new Date()): Promise<CustomerDataExport | null> {
+  const request = await prisma.complianceRequest.findFirst({ where: { id: requestId, shop, topic: DATA_REQUEST_TOPIC } });
+  if (!request) return null;
+  const orderIds = orderIdsOf(request.orderIds);
+  const orders = await customerDataHeld(shop, { customerId: request.customerId, orderIds });
+  const document = {
+    shop,
+    generatedAt: now.toISOString(),
+    request: { receivedAt: request.receivedAt.toISOString(), customerId: request.customerId, ordersRequested: orderIds },
+    orders,
+  };
+  const subject = request.customerId ? `customer-${request.customerId}` : `request-${request.id}`;
+  return { fileName: `${subject}-data.json`, json: JSON.stringify(document, null, 2) };
+}

@@ -1,0 +1,108 @@
+import { useEffect } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { useFetcher, useLoaderData } from "@remix-run/react";
+import { BlockStack, Box, Button, Card, IndexTable, Page, Text } from "@shopify/polaris";
+import { DataRequestDownloadSchema, exportCustomerData, loadPrivacyPage } from "../admin/privacy-page.server";
+import { useAppHref } from "../components/embedded-links";
+import { authenticate } from "../shopify.server";
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  return loadPrivacyPage(session.shop);
+};
+
+/** The download is an action so that it goes through App Bridge's authenticated fetch. */
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const form = DataRequestDownloadSchema.safeParse(Object.fromEntries(await request.formData()));
+  if (!form.success) throw new Response("Unknown action", { status: 400 });
+  const file = await exportCustomerData(session.shop, form.data.requestId);
+  if (!file) throw new Response("Data request not found", { status: 404 });
+  return file;
+};
+
+function saveFile(fileName: string, json: string) {
+  const url = URL.createObjectURL(new Blob([json], { type: "application/json" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  URL.revokeObjectURL(url);
+}
+
+function DownloadButton({ requestId }: { requestId: string }) {
+  const fetcher = useFetcher<typeof action>();
+  useEffect(() => {
+    if (fetcher.state === "idle" && fetcher.data) saveFile(fetcher.data.fileName, fetcher.data.json);
+  }, [fetcher.state, fetcher.data]);
+  return (
+    <Button
+      size="slim"
+      loading={fetcher.state !== "idle"}
+      onClick={() => fetcher.submit({ intent: "download", requestId }, { method: "post" })}
+      accessibilityLabel="Download what the app holds for this customer as JSON"
+    >
+      Download JSON
+    </Button>
+  );
+}
+
+export default function PrivacyRequests() {
+  const view = useLoaderData<typeof loader>();
+  const href = useAppHref();
+  return (
+    <Page
+      title="Privacy requests"
+      subtitle="Customers' requests for their data, sent by Shopify, and what this app holds for each"
+      backAction={{ content: "Home", url: href("/app") }}
+    >
+      <BlockStack gap="400">
+        <Text as="p" tone="subdued">
+          When a customer asks your store for their data, Shopify sends the request here too. Download what this app holds for that customer
+          and include it in your answer. Requests Shopify sent with a body the app could not read name no customer: answer those by hand.
+        </Text>
+        <Card padding="0">
+          <IndexTable
+            resourceName={{ singular: "data request", plural: "data requests" }}
+            itemCount={view.requests.length}
+            selectable={false}
+            emptyState={
+              <Box padding="600">
+                <BlockStack gap="200" inlineAlign="center">
+                  <Text as="p" variant="headingMd">
+                    No data requests
+                  </Text>
+                  <Text as="p" tone="subdued">
+                    Customers' data requests appear here as soon as Shopify sends them.
+                  </Text>
+                </BlockStack>
+              </Box>
+            }
+            headings={[{ title: "Received" }, { title: "Customer" }, { title: "Orders requested" }, { title: "Found" }, { title: "Data" }]}
+          >
+            {view.requests.map((request, index) => (
+              <IndexTable.Row id={request.id} key={request.id} position={index}>
+                <IndexTable.Cell>{request.receivedAt}</IndexTable.Cell>
+                <IndexTable.Cell>{request.customerId ? `Customer ${request.customerId}` : "—"}</IndexTable.Cell>
+                <IndexTable.Cell>{request.orderIds.length > 0 ? request.orderIds.join(", ") : "—"}</IndexTable.Cell>
+                <IndexTable.Cell>
+                  <Text as="span" tone={request.downloadable ? undefined : "critical"}>
+                    {request.outcome}
+                  </Text>
+                </IndexTable.Cell>
+                <IndexTable.Cell>{request.downloadable ? <DownloadButton requestId={request.id} /> : "—"}</IndexTable.Cell>
+              </IndexTable.Row>
+            ))}
+          </IndexTable>
+        </Card>
+        {view.total > view.requests.length ? (
+          <Text as="p" tone="subdued">
+            The newest {view.requests.length} of {view.total} requests are shown.
+          </Text>
+        ) : null}
+      </BlockStack>
+    </Page>
+  );
+}
