@@ -1,6 +1,6 @@
 import { useSubmit } from "@remix-run/react";
 import { BlockStack, Box, Button, Card, Checkbox, ChoiceList, Form, FormLayout, InlineStack, Text, TextField } from "@shopify/polaris";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import type { SettingsFormView } from "../admin/settings-page.server";
 import { fieldErrorsOf, SettingsFormSchema, type SettingsFieldErrors, type SettingsForm as SettingsFormValues } from "../settings/settings-form";
 
@@ -41,10 +41,13 @@ export function SettingsForm({
   settings,
   serverErrors,
   saving,
+  onKeysEditedChange,
 }: {
   settings: SettingsFormView;
   serverErrors: SettingsFieldErrors | null;
   saving: boolean;
+  /** Told whether the keys in the form differ from the saved ones (until they are saved). */
+  onKeysEditedChange?: (edited: boolean) => void;
 }) {
   const submit = useSubmit();
   const [values, setValues] = useState<Values>({
@@ -63,6 +66,9 @@ export function SettingsForm({
   const [clientErrors, setClientErrors] = useState<SettingsFieldErrors | null>(null);
   // Server errors show until the merchant edits the field they belong to.
   const [dismissed, setDismissed] = useState<Set<string>>(new Set());
+
+  const keysEdited = values.publicKey.trim() !== settings.publicKey || values.secretKey.trim() !== "";
+  useEffect(() => onKeysEditedChange?.(keysEdited), [keysEdited, onKeysEditedChange]);
 
   const errorFor = (field: keyof SettingsFieldErrors): string | undefined =>
     clientErrors?.[field] ?? (dismissed.has(field) ? undefined : serverErrors?.[field]);

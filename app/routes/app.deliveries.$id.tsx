@@ -40,6 +40,9 @@ export default function DeliveryDetailPage() {
   const result = fetcher.state === "idle" ? fetcher.data : undefined;
   const showInline = useToastOrInline(result?.message ?? null, result?.at, result?.tone === "warning");
 
+  // No attempt recorded and never delivered: the JSON is what will be sent, not what was.
+  const neverSent = delivery.attempts.length === 0 && delivery.deliveredAt === null;
+
   const retry = delivery.retryAction
     ? {
         content: delivery.retryAction,
@@ -111,7 +114,7 @@ export default function DeliveryDetailPage() {
             <Card>
               <BlockStack gap="200">
                 <Text as="h2" variant="headingMd">
-                  {delivery.requestJson ? "JSON sent to Refersion" : "What Shopify sent"}
+                  {delivery.requestJson ? (neverSent ? "JSON to send to Refersion" : "JSON sent to Refersion") : "What Shopify sent"}
                 </Text>
                 <Box background="bg-surface-secondary" padding="300" borderRadius="200" overflowX="scroll">
                   <pre data-testid="request-json" style={{ margin: 0, fontSize: 12, whiteSpace: "pre" }}>
@@ -129,9 +132,10 @@ export default function DeliveryDetailPage() {
 
 export function ErrorBoundary() {
   const error = useRouteError();
+  const href = useAppHref();
   if (isRouteErrorResponse(error) && error.status === 404) {
     return (
-      <Page title="Delivery not found">
+      <Page title="Delivery not found" backAction={{ content: "Delivery log", url: href("/app/deliveries") }}>
         <Card>
           <Text as="p">This delivery does not exist in this shop.</Text>
         </Card>

@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { useLoaderData, useNavigate } from "@remix-run/react";
-import { BlockStack, Box, Card, IndexTable, Link, Page, Pagination, Tabs, Text } from "@shopify/polaris";
+import { useLoaderData, useNavigate, useNavigation } from "@remix-run/react";
+import { BlockStack, Card, IndexTable, Link, Page, Pagination, Tabs, Text } from "@shopify/polaris";
 import { loadDeliveryLog } from "../admin/deliveries-page.server";
 import { parseDeliveryLogSearch } from "../admin/delivery-log-query";
+import { DeliveryLogEmptyState } from "../components/DeliveryLogEmptyState";
 import { useAppHref } from "../components/embedded-links";
 import { StatusBadge } from "../components/StatusBadge";
 import { authenticate } from "../shopify.server";
@@ -17,6 +18,9 @@ export default function DeliveryLog() {
   const log = useLoaderData<typeof loader>();
   const href = useAppHref();
   const navigate = useNavigate();
+  // Switching tabs or pages loads this route again: show it on the table meanwhile.
+  const navigation = useNavigation();
+  const loading = navigation.state === "loading" && navigation.location.pathname === "/app/deliveries";
   const selectedTab = Math.max(
     0,
     log.tabs.findIndex((tab) => tab.id === (log.status ?? "all")),
@@ -42,18 +46,8 @@ export default function DeliveryLog() {
             resourceName={{ singular: "order", plural: "orders" }}
             itemCount={log.rows.length}
             selectable={false}
-            emptyState={
-              <Box padding="600">
-                <BlockStack gap="200" inlineAlign="center">
-                  <Text as="p" variant="headingMd">
-                    No orders here yet
-                  </Text>
-                  <Text as="p" tone="subdued">
-                    Orders appear here as soon as Shopify sends them to the app.
-                  </Text>
-                </BlockStack>
-              </Box>
-            }
+            loading={loading}
+            emptyState={<DeliveryLogEmptyState tab={log.status ?? "all"} />}
             headings={[
               { title: "Order" },
               { title: "Total", alignment: "end" },

@@ -2,6 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Banner, BlockStack, Layout, Page } from "@shopify/polaris";
+import { useState } from "react";
 import { z } from "zod";
 import { loadSettingsPage, saveSettingsFromAdmin, testConnectionFromAdmin } from "../admin/settings-page.server";
 import { ConnectionCard } from "../components/ConnectionCard";
@@ -50,6 +51,13 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   }
 };
 
+/** The toast after a save (or its inline fallback), with the orders the new keys released. */
+function savedMessage(released: number): string {
+  if (released === 0) return "Settings saved";
+  const orders = released === 1 ? "1 order waiting for your keys is" : `${released} orders waiting for your keys are`;
+  return `Settings saved. ${orders} now queued for Refersion`;
+}
+
 export default function SettingsPage() {
   const { settings, connection } = useLoaderData<typeof loader>();
   const href = useAppHref();
@@ -59,7 +67,8 @@ export default function SettingsPage() {
 
   const saved = actionData?.intent === "save" && actionData.ok ? actionData : null;
   const serverErrors = actionData?.intent === "save" && !actionData.ok ? actionData.errors : null;
-  const showSavedInline = useToastOrInline(saved ? "Settings saved" : null, saved?.savedAt);
+  const showSavedInline = useToastOrInline(saved ? savedMessage(saved.released) : null, saved?.savedAt);
+  const [keysEdited, setKeysEdited] = useState(false);
 
   return (
     <Page title="Settings" narrowWidth backAction={{ content: "Home", url: href("/app") }}>
@@ -67,9 +76,7 @@ export default function SettingsPage() {
         <Layout.Section>
           <BlockStack gap="400">
             {saved && showSavedInline ? (
-              <Banner tone="success" title="Settings saved">
-                {saved.released > 0 ? <p>{saved.released} order(s) that were waiting for your keys are being sent to Refersion.</p> : null}
-              </Banner>
+              <Banner tone="success" title={savedMessage(saved.released)} />
             ) : null}
             {saved?.storefrontWarning ? (
               <Banner tone="warning" title="Storefront not updated">
@@ -88,8 +95,13 @@ export default function SettingsPage() {
               settings={settings}
               serverErrors={serverErrors}
               saving={saving}
+              onKeysEditedChange={setKeysEdited}
             />
-            <ConnectionCard connection={connection} canTest={settings.secretKeySet && settings.publicKey !== ""} />
+            <ConnectionCard
+              connection={connection}
+              canTest={settings.secretKeySet && settings.publicKey !== ""}
+              unsavedKeyEdits={keysEdited}
+            />
           </BlockStack>
         </Layout.Section>
       </Layout>

@@ -28,6 +28,8 @@ const EXPECTED_BLOCKED_HOSTS = new Set(["cdn.shopify.com"]);
 const harness = await startAdminHarness();
 const { default: prisma } = await import("~/db.server");
 const { insertDelivery } = await import("./support/deliveries");
+const { acceptOrderWebhook } = await import("~/forwarding/order-intake.server");
+const { orderFixture } = await import("../support/fixtures");
 
 let server: AppServer;
 let browser: Browser;
@@ -119,7 +121,21 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
       `https://${SHOP}/admin/themes/current/editor?context=apps&template=index&activateAppId=${TEST_ENV.SHOPIFY_API_KEY}/refersion-tracking`,
     );
     expect(await themeEditor.getAttribute("target")).toBe("_top");
+    // No deliveries yet: a sentence instead of an empty chart.
+    await page.getByTestId("deliveries-chart-empty").getByText("No order was delivered or failed in the last 7 days").waitFor();
+    expect(await page.getByTestId("deliveries-chart").count()).toBe(0);
     await screenshot("home-fresh");
+  });
+
+  it("sends Shopify's headers for embedded documents (addDocumentResponseHeaders)", async () => {
+    for (const pathname of ["/app", "/app/settings", "/app/deliveries"]) {
+      const response = await fetch(await appUrl(pathname), { headers: { "User-Agent": USER_AGENT } });
+      htmlSeen.push(await response.text());
+      expect(response.status).toBe(200);
+      expect(response.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(response.headers.get("content-security-policy")).toContain(`frame-ancestors https://${SHOP} https://admin.shopify.com`);
+      expect(response.headers.get("link")).toContain("https://cdn.shopify.com/shopifycloud/app-bridge.js");
+    }
   });
 
   it("shows field errors for invalid input and sends nothing", async () => {
@@ -139,12 +155,15 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     await screenshot("settings-errors");
   });
 
-  it("saves valid keys, trimmed, then shows only that the secret is set", async () => {
+  it("saves valid keys, trimmed, then shows only that the secret is set and how many waiting orders were released", async () => {
+    const order = { ...orderFixture("shopify-docs-order-1001-2026-07.json"), id: 5560001, admin_graphql_api_id: "gid://shopify/Order/5560001" };
+    expect((await acceptOrderWebhook({ shop: SHOP, payload: order, webhookId: "w-5560001" })).outcome).toBe("waiting_for_keys");
     await page.getByLabel("Public key").fill(`  ${KEYS.publicKey}  `);
     await page.getByLabel("Secret key").fill(` ${KEYS.secretKey}`);
     await page.getByLabel("Forward test orders").check();
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByText("Settings saved").waitFor();
+    // The toast's text; without App Bridge it shows inline.
+    await page.getByText("Settings saved. 1 order waiting for your keys is now queued for Refersion").waitFor();
     await page.getByTestId("secret-key-status").waitFor();
     expect(await page.getByTestId("secret-key-status").textContent()).toBe(`Set, ending in ${KEYS.secretKey.slice(-4)}`);
     expect(await page.getByLabel("Public key").inputValue()).toBe(KEYS.publicKey);
@@ -182,6 +201,32 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     harness.refersion.setBehavior({ mode: "ok" });
   });
 
+  it("disables Test connection while the keys have unsaved edits, and drops the last result once new keys are saved", async () => {
+    await open("/app/settings");
+    const testButton = page.getByRole("button", { name: "Test connection" });
+    await testButton.click();
+    await page.locator('[data-testid="connection-result"][data-state="valid"]').waitFor();
+    await page.getByText("Tests the saved keys with Refersion's API.").waitFor();
+
+    await page.getByRole("button", { name: "Replace secret key" }).click();
+    await page.getByLabel("New secret key").fill("sec_sandbox_replacement_4321");
+    await page.getByRole("button", { name: "Test connection", disabled: true }).waitFor();
+    await page.getByText("Save your changes to the keys first: the test uses the saved keys.").waitFor();
+    await screenshot("settings-unsaved-keys");
+
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.locator('[data-testid="connection-result"][data-state="unchecked"]').waitFor();
+    expect(await page.getByTestId("connection-result").innerText()).not.toContain("Keys valid");
+    await page.getByRole("button", { name: "Test connection", disabled: false }).waitFor();
+
+    // The sandbox's keys again, for the tests below.
+    await page.getByRole("button", { name: "Replace secret key" }).click();
+    await page.getByLabel("New secret key").fill(KEYS.secretKey);
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByTestId("secret-key-status").getByText(`Set, ending in ${KEYS.secretKey.slice(-4)}`).waitFor();
+    htmlSeen.push(await page.content());
+  });
+
   it("shows a finished setup, the last 7 days and the chart", async () => {
     await page.getByRole("button", { name: "Test connection" }).click();
     await page.locator('[data-testid="connection-result"][data-state="valid"]').waitFor();
@@ -214,7 +259,8 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     );
     await open("/app/deliveries");
     await page.getByRole("link", { name: "#2042" }).waitFor();
-    expect(await page.locator("tbody tr").count()).toBe(9);
+    // Eight inserted above, #2042, and the order released when the keys were saved.
+    expect(await page.locator("tbody tr").count()).toBe(10);
     await screenshot("deliveries");
 
     await page.getByRole("tab", { name: /^Failed/ }).click();
@@ -229,12 +275,24 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     expect(JSON.parse(json!)).toMatchObject({ order_id: failed.orderId, currency_code: "USD" });
     await page.getByText("Refersion rejected the order (422)").first().waitFor();
     await page.getByText("items: must not be empty").waitFor();
+    await page.getByRole("heading", { name: "JSON sent to Refersion" }).waitFor();
     await screenshot("delivery-detail");
 
     await page.getByRole("button", { name: "Retry" }).click();
     await page.getByTestId("retry-result").getByText("Queued for another attempt").waitFor();
     expect((await prisma.delivery.findUniqueOrThrow({ where: { id: failed.id } })).status).toBe("pending");
     await screenshot("delivery-retried");
+
+    const queued = await insertDelivery(SHOP, { status: "pending", orderName: "#2043" });
+    await open(`/app/deliveries/${queued.id}`);
+    await page.getByRole("heading", { name: "JSON to send to Refersion" }).waitFor();
+    await page.getByText("No attempt yet.").waitFor();
+  });
+
+  it("says what an empty tab means", async () => {
+    await open("/app/deliveries?status=skipped");
+    await page.getByText("No skipped orders").waitFor();
+    await screenshot("deliveries-empty-tab");
   });
 
   it("answers 404 for another shop's delivery", async () => {
@@ -245,6 +303,9 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     await page.getByText("Delivery not found").first().waitFor();
     expect(await page.content()).not.toContain("#theirs");
     await screenshot("delivery-other-shop");
+    await page.getByRole("link", { name: "Delivery log" }).click();
+    await page.waitForURL(/\/app\/deliveries\?/);
+    await page.getByRole("heading", { name: "Delivery log" }).waitFor();
   });
 
   it("never showed the secret, never failed in the page, and called no one else", async () => {
