@@ -1,6 +1,7 @@
 import { DELIVERY_STATUSES, STATUS_LABELS, isDeliveryStatus, type DeliveryStatus } from "../forwarding/delivery-status";
 import { getDelivery, listDeliveries } from "../forwarding/delivery-log.server";
 import { retryDelivery } from "../forwarding/manual-retry.server";
+import { isCancelledOrderSkip } from "../lifecycle/order-requeue.server";
 import type { DeliveryLogSearch } from "./delivery-log-query";
 import { formatDateTime, formatMoney } from "./format";
 
@@ -92,7 +93,10 @@ export interface DeliveryDetailView {
   requestJson: string | null;
   /** For orders that could not be mapped: the start of what Shopify sent. */
   sourceExcerpt: string | null;
-  /** "Retry" for failed or skipped orders, "Resend" for delivered ones, null when neither applies. */
+  /**
+   * "Retry" for failed orders and reversals and for skipped orders (judged again with the settings
+   * of now), "Resend" for delivered orders, null when neither applies (a cancelled order).
+   */
   retryAction: "Retry" | "Resend" | null;
 }
 
@@ -111,10 +115,15 @@ function prettyJson(text: string | null): string | null {
   }
 }
 
-function retryActionFor(status: DeliveryStatus, kind: string, hasBody: boolean): DeliveryDetailView["retryAction"] {
-  if (kind !== "order" || !hasBody) return null;
-  if (status === "delivered") return "Resend";
-  if (status === "failed" || status === "skipped") return "Retry";
+function retryActionFor(row: { status: DeliveryStatus; kind: string; hasBody: boolean; reason: string | null }): DeliveryDetailView["retryAction"] {
+  if (!row.hasBody) return null;
+  // A reversal is only retried after a failure; it is never resent.
+  if (row.kind !== "order") return row.status === "failed" ? "Retry" : null;
+  if (row.status === "delivered") return "Resend";
+  if (row.status === "failed") return "Retry";
+  // A skipped order may be sendable now (forwarding switched back on, test orders now sent);
+  // Retry judges it again and says why when it stays skipped. A cancelled one never is.
+  if (row.status === "skipped" && !isCancelledOrderSkip(row.reason)) return "Retry";
   return null;
 }
 
@@ -146,7 +155,7 @@ export async function loadDeliveryDetail(shop: string, id: string): Promise<Deli
     })),
     requestJson: prettyJson(row.requestBody),
     sourceExcerpt: row.requestBody === null ? row.sourceExcerpt : null,
-    retryAction: retryActionFor(status, row.kind, row.requestBody !== null),
+    retryAction: retryActionFor({ status, kind: row.kind, hasBody: row.requestBody !== null, reason: row.reason }),
   };
 }
 
@@ -180,5 +189,23 @@ export async function retryFromAdmin(shop: string, id: string): Promise<RetryFro
       return { found: true, queued: false, tone: "warning", message: "This order could not be turned into Refersion's format, so there is nothing to send." };
     case "waiting_for_payment":
       return { found: true, queued: false, tone: "info", message: "This order is sent once Shopify reports it paid, as your settings ask." };
+    case "cancelled":
+      return {
+        found: true,
+        queued: false,
+        tone: "warning",
+        message: "This order was cancelled in Shopify, so it is not sent again: Refersion would credit a commission that nothing reverses.",
+      };
+    case "reversed":
+      return {
+        found: true,
+        queued: false,
+        tone: "warning",
+        message: "This order's commission was reversed in Refersion (a cancellation or refund), so it is not resent: that would credit it again.",
+      };
+    case "still_skipped":
+      return { found: true, queued: false, tone: "info", message: `This order is still skipped with your current settings: ${result.detail ?? "nothing to send"}.` };
+    case "not_retryable":
+      return { found: true, queued: false, tone: "info", message: "Only a reversal that failed can be tried again." };
   }
 }

@@ -4,6 +4,8 @@ import type { Logger } from "../logger.server";
 import { ORDER_KIND } from "../forwarding/delivery-kind";
 import { acceptOrderWebhook } from "../forwarding/order-intake.server";
 import { getShopSettings } from "../settings/shop-settings.server";
+import { requeueOrder } from "./order-requeue.server";
+import { settleReversalsAwaitingOrder } from "./reversal-store.server";
 import { acceptRefundWebhook } from "./reversals.server";
 import { ordersSearchQuery } from "./graphql-order";
 import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
@@ -11,9 +13,11 @@ import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
 /**
  * "Resend past orders": a BackfillJob reads a shop's orders of a date range from the Admin
  * GraphQL API, page by page, and records each one in the outbox the way its orders/create would
- * have (no webhook id). Orders already in the outbox, whatever their state, are left as they
- * are: the unique (shop, order, kind) row makes a second record impossible, so an order is never
- * sent twice, and a failed one keeps its own Retry. Progress (orders read, orders queued, the
+ * have (no webhook id). An order already in the outbox is never recorded twice (the unique
+ * (shop, order, kind) row): one delivered, queued or waiting is left as it is; one that failed or
+ * was skipped is judged again from the order as read now and the settings of now
+ * (`requeueOrder`: a conditional update, so it is queued once), and stays as it is when it
+ * should still not be sent (cancelled, a test order while those are not sent). Progress (orders read, orders queued, the
  * total, the page cursor) is saved after every page, so a job survives a reload of the page and
  * a restart of the process: it goes on from the last saved page.
  */
@@ -171,11 +175,19 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
         }
         const page = await reader.page(search, cursor);
         const orderIds: string[] = [];
+        let requeuedHere = 0;
         for (const gid of page.ids) {
           const order = await reader.order(gid);
           if (order) {
             const result = await acceptOrderWebhook({ shop: job.shop, payload: order, webhookId: null, source: "backfill" });
             orderIds.push(result.orderId);
+            if (result.outcome === "duplicate") {
+              // Not delivered yet (failed, or skipped for a reason that may no longer hold): decide again.
+              if ((await requeueOrder(job.shop, result.orderId, { payload: order, now: now() })).requeued) requeuedHere += 1;
+            } else {
+              // Refunds that arrived before the order are planned against it now.
+              await settleReversalsAwaitingOrder(job.shop, result.orderId, now());
+            }
             // Refunds made before the app had the order are reversed beside it, as their
             // refunds/create would have been (also for an order the app had, in case those were
             // missed: a refund recorded before is not recorded twice).
@@ -193,7 +205,9 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
           where: { shop: job.shop, kind: ORDER_KIND, orderId: { in: orderIds }, webhookId: null, createdAt: { gte: job.createdAt }, status: QUEUED_STATUSES },
         });
         processed += page.ids.length;
-        enqueued += queuedHere;
+        // Orders queued again are counted as they happen (a page read again after a crash finds
+        // them queued already and does not count them twice, nor at all if the crash came first).
+        enqueued += queuedHere + requeuedHere;
         cursor = page.endCursor ?? cursor;
         const done = !page.hasNextPage;
         const progress = {

@@ -21,12 +21,18 @@ export function hasBeenPaid(order: unknown): boolean {
  * or refund that would reverse it happened before the app had the order. Null: send it (a
  * partially refunded order is sent, and its refunds are reversed beside it).
  */
+export const PAST_ORDER_SKIP_REASONS = {
+  cancelled: "The order was cancelled in Shopify before it was resent",
+  refunded: "The order was refunded in full before it was resent",
+  voided: "The order's payment was voided before it was resent",
+} as const;
+
 export function pastOrderSkipReason(order: unknown): string | null {
   if (!order || typeof order !== "object") return null;
   const record = order as { cancelled_at?: unknown; financial_status?: unknown };
-  if (typeof record.cancelled_at === "string" && record.cancelled_at.trim()) return "The order was cancelled in Shopify before it was resent";
+  if (typeof record.cancelled_at === "string" && record.cancelled_at.trim()) return PAST_ORDER_SKIP_REASONS.cancelled;
   const status = typeof record.financial_status === "string" ? record.financial_status.trim().toLowerCase() : "";
-  if (status === "refunded") return "The order was refunded in full before it was resent";
-  if (status === "voided") return "The order's payment was voided before it was resent";
+  if (status === "refunded") return PAST_ORDER_SKIP_REASONS.refunded;
+  if (status === "voided") return PAST_ORDER_SKIP_REASONS.voided;
   return null;
 }

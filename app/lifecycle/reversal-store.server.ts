@@ -24,10 +24,12 @@ export type ReversalOutcome =
   | "skipped"
   /** This reversal was recorded before (Shopify sent the webhook again). */
   | "duplicate"
-  /** The app never recorded the order: nothing was sent, nothing is recorded. */
+  /** The app never recorded the order and nothing needs recording (the reversal was not wanted anyway). */
   | "no_order"
-  /** The order had not been sent yet and never will be: the order itself was skipped. */
-  | "order_skipped";
+  /** The order had not been sent yet and never will be: the order itself was skipped (or recorded as skipped). */
+  | "order_skipped"
+  /** A refund of an order the app has not received yet: recorded, and planned once the order arrives. */
+  | "awaiting_order";
 
 export interface ReversalResult {
   outcome: ReversalOutcome;
@@ -35,6 +37,31 @@ export interface ReversalResult {
 }
 
 export const NEVER_SENT_REASON = "The order was never delivered to Refersion, so there is nothing to reverse";
+
+/**
+ * Reasons an order row is skipped because Shopify cancelled it before it was sent. Such an order
+ * must never be sent later (by a Retry or by "resend past orders"): nothing would reverse it.
+ */
+export const CANCELLED_BEFORE_PAID_REASON = "The order was cancelled in Shopify before it was paid";
+export const CANCELLED_BEFORE_SENT_REASON = "The order was cancelled in Shopify before it could be sent";
+export const CANCELLED_BEFORE_RECEIVED_REASON = "The order was cancelled in Shopify before the app received it, so it is never sent";
+
+/**
+ * A refund that arrived before its order (Shopify does not promise the order of webhooks, and
+ * retries a failed orders/create for hours). Recorded as skipped, so nothing polls for it; it is
+ * planned and queued when the order is recorded (`settleReversalsAwaitingOrder`). If the order
+ * never comes (an order from before the app was installed), it stays as it is.
+ */
+export const AWAITING_ORDER_REASON =
+  "Refunded before the app received the order: it is reversed once the order arrives and is sent (nothing is sent if the order never arrives)";
+
+/** What an order row shows when it is recorded from its orders/cancelled payload. */
+export interface CancelledOrderSummary {
+  orderName: string | null;
+  totalAmount: string | null;
+  currency: string | null;
+  customerId: string | null;
+}
 
 type Tx = Prisma.TransactionClient;
 
@@ -74,15 +101,47 @@ export async function recordReversal(input: {
   source: ReversalSource;
   webhookId: string | null;
   skipReason?: string | null;
+  /** A cancellation's order as its orders/cancelled payload describes it (recorded when the app has no row yet). */
+  cancelledOrder?: CancelledOrderSummary | null;
   now?: Date;
 }): Promise<ReversalResult> {
   const { shop, orderId, kind, source, webhookId } = input;
   const now = input.now ?? new Date();
   const log = logger.child({ shop, orderId, kind, webhookId });
   let result: ReversalResult;
+  // Set while this call inserts the order's own row: a unique violation then means orders/create
+  // recorded the order at the same moment, and the reversal is recorded again against that row.
+  let insertingOrder = false;
   try {
     result = await prisma.$transaction(async (tx): Promise<ReversalResult> => {
-      if (!(await lockOrder(tx, shop, orderId))) return { outcome: "no_order", deliveryId: null };
+      if (!(await lockOrder(tx, shop, orderId))) {
+        // Nothing to record when the reversal was not wanted anyway (switched off, no money back).
+        if (input.skipReason) return { outcome: "no_order", deliveryId: null };
+        if (kind === CANCEL_KIND) {
+          // Cancelled before its orders/create arrived: recording the order as skipped makes that
+          // orders/create (or orders/paid, or a resend) a duplicate, so it is never sent.
+          insertingOrder = true;
+          const row = await tx.delivery.create({
+            data: {
+              shop,
+              orderId,
+              kind: ORDER_KIND,
+              ...(input.cancelledOrder ?? {}),
+              status: "skipped",
+              reason: CANCELLED_BEFORE_RECEIVED_REASON,
+              webhookId,
+            },
+            select: { id: true },
+          });
+          insertingOrder = false;
+          return { outcome: "order_skipped", deliveryId: row.id };
+        }
+        const row = await tx.delivery.create({
+          data: { shop, orderId, kind, status: "skipped", reason: AWAITING_ORDER_REASON, orderPayload: JSON.stringify(source), webhookId },
+          select: { id: true },
+        });
+        return { outcome: "awaiting_order", deliveryId: row.id };
+      }
       const existing = await tx.delivery.findUnique({ where: { shop_orderId_kind: { shop, orderId, kind } }, select: { id: true } });
       if (existing) return { outcome: "duplicate", deliveryId: null };
       const order = await tx.delivery.findUniqueOrThrow({
@@ -93,9 +152,9 @@ export async function recordReversal(input: {
       if (kind === CANCEL_KIND) {
         const unsent =
           order.status === "waiting_for_payment"
-            ? "The order was cancelled in Shopify before it was paid"
+            ? CANCELLED_BEFORE_PAID_REASON
             : order.status === "waiting_for_keys" && !input.skipReason
-              ? "The order was cancelled in Shopify before it could be sent"
+              ? CANCELLED_BEFORE_SENT_REASON
               : null;
         if (unsent) {
           await tx.delivery.updateMany({
@@ -106,55 +165,124 @@ export async function recordReversal(input: {
         }
       }
 
-      const common = { shop, orderId, kind, orderName: order.orderName, currency: order.currency, customerId: order.customerId, webhookId };
-      const skipped = async (reason: string) => {
-        const row = await tx.delivery.create({
-          data: { ...common, status: "skipped", reason, orderPayload: JSON.stringify(source) },
-          select: { id: true },
-        });
-        return { outcome: "skipped" as const, deliveryId: row.id };
-      };
-
-      if (input.skipReason) return skipped(input.skipReason);
-      if (order.status === "failed" || order.status === "skipped" || !order.requestBody) return skipped(NEVER_SENT_REASON);
-      const sent = sentOrderOf(order.requestBody, order.orderPayload);
-      if (!sent) return skipped("The JSON sent for the order could not be read back, so the reversal cannot be matched to it");
-
-      const earlier = await tx.delivery.findMany({
-        where: { shop, orderId, kind: { not: ORDER_KIND }, status: COUNTED },
-        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-        select: { orderPayload: true },
-      });
-      const sources = earlier.map((row) => sourceOf(row.orderPayload)).filter((value): value is ReversalSource => value !== null);
-      const items = planReversals(sent, [...sources, source]).at(-1)!;
-      if (items.length === 0) {
-        return skipped(
-          source.reversal === "cancel"
-            ? "Every item of the order was already reversed by its refunds"
-            : "None of the refunded items is still credited in Refersion (already reversed, or never sent: gift cards, tips, items added after the order was sent)",
-        );
-      }
+      const planned = await planReversal(tx, { shop, orderId, source, skipReason: input.skipReason ?? null, order, now });
       const row = await tx.delivery.create({
-        data: {
-          ...common,
-          status: "pending",
-          totalAmount: reversedAmount(items, sent.currency),
-          currency: sent.currency,
-          requestBody: JSON.stringify({ order_id: sent.orderId, items }),
-          orderPayload: JSON.stringify(source),
-          nextAttemptAt: now,
-        },
+        data: { shop, orderId, kind, orderName: order.orderName, currency: order.currency, customerId: order.customerId, webhookId, ...planned },
         select: { id: true },
       });
-      return { outcome: "queued", deliveryId: row.id };
+      return { outcome: planned.status === "pending" ? "queued" : "skipped", deliveryId: row.id };
     });
   } catch (error) {
-    // Two deliveries of the same webhook at once: the second finds the first's row.
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") return { outcome: "duplicate", deliveryId: null };
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+      // orders/create recorded the order meanwhile: record the cancellation against its row.
+      if (insertingOrder) return recordReversal(input);
+      // Two deliveries of the same webhook at once: the second finds the first's row.
+      return { outcome: "duplicate", deliveryId: null };
+    }
     throw error;
   }
   log.info("reversal recorded", { outcome: result.outcome, deliveryId: result.deliveryId });
+  // The order may have been recorded while this reversal was (each side looks for the other
+  // after its own commit, so one of them always finds the other).
+  if (result.outcome === "awaiting_order" || (result.outcome === "order_skipped" && kind === CANCEL_KIND)) {
+    await settleReversalsAwaitingOrder(shop, orderId, now);
+  }
   return result;
+}
+
+type OrderRow = { status: string; requestBody: string | null; orderPayload: string | null };
+
+/**
+ * What a reversal row holds, planned against its order's row and the reversals recorded before
+ * it: a pending row with the items to cancel, or a skipped row with why.
+ */
+async function planReversal(
+  tx: Tx,
+  input: { shop: string; orderId: string; source: ReversalSource; skipReason: string | null; order: OrderRow; now: Date; excludeId?: string },
+): Promise<PlannedReversal> {
+  const { shop, orderId, source, order } = input;
+  const skipped = (reason: string): PlannedReversal => ({ status: "skipped", reason, requestBody: null, totalAmount: null, orderPayload: JSON.stringify(source) });
+  if (input.skipReason) return skipped(input.skipReason);
+  if (order.status === "failed" || order.status === "skipped" || !order.requestBody) return skipped(NEVER_SENT_REASON);
+  const sent = sentOrderOf(order.requestBody, order.orderPayload);
+  if (!sent) return skipped("The JSON sent for the order could not be read back, so the reversal cannot be matched to it");
+
+  const earlier = await tx.delivery.findMany({
+    where: { shop, orderId, kind: { not: ORDER_KIND }, status: COUNTED, ...(input.excludeId ? { id: { not: input.excludeId } } : {}) },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    select: { orderPayload: true },
+  });
+  const sources = earlier.map((row) => sourceOf(row.orderPayload)).filter((value): value is ReversalSource => value !== null);
+  const items = planReversals(sent, [...sources, source]).at(-1)!;
+  if (items.length === 0) {
+    return skipped(
+      source.reversal === "cancel"
+        ? "Every item of the order was already reversed by its refunds"
+        : "None of the refunded items is still credited in Refersion (already reversed, or never sent: gift cards, tips, items added after the order was sent)",
+    );
+  }
+  return {
+    status: "pending",
+    reason: null,
+    totalAmount: reversedAmount(items, sent.currency),
+    currency: sent.currency,
+    requestBody: JSON.stringify({ order_id: sent.orderId, items }),
+    orderPayload: JSON.stringify(source),
+    nextAttemptAt: input.now,
+  };
+}
+
+interface PlannedReversal {
+  status: "pending" | "skipped";
+  reason: string | null;
+  requestBody: string | null;
+  totalAmount: string | null;
+  currency?: string;
+  orderPayload: string;
+  nextAttemptAt?: Date;
+}
+
+/**
+ * Plans the order's reversals that were set aside without being planned against it: refunds that
+ * arrived before the order (`AWAITING_ORDER_REASON`) and, with `neverSent`, those skipped because
+ * the order had not been delivered (used when the order itself is queued again). Each becomes a
+ * pending reversal (sent after the order) or stays skipped with the reason of now. Cheap when
+ * there is nothing to do (one indexed read), so it can run after every recorded order. Returns
+ * how many rows were planned.
+ */
+export async function settleReversalsAwaitingOrder(shop: string, orderId: string, now = new Date(), options: { neverSent?: boolean } = {}): Promise<number> {
+  const reasons = options.neverSent ? [AWAITING_ORDER_REASON, NEVER_SENT_REASON] : [AWAITING_ORDER_REASON];
+  const waitingWhere = { shop, orderId, kind: { not: ORDER_KIND }, status: "skipped", attempts: 0, reason: { in: reasons } };
+  if (!(await prisma.delivery.findFirst({ where: waitingWhere, select: { id: true } }))) return 0;
+  const settled = await prisma.$transaction(async (tx) => {
+    if (!(await lockOrder(tx, shop, orderId))) return 0;
+    const order = await tx.delivery.findUniqueOrThrow({
+      where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
+      select: { status: true, requestBody: true, orderPayload: true, orderName: true, currency: true, customerId: true },
+    });
+    const waiting = await tx.delivery.findMany({
+      where: waitingWhere,
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: { id: true, kind: true, reason: true, orderPayload: true },
+    });
+    let planned = 0;
+    for (const row of waiting) {
+      const source = sourceOf(row.orderPayload);
+      // A cancellation skipped as never sent stays so: the order was cancelled, and is not sent again.
+      if (!source || source.reversal === "cancel") continue;
+      const data = await planReversal(tx, { shop, orderId, source, skipReason: null, order, now, excludeId: row.id });
+      // Nothing changes for a row that would only be skipped again for the same reason.
+      if (data.status === "skipped" && data.reason === row.reason) continue;
+      const { count } = await tx.delivery.updateMany({
+        where: { id: row.id, shop, status: "skipped", attempts: 0, reason: row.reason },
+        data: { ...data, orderName: order.orderName, customerId: order.customerId, currency: data.currency ?? order.currency },
+      });
+      planned += count;
+    }
+    return planned;
+  });
+  if (settled > 0) logger.info("reversals planned against their order", { shop, orderId, settled });
+  return settled;
 }
 
 /**

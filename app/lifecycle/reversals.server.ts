@@ -1,15 +1,21 @@
 import { logger } from "../logger.server";
 import { CANCEL_KIND, refundKind } from "../forwarding/delivery-kind";
 import { orderIdOf } from "../forwarding/order-intake.server";
-import { getShopSettings } from "../settings/shop-settings.server";
+import { mapOrderToConversion } from "../refersion/mapping";
+import { getShopSettings, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
 import { readRefund } from "./reversal-mapping";
-import { recordReversal, type ReversalResult } from "./reversal-store.server";
+import { recordReversal, type CancelledOrderSummary, type ReversalResult } from "./reversal-store.server";
+
+/** A cancellation recorded while the shop keeps the commission of cancelled orders. */
+export const CANCELLATIONS_OFF_REASON = "Reversing cancellations is switched off in Settings";
 
 export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; deliveryId: null; reason: string };
 
 /**
  * orders/cancelled: the whole order's commission is reversed (what is left of it after its
- * refunds), when the shop reverses cancellations (on by default). Never calls Refersion.
+ * refunds), when the shop reverses cancellations (on by default). Never calls Refersion. A
+ * cancellation that arrives before the order itself records the order (its payload is the whole
+ * order) as skipped, so the orders/create that follows is a duplicate and is never sent.
  */
 export async function acceptCancellationWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
   const orderId = orderIdOf(input.payload);
@@ -21,15 +27,25 @@ export async function acceptCancellationWebhook(input: { shop: string; payload: 
     kind: CANCEL_KIND,
     source: { reversal: "cancel" },
     webhookId: input.webhookId,
-    skipReason: settings.reverseCancellations ? null : "Reversing cancellations is switched off in Settings",
+    skipReason: settings.reverseCancellations ? null : CANCELLATIONS_OFF_REASON,
+    cancelledOrder: summaryOf(input.payload, settings),
   });
+}
+
+/** The log's columns for an order recorded from its orders/cancelled payload (null fields when it cannot be mapped). */
+function summaryOf(payload: unknown, settings: StoredSettings): CancelledOrderSummary {
+  const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
+  if (!mapped.ok) return { orderName: null, totalAmount: null, currency: null, customerId: null };
+  const { name, total, currency, customerId } = mapped.summary;
+  return { orderName: name, totalAmount: total, currency, customerId };
 }
 
 /**
  * refunds/create: the refunded items' commission is reversed, each refund on its own (kind
  * `refund:<refund id>`), when the shop reverses refunds (on by default). A refund that returns no
  * money (a restock, a zero-amount refund) or no items (shipping only, an amount only) reverses
- * nothing and is recorded as skipped with the reason.
+ * nothing and is recorded as skipped with the reason. A refund that arrives before its order is
+ * recorded as waiting for it, and planned when the order is recorded.
  */
 export async function acceptRefundWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
   const refund = readRefund(input.payload);

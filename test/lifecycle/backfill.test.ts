@@ -10,7 +10,7 @@ await import("../support/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
 const { createConfiguredBackfillRunner } = await import("~/forwarding/worker-process.server");
 const { startBackfill, latestBackfillJob, progressOf } = await import("~/lifecycle/backfill.server");
-const { configureLifecycleShop, sendWebhook } = await import("./support/lifecycle");
+const { configureLifecycleShop, refundPayload, sendWebhook } = await import("./support/lifecycle");
 
 const SHOP = "past-orders.myshopify.com";
 const RANGE = { since: new Date("2026-11-01T00:00:00.000Z"), until: new Date("2026-11-10T23:59:59.999Z") };
@@ -166,6 +166,42 @@ describe("resending past orders", () => {
       ],
     });
     expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 3, enqueued: 1 });
+  });
+
+  it("GIVEN orders the app holds as failed or skipped THEN a resend queues again, once, those whose reason no longer holds, and leaves the rest", async () => {
+    const [failed, forwardingWasOff, cancelledFirst, delivered, refundedFirst] = pastOrders(5, { start: "2026-11-02T00:00:00Z", firstId: 9_700_000 });
+    await configureLifecycleShop(SHOP, { forwardingEnabled: false });
+    await sendWebhook(SHOP, "orders/create", forwardingWasOff.rest);
+    await configureLifecycleShop(SHOP);
+    await sendWebhook(SHOP, "orders/create", failed.rest);
+    await sendWebhook(SHOP, "orders/create", delivered.rest);
+    await prisma.delivery.updateMany({ where: { orderId: String(failed.rest.id) }, data: { status: "failed", reason: "Refersion answered 400" } });
+    await prisma.delivery.updateMany({ where: { orderId: String(delivered.rest.id) }, data: { status: "delivered" } });
+    await sendWebhook(SHOP, "orders/cancelled", cancelledFirst.rest);
+    // A refund whose order the app never received: planned once the resend records the order.
+    await sendWebhook(SHOP, "refunds/create", refundPayload(refundedFirst.rest, 9_799_001, [{ index: 0, quantity: 1 }]));
+    await install([failed, forwardingWasOff, cancelledFirst, delivered, refundedFirst]);
+
+    await startBackfill(prisma, SHOP, RANGE);
+    expect((await runner().runOnce())?.outcome).toBe("done");
+    const statuses = async () =>
+      (await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: [{ orderId: "asc" }, { kind: "asc" }] })).map((row) => [row.orderId, row.kind, row.status]);
+    const expected = [
+      ["9700000", "order", "pending"],
+      ["9700001", "order", "pending"],
+      ["9700002", "order", "skipped"],
+      ["9700003", "order", "delivered"],
+      ["9700004", "order", "pending"],
+      ["9700004", "refund:9799001", "pending"],
+    ];
+    expect(await statuses()).toEqual(expected);
+    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 5, enqueued: 3 });
+
+    // A second resend finds nothing left to queue.
+    await startBackfill(prisma, SHOP, RANGE);
+    expect((await runner().runOnce())?.outcome).toBe("done");
+    expect(await statuses()).toEqual(expected);
+    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 5, enqueued: 0 });
   });
 
   it("GIVEN the app may not read protected customer data THEN past orders are read, and sent, without the buyer's details", async () => {

@@ -10,6 +10,7 @@ import {
   useLifecycleHarness,
   withOrderId,
 } from "./support/lifecycle";
+import { AWAITING_ORDER_REASON, CANCELLED_BEFORE_RECEIVED_REASON, NEVER_SENT_REASON, settleReversalsAwaitingOrder } from "~/lifecycle/reversal-store.server";
 
 const SHOP = "reversals.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
@@ -25,6 +26,20 @@ async function deliveredOrder(order: Record<string, unknown>) {
   const row = await rowOf(SHOP, String(order.id), "order");
   expect(row?.status).toBe("delivered");
   return JSON.parse(row!.requestBody!) as { order_id: string; currency_code: string; items: { sku: string; quantity: number; price: number }[] };
+}
+
+/**
+ * orders/create for an order whose refund arrived first, then the worker. Order intake plans the
+ * refunds set aside for an order once it has recorded it (`settleReversalsAwaitingOrder`); it is
+ * called here as intake calls it.
+ */
+async function deliveredOrderRecordedBy(order: Record<string, unknown>) {
+  expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
+  await settleReversalsAwaitingOrder(SHOP, String(order.id));
+  await worker().drain();
+  const row = await rowOf(SHOP, String(order.id), "order");
+  expect(row?.status).toBe("delivered");
+  return JSON.parse(row!.requestBody!) as { items: { sku: string; quantity: number; price: number }[] };
 }
 
 describe("refunds/create", () => {
@@ -168,11 +183,75 @@ describe("orders/cancelled", () => {
     expect(skipped[0].reason).toMatch(/already reversed/);
   });
 
-  it("GIVEN an order the app never recorded (e.g. from before it was installed) THEN its cancellation and refunds record nothing", async () => {
+  it("GIVEN orders/cancelled arrives before orders/create THEN the order is recorded as skipped, and its orders/create and orders/paid are never sent", async () => {
     const order = orderFixture(DOCS_ORDER);
-    expect((await sendWebhook(SHOP, "orders/cancelled", order)).status).toBe(200);
+    expect((await sendWebhook(SHOP, "orders/cancelled", { ...order, cancelled_at: "2026-11-21T10:00:00-05:00" })).status).toBe(200);
+    expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
+    expect((await sendWebhook(SHOP, "orders/paid", order)).status).toBe(200);
+    await worker().drain();
+
+    expect(lifecycle.sandbox.received).toEqual([]);
+    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason, row.orderName, row.requestBody])).toEqual([
+      ["order", "skipped", CANCELLED_BEFORE_RECEIVED_REASON, "#1001", null],
+    ]);
+  });
+
+  it("GIVEN orders/cancelled and orders/create arrive at the same time THEN either nothing is sent, or the order is sent and then cancelled", async () => {
+    const order = withOrderId(orderFixture(DOCS_ORDER), 7_300_001);
+    await Promise.all([sendWebhook(SHOP, "orders/cancelled", order), sendWebhook(SHOP, "orders/create", order)]);
+    await worker().drain();
+
+    const endpoints = lifecycle.sandbox.received.filter((r) => r.accepted).map((r) => r.endpoint);
+    expect([[], ["order", "conversion_cancel"]]).toContainEqual(endpoints);
+  });
+
+  it("GIVEN refunds/create arrives before orders/create THEN the refund waits for the order, and is reversed after the order is sent", async () => {
+    const order = orderFixture(DOCS_ORDER);
     expect((await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0])).status).toBe(200);
-    expect(await prisma.delivery.count()).toBe(0);
+    const waiting = await rowOf(SHOP, "450789469", "refund:509562969");
+    expect(waiting).toMatchObject({ status: "skipped", reason: AWAITING_ORDER_REASON, requestBody: null });
+    // Waiting costs nothing: the worker does not look at it.
+    await worker().drain();
+    expect(lifecycle.sandbox.received).toEqual([]);
+
+    const sent = await deliveredOrderRecordedBy(order);
+    // The refund, due with the order, looks again once it was delivered.
+    lifecycle.clock.advance(30_000);
+    await worker().drain();
+    expect(await rowOf(SHOP, "450789469", "refund:509562969")).toMatchObject({ status: "delivered", orderName: "#1001", totalAmount: "-398.00" });
+    const price = (sku: string) => sent.items.find((item) => item.sku === sku)!.price;
+    expect(lifecycle.sandbox.received.map((r) => r.endpoint)).toEqual(["order", "conversion_cancel"]);
+    expect(acceptedCancels(lifecycle.sandbox)).toEqual([
+      { order_id: "450789469", items: [{ sku: "IPOD2008BLACK", quantity: 1, price: price("IPOD2008BLACK") }, { sku: "IPOD2008GREEN", quantity: 1, price: price("IPOD2008GREEN") }] },
+    ]);
+  });
+
+  it("GIVEN a refund and then the cancellation arrive before orders/create THEN nothing is ever sent, and the refund says why", async () => {
+    const order = orderFixture(INR_CANCELLED);
+    await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    await sendWebhook(SHOP, "orders/create", order);
+    await worker().drain();
+    expect(lifecycle.sandbox.received).toEqual([]);
+    expect((await rowsOf(SHOP)).map((row) => [row.kind.split(":")[0], row.status, row.reason])).toEqual([
+      ["refund", "skipped", NEVER_SENT_REASON],
+      ["order", "skipped", CANCELLED_BEFORE_RECEIVED_REASON],
+    ]);
+  });
+
+  it("GIVEN an order the app never receives (e.g. from before it was installed) THEN its refund stays set aside, and a refund or cancellation not to be reversed records nothing", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
+    lifecycle.clock.advance(7 * 24 * 3_600_000);
+    await worker().drain();
+    expect(lifecycle.sandbox.received).toEqual([]);
+    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.attempts])).toEqual([["refund:509562969", "skipped", 0]]);
+
+    await configureLifecycleShop(SHOP, { reverseCancellations: false, reverseRefunds: false });
+    const other = withOrderId(orderFixture(DOCS_ORDER), 7_300_002);
+    await sendWebhook(SHOP, "orders/cancelled", other);
+    await sendWebhook(SHOP, "refunds/create", { ...((other.refunds as Record<string, unknown>[])[0]), id: 7_300_003, admin_graphql_api_id: "gid://shopify/Refund/7300003", order_id: other.id });
+    expect(await prisma.delivery.count()).toBe(1);
   });
 
   it("GIVEN a test order that was skipped THEN its cancellation is recorded as skipped and nothing is sent", async () => {

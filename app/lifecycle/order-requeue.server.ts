@@ -1,0 +1,145 @@
+import type { Prisma } from "@prisma/client";
+import prisma from "../db.server";
+import { logger } from "../logger.server";
+import { CANCEL_KIND, ORDER_KIND } from "../forwarding/delivery-kind";
+import type { DeliveryStatus } from "../forwarding/delivery-status";
+import { decideDelivery } from "../forwarding/order-intake.server";
+import { mapOrderToConversion } from "../refersion/mapping";
+import { getShopSettings, mappingOptionsFor } from "../settings/shop-settings.server";
+import { hasBeenPaid, PAST_ORDER_SKIP_REASONS, pastOrderSkipReason } from "./payment-status";
+import {
+  CANCELLED_BEFORE_PAID_REASON,
+  CANCELLED_BEFORE_RECEIVED_REASON,
+  CANCELLED_BEFORE_SENT_REASON,
+  rebuildPendingReversals,
+  settleReversalsAwaitingOrder,
+} from "./reversal-store.server";
+import { CANCELLATIONS_OFF_REASON } from "./reversals.server";
+
+/**
+ * Sending an order that was not delivered (failed, or skipped for a reason that may no longer
+ * hold) once more: the merchant's Retry, and "resend past orders" meeting an order it already
+ * has. Never for an order Shopify cancelled (nothing would reverse it), and never twice: every
+ * change is a conditional update on the status and reason the row was read with.
+ */
+
+/** Skip reasons that say the order was cancelled, refunded in full or voided: such an order is never sent. */
+const NEVER_SEND_REASONS = new Set<string>([
+  CANCELLED_BEFORE_PAID_REASON,
+  CANCELLED_BEFORE_SENT_REASON,
+  CANCELLED_BEFORE_RECEIVED_REASON,
+  ...Object.values(PAST_ORDER_SKIP_REASONS),
+]);
+
+export function isCancelledOrderSkip(reason: string | null): boolean {
+  return reason !== null && NEVER_SEND_REASONS.has(reason);
+}
+
+/**
+ * Whether Shopify cancelled the order as far as the app knows: an order skipped for it, or a
+ * cancellation recorded for it (except one recorded while the shop keeps the commission of
+ * cancelled orders, where the order stays credited by the merchant's choice).
+ */
+export async function wasCancelled(shop: string, orderId: string, orderRow?: { status: string; reason: string | null }): Promise<boolean> {
+  if (orderRow && orderRow.status === "skipped" && isCancelledOrderSkip(orderRow.reason)) return true;
+  const cancel = await prisma.delivery.findUnique({
+    where: { shop_orderId_kind: { shop, orderId, kind: CANCEL_KIND } },
+    select: { status: true, reason: true },
+  });
+  return cancel !== null && !(cancel.status === "skipped" && cancel.reason === CANCELLATIONS_OFF_REASON);
+}
+
+/** Whether any of the order's commission was (or is being) taken back in Refersion. */
+export async function hasReversedCommission(shop: string, orderId: string): Promise<boolean> {
+  const reversal = await prisma.delivery.findFirst({
+    where: { shop, orderId, kind: { not: ORDER_KIND }, status: { in: ["delivered", "pending", "retrying", "waiting_for_keys"] } },
+    select: { id: true },
+  });
+  return reversal !== null;
+}
+
+export type RequeueResult =
+  | { requeued: true; status: DeliveryStatus }
+  | {
+      requeued: false;
+      why: "not_found" | "not_eligible" | "cancelled" | "still_skipped" | "not_mapped" | "changed";
+      /** For still_skipped and not_mapped: why, in the merchant's words. */
+      reason?: string;
+    };
+
+/**
+ * Queues a failed or skipped order again, decided afresh:
+ * - `payload` (resend past orders: the order as Shopify has it now) is mapped and judged with the
+ *   settings of now, as its orders/create would be today (cancelled or fully refunded past
+ *   orders stay skipped; with the "paid" trigger an unpaid one waits for payment);
+ * - without it (the merchant's Retry) a skipped order is judged again from its stored payload
+ *   and the settings of now (forwarding switched back on, test orders now forwarded), while a
+ *   failed order is queued with the JSON it had.
+ * A skip that still holds (a test order while test orders are not forwarded, a zero-value order)
+ * leaves the row as it is and says why. Refunds set aside because the order was not delivered
+ * are planned again against it, so they are reversed after it.
+ */
+export async function requeueOrder(
+  shop: string,
+  orderId: string,
+  options: { payload?: unknown; now?: Date } = {},
+): Promise<RequeueResult> {
+  const now = options.now ?? new Date();
+  const row = await prisma.delivery.findUnique({
+    where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
+    select: { id: true, status: true, reason: true, requestBody: true, orderPayload: true },
+  });
+  if (!row) return { requeued: false, why: "not_found" };
+  if (row.status !== "failed" && row.status !== "skipped") return { requeued: false, why: "not_eligible" };
+  if (await wasCancelled(shop, orderId, row)) return { requeued: false, why: "cancelled" };
+
+  const fresh = options.payload !== undefined;
+  const payload = fresh ? options.payload : row.status === "skipped" ? parseStored(row.orderPayload) : undefined;
+  let data: Prisma.DeliveryUpdateManyMutationInput;
+  let status: DeliveryStatus = "pending";
+  if (payload === undefined) {
+    // A failed order, retried by the merchant: sent again as it was mapped.
+    if (!row.requestBody) return { requeued: false, why: "not_mapped", reason: "The order could not be turned into Refersion's format" };
+    data = { status: "pending", reason: null };
+  } else {
+    const settings = await getShopSettings(shop);
+    const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
+    if (!mapped.ok) return { requeued: false, why: "not_mapped", reason: `Shopify's order could not be mapped: ${mapped.error.message}` };
+    const decision = decideDelivery(settings, mapped.summary, {
+      skipReason: fresh ? pastOrderSkipReason(payload) : null,
+      // Only a fresh payload tells whether the order is paid now; a retried one is sent.
+      awaitingPayment: fresh && settings.forwardTrigger === "paid" && !hasBeenPaid(payload),
+    });
+    if (decision.status === "skipped") return { requeued: false, why: "still_skipped", reason: decision.reason ?? undefined };
+    status = decision.status;
+    data = {
+      ...decision,
+      orderName: mapped.summary.name,
+      totalAmount: mapped.summary.total,
+      currency: mapped.summary.currency,
+      customerId: mapped.summary.customerId,
+      requestBody: JSON.stringify(mapped.conversion),
+      ...(fresh ? { orderPayload: JSON.stringify(payload), personalDataRemovedAt: null } : {}),
+    };
+  }
+  const { count } = await prisma.delivery.updateMany({
+    where: { id: row.id, shop, status: row.status, reason: row.reason },
+    data: { ...data, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
+  });
+  if (count === 0) return { requeued: false, why: "changed" };
+  // The order's JSON may have changed: unsent reversals cancel what it now sends, and refunds
+  // skipped because it had not been delivered are planned against it.
+  await rebuildPendingReversals(shop, orderId);
+  await settleReversalsAwaitingOrder(shop, orderId, now, { neverSent: true });
+  logger.info("order queued again", { shop, orderId, deliveryId: row.id, previousStatus: row.status, status });
+  return { requeued: true, status };
+}
+
+function parseStored(text: string | null): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
