@@ -54,8 +54,12 @@ const SUBSCRIPTION_TAGS = new Set([
   "appstle_subscription_recurring_order",
 ]);
 
-/** Line item properties Recharge writes on subscription lines and bundles. */
-const RECHARGE_LINE_PROPERTIES = ["shipping_interval_frequency", "shipping_interval_unit_type", "charge_interval_frequency", "_rc_bundle"];
+/**
+ * Line item properties Recharge writes on subscription lines only. Not `_rc_bundle*`: Recharge
+ * writes those on every checkout order of a dynamically priced bundle, one-time purchases
+ * included; a subscribed bundle line also carries the delivery interval below.
+ */
+const RECHARGE_LINE_PROPERTIES = ["shipping_interval_frequency", "shipping_interval_unit_type", "charge_interval_frequency"];
 
 /** ISO 4217 currencies whose minor unit is not 2 digits; every other code uses 2. */
 const CURRENCY_DECIMALS: Record<string, number> = {
@@ -549,7 +553,7 @@ interface SubscriptionFacts {
 
 /**
  * Subscription orders: Shopify subscription contracts (source_name), Recharge (tags, line
- * properties), Skio (note attributes), Appstle and Seal (tags). The id is only ever one the
+ * properties of subscribed lines), Skio (note attributes), Appstle and Seal (tags). The id is only ever one the
  * subscription app wrote; none is made up.
  */
 function subscriptionOf(order: ShopifyOrder): SubscriptionFacts {

@@ -38,10 +38,11 @@ function docsOrder(orderId: number, change: (order: Json & { line_items: Json[] 
 }
 
 describe("subscription orders, end to end", () => {
-  it("GIVEN the real Recharge bundle order THEN Refersion receives is_subscription without an invented subscription_id, and a refund of its items is reversed", async () => {
+  it("GIVEN the real Recharge bundle order (bundle properties only) THEN it is sent as a one-time order, and a refund of its items is reversed", async () => {
+    // Recharge writes _rc_bundle* on one-time bundle purchases too; a subscribed line also carries its interval.
     const order = orderFixture(RECHARGE);
     const sent = await sentToRefersion(order);
-    expect(sent.is_subscription).toBe(true);
+    expect(sent).not.toHaveProperty("is_subscription");
     expect(sent).not.toHaveProperty("subscription_id");
 
     // The refunded meal is cancelled with the sku and unit price that were sent.
@@ -53,6 +54,7 @@ describe("subscription orders, end to end", () => {
   it.each([
     ["a Shopify subscription contract renewal (source_name)", (o: Json) => (o.source_name = "subscription_contract_checkout_one"), undefined],
     ["a Recharge renewal (order tag)", (o: Json) => (o.tags = "Subscription, Subscription Recurring Order"), undefined],
+    ["a Seal order (order tag)", (o: Json) => (o.tags = "Seal Subscription"), undefined],
     ["a Recharge checkout line (line properties)", (o: Json & { line_items: Json[] }) => (o.line_items[0].properties = [{ name: "subscription_id", value: "22093657" }, { name: "shipping_interval_frequency", value: "30" }]), "22093657"],
     ["a Skio order (note attributes)", (o: Json) => (o.note_attributes = [{ name: "shopify_order_subscription_id", value: "sub_7f3a9" }, { name: "subscription_provider", value: "skio" }]), "sub_7f3a9"],
   ])("GIVEN %s THEN it is sent as a subscription", async (_name, change, subscriptionId) => {
@@ -70,8 +72,10 @@ describe("subscription orders, end to end", () => {
 
   it("GIVEN a past subscription order read through the Admin GraphQL API THEN the same markers survive the conversion", () => {
     const options = { shop: SHOP, currency: "shop" as const, includeCustomer: true, autoCreditAffiliate: false, cartIdSecret: TEST_ENV.SHOPIFY_API_SECRET };
+    const subscribedBundle = orderFixture(RECHARGE) as Json & { line_items: Json[] };
+    subscribedBundle.line_items = subscribedBundle.line_items.map((line) => ({ ...line, properties: [...(line.properties as Json[]), { name: "shipping_interval_frequency", value: "1" }] }));
     for (const order of [
-      orderFixture(RECHARGE),
+      subscribedBundle,
       docsOrder(6_200_001, (o) => (o.tags = "appstle_subscription_recurring_order")),
       docsOrder(6_200_002, (o) => (o.note_attributes = [{ name: "subscription_provider", value: "skio" }])),
     ]) {

@@ -453,8 +453,14 @@ describe("summary", () => {
 });
 
 describe("subscriptions", () => {
-  it("detects the Recharge bundle order by its _rc_bundle line properties, without making up an id", () => {
-    const { conversion } = conversionOf(fixture(RECHARGE_SBL1069));
+  it("does not take Recharge's _rc_bundle properties alone for a subscription (one-time bundles carry them too), but a subscribed bundle line's interval", () => {
+    const order = fixture(RECHARGE_SBL1069);
+    expect(conversionOf(order).conversion).not.toHaveProperty("is_subscription");
+    order.line_items = order.line_items.map((line: Json) => ({
+      ...line,
+      properties: [...(line.properties as Json[]), { name: "shipping_interval_frequency", value: "1" }, { name: "shipping_interval_unit_type", value: "week" }],
+    }));
+    const { conversion } = conversionOf(order);
     expect(conversion.is_subscription).toBe(true);
     expect(conversion).not.toHaveProperty("subscription_id");
   });
@@ -482,6 +488,7 @@ describe("subscriptions", () => {
     ["a Recharge first order (tag)", (order: Json) => (order.tags = "Subscription, Subscription First Order")],
     ["a Recharge renewal (tag)", (order: Json) => (order.tags = "Subscription Recurring Order")],
     ["an Appstle renewal (tag)", (order: Json) => (order.tags = "appstle_subscription_recurring_order")],
+    ["a Seal order (tag)", (order: Json) => (order.tags = "VIP, Seal Subscription")],
     ["a Recharge line with a delivery interval", (order: Json) => (order.line_items[0].properties = [{ name: "shipping_interval_frequency", value: "30" }])],
     ["Skio without an id yet", (order: Json) => (order.note_attributes = [{ name: "subscription_provider", value: "skio" }])],
   ])("detects %s", (_label, mark) => {
