@@ -1,4 +1,5 @@
 import crypto from "node:crypto";
+import type { PrismaClient } from "@prisma/client";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { RequestType, setUpValidRequest, setUpValidSession } from "@shopify/shopify-api/test-helpers";
 import { TEST_ENV } from "../../support/test-env";
@@ -55,7 +56,7 @@ export function accessTokenFor(shop: string): string {
   return `shpat_${shop.split(".")[0]}`;
 }
 
-let sessionStorage: PrismaSessionStorage<never> | null = null;
+let sessionStorage: PrismaSessionStorage<PrismaClient> | null = null;
 
 /**
  * Stores the offline session installation leaves (made by `setUpValidSession`) through the
@@ -63,7 +64,7 @@ let sessionStorage: PrismaSessionStorage<never> | null = null;
  */
 export async function storeOfflineSession(shop: string, accessToken = accessTokenFor(shop)) {
   const { default: prisma } = await import("~/db.server");
-  sessionStorage ??= new PrismaSessionStorage(prisma as never);
+  sessionStorage ??= new PrismaSessionStorage(prisma);
   const session = setUpValidSession({ shop, isOnline: false, accessToken, scope: TEST_ENV.SCOPES, expires: undefined });
   await sessionStorage.storeSession(session);
 }
