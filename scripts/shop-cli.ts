@@ -121,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
             not_mapped: `order ${orderId} could not be mapped, so there is nothing to send`,
             waiting_for_keys: `order ${orderId} waits for the shop's Refersion keys`,
             waiting_for_payment: `order ${orderId} is sent when Shopify reports it paid`,
+            cancelled: `order ${orderId} was cancelled in Shopify; it is not sent again`,
+            reversed: `order ${orderId}'s commission was reversed; sending it again would credit it again`,
+            still_skipped: `order ${orderId} is still skipped: ${result.detail ?? "its reason still holds"}`,
+            not_retryable: `only a failed cancellation or refund can be retried`,
           }[result.reason];
           console.error(why);
           return 1;

@@ -29,6 +29,8 @@ export interface DeliveryWorkerDeps {
   random?: () => number;
   /** Names this process in leases; unique per worker. */
   owner?: string;
+  /** Called once per pass with the orders it delivered (refunds that arrived first wait for them). */
+  onOrdersDelivered?: (orders: { shop: string; orderId: string }[]) => Promise<unknown>;
 }
 
 export const UNREADABLE_SECRET_REASON =
@@ -155,7 +157,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
    * Sends one leased row. Resolves once Refersion has answered (or the row was set aside), with
    * the write of the attempt still under way when there is one: the lane goes on meanwhile.
    */
-  async function deliver(row: Delivery, loadShop: DeliveryWorkerDeps["loadShop"]): Promise<{ written: Promise<void> } | void> {
+  async function deliver(
+    row: Delivery,
+    loadShop: DeliveryWorkerDeps["loadShop"],
+  ): Promise<{ outcome: "delivered" | "retry" | "permanent"; written: Promise<void> } | void> {
     const { id } = row;
     const rowLog = log.child({ shop: row.shop, orderId: row.orderId, deliveryId: row.id });
     let shopState: Awaited<ReturnType<DeliveryWorkerDeps["loadShop"]>>;
@@ -274,6 +279,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         }),
     );
     return {
+      outcome,
       written: written.then(() =>
         rowLog.info("delivery attempt", {
           outcome,
@@ -310,6 +316,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const startBy = at.getTime() + config.leaseMs - config.timeoutMs;
     let attempted = 0;
     const writes: Promise<void>[] = [];
+    const deliveredOrders: { shop: string; orderId: string }[] = [];
     // Leave the lease to expire: the row is retried later, nothing is lost.
     const failed = (id: string) => (error: unknown) =>
       log.error("delivery failed unexpectedly", { deliveryId: id, error: error instanceof Error ? error.message : String(error) });
@@ -319,7 +326,14 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         attempted += 1;
         try {
           const sent = await deliver(next, loadShop);
-          if (sent) writes.push(sent.written.catch(failed(next.id)));
+          if (sent) {
+            const row = next;
+            writes.push(
+              sent.written.then(() => {
+                if (sent.outcome === "delivered" && row.kind === ORDER_KIND) deliveredOrders.push({ shop: row.shop, orderId: row.orderId });
+              }, failed(row.id)),
+            );
+          }
         } catch (error) {
           failed(next.id)(error);
         }
@@ -328,6 +342,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     await Promise.all(Array.from({ length: Math.min(config.concurrency, queue.length) }, lane));
     // The pass ends when every attempt it made is recorded.
     await Promise.all(writes);
+    if (deps.onOrdersDelivered && deliveredOrders.length > 0) {
+      await deps.onOrdersDelivered(deliveredOrders).catch((error) =>
+        log.error("after-delivery step failed", { error: error instanceof Error ? error.message : String(error) }),
+      );
+    }
     lastRunAt = now();
     return attempted;
   }

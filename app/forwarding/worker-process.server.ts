@@ -2,6 +2,7 @@ import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
 import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../lifecycle/backfill.server";
+import { settleReversalsAwaitingOrders } from "../lifecycle/reversal-store.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
 import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.server";
@@ -25,6 +26,7 @@ export function createConfiguredWorker(overrides: Partial<Parameters<typeof crea
     prisma,
     logger,
     loadShop: loadShopForDelivery,
+    onOrdersDelivered: (orders) => settleReversalsAwaitingOrders(orders),
     config: {
       webhookUrl: config.REFERSION_WEBHOOK_URL,
       apiUrl: config.REFERSION_API_URL,

@@ -286,6 +286,28 @@ export async function settleReversalsAwaitingOrder(shop: string, orderId: string
 }
 
 /**
+ * settleReversalsAwaitingOrder for orders just delivered, with one query to find the few that
+ * have a refund waiting for them (the worker calls it once per pass, off the webhook path).
+ */
+export async function settleReversalsAwaitingOrders(orders: { shop: string; orderId: string }[], now = new Date()): Promise<number> {
+  if (orders.length === 0) return 0;
+  const waiting = await prisma.delivery.findMany({
+    where: {
+      OR: orders.map(({ shop, orderId }) => ({ shop, orderId })),
+      kind: { not: ORDER_KIND },
+      status: "skipped",
+      attempts: 0,
+      reason: AWAITING_ORDER_REASON,
+    },
+    select: { shop: true, orderId: true },
+  });
+  const unique = new Map(waiting.map((row) => [`${row.shop}\u0000${row.orderId}`, row]));
+  let settled = 0;
+  for (const { shop, orderId } of unique.values()) settled += await settleReversalsAwaitingOrder(shop, orderId, now);
+  return settled;
+}
+
+/**
  * Plans an order's unsent reversals again after the order's own JSON changed (released from
  * waiting for keys or for payment, mapped with the settings and payload of that moment), so that
  * they cancel exactly the skus, quantities and prices the order will send. Reversals already

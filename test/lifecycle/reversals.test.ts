@@ -10,7 +10,7 @@ import {
   useLifecycleHarness,
   withOrderId,
 } from "./support/lifecycle";
-import { AWAITING_ORDER_REASON, CANCELLED_BEFORE_RECEIVED_REASON, NEVER_SENT_REASON, settleReversalsAwaitingOrder } from "~/lifecycle/reversal-store.server";
+import { AWAITING_ORDER_REASON, CANCELLED_BEFORE_RECEIVED_REASON, NEVER_SENT_REASON } from "~/lifecycle/reversal-store.server";
 
 const SHOP = "reversals.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
@@ -29,13 +29,11 @@ async function deliveredOrder(order: Record<string, unknown>) {
 }
 
 /**
- * orders/create for an order whose refund arrived first, then the worker. Order intake plans the
- * refunds set aside for an order once it has recorded it (`settleReversalsAwaitingOrder`); it is
- * called here as intake calls it.
+ * orders/create for an order whose refund arrived first, then the worker: delivering the order
+ * plans the refunds set aside for it.
  */
 async function deliveredOrderRecordedBy(order: Record<string, unknown>) {
   expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
-  await settleReversalsAwaitingOrder(SHOP, String(order.id));
   await worker().drain();
   const row = await rowOf(SHOP, String(order.id), "order");
   expect(row?.status).toBe("delivered");
