@@ -14,10 +14,10 @@ const OPTIONS = { shop: "personal-data.myshopify.com", currency: "shop", include
 
 type Json = Record<string, unknown>;
 
-function mapped(order: unknown) {
+function mapped(order: unknown): Json {
   const result = mapOrderToConversion(order, OPTIONS);
   if (!result.ok) throw new Error(result.error.message);
-  return result.conversion;
+  return result.conversion as unknown as Json;
 }
 
 /** ADA's order with what storefronts and subscription apps write beside the buyer's own words. */
@@ -78,12 +78,12 @@ describe("removePersonalDataFromOrder", () => {
 
   it("leaves what is sent to Refersion the same but for the customer: affiliate, cart id, subscription, items, amounts", () => {
     for (const order of [annotatedOrder(), orderFixture(RECHARGE_BUNDLE), orderFixture(DOCS_ORDER)]) {
-      const before = mapped(order) as Json;
-      const after = mapped(removePersonalDataFromOrder(order)) as Json;
+      const before = mapped(order);
+      const after = mapped(removePersonalDataFromOrder(order));
       const { customer: _customer, ...kept } = before;
       expect(after).toEqual(kept);
     }
-    const annotated = mapped(removePersonalDataFromOrder(annotatedOrder())) as Json;
+    const annotated = mapped(removePersonalDataFromOrder(annotatedOrder()));
     expect(annotated).toMatchObject({ auto_credit_affiliate_id: 4242, cart_id: "rfsn-cart-7f3a", is_subscription: true, subscription_id: "sk-sub-991" });
   });
 });

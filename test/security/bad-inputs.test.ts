@@ -11,6 +11,7 @@ import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } fr
 import { orderFixtureText } from "../support/fixtures";
 import { configureShop, DOCS_ORDER } from "../support/outbox";
 import { startProductionApp, type ProductionApp } from "../support/production-app";
+import { TEST_ENV } from "../support/test-env";
 import { eventually, rawRequest, sendWebhook, type RawReply } from "./http";
 
 const SHOP = "bad-input-shop.myshopify.com";
@@ -169,7 +170,7 @@ describe("signed junk to the other webhook routes", () => {
 });
 
 describe("the admin pages without a session", () => {
-  const PAGES = ["/app", "/app/settings", "/app/deliveries", "/app/deliveries/some-delivery-id"];
+  const PAGES = ["/app", "/app/settings", "/app/deliveries", "/app/deliveries/some-delivery-id", "/app/backfill", "/app/privacy"];
 
   it.each(PAGES)("%s: no page, no data, only a way to log in", async (page) => {
     // A browser with no session is sent to log in.
@@ -192,7 +193,7 @@ describe("the admin pages without a session", () => {
     const post = await rawRequest(`${app.url}${page}`, {
       method: "POST",
       headers: { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded" },
-      body: "intent=save&publicKey=pub_attacker&secretKey=sec_attacker_key&forwardingEnabled=false",
+      body: "intent=save&publicKey=pub_attacker&secretKey=sec_attacker_key&forwardingEnabled=false&since=2026-01-01&requestId=x",
     });
     // Pages with a form answer as the library does without a session; pages without one 405.
     expect([302, 401, 405]).toContain(post.status);
@@ -204,6 +205,84 @@ describe("the admin pages without a session", () => {
     }
     const settings = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
     expect(settings).toMatchObject({ publicKey: DEFAULT_SANDBOX_KEYS.publicKey, forwardingEnabled: true });
+    expect(await prisma.backfillJob.count({ where: { shop: SHOP } })).toBe(0);
+    await expectStillServing();
+  });
+});
+
+/** What no answer may ever contain: the app's secrets, and the shop's stored keys and token. */
+function expectNoSecret(reply: RawReply) {
+  for (const secret of [TEST_ENV.SHOPIFY_API_SECRET, TEST_ENV.APP_ENCRYPTION_KEY, DEFAULT_SANDBOX_KEYS.secretKey, "shpat_"]) {
+    expect(reply.text).not.toContain(secret);
+  }
+  // No stack trace either.
+  expect(reply.text).not.toMatch(/\bat .+:\d+:\d+/);
+}
+
+describe("/healthz with bad input", () => {
+  it("answers GET with the health report only, and refuses other methods with 405", async () => {
+    for (const query of ["", "?shop=../../etc&x=%ZZ", `?${"a=1&".repeat(2_000)}`]) {
+      const reply = await rawRequest(`${app.url}/healthz${query}`, { method: "GET" });
+      expect(reply.status).toBe(200);
+      expect(JSON.parse(reply.text)).toEqual({ status: "ok", database: "ok", worker: "running" });
+      expectNoSecret(reply);
+    }
+    for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+      for (const body of ["{oops", nested(100_000)]) {
+        const reply = await rawRequest(`${app.url}/healthz`, { method, headers: { "Content-Type": "application/json" }, body });
+        expect({ method, status: reply.status }).toEqual({ method, status: 405 });
+        expectNoSecret(reply);
+      }
+    }
+    // 10 MB: refused without being read, so the connection may close while it is still sent.
+    const large = await rawRequest(`${app.url}/healthz`, { method: "POST", headers: { "Content-Type": "application/json" }, body: TEN_MB });
+    if (large.status === -1) expect(large.error).toMatch(/EPIPE|ECONNRESET|socket hang up/);
+    else expect(large.status).toBe(405);
+    await expectStillServing();
+  });
+});
+
+describe("/auth/* with bad input", () => {
+  it("a forged OAuth callback creates no session and sends the browser to log in", async () => {
+    const forgedShop = "bad-input-oauth.myshopify.com";
+    for (const query of [
+      `code=stolen&hmac=${"0".repeat(64)}&shop=${forgedShop}&state=guessed&timestamp=1`,
+      `code=stolen&shop=${forgedShop}`,
+      "shop=not%20a%20shop&hmac=x",
+      "",
+    ]) {
+      const reply = await rawRequest(`${app.url}/auth/callback?${query}`, { method: "GET", headers: { "User-Agent": BROWSER } });
+      expect({ query, status: reply.status, location: reply.headers.location }).toEqual({ query, status: 302, location: "/auth/login" });
+      expectNoSecret(reply);
+    }
+    expect(await prisma.session.count({ where: { shop: forgedShop } })).toBe(0);
+    await expectStillServing();
+  });
+
+  it("other /auth paths: log in, no data; not POST; no redirect to another site", async () => {
+    for (const pathname of ["/auth", "/auth/anything", "/auth/%2e%2e/app/settings"]) {
+      const reply = await rawRequest(`${app.url}${pathname}`, { method: "GET", headers: { "User-Agent": BROWSER } });
+      expect({ pathname, status: reply.status, location: reply.headers.location }).toEqual({ pathname, status: 302, location: "/auth/login" });
+    }
+    const posted = await rawRequest(`${app.url}/auth/anything`, { method: "POST", headers: { "User-Agent": BROWSER, "Content-Type": "application/json" }, body: "{oops" });
+    expect(posted.status).toBe(405);
+    expectNoSecret(posted);
+    // The session-token bounce page carries App Bridge and the public API key, nothing else of the app.
+    const bounce = await rawRequest(`${app.url}/auth/session-token?shop=${SHOP}`, { method: "GET", headers: { "User-Agent": BROWSER } });
+    expect(bounce.status).toBe(200);
+    expect(bounce.text).toContain(TEST_ENV.SHOPIFY_API_KEY);
+    expectNoSecret(bounce);
+    // Leaving the admin's frame for a site that is not the shop's or the app's: refused.
+    const exit = await rawRequest(`${app.url}/auth/exit-iframe?shop=${SHOP}&exitIframe=${encodeURIComponent("https://evil.example/steal")}`, {
+      method: "GET",
+      headers: { "User-Agent": BROWSER },
+    });
+    expect(exit.status).toBeGreaterThanOrEqual(400);
+    expect(exit.headers.location).toBeUndefined();
+    expect(exit.text).not.toContain("evil.example");
+    expectNoSecret(exit);
+    // The login path, with junk: whatever it answers holds no secret and does not stop the server.
+    for (const query of ["", "?shop=%00%ZZ", "?shop=not%20a%20shop"]) expectNoSecret(await rawRequest(`${app.url}/auth/login${query}`, { method: "GET", headers: { "User-Agent": BROWSER } }));
     await expectStillServing();
   });
 });
