@@ -10,6 +10,8 @@ import { startProductionApp, type ProductionApp } from "../support/production-ap
 import { startShopifyGraphqlStandin, type ShopifyGraphqlStandin } from "../support/shopify-graphql-standin";
 import { webhookHeaders } from "../support/shopify-webhooks";
 import { TEST_ENV } from "../support/test-env";
+import { mapOrderToConversion } from "~/refersion/mapping";
+import { getShopSettings, mappingOptionsFor } from "~/settings/shop-settings.server";
 import { configureLifecycleShop } from "./support/lifecycle";
 import { pastOrders } from "./support/past-orders";
 
@@ -53,11 +55,11 @@ afterAll(async () => {
   await standin?.close();
 });
 
-function post(topic: string, payload: unknown) {
+function post(topic: string, payload: unknown, shop = SHOP) {
   const body = JSON.stringify(payload);
   return fetch(`${app.url}/webhooks/${topic}`, {
     method: "POST",
-    headers: webhookHeaders({ topic, shop: SHOP, body, secret: TEST_ENV.SHOPIFY_API_SECRET }),
+    headers: webhookHeaders({ topic, shop, body, secret: TEST_ENV.SHOPIFY_API_SECRET }),
     body,
   });
 }
@@ -89,6 +91,41 @@ describe("the order lifecycle on the production build", () => {
       { order_id: "450789469", items: [{ sku: "IPOD2008RED", quantity: 1, price: 199 }] },
     ]);
     expect(sandbox.received.filter((r) => !r.accepted)).toEqual([]);
+  }, 60_000);
+
+  it("with the paid trigger and the buyer's currency: a subscription order waits for orders/paid, then goes out once, in the buyer's currency, marked as a subscription", async () => {
+    const shop = "production-paid-trigger.myshopify.com";
+    await configureLifecycleShop(shop, { forwardTrigger: "paid", currency: "presentment" });
+    // The AUD shop's order paid in USD, placed through Skio (its marker note attributes).
+    const order: Record<string, unknown> = {
+      ...orderFixture("real-aud-shop-usd-presentment-order-1029-2020.json"),
+      financial_status: "pending",
+      note_attributes: [
+        { name: "shopify_order_subscription_id", value: "sub_production_1" },
+        { name: "subscription_provider", value: "skio" },
+      ],
+    };
+    const orderId = String(order.id);
+    const sentFor = () => sandbox.orders().filter((request) => request.orderId === orderId);
+
+    expect((await post("orders/create", order, shop)).status).toBe(200);
+    // The worker polls every 100 ms: well past a poll, nothing went out.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(sentFor()).toEqual([]);
+    expect(await prisma.delivery.findFirst({ where: { shop, orderId, kind: "order" } })).toMatchObject({ status: "waiting_for_payment" });
+
+    const paid = { ...order, financial_status: "paid" };
+    const answers = await Promise.all([post("orders/paid", paid, shop), post("orders/paid", paid, shop)]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    await sandbox.waitFor(() => sentFor().length === 1, 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    expect(sentFor()).toHaveLength(1);
+    const expected = mapOrderToConversion(paid, mappingOptionsFor(await getShopSettings(shop)));
+    expect(expected.ok).toBe(true);
+    expect(sentFor()[0].body).toEqual(JSON.parse(JSON.stringify(expected.ok ? expected.conversion : null)));
+    expect(sentFor()[0].body).toMatchObject({ currency_code: "USD", is_subscription: true, subscription_id: "sub_production_1" });
+    expect(await prisma.delivery.count({ where: { shop, orderId } })).toBe(1);
   }, 60_000);
 
   describe("resend past orders in Chromium", () => {
