@@ -8,6 +8,8 @@ export type DeliveryKind = "order" | "cancel" | `refund:${string}`;
 export const ORDER_KIND = "order";
 export const CANCEL_KIND = "cancel";
 export const refundKind = (refundId: string): DeliveryKind => `refund:${refundId}`;
+/** A refunds/create whose refund could not be read: recorded as failed under this kind. */
+export const UNREADABLE_REFUND_KIND = refundKind("unreadable");
 
 export function isReversal(kind: string): boolean {
   return kind === CANCEL_KIND || kind.startsWith("refund:");

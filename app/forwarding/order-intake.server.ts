@@ -13,7 +13,7 @@ import {
 } from "../settings/shop-settings.server";
 import { hasBeenPaid, pastOrderSkipReason } from "../lifecycle/payment-status";
 import { rebuildPendingReversals } from "../lifecycle/reversal-store.server";
-import { ORDER_KIND } from "./delivery-kind";
+import { ORDER_KIND, type DeliveryKind } from "./delivery-kind";
 import { createOutboxInserter, isUniqueViolation } from "./outbox-inserts.server";
 import type { DeliveryStatus } from "./delivery-status";
 
@@ -196,14 +196,17 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
 }
 
 /**
- * Records a signed orders/create whose body could not be read at all, so the merchant sees it
- * in the delivery log with the reason, instead of Shopify retrying the same bytes for hours.
+ * Records a signed webhook whose body could not be read at all (or, for a reversal, names no
+ * order or refund), so the merchant sees it in the delivery log with the reason, instead of
+ * Shopify retrying the same bytes for hours. `kind` says what it would have been: an order
+ * (orders/create, orders/paid), a cancellation or a refund.
  */
-export async function recordUnreadableOrderWebhook(input: {
+export async function recordUnreadableWebhook(input: {
   shop: string;
   webhookId: string | null;
   rawExcerpt: string;
   reason: string;
+  kind?: DeliveryKind;
 }): Promise<IntakeResult> {
   const orderId = `unreadable-${input.webhookId ?? crypto.randomUUID()}`;
   try {
@@ -211,6 +214,7 @@ export async function recordUnreadableOrderWebhook(input: {
       data: {
         shop: input.shop,
         orderId,
+        kind: input.kind ?? ORDER_KIND,
         status: "failed",
         reason: input.reason,
         sourceExcerpt: input.rawExcerpt,
@@ -218,7 +222,7 @@ export async function recordUnreadableOrderWebhook(input: {
       },
       select: { id: true },
     });
-    logger.warn("unreadable order webhook recorded", { shop: input.shop, webhookId: input.webhookId, deliveryId: row.id });
+    logger.warn("unreadable webhook recorded", { shop: input.shop, webhookId: input.webhookId, kind: input.kind ?? ORDER_KIND, deliveryId: row.id });
     return { outcome: "unmappable", deliveryId: row.id, orderId };
   } catch (error) {
     if (isUniqueViolation(error)) return { outcome: "duplicate", deliveryId: null, orderId };

@@ -1,6 +1,5 @@
-import { logger } from "../logger.server";
-import { CANCEL_KIND, refundKind } from "../forwarding/delivery-kind";
-import { orderIdOf } from "../forwarding/order-intake.server";
+import { CANCEL_KIND, refundKind, UNREADABLE_REFUND_KIND, type DeliveryKind } from "../forwarding/delivery-kind";
+import { orderIdOf, recordUnreadableWebhook } from "../forwarding/order-intake.server";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { getShopSettings, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
 import { readRefund } from "./reversal-mapping";
@@ -9,7 +8,7 @@ import { recordReversal, type CancelledOrderSummary, type ReversalResult } from 
 /** A cancellation recorded while the shop keeps the commission of cancelled orders. */
 export const CANCELLATIONS_OFF_REASON = "Reversing cancellations is switched off in Settings";
 
-export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; deliveryId: null; reason: string };
+export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; deliveryId: string | null; reason: string };
 
 /**
  * orders/cancelled: the whole order's commission is reversed (what is left of it after its
@@ -19,7 +18,7 @@ export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; del
  */
 export async function acceptCancellationWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
   const orderId = orderIdOf(input.payload);
-  if (!orderId) return unreadable(input, "The cancelled order has no id that can be read exactly");
+  if (!orderId) return unreadable(input, CANCEL_KIND, "The cancelled order has no id that can be read exactly");
   const settings = await getShopSettings(input.shop);
   return recordReversal({
     shop: input.shop,
@@ -49,7 +48,7 @@ function summaryOf(payload: unknown, settings: StoredSettings): CancelledOrderSu
  */
 export async function acceptRefundWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
   const refund = readRefund(input.payload);
-  if (!refund.ok) return unreadable(input, refund.error);
+  if (!refund.ok) return unreadable(input, UNREADABLE_REFUND_KIND, refund.error);
   const settings = await getShopSettings(input.shop);
   const skipReason = !settings.reverseRefunds
     ? "Reversing refunds is switched off in Settings"
@@ -68,8 +67,21 @@ export async function acceptRefundWebhook(input: { shop: string; payload: unknow
   });
 }
 
-function unreadable(input: { shop: string; webhookId: string | null }, reason: string): ReversalIntakeResult {
-  // No order can be named, so there is no row to show it on; Shopify would only resend the same.
-  logger.warn("reversal webhook not readable", { shop: input.shop, webhookId: input.webhookId, reason });
-  return { outcome: "unreadable", deliveryId: null, reason };
+/**
+ * A signed reversal that names no order (or refund) that can be read: recorded as a failed row
+ * with the reason and an excerpt, so the merchant sees it; Shopify would only resend the same.
+ */
+async function unreadable(
+  input: { shop: string; payload: unknown; webhookId: string | null },
+  kind: DeliveryKind,
+  reason: string,
+): Promise<ReversalIntakeResult> {
+  const recorded = await recordUnreadableWebhook({
+    shop: input.shop,
+    webhookId: input.webhookId,
+    kind,
+    reason,
+    rawExcerpt: (JSON.stringify(input.payload) ?? "").slice(0, 2_000),
+  });
+  return { outcome: "unreadable", deliveryId: recorded.deliveryId, reason };
 }

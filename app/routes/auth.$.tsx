@@ -5,3 +5,6 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   await authenticate.admin(request);
   return null;
 };
+
+// Shopify's OAuth and session-token paths are all GET.
+export const action = () => new Response("GET only", { status: 405, headers: { Allow: "GET" } });

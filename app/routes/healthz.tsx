@@ -26,3 +26,6 @@ export const loader = async () => {
     headers: { "Content-Type": "application/json", "Cache-Control": "no-store" },
   });
 };
+
+// Only GET is a health check.
+export const action = () => new Response("GET only", { status: 405, headers: { Allow: "GET" } });

@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { acceptCancellationWebhook } from "../lifecycle/reversals.server";
-import { logger } from "../logger.server";
+import { CANCEL_KIND } from "../forwarding/delivery-kind";
+import { recordUnreadableWebhook } from "../forwarding/order-intake.server";
 import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
 
 /**
@@ -10,8 +11,7 @@ import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server
 export const action = async ({ request }: ActionFunctionArgs) => {
   const webhook = await receiveWebhook(request);
   if (isUnreadable(webhook)) {
-    // No order can be named from it: logged, acknowledged (Shopify would resend the same bytes).
-    logger.warn("unreadable orders/cancelled webhook", { shop: webhook.shop, webhookId: webhook.webhookId, reason: webhook.reason });
+    await recordUnreadableWebhook({ ...webhook, kind: CANCEL_KIND });
   } else {
     await acceptCancellationWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
   }

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { acceptOrderWebhook, recordUnreadableOrderWebhook } from "../forwarding/order-intake.server";
+import { acceptOrderWebhook, recordUnreadableWebhook } from "../forwarding/order-intake.server";
 import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
 
 /**
@@ -9,7 +9,7 @@ import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server
 export const action = async ({ request }: ActionFunctionArgs) => {
   const webhook = await receiveWebhook(request);
   if (isUnreadable(webhook)) {
-    await recordUnreadableOrderWebhook(webhook);
+    await recordUnreadableWebhook(webhook);
   } else {
     await acceptOrderWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
   }

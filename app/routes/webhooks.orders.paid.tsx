@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { recordUnreadableOrderWebhook } from "../forwarding/order-intake.server";
+import { recordUnreadableWebhook } from "../forwarding/order-intake.server";
 import { acceptPaidOrderWebhook } from "../lifecycle/paid-trigger.server";
 import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
 
@@ -11,7 +11,7 @@ import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server
 export const action = async ({ request }: ActionFunctionArgs) => {
   const webhook = await receiveWebhook(request);
   if (isUnreadable(webhook)) {
-    await recordUnreadableOrderWebhook(webhook);
+    await recordUnreadableWebhook(webhook);
   } else {
     await acceptPaidOrderWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
   }

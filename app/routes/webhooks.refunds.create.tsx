@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { acceptRefundWebhook } from "../lifecycle/reversals.server";
-import { logger } from "../logger.server";
+import { UNREADABLE_REFUND_KIND } from "../forwarding/delivery-kind";
+import { recordUnreadableWebhook } from "../forwarding/order-intake.server";
 import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
 
 /**
@@ -10,7 +11,7 @@ import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server
 export const action = async ({ request }: ActionFunctionArgs) => {
   const webhook = await receiveWebhook(request);
   if (isUnreadable(webhook)) {
-    logger.warn("unreadable refunds/create webhook", { shop: webhook.shop, webhookId: webhook.webhookId, reason: webhook.reason });
+    await recordUnreadableWebhook({ ...webhook, kind: UNREADABLE_REFUND_KIND });
   } else {
     await acceptRefundWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
   }

@@ -281,8 +281,24 @@ describe("/auth/* with bad input", () => {
     expect(exit.headers.location).toBeUndefined();
     expect(exit.text).not.toContain("evil.example");
     expectNoSecret(exit);
-    // The login path, with junk: whatever it answers holds no secret and does not stop the server.
-    for (const query of ["", "?shop=%00%ZZ", "?shop=not%20a%20shop"]) expectNoSecret(await rawRequest(`${app.url}/auth/login${query}`, { method: "GET", headers: { "User-Agent": BROWSER } }));
+    // The login page: a form asking for the shop, junk named as such, a real shop sent to Shopify.
+    const form = await rawRequest(`${app.url}/auth/login`, { method: "GET", headers: { "User-Agent": BROWSER } });
+    expect(form.status).toBe(200);
+    expect(form.text).toContain("Shop domain");
+    expectNoSecret(form);
+    for (const query of ["?shop=%00%ZZ", "?shop=not%20a%20shop"]) {
+      const junk = await rawRequest(`${app.url}/auth/login${query}`, { method: "GET", headers: { "User-Agent": BROWSER } });
+      expect({ query, status: junk.status }).toEqual({ query, status: 200 });
+      expect(junk.text).toContain("Enter a valid shop domain");
+      expectNoSecret(junk);
+    }
+    const loggingIn = await rawRequest(`${app.url}/auth/login`, {
+      method: "POST",
+      headers: { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded" },
+      body: "shop=bad-input-login.myshopify.com",
+    });
+    expect(loggingIn.status).toBe(302);
+    expect(loggingIn.headers.location).toBe(`https://admin.shopify.com/store/bad-input-login/oauth/install?client_id=${TEST_ENV.SHOPIFY_API_KEY}`);
     await expectStillServing();
   });
 });
