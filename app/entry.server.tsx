@@ -5,6 +5,7 @@ import { createReadableStreamFromReadable, type ActionFunctionArgs, type EntryCo
 import { isbot } from "isbot";
 import { addDocumentResponseHeaders } from "./shopify.server";
 import { startDeliveryWorkerOnce } from "./forwarding/worker-process.server";
+import { env } from "./env.server";
 import { logger } from "./logger.server";
 
 // The production server imports this module once at start-up: the delivery worker starts
@@ -13,6 +14,17 @@ import { logger } from "./logger.server";
 // module's exports.
 startDeliveryWorkerOnce();
 export { runningDeliveryWorker, stopBackgroundWork } from "./forwarding/worker-process.server";
+
+/** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
+export function listenAddress(): { port: number; host: string } {
+  const config = env();
+  return { port: config.PORT, host: config.HOST };
+}
+
+/** The access log of `npm start`: one JSON line per request, the path without its query. */
+export function logRequest(fields: { method: string; path: string; status: number; durationMs: number }) {
+  logger.info("request", { ...fields, durationMs: Math.round(fields.durationMs * 10) / 10 });
+}
 
 const ABORT_DELAY = 5000;
 

@@ -86,9 +86,9 @@ async function main() {
   }
 
   step("3. The app's production server, with its delivery worker");
-  // Node runs remix-serve's CLI directly, so stopping it stops the server (no npx in between).
-  const remixServe = path.join(root, "node_modules", "@remix-run", "serve", "dist", "cli.js");
-  const app: ChildProcess = spawn(process.execPath, [remixServe, "build/server/index.js"], {
+  // Node runs `npm start`'s server directly, so stopping it stops the server (no npm in between).
+  const appServer = path.join(root, "server", "app-server.mjs");
+  const app: ChildProcess = spawn(process.execPath, [appServer, "build/server/index.js"], {
     cwd: root,
     env: { ...env, REFERSION_WEBHOOK_URL: sandbox.webhookUrl, REFERSION_API_URL: sandbox.apiUrl },
     stdio: ["ignore", process.env.DEMO_VERBOSE ? "inherit" : "ignore", "inherit"],

@@ -2,7 +2,7 @@
  * Soak test (not part of `npm test`): `npm run soak [-- --webhooks 10000 --burst 500 --concurrency 20]`
  *
  * Everything on 127.0.0.1: a fresh migrated SQLite file, the Refersion stand-in failing a fifth
- * of order posts (`flaky`, failRate 0.2, seeded), and the app's production build (remix-serve,
+ * of order posts (`flaky`, failRate 0.2, seeded), and the app's production build (`npm start`'s server,
  * worker on, DELIVERY_RETRY_BASE_MS=200). It sends signed orders/create webhooks in bursts (a
  * few of them Shopify-style re-deliveries of an earlier order), waits for the outbox to drain,
  * and checks the promises:
@@ -177,13 +177,15 @@ async function main(): Promise<number> {
     const deliveredIds = new Set(delivered.map((row) => row.orderId));
     const stats = sandbox.stats();
     const sorted = [...latencies].sort((a, b) => a - b);
-    // remix-serve logs each request with the time the server spent on it: set beside the time
-    // the sender waited, it tells queueing (machine, event loop) from work in the handler.
+    // The access log has the time the server spent on each request: set beside the time the
+    // sender waited, it tells queueing (machine, event loop) from work in the handler.
     const handlerMs = app
       .output()
-      .map((line) => /^POST \/webhooks\/orders\/create \d+ .* ([\d.]+) ms$/.exec(line)?.[1])
-      .filter((ms): ms is string => ms !== undefined)
-      .map(Number)
+      .flatMap((line) => {
+        if (!line.includes('"msg":"request"')) return [];
+        const entry = JSON.parse(line) as { method?: string; path?: string; durationMs?: number };
+        return entry.method === "POST" && entry.path === "/webhooks/orders/create" && typeof entry.durationMs === "number" ? [entry.durationMs] : [];
+      })
       .sort((a, b) => a - b);
 
     const results = {

@@ -13,7 +13,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** The server build, wherever it runs from (remix-serve imports it with a ?t= suffix). */
+/** The server build, wherever it runs from (the bench runs copies of it from bench-results/builds). */
 const isAppBuild = (url: string) => /\/(build\/server|bench-results\/builds\/[^/]+)\/index\.js/.test(url);
 
 function where(url: string): string {

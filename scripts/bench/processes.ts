@@ -9,7 +9,7 @@ import path from "node:path";
 import { freePort } from "../cli/free-port";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const REMIX_SERVE = path.join(ROOT, "node_modules", "@remix-run", "serve", "dist", "cli.js");
+const APP_SERVER = path.join(ROOT, "server", "app-server.mjs");
 /** The production build; BENCH_SERVER_BUILD points at another copy (inside the repository) for A/B runs. */
 export const SERVER_BUILD = process.env.BENCH_SERVER_BUILD
   ? path.resolve(process.env.BENCH_SERVER_BUILD)
@@ -178,12 +178,12 @@ export function startWorkerProcess(name: string, env: Record<string, string>, lo
   });
 }
 
-/** The production build under remix-serve, as `npm start` runs it. */
+/** The production build under server/app-server.mjs, as `npm start` runs it. */
 export async function startApp(name: string, env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Child> {
   const port = await freePort();
   return start({
     name,
-    args: [...nodeArgs, REMIX_SERVE, SERVER_BUILD],
+    args: [...nodeArgs, APP_SERVER, SERVER_BUILD],
     env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" },
     readyUrl: `http://127.0.0.1:${port}/`,
     logFile,

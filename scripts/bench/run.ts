@@ -5,7 +5,7 @@
  *
  *   1. baseline  a bare node:http server that only verifies the HMAC (the ceiling)
  *   2. naive     verifies, then posts to Refersion inside the webhook request (the seed's way)
- *   3. app       the production build (remix-serve) on a fresh SQLite file: signed orders/create
+ *   3. app       the production build (`npm start`) on a fresh SQLite file: signed orders/create
  *                at a fixed rate and at full speed, with Refersion fast, slow (1 s) and down (503),
  *                in both deployments: one process (`npm start`, the worker inside) and a web
  *                process with DELIVERY_WORKER=off beside `npm run worker`; then the delivery

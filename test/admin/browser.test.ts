@@ -8,7 +8,7 @@ import { startAdminHarness } from "./support/admin-harness";
 import { startAppServer, type AppServer } from "./support/app-server";
 
 /**
- * The embedded admin in a real browser: the production build served by remix-serve, loaded the
+ * The embedded admin in a real browser: the production build served as `npm start` serves it, loaded the
  * way Shopify's admin loads it (/app?embedded=1&shop&host&id_token), with App Bridge's CDN
  * script blocked like every host but 127.0.0.1. Shopify's Admin API and Refersion are local
  * stand-ins; the database is this test file's own SQLite copy.

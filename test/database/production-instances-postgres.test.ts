@@ -1,5 +1,5 @@
 /**
- * Two production builds (remix-serve with the delivery worker inside) sharing one PostgreSQL
+ * Two production builds (`npm start`'s server with the delivery worker inside) sharing one PostgreSQL
  * database, as several instances run in production (docs/deployment.md):
  *  - signed orders/create webhooks sent alternately to the two, some orders to both at once,
  *    while the Refersion stand-in fails a fifth of order posts: one row per order, every order
@@ -128,7 +128,7 @@ interface LogEntry {
   outcome?: string;
 }
 
-/** The server's JSON log lines (remix-serve's own lines are not JSON and are left out). */
+/** The server's JSON log lines (anything else it printed is left out). */
 function logOf(app: ProductionApp): LogEntry[] {
   return app.output().flatMap((line) => {
     if (!line.startsWith("{")) return [];

@@ -16,7 +16,7 @@ import { configureLifecycleShop } from "./support/lifecycle";
 import { pastOrders } from "./support/past-orders";
 
 /**
- * The order lifecycle on the production build, run as `npm start` runs it (remix-serve, the
+ * The order lifecycle on the production build, run as `npm start` runs it (server/app-server.mjs, the
  * delivery worker and the backfill runner in the server process): signed webhooks over HTTP,
  * reversals and resent orders reaching the Refersion stand-in, and the "resend past orders" page
  * in Chromium. The server shares this file's SQLite database; its fetch for *.myshopify.com

@@ -319,4 +319,20 @@ describe("after all of it", () => {
     expect(row).toMatchObject({ attempts: 1, lastStatusCode: 200, webhookId: "the-good-one" });
     expect(sandbox.received.map((request) => [request.orderId, request.accepted])).toEqual([["450789469", true]]);
   });
+
+  it("the access log names each request's path and status, never its query string (OAuth codes, HMACs, session tokens)", () => {
+    const output = app.output();
+    const requests = output.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(requests).toContainEqual(expect.objectContaining({ method: "GET", path: "/auth/callback", status: 302 }));
+    expect(requests).toContainEqual(expect.objectContaining({ method: "POST", path: "/webhooks/orders/create", status: 200 }));
+    expect(requests.every((request) => typeof request.durationMs === "number" && !String(request.path).includes("?"))).toBe(true);
+    const everything = output.join("\n");
+    for (const fragment of ["code=stolen", "hmac=", "id_token", "state=guessed"]) expect(everything).not.toContain(fragment);
+  });
+
+  it("a port already in use stops a second server with the reason, instead of serving on another port", async () => {
+    await expect(startProductionApp({ DATABASE_URL: process.env.DATABASE_URL!, DELIVERY_WORKER: "off", PORT: String(app.port) })).rejects.toThrow(
+      /server could not start.*EADDRINUSE/,
+    );
+  }, 90_000);
 });

@@ -6,13 +6,13 @@ import { TEST_ENV } from "./test-env";
 import { freePort } from "../../scripts/cli/free-port";
 
 export const SERVER_BUILD = path.resolve("build/server/index.js");
-const REMIX_SERVE = path.resolve("node_modules/@remix-run/serve/dist/cli.js");
+const APP_SERVER = path.resolve("server/app-server.mjs");
 
 export interface ProductionApp {
   url: string;
   port: number;
   pid: number;
-  /** Everything the server printed so far (JSON log lines and remix-serve's own). */
+  /** Everything the server printed so far (JSON log lines, the access log among them). */
   output(): string[];
   /** Sends a signal and waits for the process to end. */
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -29,7 +29,7 @@ export function freshDatabaseUrl(): string {
 }
 
 /**
- * Runs the production build as `npm start` does (remix-serve) on 127.0.0.1, with the test
+ * Runs the production build as `npm start` does (server/app-server.mjs) on 127.0.0.1, with the test
  * environment plus `env`. The delivery worker runs unless env says DELIVERY_WORKER=off.
  */
 export async function startProductionApp(env: Record<string, string>): Promise<ProductionApp> {
@@ -38,7 +38,7 @@ export async function startProductionApp(env: Record<string, string>): Promise<P
   }
   const port = await freePort();
   const lines: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [REMIX_SERVE, SERVER_BUILD], {
+  const child: ChildProcess = spawn(process.execPath, [APP_SERVER, SERVER_BUILD], {
     env: {
       PATH: process.env.PATH ?? "",
       ...TEST_ENV,

@@ -6,7 +6,7 @@ import { TEST_ENV } from "../../support/test-env";
 import { freePort } from "../../../scripts/cli/free-port";
 
 export const SERVER_BUILD = path.resolve("build/server/index.js");
-const REMIX_SERVE = path.resolve("node_modules/@remix-run/serve/dist/cli.js");
+const APP_SERVER = path.resolve("server/app-server.mjs");
 const FETCH_PRELOAD = path.resolve("test/support/shopify-admin-fetch-preload.mjs");
 
 export interface AppServer {
@@ -17,7 +17,7 @@ export interface AppServer {
 }
 
 /**
- * Runs the production build the way `npm start` does (remix-serve), on 127.0.0.1, with the test
+ * Runs the production build the way `npm start` does (server/app-server.mjs), on 127.0.0.1, with the test
  * environment, the given database and stand-ins, the delivery worker off, and fetch for
  * *.myshopify.com rerouted to the Admin API stand-in by the preload module.
  */
@@ -32,7 +32,7 @@ export async function startAppServer(options: {
   }
   const port = await freePort();
   const lines: string[] = [];
-  const child: ChildProcess = spawn(process.execPath, [REMIX_SERVE, SERVER_BUILD], {
+  const child: ChildProcess = spawn(process.execPath, [APP_SERVER, SERVER_BUILD], {
     env: {
       PATH: process.env.PATH ?? "",
       ...TEST_ENV,

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/**
+ * The production web server: `npm start`. It serves the Remix build as remix-serve would
+ * (Express, compression, the hashed client assets), with three differences that matter here:
+ *  - it listens on the PORT and HOST the app parsed and validated at start-up (app/env.server.ts),
+ *    and fails if that port is taken instead of quietly choosing another one;
+ *  - its access log is the app's JSON log, with the path only: the query strings Shopify opens
+ *    the app with carry session tokens, and OAuth callbacks carry codes, which must not be logged;
+ *  - SIGTERM / SIGINT stop it in order: no new connections, deliveries in flight finish (or their
+ *    leases lapse), then the process exits, within a deadline an orchestrator will wait for.
+ * The delivery worker starts with the build (unless DELIVERY_WORKER=off), as before.
+ */
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { createRequestHandler } from "@remix-run/express";
+import { installGlobals } from "@remix-run/node";
+import compression from "compression";
+import express from "express";
+
+const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
+const build = await import(pathToFileURL(buildPath).href);
+installGlobals({ nativeFetch: build.future.v3_singleFetch });
+const { listenAddress, logRequest, stopBackgroundWork } = build.entry.module;
+
+const app = express();
+app.disable("x-powered-by");
+app.use(compression());
+app.use(build.publicPath, express.static(build.assetsBuildDirectory, { immutable: true, maxAge: "1y" }));
+app.use((request, response, next) => {
+  const started = process.hrtime.bigint();
+  response.once("finish", () => {
+    logRequest({
+      method: request.method,
+      path: request.path,
+      status: response.statusCode,
+      durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+    });
+  });
+  next();
+});
+app.all("*", createRequestHandler({ build, mode: process.env.NODE_ENV }));
+
+const { port, host } = listenAddress();
+const server = app.listen(port, host, () => {
+  const address = server.address();
+  console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "server listening", host, port: address.port, pid: process.pid }));
+});
+server.once("error", (error) => {
+  console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "server could not start", error: error.message }));
+  process.exit(1);
+});
+
+/** Longer than a Refersion request (REFERSION_TIMEOUT_MS, 15 s by default); orchestrators usually wait 30 s. */
+const STOP_DEADLINE_MS = 25_000;
+
+for (const signal of ["SIGTERM", "SIGINT"]) {
+  process.once(signal, () => {
+    setTimeout(() => process.exit(1), STOP_DEADLINE_MS).unref();
+    // Requests in progress finish; idle keep-alive connections would hold the server open.
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeIdleConnections();
+    Promise.all([closed, stopBackgroundWork()]).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
