@@ -311,9 +311,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       if (!loaded) shops.set(shop, (loaded = deps.loadShop(shop)));
       return loaded;
     };
-    // A row is only started while its lease outlasts a whole request; later ones wait for
-    // their lease to expire and are taken up again then.
+    // A row is only started while its lease outlasts a whole request; the others are handed
+    // back at the end of the pass (not left leased until their lease expires), due at once.
     const startBy = at.getTime() + config.leaseMs - config.timeoutMs;
+    const unstarted: string[] = [];
     let attempted = 0;
     const writes: Promise<void>[] = [];
     const deliveredOrders: { shop: string; orderId: string }[] = [];
@@ -322,7 +323,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       log.error("delivery failed unexpectedly", { deliveryId: id, error: error instanceof Error ? error.message : String(error) });
     const lane = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
-        if (now().getTime() > startBy) continue;
+        if (now().getTime() > startBy) {
+          unstarted.push(next.id);
+          continue;
+        }
         attempted += 1;
         try {
           const sent = await deliver(next, loadShop);
@@ -342,6 +346,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     await Promise.all(Array.from({ length: Math.min(config.concurrency, queue.length) }, lane));
     // The pass ends when every attempt it made is recorded.
     await Promise.all(writes);
+    if (unstarted.length > 0) {
+      await prisma.delivery.updateMany({ where: { id: { in: unstarted }, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
+    }
     if (deps.onOrdersDelivered && deliveredOrders.length > 0) {
       await deps.onOrdersDelivered(deliveredOrders).catch((error) =>
         log.error("after-delivery step failed", { error: error instanceof Error ? error.message : String(error) }),

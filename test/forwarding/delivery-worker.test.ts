@@ -292,6 +292,33 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     expect(sandbox.orders()).toHaveLength(1);
   });
 
+  it("hands back at once the rows a pass could not start while their lease still outlasted a request", async () => {
+    for (const orderId of [5020, 5021, 5022]) await enqueueFixtureOrder(SHOP, orderId);
+    // Refersion is slow enough that, after the first request, a whole request no longer fits in
+    // what is left of the pass's leases (lease 60 s, timeout 5 s: rows must start within 55 s).
+    const slowRefersion: typeof fetch = async (input, init) => {
+      advance(56_000);
+      return fetch(input, init);
+    };
+    const oneLane = createConfiguredWorker({
+      now: () => clock,
+      random: () => 0.5,
+      fetch: slowRefersion,
+      config: { webhookUrl: sandbox.webhookUrl, apiUrl: sandbox.apiUrl, timeoutMs: 5_000, retryBaseMs: 30_000, leaseMs: 60_000, concurrency: 1, pollMs: 50 },
+    });
+    expect(await oneLane.runOnce()).toBe(1);
+    const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { orderId: "asc" } });
+    expect(rows.map((row) => [row.orderId, row.status, row.leaseOwner])).toEqual([
+      ["5020", "delivered", null],
+      ["5021", "pending", null],
+      ["5022", "pending", null],
+    ]);
+    // Due again in the next pass, not a lease (a minute) later.
+    expect(await oneLane.runOnce()).toBe(1);
+    expect(await oneLane.drain()).toBe(1);
+    expect(sandbox.orders().map((request) => request.orderId).sort()).toEqual(["5020", "5021", "5022"]);
+  });
+
   it("never writes the secret key to logs or stored attempt excerpts", async () => {
     const secret = "sec_echoing_secret_key_123";
     sandbox.addKeys({ publicKey: "pub_echo", secretKey: secret });
