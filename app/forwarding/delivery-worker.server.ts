@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import type { Delivery, Prisma, PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
 import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
+import { NEVER_SENT_REASON } from "../lifecycle/reversal-store.server";
 import { SecretBoxError } from "../settings/secret-box.server";
 import type { StoredSettings } from "../settings/shop-settings.server";
 import { isReversal, ORDER_KIND } from "./delivery-kind";
@@ -30,7 +31,7 @@ export interface DeliveryWorkerDeps {
   /** Names this process in leases; unique per worker. */
   owner?: string;
   /** Called once per pass with the orders it delivered (refunds that arrived first wait for them). */
-  onOrdersDelivered?: (orders: { shop: string; orderId: string }[]) => Promise<unknown>;
+  onOrdersDelivered?: (orders: { shop: string; orderId: string }[], now: Date) => Promise<unknown>;
 }
 
 export const UNREADABLE_SECRET_REASON =
@@ -200,7 +201,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         select: { status: true },
       });
       if (!order || order.status === "failed" || order.status === "skipped") {
-        await release(id, { status: "skipped", reason: "The order was never delivered to Refersion, so there is nothing to reverse" });
+        await release(id, { status: "skipped", reason: NEVER_SENT_REASON });
         return;
       }
       if (order.status !== "delivered") {
@@ -350,7 +351,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       await prisma.delivery.updateMany({ where: { id: { in: unstarted }, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
     }
     if (deps.onOrdersDelivered && deliveredOrders.length > 0) {
-      await deps.onOrdersDelivered(deliveredOrders).catch((error) =>
+      await deps.onOrdersDelivered(deliveredOrders, now()).catch((error) =>
         log.error("after-delivery step failed", { error: error instanceof Error ? error.message : String(error) }),
       );
     }

@@ -1,6 +1,7 @@
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { hasReversedCommission, requeueOrder, wasCancelled } from "../lifecycle/order-requeue.server";
+import { requeueFailedReversal } from "../lifecycle/reversal-store.server";
 import { ORDER_KIND } from "./delivery-kind";
 
 export type ManualRetryRefusal =
@@ -31,7 +32,7 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
   const row = await prisma.delivery.findFirst({
     // The command line names an order; the admin names any row of the log.
     where: { shop, ...("deliveryId" in where ? { id: where.deliveryId } : { orderId: where.orderId, kind: ORDER_KIND }) },
-    select: { id: true, kind: true, orderId: true, status: true, reason: true, requestBody: true },
+    select: { id: true, kind: true, orderId: true, status: true, reason: true, requestBody: true, updatedAt: true },
   });
   if (!row) return { ok: false, reason: "not_found" };
   if (row.status === "pending" || row.status === "retrying") return { ok: false, reason: "already_queued" };
@@ -40,9 +41,14 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
   if (row.status === "waiting_for_payment") return { ok: false, reason: "waiting_for_payment" };
 
   if (row.kind !== ORDER_KIND) {
-    // A reversal: a failed one is tried again (the worker still sends it only after its order).
+    // A reversal: a failed one is planned again and tried again (the worker still sends it only
+    // after its order); what later reversals already took back is not taken back twice.
     if (row.status !== "failed" || !row.requestBody) return { ok: false, reason: "not_retryable" };
-    return queue(shop, row, now);
+    const replanned = await requeueFailedReversal(shop, row.id, now);
+    if (!replanned) return { ok: false, reason: "already_queued" };
+    if (replanned.status === "skipped") return { ok: false, reason: "still_skipped", detail: replanned.reason ?? undefined };
+    logger.info("reversal queued again by the merchant", { shop, deliveryId: row.id });
+    return { ok: true, status: "pending" };
   }
 
   if (row.status === "delivered") {
@@ -73,9 +79,11 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
   }
 }
 
-async function queue(shop: string, row: { id: string; status: string }, now: Date): Promise<ManualRetryResult> {
+async function queue(shop: string, row: { id: string; status: string; updatedAt: Date }, now: Date): Promise<ManualRetryResult> {
   const { count } = await prisma.delivery.updateMany({
-    where: { id: row.id, shop, status: row.status },
+    // Also conditional on updatedAt: a cancellation recorded since the checks above locks (and
+    // so touches) the order's row, and this resend then does nothing.
+    where: { id: row.id, shop, status: row.status, updatedAt: row.updatedAt },
     data: { status: "pending", reason: null, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
   });
   if (count === 0) return { ok: false, reason: "already_queued" };

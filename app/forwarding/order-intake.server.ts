@@ -1,3 +1,4 @@
+import crypto from "node:crypto";
 import { Prisma } from "@prisma/client";
 import DataLoader from "dataloader";
 import prisma from "../db.server";
@@ -9,11 +10,14 @@ import {
   getShopSettings,
   hasKeys,
   mappingOptionsFor,
+  refersionKeysOf,
   type StoredSettings,
 } from "../settings/shop-settings.server";
+import { SecretBoxError } from "../settings/secret-box.server";
 import { hasBeenPaid, pastOrderSkipReason } from "../lifecycle/payment-status";
 import { rebuildPendingReversals } from "../lifecycle/reversal-store.server";
 import { ORDER_KIND, type DeliveryKind } from "./delivery-kind";
+import { UNREADABLE_SECRET_REASON } from "./delivery-worker.server";
 import { createOutboxInserter, isUniqueViolation } from "./outbox-inserts.server";
 import type { DeliveryStatus } from "./delivery-status";
 
@@ -196,6 +200,30 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
 }
 
 /**
+ * Orders parked because their shop's secret key could not be decrypted are released once it can
+ * be again (APP_ENCRYPTION_KEY_PREVIOUS set, a rotation finished), without waiting for the
+ * merchant to save the keys. The worker process runs it at start and hourly.
+ */
+export async function releaseOrdersParkedForUnreadableSecret(now = new Date()): Promise<number> {
+  const shops = await prisma.delivery.findMany({
+    where: { status: "waiting_for_keys", reason: UNREADABLE_SECRET_REASON },
+    select: { shop: true },
+    distinct: ["shop"],
+  });
+  let released = 0;
+  for (const { shop } of shops) {
+    try {
+      if (!refersionKeysOf(await getShopSettings(shop))) continue;
+    } catch (error) {
+      if (error instanceof SecretBoxError) continue;
+      throw error;
+    }
+    released += await releaseOrdersWaitingForKeys(shop, now);
+  }
+  return released;
+}
+
+/**
  * Records a signed webhook whose body could not be read at all (or, for a reversal, names no
  * order or refund), so the merchant sees it in the delivery log with the reason, instead of
  * Shopify retrying the same bytes for hours. `kind` says what it would have been: an order
@@ -208,7 +236,8 @@ export async function recordUnreadableWebhook(input: {
   reason: string;
   kind?: DeliveryKind;
 }): Promise<IntakeResult> {
-  const orderId = `unreadable-${input.webhookId ?? crypto.randomUUID()}`;
+  // Without a webhook id (a resend read it), the same bytes name the same row: read twice, recorded once.
+  const orderId = `unreadable-${input.webhookId ?? crypto.createHash("sha256").update(`${input.reason}\n${input.rawExcerpt}`).digest("hex").slice(0, 32)}`;
   try {
     const row = await prisma.delivery.create({
       data: {

@@ -2,10 +2,11 @@ import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
 import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../lifecycle/backfill.server";
-import { settleReversalsAwaitingOrders } from "../lifecycle/reversal-store.server";
+import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../lifecycle/reversal-store.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
 import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.server";
+import { releaseOrdersParkedForUnreadableSecret } from "./order-intake.server";
 
 declare global {
   // One worker per process, even when the server module is evaluated again (dev reloads).
@@ -26,7 +27,7 @@ export function createConfiguredWorker(overrides: Partial<Parameters<typeof crea
     prisma,
     logger,
     loadShop: loadShopForDelivery,
-    onOrdersDelivered: (orders) => settleReversalsAwaitingOrders(orders),
+    onOrdersDelivered: (orders, now) => settleReversalsAwaitingOrders(orders, now),
     config: {
       webhookUrl: config.REFERSION_WEBHOOK_URL,
       apiUrl: config.REFERSION_API_URL,
@@ -67,13 +68,18 @@ export function startDeliveryWorkerOnce(): DeliveryWorker | null {
     const backfill = createConfiguredBackfillRunner();
     globalThis.__backfillRunner = backfill;
     backfill.start();
-    // Retention runs beside delivery: once at start, then hourly.
-    const retention = () =>
-      removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }).catch((error) =>
-        logger.error("retention run failed", { error: error instanceof Error ? error.message : String(error) }),
-      );
-    void retention();
-    const retentionTimer = setInterval(retention, 60 * 60 * 1000);
+    // Beside delivery, once at start and then hourly: retention, and two sweeps that cover a
+    // process stopped half-way (refunds set aside for an order delivered meanwhile) or an
+    // environment fixed since (orders parked because a secret key could not be decrypted).
+    const step = (name: string, run: () => Promise<unknown>) =>
+      run().catch((error) => logger.error(`${name} failed`, { error: error instanceof Error ? error.message : String(error) }));
+    const maintenance = async () => {
+      await step("retention run", () => removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }));
+      await step("settling set-aside refunds", () => settleAllReversalsAwaitingOrders());
+      await step("releasing orders parked for an unreadable secret", () => releaseOrdersParkedForUnreadableSecret());
+    };
+    void maintenance();
+    const retentionTimer = setInterval(maintenance, 60 * 60 * 1000);
     retentionTimer.unref();
     let stopped: Promise<void> | null = null;
     globalThis.__stopBackgroundWork = () => {

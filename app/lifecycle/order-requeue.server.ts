@@ -4,6 +4,7 @@ import { logger } from "../logger.server";
 import { CANCEL_KIND, ORDER_KIND } from "../forwarding/delivery-kind";
 import type { DeliveryStatus } from "../forwarding/delivery-status";
 import { decideDelivery } from "../forwarding/order-intake.server";
+import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { getShopSettings, mappingOptionsFor } from "../settings/shop-settings.server";
 import { hasBeenPaid, PAST_ORDER_SKIP_REASONS, pastOrderSkipReason } from "./payment-status";
@@ -87,14 +88,15 @@ export async function requeueOrder(
   const now = options.now ?? new Date();
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
-    select: { id: true, status: true, reason: true, requestBody: true, orderPayload: true },
+    select: { id: true, status: true, reason: true, requestBody: true, orderPayload: true, personalDataRemovedAt: true, updatedAt: true },
   });
   if (!row) return { requeued: false, why: "not_found" };
   if (row.status !== "failed" && row.status !== "skipped") return { requeued: false, why: "not_eligible" };
   if (await wasCancelled(shop, orderId, row)) return { requeued: false, why: "cancelled" };
 
   const fresh = options.payload !== undefined;
-  const payload = fresh ? options.payload : row.status === "skipped" ? parseStored(row.orderPayload) : undefined;
+  // An order whose buyer's data was removed (customers/redact, retention) stays without it.
+  const payload = fresh ? keepPersonalDataRemoved(options.payload, row.personalDataRemovedAt) : row.status === "skipped" ? parseStored(row.orderPayload) : undefined;
   let data: Prisma.DeliveryUpdateManyMutationInput;
   let status: DeliveryStatus = "pending";
   if (payload === undefined) {
@@ -119,11 +121,13 @@ export async function requeueOrder(
       currency: mapped.summary.currency,
       customerId: mapped.summary.customerId,
       requestBody: JSON.stringify(mapped.conversion),
-      ...(fresh ? { orderPayload: JSON.stringify(payload), personalDataRemovedAt: null } : {}),
+      ...(fresh ? { orderPayload: JSON.stringify(payload) } : {}),
     };
   }
   const { count } = await prisma.delivery.updateMany({
-    where: { id: row.id, shop, status: row.status, reason: row.reason },
+    // updatedAt too: a cancellation recorded since wasCancelled() locks (touches) the order's
+    // row, and this then does nothing rather than send an order whose cancellation is skipped.
+    where: { id: row.id, shop, status: row.status, reason: row.reason, updatedAt: row.updatedAt },
     data: { ...data, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
   });
   if (count === 0) return { requeued: false, why: "changed" };

@@ -2,7 +2,7 @@ import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { ORDER_KIND } from "../forwarding/delivery-kind";
 import { acceptOrderWebhook, decideDelivery, orderIdOf, type IntakeResult } from "../forwarding/order-intake.server";
-import { removePersonalDataFromOrder } from "../privacy/personal-data";
+import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { getShopSettings, mappingOptionsFor } from "../settings/shop-settings.server";
 import { rebuildPendingReversals } from "./reversal-store.server";
@@ -43,7 +43,7 @@ async function releaseOrderOnPayment(shop: string, payload: unknown, now = new D
   // The buyer's personal data was removed from this order (customers/redact, or retention):
   // the paid payload brings it back, so it is removed before anything is mapped or stored.
   const redacted = row.personalDataRemovedAt !== null;
-  let order = redacted ? removePersonalDataFromOrder(payload) : payload;
+  let order = keepPersonalDataRemoved(payload, row.personalDataRemovedAt);
   let mapped = mapOrderToConversion(order, options);
   if (!mapped.ok && row.orderPayload) {
     // The paid payload cannot be mapped but the created one could: send that one.

@@ -86,9 +86,10 @@ function sourceOf(text: string | null): ReversalSource | null {
 /**
  * Records one reversal of an order, planned against what the order sends and the reversals
  * recorded before it. `skipReason` records it as skipped instead (an option switched off, a
- * refund that returned no money). Nothing is recorded for an order the app never recorded: a
- * cancellation or refund of an order from before the app was installed is not the app's to
- * reverse, and would only fill the delivery log.
+ * refund that returned no money). For an order the app has no row for yet, a cancellation
+ * records the order as skipped (its orders/create, when it comes, is then a duplicate), and a
+ * refund is set aside until the order is recorded; a reversal that was not wanted anyway records
+ * nothing.
  *
  * A cancellation of an order that was never going to be sent as it is (still waiting for
  * payment, or waiting for keys while cancellations are reversed) skips the order instead:
@@ -101,8 +102,8 @@ export async function recordReversal(input: {
   source: ReversalSource;
   webhookId: string | null;
   skipReason?: string | null;
-  /** A cancellation's order as its orders/cancelled payload describes it (recorded when the app has no row yet). */
-  cancelledOrder?: CancelledOrderSummary | null;
+  /** A cancellation's order as its orders/cancelled payload describes it (recorded when the app has no row yet; worked out only then). */
+  cancelledOrder?: () => CancelledOrderSummary;
   now?: Date;
 }): Promise<ReversalResult> {
   const { shop, orderId, kind, source, webhookId } = input;
@@ -126,7 +127,7 @@ export async function recordReversal(input: {
               shop,
               orderId,
               kind: ORDER_KIND,
-              ...(input.cancelledOrder ?? {}),
+              ...(input.cancelledOrder?.() ?? {}),
               status: "skipped",
               reason: CANCELLED_BEFORE_RECEIVED_REASON,
               webhookId,
@@ -182,8 +183,9 @@ export async function recordReversal(input: {
     throw error;
   }
   log.info("reversal recorded", { outcome: result.outcome, deliveryId: result.deliveryId });
-  // The order may have been recorded while this reversal was (each side looks for the other
-  // after its own commit, so one of them always finds the other).
+  // The order may have been recorded while this reversal was: look once more after this commit
+  // (the worker settles set-aside refunds when it delivers the order, and an hourly sweep any
+  // left, so one of them always finds it).
   if (result.outcome === "awaiting_order" || (result.outcome === "order_skipped" && kind === CANCEL_KIND)) {
     await settleReversalsAwaitingOrder(shop, orderId, now);
   }
@@ -282,6 +284,54 @@ export async function settleReversalsAwaitingOrder(shop: string, orderId: string
     return planned;
   });
   if (settled > 0) logger.info("reversals planned against their order", { shop, orderId, settled });
+  return settled;
+}
+
+/**
+ * A failed reversal queued again at the merchant's request. It is planned again, under the
+ * order's lock, against the order and the reversals recorded since it failed (a cancellation
+ * that came later may already have taken back its items), so nothing is reversed twice. Null
+ * when it is no longer a failed reversal (another click got there first).
+ */
+export async function requeueFailedReversal(
+  shop: string,
+  id: string,
+  now = new Date(),
+): Promise<{ status: "pending" | "skipped"; reason: string | null } | null> {
+  return prisma.$transaction(async (tx) => {
+    const row = await tx.delivery.findFirst({
+      where: { id, shop, kind: { not: ORDER_KIND }, status: "failed" },
+      select: { orderId: true, orderPayload: true },
+    });
+    const source = sourceOf(row?.orderPayload ?? null);
+    if (!row || !source || !(await lockOrder(tx, shop, row.orderId))) return null;
+    const order = await tx.delivery.findUniqueOrThrow({
+      where: { shop_orderId_kind: { shop, orderId: row.orderId, kind: ORDER_KIND } },
+      select: { status: true, requestBody: true, orderPayload: true },
+    });
+    const planned = await planReversal(tx, { shop, orderId: row.orderId, source, skipReason: null, order, now, excludeId: id });
+    const { count } = await tx.delivery.updateMany({
+      where: { id, shop, status: "failed" },
+      data: { ...planned, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
+    });
+    return count === 1 ? { status: planned.status, reason: planned.reason } : null;
+  });
+}
+
+/**
+ * Every refund still set aside for its order, settled against the order if it is recorded now.
+ * The worker settles them when it delivers their order; this sweep (at start and hourly) covers
+ * a process that stopped between the two, and costs one read when there is nothing to do.
+ */
+export async function settleAllReversalsAwaitingOrders(now = new Date()): Promise<number> {
+  const waiting = await prisma.delivery.findMany({
+    where: { kind: { not: ORDER_KIND }, status: "skipped", attempts: 0, reason: AWAITING_ORDER_REASON },
+    select: { shop: true, orderId: true },
+    take: 1_000,
+  });
+  const orders = new Map(waiting.map((row) => [`${row.shop}\u0000${row.orderId}`, row]));
+  let settled = 0;
+  for (const { shop, orderId } of orders.values()) settled += await settleReversalsAwaitingOrder(shop, orderId, now);
   return settled;
 }
 

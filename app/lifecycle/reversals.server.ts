@@ -27,7 +27,7 @@ export async function acceptCancellationWebhook(input: { shop: string; payload: 
     source: { reversal: "cancel" },
     webhookId: input.webhookId,
     skipReason: settings.reverseCancellations ? null : CANCELLATIONS_OFF_REASON,
-    cancelledOrder: summaryOf(input.payload, settings),
+    cancelledOrder: () => summaryOf(input.payload, settings),
   });
 }
 

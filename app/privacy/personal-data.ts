@@ -40,7 +40,6 @@ const KEPT_LINE_PROPERTIES = new Set([
   "shipping_interval_frequency",
   "shipping_interval_unit_type",
   "charge_interval_frequency",
-  "_rc_bundle",
 ]);
 
 type Json = Record<string, unknown>;
@@ -94,6 +93,15 @@ export function removePersonalDataFromOrder(order: unknown): unknown {
 }
 
 /** The Refersion JSON without its customer block (amounts, items and ids unchanged). */
+/**
+ * A new payload for an order whose buyer's personal data was already removed (customers/redact,
+ * or retention): it is removed from the new payload too, before anything is mapped or stored,
+ * so a late orders/paid or a resend cannot bring it back.
+ */
+export function keepPersonalDataRemoved(order: unknown, personalDataRemovedAt: Date | null): unknown {
+  return personalDataRemovedAt ? removePersonalDataFromOrder(order) : order;
+}
+
 export function removePersonalDataFromConversion(conversion: unknown): unknown {
   if (!conversion || typeof conversion !== "object" || Array.isArray(conversion)) return conversion;
   const { customer: _customer, ...rest } = conversion as Json;

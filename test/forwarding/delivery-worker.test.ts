@@ -11,7 +11,7 @@ import { setLogSink } from "~/logger.server";
 import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 import { RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
 import { retryDelivery } from "~/forwarding/manual-retry.server";
-import { releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
+import { releaseOrdersParkedForUnreadableSecret, releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
 import { UNREADABLE_SECRET_REASON } from "~/forwarding/delivery-worker.server";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
@@ -153,6 +153,23 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     await worker().drain();
     delivery = await deliveryOf(SHOP, "5012");
     expect(delivery).toMatchObject({ status: "delivered", attempts: 1, reason: null });
+  });
+
+  it("releases orders parked for an unreadable secret by itself once the secret can be read again (the environment fixed)", async () => {
+    await enqueueFixtureOrder(SHOP, 5014);
+    const { secretKeyKeyId } = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { secretKeyKeyId: "retired-key" } });
+    await worker().drain();
+    expect(await deliveryOf(SHOP, "5014")).toMatchObject({ status: "waiting_for_keys", reason: UNREADABLE_SECRET_REASON });
+
+    // Still unreadable: nothing moves.
+    expect(await releaseOrdersParkedForUnreadableSecret(clock)).toBe(0);
+    // As if APP_ENCRYPTION_KEY_PREVIOUS now held the key it was sealed with.
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { secretKeyKeyId } });
+    expect(await releaseOrdersParkedForUnreadableSecret(clock)).toBe(1);
+    await worker().drain();
+    expect(await deliveryOf(SHOP, "5014")).toMatchObject({ status: "delivered", attempts: 1, reason: null });
+    expect(sandbox.orders()).toHaveLength(1);
   });
 
   it("starts the backoff again after a manual retry instead of continuing the old series", async () => {

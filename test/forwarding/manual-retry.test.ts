@@ -1,6 +1,8 @@
 import prisma from "~/db.server";
 import { loadDeliveryDetail, retryFromAdmin } from "~/admin/deliveries-page.server";
 import { retryDelivery } from "~/forwarding/manual-retry.server";
+import { requeueOrder } from "~/lifecycle/order-requeue.server";
+import { redactCustomer } from "~/privacy/compliance.server";
 import { NEVER_SENT_REASON } from "~/lifecycle/reversal-store.server";
 import { orderFixture } from "../support/fixtures";
 import { acceptedCancels, configureLifecycleShop, rowOf, sendWebhook, useLifecycleHarness, withOrderId } from "../lifecycle/support/lifecycle";
@@ -138,5 +140,68 @@ describe("Retry of skipped and failed rows", () => {
     expect(skippedRefund.status).toBe("skipped");
     expect((await loadDeliveryDetail(SHOP, skippedRefund.id))!.retryAction).toBeNull();
     expect(await retryDelivery(SHOP, { deliveryId: skippedRefund.id })).toEqual({ ok: false, reason: "not_retryable" });
+  });
+});
+
+describe("what a Retry or a resend must not undo", () => {
+  it("GIVEN a failed refund whose items a later cancellation took back WHEN the refund is retried THEN it is planned again and sends nothing twice", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "orders/create", order);
+    await drain();
+    // Refersion refuses the refund's cancel once (a permanent 422)...
+    lifecycle.sandbox.setBehavior({ mode: "fail", status: 422, remaining: 1 }, "api");
+    await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
+    await drain();
+    const refund = (await rowOf(SHOP, ORDER_ID, "refund:509562969"))!;
+    expect(refund.status).toBe("failed");
+    // ...then the order is cancelled: that takes back every item, the refunded ones among them.
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    await drain();
+    expect(acceptedCancels(lifecycle.sandbox)).toHaveLength(1);
+    expect(acceptedCancels(lifecycle.sandbox)[0].items.map((item) => item.sku).sort()).toEqual(["IPOD2008BLACK", "IPOD2008GREEN", "IPOD2008RED"]);
+
+    expect(await retryDelivery(SHOP, { deliveryId: refund.id })).toMatchObject({ ok: false, reason: "still_skipped", detail: expect.stringMatching(/already reversed/) });
+    await drain();
+    expect(acceptedCancels(lifecycle.sandbox)).toHaveLength(1);
+    expect(await rowOf(SHOP, ORDER_ID, "refund:509562969")).toMatchObject({ status: "skipped", requestBody: null });
+  });
+
+  it("GIVEN a cancellation recorded between a resend's checks and its update THEN the resend does nothing", async () => {
+    await configureLifecycleShop(SHOP, { reverseCancellations: false });
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "orders/create", order);
+    await drain();
+    const delivered = await orderRow();
+    // What the resend read before the cancellation locked (and so touched) the order's row.
+    await configureLifecycleShop(SHOP, { reverseCancellations: true });
+    await sendWebhook(SHOP, "orders/cancelled", order);
+    const { count } = await prisma.delivery.updateMany({
+      where: { id: delivered.id, shop: SHOP, status: "delivered", updatedAt: delivered.updatedAt },
+      data: { status: "pending" },
+    });
+    expect(count).toBe(0);
+    // And through the front door: refused, with why.
+    expect(await retryDelivery(SHOP, { deliveryId: delivered.id })).toEqual({ ok: false, reason: "cancelled" });
+  });
+
+  it("GIVEN an order whose buyer was redacted WHEN a resend reads it from Shopify again THEN the buyer's data stays removed, in what is stored and what is sent", async () => {
+    await configureLifecycleShop(SHOP, { forwardingEnabled: false });
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "orders/create", order);
+    expect((await orderRow()).status).toBe("skipped");
+    const customer = order.customer as { id: number; email: string };
+    await redactCustomer(SHOP, { shop_domain: SHOP, customer: { id: customer.id, email: customer.email }, orders_to_redact: [Number(ORDER_ID)] });
+    const redacted = await orderRow();
+    expect(redacted.personalDataRemovedAt).not.toBeNull();
+
+    await configureLifecycleShop(SHOP, { forwardingEnabled: true });
+    expect(await requeueOrder(SHOP, ORDER_ID, { payload: order })).toMatchObject({ requeued: true, status: "pending" });
+    const requeued = await orderRow();
+    expect(requeued.personalDataRemovedAt).toEqual(redacted.personalDataRemovedAt);
+    expect(requeued.orderPayload).not.toContain(customer.email);
+    await drain();
+    const [sent] = lifecycle.sandbox.orders();
+    expect(JSON.stringify(sent.body)).not.toContain(customer.email);
+    expect(sent.body).not.toHaveProperty("customer.email");
   });
 });

@@ -10,7 +10,13 @@ import {
   useLifecycleHarness,
   withOrderId,
 } from "./support/lifecycle";
-import { AWAITING_ORDER_REASON, CANCELLED_BEFORE_RECEIVED_REASON, NEVER_SENT_REASON } from "~/lifecycle/reversal-store.server";
+import {
+  AWAITING_ORDER_REASON,
+  CANCELLED_BEFORE_RECEIVED_REASON,
+  NEVER_SENT_REASON,
+  settleAllReversalsAwaitingOrders,
+} from "~/lifecycle/reversal-store.server";
+import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 
 const SHOP = "reversals.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
@@ -222,6 +228,28 @@ describe("orders/cancelled", () => {
     expect(acceptedCancels(lifecycle.sandbox)).toEqual([
       { order_id: "450789469", items: [{ sku: "IPOD2008BLACK", quantity: 1, price: price("IPOD2008BLACK") }, { sku: "IPOD2008GREEN", quantity: 1, price: price("IPOD2008GREEN") }] },
     ]);
+  });
+
+  it("GIVEN the process that delivered the order stopped before settling its early refund THEN the hourly sweep plans it, and it is sent once", async () => {
+    const order = orderFixture(DOCS_ORDER);
+    await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
+    await sendWebhook(SHOP, "orders/create", order);
+    // A worker without the after-delivery step: as if it stopped between the two.
+    const interrupted = createConfiguredWorker({
+      now: lifecycle.clock.now,
+      random: () => 0.5,
+      onOrdersDelivered: undefined,
+      config: { webhookUrl: lifecycle.sandbox.webhookUrl, apiUrl: lifecycle.sandbox.apiUrl, timeoutMs: 5_000, retryBaseMs: 30_000, leaseMs: 60_000, concurrency: 4, pollMs: 50 },
+    });
+    await interrupted.drain();
+    expect(await rowOf(SHOP, "450789469", "order")).toMatchObject({ status: "delivered" });
+    expect(await rowOf(SHOP, "450789469", "refund:509562969")).toMatchObject({ status: "skipped", reason: AWAITING_ORDER_REASON });
+
+    expect(await settleAllReversalsAwaitingOrders(lifecycle.clock.now())).toBe(1);
+    expect(await settleAllReversalsAwaitingOrders(lifecycle.clock.now())).toBe(0);
+    await worker().drain();
+    expect(acceptedCancels(lifecycle.sandbox)).toHaveLength(1);
+    expect(await rowOf(SHOP, "450789469", "refund:509562969")).toMatchObject({ status: "delivered" });
   });
 
   it("GIVEN a refund and then the cancellation arrive before orders/create THEN nothing is ever sent, and the refund says why", async () => {
