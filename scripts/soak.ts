@@ -108,7 +108,8 @@ async function main(): Promise<number> {
     DELIVERY_RETRY_BASE_MS: "200",
     DELIVERY_POLL_MS: "100",
     DELIVERY_CONCURRENCY: "16",
-    LOG_LEVEL: "warn",
+    // info: the access log (one line per request, with the time spent on it) is read below.
+    LOG_LEVEL: "info",
   });
   const prisma = createPrismaClient(databaseUrl);
   let ok = false;
