@@ -7,7 +7,7 @@ import { SecretBoxError } from "../settings/secret-box.server";
 import type { StoredSettings } from "../settings/shop-settings.server";
 import { isReversal, ORDER_KIND } from "./delivery-kind";
 import { DUE_STATUSES } from "./delivery-status";
-import { nextRetry } from "./retry-policy";
+import { nextRetry, shortestSeriesMs } from "./retry-policy";
 
 export interface DeliveryWorkerConfig {
   webhookUrl: string;
@@ -146,10 +146,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   /**
    * How many tries have failed in this row's current series, this one included: the backoff
    * exponent. A manual retry starts a new series (it clears firstAttemptAt), so its first
-   * failure waits the base delay again rather than the hour the row's total would give.
+   * failure waits the base delay again rather than the hour the row's total would give. The
+   * row's total is the answer unless the series is younger than its tries could be, which only
+   * a restart explains; then its tries are counted (one read, only after a manual retry).
    */
-  async function failuresSince(row: Delivery, firstAttemptAt: Date): Promise<number> {
+  async function failuresSince(row: Delivery, firstAttemptAt: Date, at: Date): Promise<number> {
     if (!row.firstAttemptAt) return 1;
+    if (at.getTime() - firstAttemptAt.getTime() >= shortestSeriesMs(row.attempts, config.retryBaseMs)) return row.attempts + 1;
     const earlier = await prisma.deliveryAttempt.count({ where: { deliveryId: row.id, startedAt: { gte: firstAttemptAt } } });
     return earlier + 1;
   }
@@ -245,7 +248,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         ? nextRetry({
             now: finishedAt,
             firstAttemptAt,
-            failedAttempts: await failuresSince(row, firstAttemptAt),
+            failedAttempts: await failuresSince(row, firstAttemptAt, startedAt),
             baseMs: config.retryBaseMs,
             retryAfterMs: failure!.retryAfterMs,
             random: deps.random,

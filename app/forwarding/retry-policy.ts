@@ -14,6 +14,19 @@ export function retryDelayMs(failedAttempts: number, baseMs: number, random: () 
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
+/**
+ * The least time `failedAttempts` failures of one series take, first try to latest: each wait is
+ * at least half its ceiling (Retry-After only lengthens it). A row whose first try is more
+ * recent than that has been restarted by a manual retry since its earlier failures.
+ */
+export function shortestSeriesMs(failedAttempts: number, baseMs: number): number {
+  let total = 0;
+  for (let failure = 1; failure <= failedAttempts; failure += 1) {
+    total += Math.floor(Math.min(MAX_RETRY_DELAY_MS, baseMs * 2 ** Math.min(failure - 1, 30)) / 2);
+  }
+  return total;
+}
+
 export type RetryDecision = { retry: true; at: Date } | { retry: false };
 
 /**

@@ -1,4 +1,4 @@
-import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS, nextRetry, retryDelayMs } from "~/forwarding/retry-policy";
+import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS, nextRetry, retryDelayMs, shortestSeriesMs } from "~/forwarding/retry-policy";
 
 describe("retry delays", () => {
   it.each([
@@ -42,5 +42,28 @@ describe("next retry", () => {
     expect(decision).toEqual({ retry: true, at: new Date(first.getTime() + RETRY_WINDOW_MS) });
     const atEnd = new Date(first.getTime() + RETRY_WINDOW_MS);
     expect(nextRetry({ now: atEnd, firstAttemptAt: first, failedAttempts: 21, baseMs: 30_000, retryAfterMs: null })).toEqual({ retry: false });
+  });
+});
+
+describe("the shortest a series of failures can take", () => {
+  it("is never longer than a real series, whatever the jitter, up to the 72-hour window", () => {
+    for (const jitter of [0, 0.001, 0.37, 0.5, 0.999, 1]) {
+      const first = new Date("2026-11-26T00:00:00Z");
+      let at = first;
+      for (let failed = 1; ; failed += 1) {
+        const decision = nextRetry({ now: at, firstAttemptAt: first, failedAttempts: failed, baseMs: 30_000, retryAfterMs: null, random: () => jitter });
+        if (!decision.retry) break;
+        // The last wait is cut short by the window's end; the next try then ends the series.
+        if (decision.at.getTime() === first.getTime() + RETRY_WINDOW_MS) break;
+        at = decision.at;
+        expect(at.getTime() - first.getTime(), `jitter ${jitter}, try ${failed + 1}`).toBeGreaterThanOrEqual(shortestSeriesMs(failed, 30_000));
+      }
+    }
+  });
+
+  it("adds half of each capped wait", () => {
+    expect(shortestSeriesMs(0, 30_000)).toBe(0);
+    expect(shortestSeriesMs(3, 30_000)).toBe(15_000 + 30_000 + 60_000);
+    expect(shortestSeriesMs(10, 30_000)).toBe(15_000 * (2 ** 7 - 1) + 3 * 30 * 60_000);
   });
 });
