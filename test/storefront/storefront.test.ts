@@ -5,9 +5,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { mapOrderToConversion } from "../../app/refersion/mapping";
 import { parseOrderJson } from "../../app/refersion/shopify-order";
 import { orderFixtureText } from "../support/fixtures";
+import { configureLifecycleShop, sendWebhook, useLifecycleHarness, withOrderId } from "../lifecycle/support/lifecycle";
 import {
   CHROMIUM_LAUNCH_OPTIONS,
   REFERSION_SCRIPT_URL,
@@ -587,21 +587,12 @@ describe("consent", () => {
 describe("from the storefront to Refersion's order webhook", () => {
   /** A real order with a c1- cart token (an online store checkout). */
   const ORDER_FIXTURE = "real-eur-ch-order-2672-digital-no-shipping-c1-cart-token-2023.json";
-  const MAPPING_OPTIONS = {
-    shop: "demo-store.myshopify.com",
-    currency: "shop",
-    includeCustomer: false,
-    autoCreditAffiliate: true,
-    cartIdSecret: "test-cart-id-secret",
-  } as const;
+  const SHOP = "storefront-to-refersion.myshopify.com";
+  // The app's own webhook route, outbox and worker, in this process, and a Refersion stand-in.
+  const lifecycle = useLifecycleHarness();
 
-  function mapped(order: unknown) {
-    const result = mapOrderToConversion(order, MAPPING_OPTIONS);
-    if (!result.ok) throw new Error(`expected a conversion, got ${result.error.code}: ${result.error.message}`);
-    return result.conversion;
-  }
-
-  it("sends the reported token as cart_id, from the order's cart_token or from the hidden cart attributes", async () => {
+  it("sends the reported token as cart_id, whether the order carries the cart token or only the hidden cart attributes", async () => {
+    await configureLifecycleShop(SHOP, { autoCreditAffiliate: true });
     const store = await openStore();
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -613,21 +604,28 @@ describe("from the storefront to Refersion's order webhook", () => {
     expect(rawToken).toMatch(/^c1-[0-9a-f]+\?key=[0-9a-f]+$/);
 
     // (a) An online store checkout: the order carries the cart token.
-    const withToken = parseOrderJson(orderFixtureText(ORDER_FIXTURE)) as Record<string, unknown>;
-    expect(withToken.cart_token).toEqual(expect.any(String));
-    withToken.cart_token = rawToken;
-    expect(mapped(withToken).cart_id).toBe(reported);
-
+    const withToken = { ...withOrderId(parseOrderJson(orderFixtureText(ORDER_FIXTURE)) as Record<string, unknown>, 9_100_001), cart_token: rawToken };
     // (b) An order without a cart token: Shopify copies the cart attributes to note_attributes.
-    const withoutToken = parseOrderJson(orderFixtureText(ORDER_FIXTURE)) as Record<string, unknown>;
-    withoutToken.cart_token = null;
-    withoutToken.note_attributes = [
-      ...((withoutToken.note_attributes as unknown[]) ?? []),
-      ...Object.entries(storefront.cart.attributes).map(([name, value]) => ({ name, value })),
-    ];
-    const conversion = mapped(withoutToken);
-    expect(conversion.cart_id).toBe(reported);
-    expect(conversion.auto_credit_affiliate_id).toBe(Number(reports(storefront)[0].args[3]));
+    const fixture = withOrderId(parseOrderJson(orderFixtureText(ORDER_FIXTURE)) as Record<string, unknown>, 9_100_002);
+    const withoutToken = {
+      ...fixture,
+      cart_token: null,
+      note_attributes: [
+        ...((fixture.note_attributes as unknown[]) ?? []),
+        ...Object.entries(storefront.cart.attributes).map(([name, value]) => ({ name, value })),
+      ],
+    };
+    for (const order of [withToken, withoutToken]) {
+      expect((await sendWebhook(SHOP, "orders/create", order)).status).toBe(200);
+    }
+    await lifecycle.worker().drain();
+
+    const received = lifecycle.sandbox.orders().map((request) => request.body as { order_id: string; cart_id: string; auto_credit_affiliate_id?: number });
+    expect(received.map((body) => [body.order_id, body.cart_id])).toEqual([
+      ["9100001", reported],
+      ["9100002", reported],
+    ]);
+    expect(received[1].auto_credit_affiliate_id).toBe(Number(reports(storefront)[0].args[3]));
     expectCleanRun(store);
   });
 });
