@@ -1,3 +1,4 @@
+import { MAPPED_LINE_PROPERTIES, MAPPED_NOTE_ATTRIBUTES } from "../refersion/mapping";
 /**
  * What counts as a buyer's personal data in what we store, and how it is removed while the
  * amounts, ids and line items the delivery log needs stay.
@@ -23,25 +24,6 @@ const ORDER_PERSONAL_FIELDS = [
 
 export const REMOVED = "[removed]";
 
-/**
- * Note attributes whose values the mapping reads (app/refersion/mapping.ts) and that name no
- * buyer: the storefront's own `_rfsn_*` attributes (cart id, affiliate id) and Skio's
- * subscription markers. Every other value (gift messages, delivery instructions, names) goes.
- */
-const KEPT_NOTE_ATTRIBUTE_PREFIX = "_rfsn_";
-const KEPT_NOTE_ATTRIBUTES = new Set(["shopify_order_subscription_id", "subscription_provider"]);
-
-/**
- * Line item properties the mapping reads to recognise subscriptions (Recharge's subscription id
- * and interval settings); every other value (engravings, personalised messages) goes.
- */
-const KEPT_LINE_PROPERTIES = new Set([
-  "subscription_id",
-  "shipping_interval_frequency",
-  "shipping_interval_unit_type",
-  "charge_interval_frequency",
-]);
-
 type Json = Record<string, unknown>;
 
 /**
@@ -64,8 +46,10 @@ function removeValuesFromPairs(pairs: unknown, keep: (name: string) => boolean):
   return pairs;
 }
 
-const keptNoteAttribute = (name: string) => name.startsWith(KEPT_NOTE_ATTRIBUTE_PREFIX) || KEPT_NOTE_ATTRIBUTES.has(name);
-const keptLineProperty = (name: string) => KEPT_LINE_PROPERTIES.has(name);
+// Only what the mapping reads survives (the storefront's cart id and affiliate id, subscription
+// markers); every other value (gift messages, engravings, names) goes.
+const keptNoteAttribute = (name: string) => MAPPED_NOTE_ATTRIBUTES.has(name);
+const keptLineProperty = (name: string) => MAPPED_LINE_PROPERTIES.has(name);
 
 function withoutPropertyValues(line: unknown): unknown {
   if (!line || typeof line !== "object" || !("properties" in (line as Json))) return line;

@@ -61,6 +61,21 @@ const SUBSCRIPTION_TAGS = new Set([
  */
 const RECHARGE_LINE_PROPERTIES = ["shipping_interval_frequency", "shipping_interval_unit_type", "charge_interval_frequency"];
 
+/** Recharge's subscription id line property (the numeric id sent as `subscription_id`). */
+const RECHARGE_SUBSCRIPTION_ID_PROPERTY = "subscription_id";
+
+/** Skio's note attributes: its subscription id, and the provider marker. */
+const SKIO_ID_ATTRIBUTE = "shopify_order_subscription_id";
+const SKIO_PROVIDER_ATTRIBUTE = "subscription_provider";
+
+/**
+ * What the mapping reads from note attributes and line item properties, none of it naming a
+ * buyer: removing personal data keeps exactly these (app/privacy/personal-data.ts), so a redacted
+ * order still maps to the same cart id and subscription fields.
+ */
+export const MAPPED_NOTE_ATTRIBUTES: ReadonlySet<string> = new Set(["_rfsn_cart", "_rfsn_aid", SKIO_ID_ATTRIBUTE, SKIO_PROVIDER_ATTRIBUTE]);
+export const MAPPED_LINE_PROPERTIES: ReadonlySet<string> = new Set([RECHARGE_SUBSCRIPTION_ID_PROPERTY, ...RECHARGE_LINE_PROPERTIES]);
+
 /** ISO 4217 currencies whose minor unit is not 2 digits; every other code uses 2. */
 const CURRENCY_DECIMALS: Record<string, number> = {
   BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, UYI: 0, VND: 0,
@@ -561,12 +576,12 @@ function subscriptionOf(order: ShopifyOrder): SubscriptionFacts {
   const tags = tagsOf(order);
   const lineProperties = order.line_items.map((line) => nameValuePairs(line.properties));
 
-  const skioId = usableId(attributes.get("shopify_order_subscription_id"));
-  const rechargeId = lineProperties.map((properties) => properties.get("subscription_id")?.trim() ?? "").find((id) => /^\d{1,20}$/.test(id));
+  const skioId = usableId(attributes.get(SKIO_ID_ATTRIBUTE));
+  const rechargeId = lineProperties.map((properties) => properties.get(RECHARGE_SUBSCRIPTION_ID_PROPERTY)?.trim() ?? "").find((id) => /^\d{1,20}$/.test(id));
 
   const isSubscription =
     Boolean(skioId) ||
-    attributes.get("subscription_provider")?.trim().toLowerCase() === "skio" ||
+    attributes.get(SKIO_PROVIDER_ATTRIBUTE)?.trim().toLowerCase() === "skio" ||
     SUBSCRIPTION_CONTRACT_SOURCES.has(typeof order.source_name === "string" ? order.source_name.trim() : "") ||
     tags.some((tag) => SUBSCRIPTION_TAGS.has(tag) || tag.startsWith("seal subscription") || tag.startsWith("seal_subscription")) ||
     Boolean(rechargeId) ||
