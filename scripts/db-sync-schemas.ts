@@ -18,7 +18,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 export const SOURCE_SCHEMA = path.join(root, "prisma", "schema.prisma");
 export const POSTGRES_SCHEMA = path.join(root, "prisma", "postgresql", "schema.prisma");
-/** Where the PostgreSQL client is generated, relative to POSTGRES_SCHEMA. */
+/** Where the PostgreSQL client is generated, relative to POSTGRES_SCHEMA (repository-path: prisma/postgresql). */
 export const POSTGRES_CLIENT_OUTPUT = "../../node_modules/.prisma/client-postgresql";
 
 const BANNER = [

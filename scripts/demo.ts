@@ -14,7 +14,8 @@ import { renderTable } from "./cli/delivery-table";
 import { freePort } from "./cli/free-port";
 
 const root = path.resolve(import.meta.dirname, "..");
-const fixturesDir = path.resolve(root, "..", "shared", "fixtures", "orders");
+// The real order payloads kept in the repository (test/fixtures/orders/SOURCES.md).
+const fixturesDir = path.join(root, "test", "fixtures", "orders");
 const workDir = path.join(root, ".cache", "demo");
 const SHOP = "demo-store.myshopify.com";
 const API_SECRET = `demo-secret-${crypto.randomBytes(8).toString("hex")}`;

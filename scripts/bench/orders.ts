@@ -10,7 +10,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
-export const FIXTURES_DIR = path.resolve(import.meta.dirname, "..", "..", "..", "shared", "fixtures", "orders");
+/** The real order payloads kept in the repository (test/fixtures/orders/SOURCES.md). */
+export const FIXTURES_DIR = path.resolve(import.meta.dirname, "..", "..", "test", "fixtures", "orders");
 export const BENCH_SHOP = "bench-store.myshopify.com";
 export const WEBHOOK_PATH = "/webhooks/orders/create";
 

@@ -1,16 +1,12 @@
-import fs from "node:fs";
-import path from "node:path";
 import type { CurrencyChoice, MappingOptions, RefersionConversion } from "../../app/refersion/conversion";
 import { currencyDecimals } from "../../app/refersion/mapping";
 import { parseOrderJson } from "../../app/refersion/shopify-order";
+import { ORDER_FIXTURES_DIR, orderFixtureNames, orderFixtureText } from "../support/fixtures";
 
-/** Real order payloads shared by the project (see ../shared/fixtures/orders/SOURCES.md). */
-export const FIXTURE_DIR = path.resolve("..", "shared", "fixtures", "orders");
+/** The real order payloads of the repository (test/fixtures/orders/, see its SOURCES.md). */
+export const FIXTURE_DIR = ORDER_FIXTURES_DIR;
 
-export const FIXTURE_FILES = fs
-  .readdirSync(FIXTURE_DIR)
-  .filter((file) => file.endsWith(".json"))
-  .sort();
+export const FIXTURE_FILES = orderFixtureNames();
 
 /** A fixture as tests edit it: deep, loosely typed JSON. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -18,7 +14,7 @@ export type Json = Record<string, any>;
 
 /** A fresh copy of a fixture, read without rounding ids beyond 2^53. */
 export function fixture(file: string): Json {
-  return parseOrderJson(fs.readFileSync(path.join(FIXTURE_DIR, file), "utf8")) as Json;
+  return parseOrderJson(orderFixtureText(file)) as Json;
 }
 
 export function options(overrides: Partial<MappingOptions> = {}): MappingOptions {

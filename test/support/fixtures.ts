@@ -1,13 +1,15 @@
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
-/** The real Shopify order payloads shared beside the project (see their SOURCES.md). */
-export const ORDER_FIXTURES_DIR = path.resolve("..", "shared", "fixtures", "orders");
+/**
+ * Real Shopify order payloads, part of the repository (test/fixtures/orders/, sources and the
+ * personal data replaced in its SOURCES.md). Located from this file, not from the working
+ * directory, so every test, script and benchmark finds them wherever it is started.
+ */
+export const ORDER_FIXTURES_DIR = fileURLToPath(new URL("../fixtures/orders/", import.meta.url));
 
 export function orderFixtureNames(): string[] {
-  if (!fs.existsSync(ORDER_FIXTURES_DIR)) {
-    throw new Error(`Order fixtures not found at ${ORDER_FIXTURES_DIR}: the shared/ folder must sit beside the project`);
-  }
   return fs.readdirSync(ORDER_FIXTURES_DIR).filter((name) => name.endsWith(".json")).sort();
 }
 
