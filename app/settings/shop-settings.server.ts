@@ -24,6 +24,8 @@ export const DEFAULT_SETTINGS = {
   connectionStatus: null,
   connectionCheckedAt: null,
   uninstalledAt: null,
+  offlineAccessProblem: null,
+  offlineAccessProblemAt: null,
 } as const;
 
 export type StoredSettings = Omit<ShopSettings, "createdAt" | "updatedAt" | "installedAt"> & { installedAt?: Date };
