@@ -28,7 +28,8 @@ export const DEFAULT_SETTINGS = {
   offlineAccessProblemAt: null,
 } as const;
 
-export type StoredSettings = Omit<ShopSettings, "createdAt" | "updatedAt" | "installedAt"> & { installedAt?: Date };
+// scopesUpdatedAt belongs to the shop's sessions (app/shops/scopes-update.server.ts), not to forwarding.
+export type StoredSettings = Omit<ShopSettings, "createdAt" | "updatedAt" | "installedAt" | "scopesUpdatedAt"> & { installedAt?: Date };
 
 export async function getShopSettings(shop: string): Promise<StoredSettings> {
   const row = await prisma.shopSettings.findUnique({ where: { shop } });
