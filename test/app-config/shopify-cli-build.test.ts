@@ -1,0 +1,96 @@
+/**
+ * `shopify app build` with the project's own Shopify CLI (a dev dependency), offline: no login,
+ * no Partner Dashboard, nothing but the files of this repository. The app's only extension is a
+ * theme app extension, which the CLI checks (Theme Check) and bundles locally. The CLI only
+ * needs `client_id` to be present in shopify.app.toml; the placeholder is enough.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const ROOT = path.resolve(".");
+const CLI = path.join(ROOT, "node_modules/@shopify/cli/bin/run.js");
+const APP_TOML = path.join(ROOT, "shopify.app.toml");
+
+/**
+ * Keys the CLI no longer supports in shopify.app.toml. `shopify app build` reads past them
+ * silently, but `shopify app deploy` rewrites the file to delete them and warns.
+ */
+const REMOVED_APP_TOML_KEYS = ["include_config_on_deploy"];
+
+/**
+ * How the CLI words an objection to the configuration that does not fail the command. Other
+ * warnings are about the machine, not the repository (a global CLI installed beside this one).
+ */
+const CONFIGURATION_WARNING = /deprecat|obsolete|no longer supported|unsupported|not supported|has been removed|unknown (key|field|property)|unrecognized/i;
+
+function runCli(args: string[], home: string): Promise<{ status: number | null; output: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: {
+        // Node 22 (the `node` dev dependency) for anything the CLI starts.
+        PATH: `${path.join(ROOT, "node_modules/.bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+        // The CLI keeps its settings and caches under HOME: a fresh one, so a developer's login
+        // or cached state cannot change the outcome.
+        HOME: home,
+        XDG_CONFIG_HOME: path.join(home, ".config"),
+        XDG_CACHE_HOME: path.join(home, ".cache"),
+        XDG_DATA_HOME: path.join(home, ".local/share"),
+        XDG_STATE_HOME: path.join(home, ".local/state"),
+        // No prompts, no usage reports, no colors: nothing that needs a terminal or the network.
+        CI: "1",
+        SHOPIFY_CLI_NO_ANALYTICS: "1",
+        NO_COLOR: "1",
+        // As a deploy pipeline would run it (the build's outcome does not depend on it).
+        NODE_ENV: "production",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, output, ms: Date.now() - started }));
+  });
+}
+
+let home: string;
+beforeAll(() => {
+  home = fs.mkdtempSync(path.join(os.tmpdir(), "shopify-cli-home-"));
+});
+afterAll(() => {
+  fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe("the Shopify CLI of this project", () => {
+  it("is a dev dependency, installed by npm ci, and what npm run dev runs", () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    expect(pkg.devDependencies["@shopify/cli"], "@shopify/cli must be a devDependency").toBeDefined();
+    expect(pkg.scripts.dev).toBe("shopify app dev");
+    expect(fs.existsSync(CLI), `${CLI} is missing: run npm ci`).toBe(true);
+  });
+
+  it("builds the app offline, without an error or a warning", async () => {
+    if (!fs.existsSync(CLI)) throw new Error(`The Shopify CLI is not installed (${CLI} is missing): run npm ci`);
+    const { status, output, ms } = await runCli(["app", "build", "--skip-dependencies-installation"], home);
+    const report = `shopify app build exited ${status} after ${ms} ms:\n${output}`;
+    expect(status, report).toBe(0);
+    expect(output, report).toMatch(/refersion-order-forwarding built!/);
+    expect(output, report).toMatch(/Bundling theme extension refersion-tracking/);
+    const warnings = output.split("\n").filter((line) => CONFIGURATION_WARNING.test(line));
+    expect(warnings, report).toEqual([]);
+  }, 120_000);
+
+  it("finds no key in shopify.app.toml that the CLI no longer supports", () => {
+    const toml = fs.readFileSync(APP_TOML, "utf8");
+    for (const key of REMOVED_APP_TOML_KEYS) {
+      expect(toml, `shopify.app.toml sets ${key}, which Shopify's CLI no longer supports`).not.toMatch(new RegExp(`^\\s*${key}\\s*=`, "m"));
+    }
+  });
+});
