@@ -1,8 +1,10 @@
 /**
  * `shopify app build` with the project's own Shopify CLI (a dev dependency), offline: no login,
  * no Partner Dashboard, nothing but the files of this repository. The app's only extension is a
- * theme app extension, which the CLI checks (Theme Check) and bundles locally. The CLI only
- * needs `client_id` to be present in shopify.app.toml; the placeholder is enough.
+ * theme app extension, which the CLI checks (Theme Check) and bundles locally; shopify.web.toml
+ * has no `build` command, so the Remix app is left to `npm run build`. The CLI only needs
+ * `client_id` to be present in shopify.app.toml; the placeholder is enough. Without
+ * `--skip-dependencies-installation` it would run `npm install` first.
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
