@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { providerFor } from "./database/driver-adapter";
 import { createPrismaClient } from "./database/prisma-clients";
-import { env } from "./env.server";
+import { databaseEnv } from "./env.server";
 
 declare global {
   // Reused across dev-server reloads so a rebuild does not open a new connection pool.
@@ -13,10 +13,10 @@ declare global {
  * SQLite file (one instance), postgres:// or postgresql:// for PostgreSQL (several instances).
  * Typed as the SQLite client either way; see app/database/prisma-clients.ts for why that holds.
  */
-const prisma: PrismaClient = globalThis.__prisma ?? createPrismaClient(env().DATABASE_URL);
-if (env().NODE_ENV !== "production") globalThis.__prisma = prisma;
+const prisma: PrismaClient = globalThis.__prisma ?? createPrismaClient(databaseEnv().DATABASE_URL);
+if (databaseEnv().NODE_ENV !== "production") globalThis.__prisma = prisma;
 
 /** Which database this process talks to. */
-export const databaseProvider = providerFor(env().DATABASE_URL);
+export const databaseProvider = providerFor(databaseEnv().DATABASE_URL);
 
 export default prisma;

@@ -8,6 +8,10 @@ import { startDeliveryWorkerOnce } from "./forwarding/worker-process.server";
 import { env } from "./env.server";
 import { logger } from "./logger.server";
 
+// The whole environment is checked when the server or the worker starts, so a missing variable
+// stops it with its name (modules shared with the `shop` commands parse only the part they use).
+env();
+
 // The production server imports this module once at start-up: the delivery worker starts
 // with it (unless DELIVERY_WORKER=off), so `npm start` serves webhooks and delivers orders.
 // `npm run worker` (server/worker.mjs) imports it without serving, and stops it through this

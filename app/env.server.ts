@@ -1,10 +1,13 @@
 import { z } from "zod";
 
 /**
- * Every environment variable the app reads, parsed once. A missing or invalid variable stops
- * the process at boot with a message naming it, instead of failing later inside a request.
+ * Every environment variable the app reads, each defined once. The web server and the worker
+ * parse all of them at start-up (`env()`): a missing or invalid variable stops the process at
+ * boot with a message naming it, instead of failing later inside a request. Modules that the
+ * operator's `shop` commands also load read through the narrower accessors below, so that a
+ * command needs only the variables it uses.
  */
-const EnvSchema = z.object({
+const Variables = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   SHOPIFY_API_KEY: z.string({ error: "is required (the app's client id from the Partner Dashboard)" }),
   SHOPIFY_API_SECRET: z.string({ error: "is required (the app's client secret)" }),
@@ -40,23 +43,43 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),
-}).refine((config) => config.DELIVERY_LEASE_MS > config.REFERSION_TIMEOUT_MS, {
+});
+
+const EnvSchema = Variables.refine((config) => config.DELIVERY_LEASE_MS > config.REFERSION_TIMEOUT_MS, {
   // A lease that can lapse while its request is still waiting for Refersion lets another
   // process send the same order again.
   path: ["DELIVERY_LEASE_MS"],
   message: "must be longer than REFERSION_TIMEOUT_MS, or another process could send an order while its request is still waiting",
 });
 
+/** Parts of the environment read on their own, each picked from the one definition above. */
+const parts = {
+  /** Opening the database. */
+  database: Variables.pick({ NODE_ENV: true, DATABASE_URL: true }),
+  /** Sealing and opening the shops' Refersion secret keys. */
+  encryption: Variables.pick({ APP_ENCRYPTION_KEY: true, APP_ENCRYPTION_KEY_PREVIOUS: true }),
+  /** Writing log lines. */
+  logging: Variables.pick({ LOG_LEVEL: true }),
+  /** The app's secret alone: it derives the cart id of an order that carries no cart token. */
+  appSecret: Variables.pick({ SHOPIFY_API_SECRET: true }),
+  /** Talking to Shopify as the app: its credentials, URL and scopes. */
+  shopify: Variables.pick({ SHOPIFY_API_KEY: true, SHOPIFY_API_SECRET: true, SHOPIFY_APP_URL: true, SCOPES: true }),
+};
+
 export type Env = z.infer<typeof EnvSchema>;
+export type EnvPart = keyof typeof parts;
+export type EnvOf<P extends EnvPart> = z.infer<(typeof parts)[P]>;
 
 export class EnvError extends Error {
   override name = "EnvError";
 }
 
-export function parseEnv(source: Record<string, string | undefined>): Env {
+type Source = Record<string, string | undefined>;
+
+function parseWith<S extends z.ZodType>(schema: S, source: Source): z.infer<S> {
   // `NAME=` in a .env file means "not set": the default applies, or "is required" is reported.
   const given = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value.trim() !== ""));
-  const result = EnvSchema.safeParse(given);
+  const result = schema.safeParse(given);
   if (!result.success) {
     const problems = result.error.issues
       .map((issue) => `  ${issue.path.join(".")}: ${issue.message}`)
@@ -66,10 +89,37 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return result.data;
 }
 
-let cached: Env | undefined;
-
-/** The parsed environment; parsed on first use and kept for the life of the process. */
-export function env(): Env {
-  cached ??= parseEnv(process.env);
-  return cached;
+export function parseEnv(source: Source): Env {
+  return parseWith(EnvSchema, source);
 }
+
+/** Only the variables of one part; the others may be missing or invalid. */
+export function parseEnvPart<P extends EnvPart>(part: P, source: Source): EnvOf<P> {
+  return parseWith(parts[part], source) as EnvOf<P>;
+}
+
+function parsedOnce<T>(parse: (source: Source) => T): () => T {
+  let cached: T | undefined;
+  return () => {
+    cached ??= parse(process.env);
+    return cached;
+  };
+}
+
+/** The whole environment; parsed on first use and kept for the life of the process. */
+export const env: () => Env = parsedOnce(parseEnv);
+
+/** DATABASE_URL and NODE_ENV, parsed once. */
+export const databaseEnv: () => EnvOf<"database"> = parsedOnce((source) => parseEnvPart("database", source));
+
+/** APP_ENCRYPTION_KEY and APP_ENCRYPTION_KEY_PREVIOUS, parsed once. */
+export const encryptionEnv: () => EnvOf<"encryption"> = parsedOnce((source) => parseEnvPart("encryption", source));
+
+/** LOG_LEVEL, parsed once. */
+export const loggingEnv: () => EnvOf<"logging"> = parsedOnce((source) => parseEnvPart("logging", source));
+
+/** SHOPIFY_API_SECRET, parsed once. */
+export const appSecretEnv: () => EnvOf<"appSecret"> = parsedOnce((source) => parseEnvPart("appSecret", source));
+
+/** SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPIFY_APP_URL and SCOPES, parsed once. */
+export const shopifyEnv: () => EnvOf<"shopify"> = parsedOnce((source) => parseEnvPart("shopify", source));

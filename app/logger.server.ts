@@ -1,4 +1,4 @@
-import { env } from "./env.server";
+import { loggingEnv } from "./env.server";
 
 type Level = "debug" | "info" | "warn" | "error";
 const rank: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -34,7 +34,7 @@ export function setLogSink(next: LogSink) {
 
 function createLogger(base: LogFields): Logger {
   const write = (level: Level, message: string, fields?: LogFields) => {
-    if (rank[level] < rank[env().LOG_LEVEL]) return;
+    if (rank[level] < rank[loggingEnv().LOG_LEVEL]) return;
     const line = JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields });
     sink(redactSecrets(line));
   };

@@ -135,13 +135,11 @@ async function main() {
     execFileSync("npx", ["tsx", "scripts/shop-cli.ts", "deliveries", SHOP], { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] });
 
     step(`5. The merchant saves keys for ${SHOP} (and chooses to forward test orders too)`);
+    // The secret key goes in through the environment, never on the command line.
     execFileSync(
       "npx",
-      [
-        "tsx", "scripts/shop-cli.ts", "configure", SHOP,
-        "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders",
-      ],
-      { cwd: root, env, stdio: ["ignore", "inherit", "inherit"] },
+      ["tsx", "scripts/shop-cli.ts", "configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--forward-test-orders"],
+      { cwd: root, env: { ...env, REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey }, stdio: ["ignore", "inherit", "inherit"] },
     );
 
     step("6. Shopify sends more orders/create webhooks; Refersion answers the first two with 503");

@@ -1,26 +1,44 @@
 /**
  * Operator commands for one shop, against DATABASE_URL:
- *   npm run -s shop -- configure SHOP --public-key K --secret-key S [--disable]
+ *   npm run -s shop -- configure SHOP --public-key K --secret-key-stdin [--disable]
+ *   REFERSION_SECRET_KEY=S npm run -s shop -- configure SHOP --public-key K [--disable]
  *   npm run -s shop -- deliveries SHOP [--json]
  *   npm run -s shop -- retry SHOP ORDER_ID
  *   npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]
  *   npm run -s shop -- customer-data SHOP CUSTOMER_ID [--orders ID,ID]
  *   npm run -s shop -- rotate-encryption-key
- * Reads .env when present (like the app under `shopify app dev`).
+ * Reads .env when present (like the app under `shopify app dev`). Each command needs only the
+ * variables it uses: DATABASE_URL and APP_ENCRYPTION_KEY, and the app's Shopify credentials for
+ * backfill (README, "Environment").
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
+import { EnvError, appSecretEnv } from "../app/env.server";
 import { renderTable } from "./cli/delivery-table";
+import { readSecretKeyFromStdin } from "./cli/secret-key-input";
 
 const USAGE = `Usage:
-  npm run -s shop -- configure SHOP --public-key KEY --secret-key KEY [--disable] [--forward-test-orders]
+  npm run -s shop -- configure SHOP --public-key KEY --secret-key-stdin [--disable] [--forward-test-orders]
+  REFERSION_SECRET_KEY=KEY npm run -s shop -- configure SHOP --public-key KEY [--disable] [--forward-test-orders]
   npm run -s shop -- deliveries SHOP [--json]
   npm run -s shop -- retry SHOP ORDER_ID
   npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]
   npm run -s shop -- customer-data SHOP CUSTOMER_ID [--orders ID,ID]
-  npm run -s shop -- rotate-encryption-key`;
+  npm run -s shop -- rotate-encryption-key
+configure reads the secret key from standard input (a prompt that does not show it, on a terminal)
+or from REFERSION_SECRET_KEY, never from the command line; given neither, it keeps the saved one.`;
 
 class UsageError extends Error {}
+
+const SECRET_KEY_VARIABLE = "REFERSION_SECRET_KEY";
+
+const SECRET_KEY_ON_COMMAND_LINE =
+  "--secret-key is not accepted: a command line is visible to every user of this machine and kept in the shell's history.\n" +
+  `Pass the secret key in the ${SECRET_KEY_VARIABLE} environment variable, or on standard input with --secret-key-stdin ` +
+  "(on a terminal it asks for it without showing it).";
+
+/** Why mapping an order needs SHOPIFY_API_SECRET, which the shop commands otherwise do without. */
+const CART_ID_SECRET = "an order without a cart token gets a cart id derived with the app's secret";
 
 const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
 
@@ -31,13 +49,19 @@ function requireShop(value: string | undefined): string {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Refused before anything else reads the arguments, and without repeating the value.
+  if (argv.some((arg) => arg === "--secret-key" || arg.startsWith("--secret-key="))) throw new UsageError(SECRET_KEY_ON_COMMAND_LINE);
+  // A shop's secret key comes from this command's own environment: a copy left in .env, which
+  // every command reads, would quietly be saved for whichever shop is configured next.
+  const secretKeyFromEnvironment = process.env[SECRET_KEY_VARIABLE] || undefined;
   if (fs.existsSync(".env")) process.loadEnvFile(".env");
+  const secretKeyInEnvFile = !secretKeyFromEnvironment && Boolean(process.env[SECRET_KEY_VARIABLE]);
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
       "public-key": { type: "string" },
-      "secret-key": { type: "string" },
+      "secret-key-stdin": { type: "boolean", default: false },
       disable: { type: "boolean", default: false },
       "forward-test-orders": { type: "boolean" },
       json: { type: "boolean", default: false },
@@ -59,20 +83,46 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "configure": {
         const shop = requireShop(rest[0]);
+        if (rest.length > 1) {
+          throw new UsageError(`configure takes the shop only; the secret key goes in ${SECRET_KEY_VARIABLE} or through --secret-key-stdin`);
+        }
+        if (secretKeyInEnvFile) {
+          throw new UsageError(`${SECRET_KEY_VARIABLE} is set in .env: remove it, and give the key in this command's environment or through --secret-key-stdin`);
+        }
+        if (values["secret-key-stdin"] && secretKeyFromEnvironment) {
+          throw new UsageError(`Give the secret key one way: ${SECRET_KEY_VARIABLE} or --secret-key-stdin, not both`);
+        }
+        const secretKey = values["secret-key-stdin"] ? await readSecretKeyFromStdin() : (secretKeyFromEnvironment ?? "");
+        if (secretKey === null) {
+          console.error("Cancelled: nothing was saved");
+          return 130;
+        }
+        const { registerSecret } = await import("../app/logger.server");
+        registerSecret(secretKey);
         const { SettingsFormSchema, fieldErrorsOf } = await import("../app/settings/settings-form");
         const { getShopSettings, saveShopSettings, toSettingsView } = await import("../app/settings/shop-settings.server");
         const { releaseOrdersWaitingForKeys } = await import("../app/forwarding/order-intake.server");
+        const { ORDER_KIND } = await import("../app/forwarding/delivery-kind");
         const current = toSettingsView(await getShopSettings(shop));
         const parsed = SettingsFormSchema.safeParse({
           ...current,
           publicKey: values["public-key"] ?? current.publicKey,
-          secretKey: values["secret-key"] ?? "",
+          secretKey,
           forwardingEnabled: !values.disable,
           forwardTestOrders: values["forward-test-orders"] ?? current.forwardTestOrders,
         });
         if (!parsed.success) {
           const errors = Object.entries(fieldErrorsOf(parsed.error)).map(([field, message]) => `${field}: ${message}`);
           throw new UsageError(errors.join("; "));
+        }
+        // Saving releases the orders that waited for keys, mapped then: what mapping needs is
+        // checked first, so that a missing variable leaves nothing half done.
+        const waiting = await prisma.delivery.count({ where: { shop, kind: ORDER_KIND, status: "waiting_for_keys" } });
+        if (waiting > 0) {
+          await explainEnvError(
+            `${waiting} order(s) waiting for ${shop}'s keys are mapped when keys are saved, and ${CART_ID_SECRET}; nothing was saved.`,
+            async () => appSecretEnv(),
+          );
         }
         await saveShopSettings(shop, parsed.data);
         const released = await releaseOrdersWaitingForKeys(shop);
@@ -113,7 +163,10 @@ async function main(argv: string[]): Promise<number> {
         const orderId = rest[1];
         if (!orderId || !/^\d+$/.test(orderId)) throw new UsageError("Name the Shopify order id (digits), e.g. 450789469");
         const { retryDelivery } = await import("../app/forwarding/manual-retry.server");
-        const result = await retryDelivery(shop, { orderId });
+        const result = await explainEnvError(
+          `Retrying order ${orderId} maps it again, and ${CART_ID_SECRET}; nothing was changed.`,
+          () => retryDelivery(shop, { orderId }),
+        );
         if (!result.ok) {
           const why = {
             not_found: `no delivery of order ${orderId} for ${shop}`,
@@ -167,11 +220,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Runs `work`; a missing or invalid variable is reported with what needed it. */
+async function explainEnvError<T>(why: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof EnvError) throw new EnvError(`${why}\n${error.message}`);
+    throw error;
+  }
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error) => {
     // Errors meant for the operator are printed as they are; anything else is unexpected.
-    const expected = error instanceof UsageError || ["EnvError", "MissingSecretKeyError", "SecretBoxError"].includes(error?.name);
+    const expected = error instanceof UsageError || ["EnvError", "MissingSecretKeyError", "SecretBoxError", "SecretKeyInputError"].includes(error?.name);
     console.error(expected ? error.message : `Error: ${error?.message ?? error}`);
     process.exit(1);
   },

@@ -95,8 +95,8 @@ async function main(): Promise<number> {
   const env = { PATH: process.env.PATH ?? "", ...TEST_ENV, DATABASE_URL: databaseUrl };
   execFileSync(
     process.execPath,
-    ["--import", "tsx", "scripts/shop-cli.ts", "configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey],
-    { env, stdio: ["ignore", "ignore", "inherit"] },
+    ["--import", "tsx", "scripts/shop-cli.ts", "configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey],
+    { env: { ...env, REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey }, stdio: ["ignore", "ignore", "inherit"] },
   );
 
   const sandbox = await startRefersionSandbox({ recordBodies: false });

@@ -1,6 +1,6 @@
 import type { PrismaClient } from "@prisma/client";
 import defaultPrisma from "../db.server";
-import { env } from "../env.server";
+import { encryptionEnv } from "../env.server";
 import { logger } from "../logger.server";
 import { keyIdOf, openSecret, sealSecret } from "./secret-box.server";
 
@@ -27,8 +27,8 @@ export interface KeyRotationReport {
 export async function rotateEncryptionKey(
   input: { currentKey?: string; previousKeys?: string[]; prisma?: PrismaClient } = {},
 ): Promise<KeyRotationReport> {
-  const currentKey = input.currentKey ?? env().APP_ENCRYPTION_KEY;
-  const previousKeys = input.previousKeys ?? [env().APP_ENCRYPTION_KEY_PREVIOUS].filter((key): key is string => Boolean(key));
+  const currentKey = input.currentKey ?? encryptionEnv().APP_ENCRYPTION_KEY;
+  const previousKeys = input.previousKeys ?? [encryptionEnv().APP_ENCRYPTION_KEY_PREVIOUS].filter((key): key is string => Boolean(key));
   const prisma = input.prisma ?? defaultPrisma;
   const currentId = keyIdOf(currentKey);
   const report: KeyRotationReport = { keyId: currentId, examined: 0, reEncrypted: 0, alreadyCurrent: 0, failed: [] };

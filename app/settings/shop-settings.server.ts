@@ -1,6 +1,6 @@
 import type { ShopSettings } from "@prisma/client";
 import prisma from "../db.server";
-import { env } from "../env.server";
+import { appSecretEnv, encryptionEnv } from "../env.server";
 import { registerSecret } from "../logger.server";
 import type { MappingOptions } from "../refersion/conversion";
 import type { RefersionKeys } from "../refersion/client.server";
@@ -93,7 +93,7 @@ export async function saveShopSettings(shop: string, form: SettingsForm): Promis
   const current = await getShopSettings(shop);
   const newSecret = form.secretKey ? form.secretKey : null;
   if (!newSecret && !current.secretKeyCiphertext) throw new MissingSecretKeyError();
-  const sealed = newSecret ? sealSecret(newSecret, env().APP_ENCRYPTION_KEY) : null;
+  const sealed = newSecret ? sealSecret(newSecret, encryptionEnv().APP_ENCRYPTION_KEY) : null;
   const keysChanged = Boolean(sealed) || form.publicKey !== current.publicKey;
   const data = {
     publicKey: form.publicKey,
@@ -116,7 +116,7 @@ export async function saveShopSettings(shop: string, form: SettingsForm): Promis
 /** The shop's Refersion keys, decrypted, or null when none are saved. */
 export function refersionKeysOf(settings: StoredSettings): RefersionKeys | null {
   if (!settings.publicKey || !settings.secretKeyCiphertext || !settings.secretKeyKeyId) return null;
-  const config = env();
+  const config = encryptionEnv();
   const keys = [config.APP_ENCRYPTION_KEY, config.APP_ENCRYPTION_KEY_PREVIOUS].filter((k): k is string => Boolean(k));
   const secretKey = openSecret({ ciphertext: settings.secretKeyCiphertext, keyId: settings.secretKeyKeyId }, keys);
   registerSecret(secretKey);
@@ -135,6 +135,6 @@ export function mappingOptionsFor(settings: StoredSettings): MappingOptions {
     includeCustomer: settings.sendCustomerDetails,
     autoCreditAffiliate: settings.autoCreditAffiliate,
     // Stable per app and never sent anywhere: derived cart ids cannot be guessed from order ids.
-    cartIdSecret: env().SHOPIFY_API_SECRET,
+    cartIdSecret: appSecretEnv().SHOPIFY_API_SECRET,
   };
 }

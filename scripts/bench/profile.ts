@@ -63,9 +63,8 @@ async function main() {
   execFileSync("npx", ["prisma", "migrate", "deploy"], { cwd: ROOT, env: base, stdio: "ignore" });
   execFileSync(
     process.execPath,
-    ["--import", "tsx", "scripts/shop-cli.ts", "configure", BENCH_SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey,
-      "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders"],
-    { cwd: ROOT, env: base, stdio: "ignore" },
+    ["--import", "tsx", "scripts/shop-cli.ts", "configure", BENCH_SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--forward-test-orders"],
+    { cwd: ROOT, env: { ...base, REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey }, stdio: "ignore" },
   );
   const source = createWebhookSource({ secret, firstId: 9_000_000_000_000 });
   const next = () => source.next();

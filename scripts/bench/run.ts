@@ -134,9 +134,9 @@ function prepareDatabase(file: string, sandboxUrl: string) {
     process.execPath,
     [
       "--import", "tsx", path.join(ROOT, "scripts", "shop-cli.ts"), "configure", BENCH_SHOP,
-      "--public-key", REFERSION_KEYS.publicKey, "--secret-key", REFERSION_KEYS.secretKey, "--forward-test-orders",
+      "--public-key", REFERSION_KEYS.publicKey, "--forward-test-orders",
     ],
-    { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] },
+    { cwd: ROOT, env: { ...env, REFERSION_SECRET_KEY: REFERSION_KEYS.secretKey }, stdio: ["ignore", "ignore", "inherit"] },
   );
 }
 

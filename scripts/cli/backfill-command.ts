@@ -2,7 +2,7 @@
  * `npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]`: resends a shop's
  * past orders of those days (UTC, both included) from this process, with a progress bar. It
  * needs the shop's offline session (stored when the app was installed) and the same
- * environment as the app. The orders are recorded in the outbox; the app's delivery worker
+ * environment as the app, the Shopify credentials included. The orders are recorded in the outbox; the app's delivery worker
  * sends them. When the shop already has a job running (started from the admin, or by an
  * earlier command that was interrupted), the command follows that job, and takes it over once
  * its process is gone. Ctrl-C stops after the current order; the same command goes on later.
@@ -20,6 +20,16 @@ export async function runBackfillCommand(shop: string, options: { since?: string
   const form = backfillFormSchema().safeParse({ since: options.since, until: options.until ?? "" });
   if (!form.success) {
     console.error(Object.values(backfillFormErrors(form.error)).join("; "));
+    return 1;
+  }
+  // The orders are read through Shopify's library as the app, which refreshes the shop's offline
+  // token when it has expired: unlike the other shop commands, this one needs the app's credentials.
+  const { EnvError, shopifyEnv } = await import("../../app/env.server");
+  try {
+    shopifyEnv();
+  } catch (error) {
+    if (!(error instanceof EnvError)) throw error;
+    console.error(`backfill reads the shop's orders through Shopify's Admin API as the app, so it needs the app's credentials.\n${error.message}`);
     return 1;
   }
 

@@ -70,8 +70,9 @@ function deliverableFixtures() {
 async function configuredDatabase(): Promise<string> {
   const url = await harness.freshDatabase();
   await shopCli(
-    ["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders"],
+    ["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--forward-test-orders"],
     url,
+    { REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey },
   );
   return url;
 }

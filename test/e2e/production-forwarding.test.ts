@@ -24,8 +24,9 @@ beforeAll(async () => {
     DELIVERY_RETRY_BASE_MS: "200",
   });
   await shopCli(
-    ["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders"],
+    ["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--forward-test-orders"],
     databaseUrl,
+    { REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey },
   );
 }, 120_000);
 

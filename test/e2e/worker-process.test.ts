@@ -46,8 +46,9 @@ beforeAll(async () => {
   sandbox = await startRefersionSandbox();
   databaseUrl = freshDatabaseUrl();
   await shopCli(
-    ["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--secret-key", DEFAULT_SANDBOX_KEYS.secretKey, "--forward-test-orders"],
+    ["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey, "--forward-test-orders"],
     databaseUrl,
+    { REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey },
   );
   web = await startProductionApp({
     DATABASE_URL: databaseUrl,
