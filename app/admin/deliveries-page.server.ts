@@ -2,7 +2,7 @@ import { DELIVERY_STATUSES, STATUS_LABELS, isDeliveryStatus, type DeliveryStatus
 import { getDelivery, listDeliveries } from "../forwarding/delivery-log.server";
 import { retryDelivery } from "../forwarding/manual-retry.server";
 import { isCancelledOrderSkip } from "../lifecycle/order-requeue.server";
-import type { DeliveryLogSearch } from "./delivery-log-query";
+import type { DeliveryLogSearch } from "./delivery-log-query.server";
 import { formatDateTime, formatMoney } from "./format";
 
 export const DELIVERY_LOG_PAGE_SIZE = 25;

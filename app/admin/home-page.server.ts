@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../forwarding/delivery-status";
 import { deliveryActivity, hasDeliveredOrder } from "../forwarding/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
@@ -34,6 +35,9 @@ export interface HomeView {
   lastSevenDays: { total: number; byStatus: { status: DeliveryStatus; label: string; count: number }[] };
   chart: { days: { day: string; label: string; delivered: number; failed: number }[] };
 }
+
+/** The home page's one form, Test connection. Here rather than in the route: zod stays out of the page's browser bundle. */
+export const HomeActionSchema = z.object({ intent: z.literal("test_connection") });
 
 const DAY_MS = 86_400_000;
 

@@ -1,8 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Badge, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
-import { z } from "zod";
-import { loadHomePage } from "../admin/home-page.server";
+import { HomeActionSchema, loadHomePage } from "../admin/home-page.server";
 import { testConnectionFromAdmin } from "../admin/settings-page.server";
 import { ConnectionCard } from "../components/ConnectionCard";
 import { DeliveriesChart } from "../components/DeliveriesChart";
@@ -17,11 +16,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return loadHomePage({ shop: session.shop, graphql: admin.graphql, apiKey: env().SHOPIFY_API_KEY });
 };
 
-const IntentSchema = z.object({ intent: z.literal("test_connection") });
-
 export const action = async ({ request }: ActionFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const intent = IntentSchema.safeParse(Object.fromEntries(await request.formData()));
+  const intent = HomeActionSchema.safeParse(Object.fromEntries(await request.formData()));
   if (!intent.success) throw new Response("Unknown action", { status: 400 });
   return { intent: "test_connection" as const, connection: await testConnectionFromAdmin(session.shop) };
 };

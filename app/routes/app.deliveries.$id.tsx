@@ -3,7 +3,7 @@ import { isRouteErrorResponse, useFetcher, useLoaderData, useRouteError } from "
 import { Banner, BlockStack, Box, Card, DataTable, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { loadDeliveryDetail, retryFromAdmin } from "../admin/deliveries-page.server";
-import { DeliveryActionSchema, DeliveryIdSchema } from "../admin/delivery-log-query";
+import { DeliveryActionSchema, DeliveryIdSchema } from "../admin/delivery-log-query.server";
 import { useAppHref } from "../components/embedded-links";
 import { useToastOrInline } from "../components/flash";
 import { StatusBadge } from "../components/StatusBadge";

@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { useLoaderData, useNavigate, useNavigation } from "@remix-run/react";
 import { BlockStack, Card, IndexTable, Link, Page, Pagination, Tabs, Text } from "@shopify/polaris";
 import { loadDeliveryLog } from "../admin/deliveries-page.server";
-import { parseDeliveryLogSearch } from "../admin/delivery-log-query";
+import { parseDeliveryLogSearch } from "../admin/delivery-log-query.server";
 import { DeliveryLogEmptyState } from "../components/DeliveryLogEmptyState";
 import { useAppHref } from "../components/embedded-links";
 import { StatusBadge } from "../components/StatusBadge";

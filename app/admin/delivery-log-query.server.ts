@@ -1,6 +1,9 @@
 import { z } from "zod";
 import { DELIVERY_STATUSES } from "../forwarding/delivery-status";
 
+// The delivery routes validate with these in their loader and action only. As a .server module
+// this file, and zod with it, stays out of the pages' browser bundles.
+
 /**
  * The delivery log's URL search parameters. Anything unexpected falls back to the default
  * (all statuses, first page) rather than failing: these are links a merchant may have edited.
