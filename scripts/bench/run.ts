@@ -12,9 +12,11 @@
  *                worker draining a filled outbox to a fast stand-in
  *   4. storefront the embed's script: gzipped size, main-thread time and long tasks in Chromium
  *   5. memory    peak RSS (VmHWM) of every app process
+ *   6. admin     the embedded admin's pages: gzipped JavaScript and CSS of a first visit to each, in
+ *                Chromium, from the production build with a local Admin API stand-in
  *
  * Prints a table and writes bench-results/bench-<timestamp>.json and bench-results/latest.json.
- * Knobs (environment): BENCH_QUICK=1 (short runs, for trying the script), BENCH_ONLY=intake,delivery,storefront,
+ * Knobs (environment): BENCH_QUICK=1 (short runs, for trying the script), BENCH_ONLY=intake,delivery,storefront,admin,
  * BENCH_RATE, BENCH_LOW_RATE, BENCH_RATE_SECONDS, BENCH_FULL_SECONDS, BENCH_CONNECTIONS, BENCH_DELIVERY_ORDERS,
  * BENCH_DELIVERY_CONCURRENCY (comma-separated), BENCH_STOREFRONT_LOADS. See docs/performance.md.
  */
@@ -23,9 +25,16 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { createClient } from "@libsql/client";
+import { Session } from "@shopify/shopify-api";
+import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
+import { createPrismaClient } from "../../app/database/prisma-clients";
+import { embeddedQuery, mintSessionToken } from "../../test/admin/support/admin-session";
+import { startShopifyAdminStandin } from "../../test/admin/support/shopify-admin-standin";
 import { renderTable } from "../cli/delivery-table";
 import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
+import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, type AdminPageWeight } from "./admin-pages";
 import { fixedRate, fullSpeed, type LoadResult } from "./load";
 import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource, loadOrderTemplates } from "./orders";
 import { ROOT, SERVER_BUILD, killAllChildren, startApp, startSandbox, startTsServer, startWorkerProcess, type Child } from "./processes";
@@ -57,7 +66,7 @@ const settings = {
   storefrontLoads: num("BENCH_STOREFRONT_LOADS", quick ? 2 : 4),
   storefrontCpuThrottling: [1, 4],
 };
-const only = new Set((process.env.BENCH_ONLY ?? "intake,delivery,storefront").split(",").map((part) => part.trim()));
+const only = new Set((process.env.BENCH_ONLY ?? "intake,delivery,storefront,admin").split(",").map((part) => part.trim()));
 
 const TARGETS = {
   intakeShareOfBaseline: 0.25,
@@ -72,7 +81,9 @@ const RUN_LIMIT_MS = 15 * 60_000;
 const RESULTS_DIR = path.join(ROOT, "bench-results");
 const WORK_DIR = path.join(RESULTS_DIR, "work");
 
+const API_KEY = "bench-api-key";
 const API_SECRET = `bench-secret-${crypto.randomBytes(12).toString("hex")}`;
+const SCOPES = "read_orders,read_themes";
 const ENCRYPTION_KEY = crypto.randomBytes(32).toString("hex");
 const REFERSION_KEYS = DEFAULT_SANDBOX_KEYS;
 
@@ -111,10 +122,10 @@ function machine() {
 function appEnv(databaseFile: string, sandboxUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     NODE_ENV: "production",
-    SHOPIFY_API_KEY: "bench-api-key",
+    SHOPIFY_API_KEY: API_KEY,
     SHOPIFY_API_SECRET: API_SECRET,
     SHOPIFY_APP_URL: "https://bench-app.invalid",
-    SCOPES: "read_orders,read_themes",
+    SCOPES,
     DATABASE_URL: `file:${databaseFile}`,
     APP_ENCRYPTION_KEY: ENCRYPTION_KEY,
     REFERSION_WEBHOOK_URL: `${sandboxUrl}/tracker/orders/paid`,
@@ -414,6 +425,76 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
   return { fill, fillPeakRssMiB: fillPeakRss, queued, drains };
 }
 
+const SHOPIFY_FETCH_PRELOAD = path.join(ROOT, "test", "support", "shopify-admin-fetch-preload.mjs");
+
+/**
+ * The offline session installation leaves, stored through Shopify's Prisma session storage in the
+ * bench's database: with it the app authenticates the admin's session tokens without a token
+ * exchange with Shopify. The access token expires in an hour (more than a bench run), so it is
+ * not refreshed either.
+ */
+async function storeOfflineSession(file: string, shop: string, accessToken: string) {
+  const prisma = createPrismaClient(`file:${file}`);
+  try {
+    await new PrismaSessionStorage(prisma).storeSession(
+      new Session({
+        id: `offline_${shop}`,
+        shop,
+        state: "",
+        isOnline: false,
+        scope: SCOPES,
+        accessToken,
+        expires: new Date(Date.now() + 3_600_000),
+        refreshToken: `${accessToken}-refresh`,
+        refreshTokenExpires: new Date(Date.now() + 90 * 86_400_000),
+      }),
+    );
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+async function benchAdmin(sandbox: Child, baseDb: string): Promise<AdminPageWeight[]> {
+  phase("6. Admin pages: JavaScript and CSS of a first visit to each page, in Chromium");
+  const db = path.join(WORK_DIR, "admin.sqlite");
+  await checkpointAndCopy(baseDb, db);
+  const accessToken = "shpat_bench";
+  await storeOfflineSession(db, BENCH_SHOP, accessToken);
+  const shopify = await startShopifyAdminStandin();
+  shopify.setShop(BENCH_SHOP, { accessToken, embed: "enabled" });
+  // Shopify's Admin API calls of the pages (theme embed status) go to the stand-in.
+  const app = await startApp(
+    "app (admin pages)",
+    appEnv(db, sandbox.url, { DELIVERY_WORKER: "off", SHOPIFY_ADMIN_STANDIN_URL: shopify.url }),
+    path.join(WORK_DIR, "app-admin.log"),
+    ["--import", pathToFileURL(SHOPIFY_FETCH_PRELOAD).href],
+  );
+  try {
+    // One order through the webhook route, for the delivery detail page.
+    const webhook = next();
+    const answer = await fetch(app.url + WEBHOOK_PATH, { method: "POST", headers: webhook.headers, body: new Uint8Array(webhook.body) });
+    if (!answer.ok) throw new Error(`the order webhook was answered ${answer.status}`);
+    const client = createClient({ url: `file:${db}` });
+    let deliveryId: string;
+    try {
+      const row = await client.execute({ sql: "SELECT id FROM Delivery WHERE shop = ? LIMIT 1", args: [BENCH_SHOP] });
+      deliveryId = String(row.rows[0].id);
+    } finally {
+      client.close();
+    }
+    const weights = await measureAdminPages({
+      pages: adminPages(deliveryId),
+      urlFor: (pathname) => `${app.url}${pathname}?${embeddedQuery(BENCH_SHOP, mintSessionToken(BENCH_SHOP, { apiKey: API_KEY, secret: API_SECRET }))}`,
+      serverBuild: SERVER_BUILD,
+    });
+    say(`   done (${weights.length} pages, one first visit each)`);
+    return weights;
+  } finally {
+    await app.stop();
+    await shopify.close();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -430,7 +511,12 @@ type IntakeResults = {
   appSplit: Awaited<ReturnType<typeof benchAppIntake>>;
 };
 
-function summarize(intake: IntakeResults | null, delivery: Awaited<ReturnType<typeof benchDelivery>> | null, storefront: StorefrontResult | null) {
+function summarize(
+  intake: IntakeResults | null,
+  delivery: Awaited<ReturnType<typeof benchDelivery>> | null,
+  storefront: StorefrontResult | null,
+  admin: AdminPageWeight[] | null,
+) {
   const ratios: Record<string, number> = {};
   const targets: { target: string; value: string; met: boolean }[] = [];
   if (intake) {
@@ -495,6 +581,15 @@ function summarize(intake: IntakeResults | null, delivery: Awaited<ReturnType<ty
         met: longestTaskCpuMs < LONG_TASK_MS && longestOwnWallMs < LONG_TASK_MS,
       });
     }
+  }
+  for (const page of admin ?? []) {
+    if (!(ADMIN_JS_BUDGET.pages as readonly string[]).includes(page.name)) continue;
+    const forbidden = (page.packages ?? []).filter((name) => (ADMIN_JS_BUDGET.forbiddenPackages as readonly string[]).includes(name));
+    targets.push({
+      target: `admin ${page.name}: JavaScript <= ${ADMIN_JS_BUDGET.gzipBytes} bytes gzipped, no ${ADMIN_JS_BUDGET.forbiddenPackages.join(", ")}`,
+      value: `${page.js.gzipBytes} bytes${forbidden.length ? `, loads ${forbidden.join(", ")}` : ""}`,
+      met: page.js.gzipBytes <= ADMIN_JS_BUDGET.gzipBytes && forbidden.length === 0,
+    });
   }
   return { ratios, targets };
 }
@@ -569,6 +664,24 @@ function printTables(report: Report) {
       ),
     );
   }
+  if (report.admin) {
+    phase("Admin pages (first visit, bytes; gzip at zlib's default level, as the server sends it)");
+    say(
+      renderTable(
+        ["page", "scripts", "JS gzip", "JS", "JS on the wire", "CSS gzip", "CSS", "CSS on the wire"],
+        report.admin.map((page) => [
+          page.name,
+          page.js.files,
+          page.js.gzipBytes,
+          page.js.bytes,
+          page.js.transferredBytes,
+          page.css.gzipBytes,
+          page.css.bytes,
+          page.css.transferredBytes,
+        ]),
+      ),
+    );
+  }
   phase("Memory: peak RSS (VmHWM) of each app process, MiB");
   say(renderTable(["process", "peak RSS MiB"], Object.entries(report.memory.peakRssMiB).map(([name, value]) => [name, value])));
   phase("Ratios");
@@ -585,6 +698,7 @@ interface Report {
   intake: IntakeResults | null;
   delivery: Awaited<ReturnType<typeof benchDelivery>> | null;
   storefront: StorefrontResult | null;
+  admin: AdminPageWeight[] | null;
   memory: { peakRssMiB: Record<string, number | null> };
   ratios: Record<string, number>;
   targets: { target: string; value: string; met: boolean }[];
@@ -611,7 +725,9 @@ async function main() {
   holdRunLock();
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   fs.mkdirSync(WORK_DIR, { recursive: true });
-  if (!fs.existsSync(SERVER_BUILD) && (only.has("intake") || only.has("delivery"))) {
+  // The Refersion stand-in and a configured database serve every phase that runs the app.
+  const runsApp = only.has("intake") || only.has("delivery") || only.has("admin");
+  if (!fs.existsSync(SERVER_BUILD) && runsApp) {
     say("bench: building the app (npx remix build)");
     execFileSync("npx", ["remix", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   }
@@ -619,28 +735,30 @@ async function main() {
   let intake: IntakeResults | null = null;
   let delivery: Awaited<ReturnType<typeof benchDelivery>> | null = null;
   let storefront: StorefrontResult | null = null;
-  if (only.has("intake") || only.has("delivery")) {
-    const sandbox = await startSandbox();
-    try {
-      const baseDb = path.join(WORK_DIR, "base.sqlite");
+  let admin: AdminPageWeight[] | null = null;
+  const sandbox = runsApp ? await startSandbox() : null;
+  try {
+    const baseDb = path.join(WORK_DIR, "base.sqlite");
+    if (sandbox) {
       prepareDatabase(baseDb, sandbox.url);
       say(`bench: Refersion stand-in at ${sandbox.url}; database ${path.relative(ROOT, baseDb)} migrated, ${BENCH_SHOP} configured`);
-      if (only.has("intake")) {
-        const baseline = await benchBaseline();
-        const naive = await benchNaive(sandbox);
-        const app = await benchAppIntake(sandbox, baseDb, "one process");
-        const appSplit = await benchAppIntake(sandbox, baseDb, "web + worker");
-        intake = { baseline, naive, app, appSplit };
-      }
-      if (only.has("delivery")) delivery = await benchDelivery(sandbox, baseDb);
-    } finally {
-      await sandbox.stop();
     }
-  }
-  if (only.has("storefront")) {
-    phase("5. Storefront: the embed's script in Chromium, page with and without the embed");
-    storefront = await measureStorefront({ loads: settings.storefrontLoads, cpuThrottling: settings.storefrontCpuThrottling });
-    say(`   done (${settings.storefrontLoads} loads per page and CPU rate)`);
+    if (sandbox && only.has("intake")) {
+      const baseline = await benchBaseline();
+      const naive = await benchNaive(sandbox);
+      const app = await benchAppIntake(sandbox, baseDb, "one process");
+      const appSplit = await benchAppIntake(sandbox, baseDb, "web + worker");
+      intake = { baseline, naive, app, appSplit };
+    }
+    if (sandbox && only.has("delivery")) delivery = await benchDelivery(sandbox, baseDb);
+    if (only.has("storefront")) {
+      phase("5. Storefront: the embed's script in Chromium, page with and without the embed");
+      storefront = await measureStorefront({ loads: settings.storefrontLoads, cpuThrottling: settings.storefrontCpuThrottling });
+      say(`   done (${settings.storefrontLoads} loads per page and CPU rate)`);
+    }
+    if (sandbox && only.has("admin")) admin = await benchAdmin(sandbox, baseDb);
+  } finally {
+    await sandbox?.stop();
   }
 
   const peakRssMiB: Record<string, number | null> = {};
@@ -667,8 +785,9 @@ async function main() {
     intake,
     delivery,
     storefront,
+    admin,
     memory: { peakRssMiB },
-    ...summarize(intake, delivery, storefront),
+    ...summarize(intake, delivery, storefront, admin),
   };
   printTables(report);
 
