@@ -8,6 +8,8 @@ import { LogSeverity, shopifyApi } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
 import { markShopInstalled } from "./shops/uninstall.server";
+import { clearOfflineAccessProblem } from "./shops/offline-access-problem.server";
+import { createOfflineAccess } from "./shops/offline-access.server";
 import { env } from "./env.server";
 
 /** The API version of the webhooks declared in shopify.app.toml and of every Admin API call. */
@@ -30,37 +32,63 @@ const shopify = shopifyApp({
   sessionStorage: new PrismaSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
   hooks: {
+    // After every token exchange (an install, or the merchant opening the app once the token
+    // expired): a fresh offline token is stored.
     afterAuth: async ({ session }) => {
       await markShopInstalled(session.shop);
+      await clearOfflineAccessProblem(session.shop);
     },
   },
   future: {
     unstable_newEmbeddedAuthStrategy: true,
+    // Offline tokens that expire after an hour, with a refresh token: required of public apps
+    // from 1 January 2027. Offline uses go through `offlineAccess` below
+    // (docs/decisions/0005-expiring-offline-tokens.md).
+    expiringOfflineAccessTokens: true,
   },
 });
 
 /**
- * Shopify's webhook checks (HMAC of the raw body, required headers, shop domain) from the same
- * library and configuration as `shopify`, without what `authenticate.webhook` adds: a session
- * read (and possibly a token refresh over the network) and an Admin API client. No webhook of
- * this app uses either, and orders/create is acknowledged on the hot path of every sale
- * (docs/performance.md).
+ * Shopify's API library with the same configuration as `shopify` (which does not expose its own).
+ * It gives the webhook checks (HMAC of the raw body, required headers, shop domain) without what
+ * `authenticate.webhook` adds: a session read (and possibly a token refresh over the network) and
+ * an Admin API client. No webhook of this app uses either, and orders/create is acknowledged on
+ * the hot path of every sale (docs/performance.md). It also refreshes and converts offline tokens
+ * and makes the offline Admin API client (`offlineAccess`).
  */
 const appUrl = new URL(config.SHOPIFY_APP_URL);
-const webhookApi = shopifyApi({
+const api = shopifyApi({
   ...appCredentials,
   hostName: appUrl.host,
   hostScheme: appUrl.protocol === "http:" ? "http" : "https",
   isEmbeddedApp: true,
   logger: { level: LogSeverity.Error },
 });
-export const validateWebhook = webhookApi.webhooks.validate;
-export const sanitizeShop = webhookApi.utils.sanitizeShop;
+export const validateWebhook = api.webhooks.validate;
+export const sanitizeShop = api.utils.sanitizeShop;
+
+/** The shops' offline tokens: refreshed, converted from non-expiring ones, failures recorded. */
+export const offlineAccess = createOfflineAccess({ api, sessionStorage: shopify.sessionStorage });
+
+/**
+ * `authenticate.admin`, then a shop still on a non-expiring offline token (installed before
+ * expiring tokens) is converted, without reinstalling. Every admin loader and action does this,
+ * not only the layout's: Remix runs a page's loaders in parallel, and one still holding the old
+ * token (which Shopify retires) would fail; they wait for the same conversion instead, then
+ * authenticate again to get clients with the new token. Online tokens are off, so the context's
+ * session is the shop's offline session.
+ */
+const authenticateAdmin: typeof shopify.authenticate.admin = async (request) => {
+  const context = await shopify.authenticate.admin(request);
+  if (!(await offlineAccess.convertOnOpen(context.session))) return context;
+  return shopify.authenticate.admin(request);
+};
 
 export default shopify;
 export const apiVersion = SHOPIFY_API_VERSION;
 export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
-export const authenticate = shopify.authenticate;
+export const authenticate = { ...shopify.authenticate, admin: authenticateAdmin };
+/** Refreshes expiring tokens on its own, outside `offlineAccess`: use `offlineAccess` for offline work. */
 export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;
 export const registerWebhooks = shopify.registerWebhooks;

@@ -2,10 +2,11 @@ import { z } from "zod";
 import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../forwarding/delivery-status";
 import { deliveryActivity, hasDeliveredOrder } from "../forwarding/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
+import { offlineAccessProblemOf, offlineAccessProblemText, type OfflineAccessProblem } from "../shops/offline-access-problem.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { readThemeEmbedStatus, themeEditorEmbedUrl, type ThemeEmbedState } from "../storefront/theme-embed.server";
 import { connectionView, type ConnectionView } from "./connection-view";
-import { formatDay } from "./format";
+import { formatDateTime, formatDay } from "./format";
 
 export type SetupStepId = "keys" | "connection" | "embed" | "first_order";
 
@@ -25,7 +26,18 @@ export interface ThemeEmbedView {
   editorUrl: string;
 }
 
+/** The app cannot use the shop's offline token until the merchant opens the app again. */
+export interface OfflineAccessView {
+  problem: OfflineAccessProblem;
+  /** What went wrong, in plain words. */
+  message: string;
+  /** When it was last seen, formatted. */
+  since: string;
+}
+
 export interface HomeView {
+  /** Shown above everything while the shop's offline access needs the merchant. */
+  offlineAccess: OfflineAccessView | null;
   steps: SetupStepView[];
   completedSteps: number;
   forwardingEnabled: boolean;
@@ -98,8 +110,12 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
     },
   ];
 
+  const accessProblem = offlineAccessProblemOf(settings);
   const byStatus = DELIVERY_STATUSES.map((status) => ({ status, label: STATUS_LABELS[status], count: activity.countsByStatus[status] }));
   return {
+    offlineAccess: accessProblem
+      ? { problem: accessProblem.problem, message: offlineAccessProblemText(accessProblem.problem), since: formatDateTime(accessProblem.since)! }
+      : null,
     steps,
     completedSteps: steps.filter((step) => step.state === "done").length,
     forwardingEnabled: settings.forwardingEnabled,

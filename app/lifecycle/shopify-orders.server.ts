@@ -241,6 +241,8 @@ async function send(graphql: AdminGraphql, query: string, variables: Record<stri
   try {
     response = await graphql(query, { variables });
   } catch (error) {
+    // Already judged by the caller's client (the shop's token could not be had).
+    if (error instanceof ShopifyReadError) throw error;
     if (error instanceof Response) {
       throw new HttpFailure(`Shopify answered ${error.status}`, error.status, error.status === 429 || error.status >= 500, null);
     }

@@ -5,6 +5,7 @@ import { HomeActionSchema, loadHomePage } from "../admin/home-page.server";
 import { testConnectionFromAdmin } from "../admin/settings-page.server";
 import { ConnectionCard } from "../components/ConnectionCard";
 import { DeliveriesChart } from "../components/DeliveriesChart";
+import { OfflineAccessBanner } from "../components/OfflineAccessBanner";
 import { useAppHref } from "../components/embedded-links";
 import { SetupChecklist } from "../components/SetupChecklist";
 import { StatusBadge } from "../components/StatusBadge";
@@ -30,6 +31,11 @@ export default function Home() {
   return (
     <Page title="Refersion order forwarding">
       <Layout>
+        {home.offlineAccess ? (
+          <Layout.Section>
+            <OfflineAccessBanner access={home.offlineAccess} />
+          </Layout.Section>
+        ) : null}
         <Layout.Section>
           <BlockStack gap="400">
             <SetupChecklist steps={home.steps} completed={home.completedSteps} embed={home.embed} settingsUrl={href("/app/settings")} />

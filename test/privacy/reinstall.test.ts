@@ -9,20 +9,26 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { TEST_ENV } from "../support/test-env";
 
-/** Shopify's token-exchange endpoint, as far as the library uses it: a new offline token per install. */
+/**
+ * Shopify's token-exchange endpoint, as far as the library uses it: a new offline token per
+ * install, expiring (with a refresh token) as the app asks for.
+ */
 async function startTokenExchangeStandin() {
   const exchanges: string[] = [];
   const unexpected: string[] = [];
   let issued = 0;
   const server = http.createServer((req, res) => {
     const shop = String(req.headers["x-standin-shop"] ?? "");
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       if (req.method === "POST" && req.url === "/admin/oauth/access_token") {
         exchanges.push(shop);
         issued += 1;
+        const expiring = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { expiring?: string }).expiring === "1";
+        const refresh = expiring ? { expires_in: 3600, refresh_token: `shprt_install_${issued}`, refresh_token_expires_in: 7_776_000 } : {};
         res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ access_token: `shpat_install_${issued}`, scope: TEST_ENV.SCOPES }));
+        res.end(JSON.stringify({ access_token: `shpat_install_${issued}`, scope: TEST_ENV.SCOPES, ...refresh }));
         return;
       }
       unexpected.push(`${req.method} ${req.url}`);

@@ -12,7 +12,7 @@ import path from "node:path";
 import { Prisma } from "@prisma/client";
 import prisma from "~/db.server";
 import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
-import { embeddedQuery, mintSessionToken, storeOfflineSession, accessTokenFor } from "../admin/support/admin-session";
+import { embeddedQuery, mintSessionToken, storeOfflineSession, accessTokenFor, refreshTokenFor } from "../admin/support/admin-session";
 import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../admin/support/shopify-admin-standin";
 import { orderFixtureText } from "../support/fixtures";
 import { DOCS_ORDER } from "../support/outbox";
@@ -31,6 +31,7 @@ const SECRETS = {
   APP_ENCRYPTION_KEY: TEST_ENV.APP_ENCRYPTION_KEY,
   SHOPIFY_API_SECRET: TEST_ENV.SHOPIFY_API_SECRET,
   "Shopify access token": accessTokenFor(SHOP),
+  "Shopify refresh token": refreshTokenFor(SHOP),
 };
 
 /**
@@ -128,7 +129,7 @@ beforeAll(async () => {
   refersion = await startReflectingRefersion(sandbox);
   shopify = await startShopifyAdminStandin();
   shopify.setShop(SHOP, { accessToken: accessTokenFor(SHOP), embed: "enabled", themeName: "Dawn" });
-  await storeOfflineSession(SHOP);
+  shopify.tokens.set(SHOP, await storeOfflineSession(SHOP));
   app = await startProductionApp({
     DATABASE_URL: process.env.DATABASE_URL!,
     REFERSION_WEBHOOK_URL: `${refersion.url}/tracker/orders/paid`,
@@ -233,8 +234,8 @@ describe("secrets stay secret", () => {
     const stored: string[] = [];
     for (const model of Prisma.dmmf.datamodel.models) {
       const rows = await (prisma as unknown as Record<string, { findMany(): Promise<unknown[]> }>)[model.name[0].toLowerCase() + model.name.slice(1)].findMany();
-      // Sessions hold Shopify's access token by necessity; they are never shown or logged.
-      stored.push(...rows.map((row) => (model.name === "Session" ? JSON.stringify({ ...(row as object), accessToken: null }) : JSON.stringify(row, (_, value) => (typeof value === "bigint" ? String(value) : value)))));
+      // Sessions hold Shopify's access and refresh tokens by necessity; they are never shown or logged.
+      stored.push(...rows.map((row) => (model.name === "Session" ? JSON.stringify({ ...(row as object), accessToken: null, refreshToken: null }) : JSON.stringify(row, (_, value) => (typeof value === "bigint" ? String(value) : value)))));
     }
     const output = app.output();
     expect(output.length).toBeGreaterThan(20);

@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlRefund, GqlTaxLine } from "~/lifecycle/graphql-order";
+import { createShopifyTokenEndpoint, TOKEN_PATH, type ShopifyTokenEndpoint } from "./shopify-token-endpoint";
 
 /**
  * A local stand-in for the orders part of Shopify's Admin GraphQL API, for "resend past orders".
@@ -11,7 +12,8 @@ import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlRefund, GqlTaxLine } from "
  * It answers ordersCount, orders (a page of ids), order (one order, its lines paged) and an
  * order's refunds for the
  * orders of the shop whose createdAt falls in the `created_at:>='…' created_at:<='…'` search,
- * checks the access token (401 otherwise), and enforces a cost-based rate limit as Shopify
+ * checks the access token (401 otherwise: unknown, replaced or expired; see `tokens`, which also
+ * serves Shopify's token endpoint, test/support/shopify-token-endpoint.ts), and enforces a cost-based rate limit as Shopify
  * describes it: a leaky bucket per shop (maximumAvailable, restoreRate per second); a request
  * whose requested cost exceeds what is available is answered with a THROTTLED error and the
  * bucket's state in `extensions.cost`; otherwise its actual cost is taken from the bucket.
@@ -26,6 +28,7 @@ export const API_PATH = "/admin/api/2026-10/graphql.json";
 export type StandinOrder = GqlOrder & { refunds?: GqlRefund[] };
 
 export interface StandinShop {
+  /** The token the Admin API accepts (a non-expiring one); `tokens.set` for expiring ones. */
   accessToken: string;
   orders: StandinOrder[];
   /** false: asking for the buyer's name, email or IP is refused with ACCESS_DENIED. */
@@ -90,6 +93,8 @@ function indexOf(cursor: unknown): number {
 export interface ShopifyGraphqlStandin {
   url: string;
   requests: GraphqlStandinRequest[];
+  /** Shopify's token endpoint and the tokens the Admin API accepts. */
+  tokens: ShopifyTokenEndpoint;
   setShop(shop: string, fixture: StandinShop): void;
   setBucket(options: Partial<BucketOptions>): void;
   /** Requests it could not serve (unknown operation or shop, malformed search). */
@@ -100,6 +105,7 @@ export interface ShopifyGraphqlStandin {
 export async function startShopifyGraphqlStandin(options: Partial<BucketOptions> = {}): Promise<ShopifyGraphqlStandin> {
   const shops = new Map<string, StandinShop>();
   const requests: GraphqlStandinRequest[] = [];
+  const tokens = createShopifyTokenEndpoint();
   let bucketOptions: BucketOptions = { maximumAvailable: 2_000, restoreRate: 100, throttleEvery: 0, orderDelayMs: 0, ...options };
   const buckets = new Map<string, { available: number; at: number }>();
   let served = 0;
@@ -119,6 +125,12 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
     req.on("end", async () => {
       const shop = typeof req.headers["x-standin-shop"] === "string" ? req.headers["x-standin-shop"] : null;
       const path = new URL(req.url ?? "/", "http://standin.invalid").pathname;
+      if (path === TOKEN_PATH) {
+        const { status, payload } = await tokens.handle(shop, req.method ?? "GET", Buffer.concat(chunks).toString("utf8"));
+        res.writeHead(status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(payload));
+        return;
+      }
       let query = "";
       let variables: Record<string, unknown> = {};
       try {
@@ -150,7 +162,7 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
 
       const fixture = shop ? shops.get(shop) : undefined;
       if (req.method !== "POST" || path !== API_PATH || !fixture || operation === "unknown") return send(404, { errors: "Not Found" });
-      if (req.headers["x-shopify-access-token"] !== fixture.accessToken) {
+      if (!tokens.admits(shop!, req.headers["x-shopify-access-token"])) {
         return send(401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
       }
 
@@ -246,8 +258,10 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    tokens,
     setShop(shop, fixture) {
       shops.set(shop, fixture);
+      tokens.set(shop, { accessToken: fixture.accessToken });
     },
     setBucket(next) {
       bucketOptions = { ...bucketOptions, ...next };

@@ -5,7 +5,7 @@ import { startShopifyAdminStandin, type ShopFixture, type ShopifyAdminStandin } 
 export interface AdminHarness {
   shopify: ShopifyAdminStandin;
   refersion: RefersionSandbox;
-  /** Installs the app for a shop: an offline session here, an access token the stand-in accepts. */
+  /** Installs the app for a shop: an expiring offline session here, the same token and refresh token at the stand-in. */
   install(shop: string, fixture?: Partial<ShopFixture>): Promise<void>;
   close(): Promise<void>;
 }
@@ -29,7 +29,7 @@ export async function startAdminHarness(): Promise<AdminHarness> {
     refersion,
     async install(shop, fixture = {}) {
       shopify.setShop(shop, { accessToken: accessTokenFor(shop), ...fixture });
-      await storeOfflineSession(shop);
+      shopify.tokens.set(shop, await storeOfflineSession(shop, { accessToken: fixture.accessToken }));
     },
     async close() {
       await Promise.all([shopify.close(), refersion.close()]);

@@ -3,6 +3,7 @@ import type { PrismaClient } from "@prisma/client";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { RequestType, setUpValidRequest, setUpValidSession } from "@shopify/shopify-api/test-helpers";
 import { TEST_ENV } from "../../support/test-env";
+import type { ShopCredentials } from "../../support/shopify-token-endpoint";
 
 /**
  * What Shopify's admin gives an embedded app, made for tests with Shopify's own test helpers
@@ -56,17 +57,46 @@ export function accessTokenFor(shop: string): string {
   return `shpat_${shop.split(".")[0]}`;
 }
 
+/** Made unlike the access token, so that no 12-character piece of one is a piece of the other. */
+export function refreshTokenFor(shop: string): string {
+  return `shprt-${storeName(shop).split("").reverse().join("")}-refresh`;
+}
+
+const HOUR_MS = 3_600_000;
+
+export interface OfflineSessionOptions {
+  accessToken?: string;
+  /** When the access token expires (an hour from now by default); null: a non-expiring token, as shops installed before expiring tokens hold. */
+  expires?: Date | null;
+  refreshToken?: string;
+  /** 90 days from now by default. */
+  refreshTokenExpires?: Date;
+}
+
 let sessionStorage: PrismaSessionStorage<PrismaClient> | null = null;
 
 /**
  * Stores the offline session installation leaves (made by `setUpValidSession`) through the
- * app's session storage, so the library authenticates without a token exchange with Shopify.
+ * app's session storage, so the library authenticates without a token exchange with Shopify:
+ * an expiring token with its refresh token, or with `expires: null` a non-expiring one. Returns
+ * what Shopify holds for it, for the stand-in (`tokens.set`).
  */
-export async function storeOfflineSession(shop: string, accessToken = accessTokenFor(shop)) {
+export async function storeOfflineSession(shop: string, options: OfflineSessionOptions = {}): Promise<ShopCredentials> {
   const { default: prisma } = await import("~/db.server");
   sessionStorage ??= new PrismaSessionStorage(prisma);
-  const session = setUpValidSession({ shop, isOnline: false, accessToken, scope: TEST_ENV.SCOPES, expires: undefined });
+  const accessToken = options.accessToken ?? accessTokenFor(shop);
+  const expires = options.expires === undefined ? new Date(Date.now() + HOUR_MS) : options.expires;
+  const refresh = expires
+    ? { refreshToken: options.refreshToken ?? refreshTokenFor(shop), refreshTokenExpires: options.refreshTokenExpires ?? new Date(Date.now() + 90 * 24 * HOUR_MS) }
+    : null;
+  const session = setUpValidSession({ shop, isOnline: false, accessToken, scope: TEST_ENV.SCOPES, expires: expires ?? undefined, ...refresh });
   await sessionStorage.storeSession(session);
+  return {
+    accessToken,
+    accessTokenExpiresAt: expires?.getTime() ?? null,
+    refreshToken: refresh?.refreshToken ?? null,
+    refreshTokenExpiresAt: refresh?.refreshTokenExpires.getTime() ?? null,
+  };
 }
 
 /*

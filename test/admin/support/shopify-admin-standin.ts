@@ -1,12 +1,15 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { createShopifyTokenEndpoint, TOKEN_PATH, type ShopifyTokenEndpoint } from "../../support/shopify-token-endpoint";
 
 /**
  * A local stand-in for Shopify's Admin GraphQL API, answering the three operations the admin
  * pages make: currentAppInstallation, metafieldsSet and the main theme's settings_data.json.
  * Requests reach it through test/support/shopify-admin-fetch-preload.mjs, which names the shop
- * in `x-standin-shop`. It checks the access token like Shopify does (401 otherwise) and records
- * everything; anything else is answered 404 and listed in `unexpected()`.
+ * in `x-standin-shop`. It checks the access token like Shopify does (401 otherwise: unknown,
+ * replaced or expired) and records everything; anything else is answered 404 and listed in
+ * `unexpected()`. `tokens` serves Shopify's token endpoint (token exchange when the merchant
+ * opens the app, refresh, conversion of a non-expiring token: test/support/shopify-token-endpoint.ts).
  */
 
 export const API_PATH = "/admin/api/2026-10/graphql.json";
@@ -18,6 +21,7 @@ export type EmbedFixture = "enabled" | "disabled" | "not_added" | "no_settings_f
 export type MetafieldsFixture = "ok" | "user_error" | "http_error";
 
 export interface ShopFixture {
+  /** The token the Admin API accepts (a non-expiring one); `tokens.set` for expiring ones. */
   accessToken: string;
   embed: EmbedFixture;
   metafields: MetafieldsFixture;
@@ -93,6 +97,8 @@ function themesAnswer(fixture: ShopFixture) {
 export interface ShopifyAdminStandin {
   url: string;
   requests: StandinRequest[];
+  /** Shopify's token endpoint and the tokens the Admin API accepts. */
+  tokens: ShopifyTokenEndpoint;
   /** Sets (or changes) what the stand-in answers for a shop. */
   setShop(shop: string, fixture: Partial<ShopFixture> & { accessToken?: string }): void;
   /** Requests that were not one of the three known operations, or had no known shop. */
@@ -104,13 +110,20 @@ export interface ShopifyAdminStandin {
 export async function startShopifyAdminStandin(): Promise<ShopifyAdminStandin> {
   const shops = new Map<string, ShopFixture>();
   const requests: StandinRequest[] = [];
+  const tokens = createShopifyTokenEndpoint();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => {
+    req.on("end", async () => {
       const shop = typeof req.headers["x-standin-shop"] === "string" ? req.headers["x-standin-shop"] : null;
       const path = new URL(req.url ?? "/", "http://standin.invalid").pathname;
+      if (path === TOKEN_PATH) {
+        const { status, payload } = await tokens.handle(shop, req.method ?? "GET", Buffer.concat(chunks).toString("utf8"));
+        res.writeHead(status, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(payload));
+        return;
+      }
       let query = "";
       let variables: Record<string, unknown> | null = null;
       try {
@@ -132,7 +145,7 @@ export async function startShopifyAdminStandin(): Promise<ShopifyAdminStandin> {
       if (req.method !== "POST" || path !== API_PATH || !fixture || entry.operation === "unknown") {
         return send(404, { errors: "Not Found" });
       }
-      if (req.headers["x-shopify-access-token"] !== fixture.accessToken) {
+      if (!tokens.admits(shop!, req.headers["x-shopify-access-token"])) {
         return send(401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
       }
       switch (entry.operation) {
@@ -168,9 +181,12 @@ export async function startShopifyAdminStandin(): Promise<ShopifyAdminStandin> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    tokens,
     setShop(shop, fixture) {
-      const current = shops.get(shop) ?? { accessToken: `shpat_${shop.split(".")[0]}`, embed: "not_added", metafields: "ok", themeName: "Dawn" };
+      const known = shops.get(shop);
+      const current = known ?? { accessToken: `shpat_${shop.split(".")[0]}`, embed: "not_added", metafields: "ok", themeName: "Dawn" };
       shops.set(shop, { ...current, ...fixture });
+      if (!known || fixture.accessToken !== undefined) tokens.set(shop, { accessToken: fixture.accessToken ?? current.accessToken });
     },
     unexpected: () => requests.filter((entry) => entry.operation === "unknown" || entry.status === 404),
     metafieldWrites: (shop) =>

@@ -1,0 +1,162 @@
+/**
+ * The shops' offline tokens as the admin meets them: opening the app converts a non-expiring
+ * token (without reinstalling), and renews access that the backfill found refused, clearing what
+ * the home page shows about it. Shopify is the admin stand-in on 127.0.0.1 with its token endpoint
+ * (test/admin/support/shopify-admin-standin.ts, test/support/shopify-token-endpoint.ts); requests
+ * carry session tokens as App Bridge sends them.
+ */
+import { renderToStaticMarkup } from "react-dom/server";
+import { AppProvider } from "@shopify/polaris";
+import en from "@shopify/polaris/locales/en.json";
+import { startAdminHarness } from "../admin/support/admin-harness";
+import { signedAdminRequest, storeOfflineSession, unwrap, type OfflineSessionOptions } from "../admin/support/admin-session";
+import type { TokenGrant } from "../support/shopify-token-endpoint";
+import { TEST_ENV } from "../support/test-env";
+
+const harness = await startAdminHarness();
+const appLayout = await import("~/routes/app");
+const home = await import("~/routes/app._index");
+const { default: prisma } = await import("~/db.server");
+const { setLogSink } = await import("~/logger.server");
+const { offlineAccess } = await import("~/shopify.server");
+const { markShopInstalled } = await import("~/shops/uninstall.server");
+const { loadHomePage } = await import("~/admin/home-page.server");
+const { OfflineAccessBanner } = await import("~/components/OfflineAccessBanner");
+const { createConfiguredBackfillRunner } = await import("~/forwarding/worker-process.server");
+const { startBackfill, latestBackfillJob, progressOf } = await import("~/lifecycle/backfill.server");
+
+const SHOP = "offline-admin.myshopify.com";
+const RANGE = { since: new Date("2026-11-01T00:00:00.000Z"), until: null };
+
+const logLines: string[] = [];
+setLogSink((line) => logLines.push(line));
+const logged = (msg: string) => logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === msg);
+
+const tokenRequests = (grant: TokenGrant) => harness.shopify.tokens.requests.filter((request) => request.shop === SHOP && request.grant === grant);
+const themeReads = () => harness.shopify.requests.filter((request) => request.shop === SHOP && request.operation === "themes").map((request) => request.status);
+const storedSession = () => prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } });
+const problemOf = async () => (await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).offlineAccessProblem;
+const anHourAgo = () => new Date(Date.now() - 3_600_000);
+
+/** The merchant opens the app: Remix runs the layout's loader and the page's at the same time. */
+async function openHome() {
+  const [layout, page] = await Promise.all([
+    appLayout.loader({ request: await signedAdminRequest(SHOP, "/app"), params: {}, context: {} }),
+    home.loader({ request: await signedAdminRequest(SHOP, "/app"), params: {}, context: {} }),
+  ]);
+  expect(layout).toEqual({ apiKey: TEST_ENV.SHOPIFY_API_KEY });
+  return unwrap(page).data;
+}
+
+/** An installed shop (its settings row and offline session), with the same token at Shopify. */
+async function install(session: OfflineSessionOptions) {
+  await markShopInstalled(SHOP);
+  const credentials = await storeOfflineSession(SHOP, session);
+  harness.shopify.setShop(SHOP, { accessToken: credentials.accessToken, embed: "enabled", themeName: "Dawn" });
+  harness.shopify.tokens.set(SHOP, credentials);
+  return credentials;
+}
+
+afterAll(() => harness.close());
+beforeEach(async () => {
+  harness.shopify.requests.length = 0;
+  harness.shopify.tokens.requests.length = 0;
+  harness.shopify.tokens.setDelay(0);
+  await prisma.backfillJob.deleteMany();
+  await prisma.session.deleteMany();
+  await prisma.shopSettings.deleteMany();
+  logLines.length = 0;
+});
+afterEach(() => {
+  expect(harness.shopify.unexpected()).toEqual([]);
+  expect(harness.shopify.requests.filter((request) => request.status === 401)).toEqual([]);
+});
+
+describe("opening the app", () => {
+  it("GIVEN a shop still on a non-expiring token THEN its loaders convert it once, read Shopify with the new token, and later visits ask for nothing", async () => {
+    const before = await install({ expires: null });
+    // Shopify answers slowly: both loaders hold the old token while the conversion is under way.
+    harness.shopify.tokens.setDelay(150);
+
+    const view = await openHome();
+
+    expect(view.embed).toMatchObject({ state: "enabled", themeName: "Dawn" });
+    expect(view.offlineAccess).toBeNull();
+    expect(tokenRequests("conversion").map((request) => [request.presented, request.status])).toEqual([[before.accessToken, 200]]);
+    expect(tokenRequests("session_token_exchange")).toEqual([]);
+    const held = harness.shopify.tokens.current(SHOP)!;
+    const stored = await storedSession();
+    expect(stored).toMatchObject({ accessToken: held.accessToken, refreshToken: held.refreshToken });
+    expect(stored.expires!.getTime()).toBeGreaterThan(Date.now() + 55 * 60_000);
+    expect(themeReads()).toEqual([200]);
+
+    harness.shopify.tokens.setDelay(0);
+    await openHome();
+    expect(harness.shopify.tokens.requests).toHaveLength(1);
+    expect(themeReads()).toEqual([200, 200]);
+  });
+
+  it("GIVEN Shopify refuses to convert the stored token (no longer valid) THEN the app exchanges the merchant's session token for a new expiring one instead", async () => {
+    await install({ expires: null });
+    // Shopify no longer knows the stored token.
+    harness.shopify.tokens.set(SHOP, { accessToken: "shpat_issued_elsewhere" });
+
+    const view = await openHome();
+
+    expect(view.embed.state).toBe("enabled");
+    expect(tokenRequests("conversion").map((request) => [request.status, request.error])).toEqual([[400, "invalid_subject_token"]]);
+    // One exchange per loader at most (the library exchanges for each request without a token).
+    expect(tokenRequests("session_token_exchange").length).toBeGreaterThanOrEqual(1);
+    expect(tokenRequests("session_token_exchange").every((request) => request.status === 200)).toBe(true);
+    const held = harness.shopify.tokens.current(SHOP)!;
+    expect(held.accessTokenExpiresAt).not.toBeNull();
+    expect(await storedSession()).toMatchObject({ accessToken: held.accessToken, refreshToken: held.refreshToken });
+    // Recorded while it stood, cleared by the new token.
+    expect(logged("offline access needs the merchant to open the app")).toEqual([expect.objectContaining({ problem: "migration_refused" })]);
+    expect(await problemOf()).toBeNull();
+  });
+});
+
+describe("access refused while the merchant is away", () => {
+  it("GIVEN the refresh is refused during a backfill THEN the job stops with the reason, the home page shows the problem, and opening the app renews access and clears it", async () => {
+    const before = await install({ expires: anHourAgo() });
+    harness.shopify.tokens.revoke(SHOP);
+    const { job } = await startBackfill(prisma, SHOP, RANGE);
+
+    expect(await createConfiguredBackfillRunner({ pollMs: 20 }).runOnce()).toEqual({ jobId: job.id, outcome: "failed" });
+    expect(progressOf((await latestBackfillJob(prisma, SHOP))!).error).toMatch(/^Shopify refused to renew the app's access to this shop .* then start again\.$/);
+    expect(await problemOf()).toBe("refresh_refused");
+
+    // What the home page holds while the problem stands (the theme is beside the point here).
+    const noTheme = async () => new Response(JSON.stringify({ data: { themes: { nodes: [] } } }));
+    const view = await loadHomePage({ shop: SHOP, graphql: noTheme, apiKey: TEST_ENV.SHOPIFY_API_KEY });
+    expect(view.offlineAccess).toEqual({
+      problem: "refresh_refused",
+      message: "Shopify refused to renew the app's access to this shop (the access may have been revoked).",
+      since: expect.stringMatching(/ UTC$/),
+    });
+    const banner = renderToStaticMarkup(
+      <AppProvider i18n={en}>
+        <OfflineAccessBanner access={view.offlineAccess!} />
+      </AppProvider>,
+    );
+    expect(banner).toContain("The app has lost its access to your shop&#x27;s orders");
+    expect(banner).toContain("Open the app again from your Shopify admin to renew its access.");
+
+    // The merchant opens the app: the library exchanges the session token for a new expiring
+    // token, the hook clears the problem, and the page shows none.
+    const opened = await openHome();
+    expect(opened.offlineAccess).toBeNull();
+    expect(opened.embed.state).toBe("enabled");
+    expect(await problemOf()).toBeNull();
+    const held = harness.shopify.tokens.current(SHOP)!;
+    expect(held.accessToken).not.toBe(before.accessToken);
+    expect(await storedSession()).toMatchObject({ accessToken: held.accessToken, refreshToken: held.refreshToken });
+    expect(tokenRequests("session_token_exchange").every((request) => request.status === 200)).toBe(true);
+
+    // Offline work has its token again without asking Shopify.
+    const asked = harness.shopify.tokens.requests.length;
+    expect((await offlineAccess.sessionFor(SHOP)).accessToken).toBe(held.accessToken);
+    expect(harness.shopify.tokens.requests).toHaveLength(asked);
+  });
+});
