@@ -12,6 +12,7 @@ import path from "node:path";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } from "./refersion-sandbox";
 import { renderTable } from "./cli/delivery-table";
 import { freePort } from "./cli/free-port";
+import { describeReason } from "../app/admin/delivery-reasons";
 
 const root = path.resolve(import.meta.dirname, "..");
 // The real order payloads kept in the repository (test/fixtures/orders/SOURCES.md).
@@ -173,7 +174,7 @@ async function main() {
     say(
       renderTable(
         ["order", "total", "status", "attempts", "code", "reason"],
-        rows.map((row) => [row.orderName ?? row.orderId, row.totalAmount ? `${row.totalAmount} ${row.currency}` : "", row.status, row.attempts, row.lastStatusCode, row.reason]),
+        rows.map((row) => [row.orderName ?? row.orderId, row.totalAmount ? `${row.totalAmount} ${row.currency}` : "", row.status, row.attempts, row.lastStatusCode, describeReason(row.reasonCode, row.reasonDetail)]),
       ),
     );
     const delivered = rows.filter((row) => row.status === "delivered").length;

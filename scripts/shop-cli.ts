@@ -135,14 +135,17 @@ async function main(argv: string[]): Promise<number> {
       }
       case "deliveries": {
         const shop = requireShop(rest[0]);
-        const rows = await prisma.delivery.findMany({
+        const { describeReason } = await import("../app/admin/delivery-reasons");
+        const stored = await prisma.delivery.findMany({
           where: { shop },
           orderBy: { createdAt: "asc" },
           select: {
             orderId: true, orderName: true, kind: true, totalAmount: true, currency: true, status: true,
-            attempts: true, lastStatusCode: true, reason: true, updatedAt: true,
+            attempts: true, lastStatusCode: true, reasonCode: true, reasonDetail: true, updatedAt: true,
           },
         });
+        // The code for scripts, and the sentence the admin shows, from the same table.
+        const rows = stored.map((row) => ({ ...row, reason: describeReason(row.reasonCode, row.reasonDetail) }));
         if (values.json) {
           console.log(JSON.stringify(rows, null, 2));
         } else {
@@ -163,6 +166,7 @@ async function main(argv: string[]): Promise<number> {
         const orderId = rest[1];
         if (!orderId || !/^\d+$/.test(orderId)) throw new UsageError("Name the Shopify order id (digits), e.g. 450789469");
         const { retryDelivery } = await import("../app/forwarding/manual-retry.server");
+        const { describeReason } = await import("../app/admin/delivery-reasons");
         const result = await explainEnvError(
           `Retrying order ${orderId} maps it again, and ${CART_ID_SECRET}; nothing was changed.`,
           () => retryDelivery(shop, { orderId }),
@@ -176,7 +180,7 @@ async function main(argv: string[]): Promise<number> {
             waiting_for_payment: `order ${orderId} is sent when Shopify reports it paid`,
             cancelled: `order ${orderId} was cancelled in Shopify; it is not sent again`,
             reversed: `order ${orderId}'s commission was reversed; sending it again would credit it again`,
-            still_skipped: `order ${orderId} is still skipped: ${result.detail ?? "its reason still holds"}`,
+            still_skipped: `order ${orderId} is still skipped: ${describeReason(result.reasonCode, result.reasonDetail) ?? "its reason still holds"}`,
             not_retryable: `only a failed cancellation or refund can be retried`,
           }[result.reason];
           console.error(why);

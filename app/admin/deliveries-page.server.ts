@@ -2,7 +2,9 @@ import { DELIVERY_STATUSES, STATUS_LABELS, isDeliveryStatus, type DeliveryStatus
 import { getDelivery, listDeliveries } from "../forwarding/delivery-log.server";
 import { retryDelivery } from "../forwarding/manual-retry.server";
 import { isCancelledOrderSkip } from "../lifecycle/order-requeue.server";
+import type { DeliveryReason } from "@prisma/client";
 import type { DeliveryLogSearch } from "./delivery-log-query.server";
+import { describeReason, WAITING_FOR_PREDECESSOR } from "./delivery-reasons";
 import { formatDateTime, formatMoney } from "./format";
 
 export const DELIVERY_LOG_PAGE_SIZE = 25;
@@ -84,6 +86,8 @@ export interface DeliveryDetailView {
   total: string | null;
   status: DeliveryStatus;
   statusLabel: string;
+  reasonCode: DeliveryReason | null;
+  /** The reason as a sentence (app/admin/delivery-reasons.ts). */
   reason: string | null;
   receivedAt: string;
   deliveredAt: string | null;
@@ -115,7 +119,7 @@ function prettyJson(text: string | null): string | null {
   }
 }
 
-function retryActionFor(row: { status: DeliveryStatus; kind: string; hasBody: boolean; reason: string | null }): DeliveryDetailView["retryAction"] {
+function retryActionFor(row: { status: DeliveryStatus; kind: string; hasBody: boolean; reasonCode: DeliveryReason | null }): DeliveryDetailView["retryAction"] {
   if (!row.hasBody) return null;
   // A reversal is only retried after a failure; it is never resent.
   if (row.kind !== "order") return row.status === "failed" ? "Retry" : null;
@@ -123,7 +127,7 @@ function retryActionFor(row: { status: DeliveryStatus; kind: string; hasBody: bo
   if (row.status === "failed") return "Retry";
   // A skipped order may be sendable now (forwarding switched back on, test orders now sent);
   // Retry judges it again and says why when it stays skipped. A cancelled one never is.
-  if (row.status === "skipped" && !isCancelledOrderSkip(row.reason)) return "Retry";
+  if (row.status === "skipped" && !isCancelledOrderSkip(row.reasonCode)) return "Retry";
   return null;
 }
 
@@ -139,7 +143,10 @@ export async function loadDeliveryDetail(shop: string, id: string): Promise<Deli
     total: formatMoney(row.totalAmount, row.currency),
     status,
     statusLabel: STATUS_LABELS[status],
-    reason: row.reason,
+    reasonCode: row.reasonCode,
+    reason:
+      describeReason(row.reasonCode, row.reasonDetail) ??
+      ((status === "pending" || status === "retrying") && row.runsAfter && row.runsAfter.status !== "delivered" ? WAITING_FOR_PREDECESSOR : null),
     receivedAt: formatDateTime(row.createdAt)!,
     deliveredAt: formatDateTime(row.deliveredAt),
     nextAttemptAt: status === "pending" || status === "retrying" ? formatDateTime(row.nextAttemptAt) : null,
@@ -155,7 +162,7 @@ export async function loadDeliveryDetail(shop: string, id: string): Promise<Deli
     })),
     requestJson: prettyJson(row.requestBody),
     sourceExcerpt: row.requestBody === null ? row.sourceExcerpt : null,
-    retryAction: retryActionFor({ status, kind: row.kind, hasBody: row.requestBody !== null, reason: row.reason }),
+    retryAction: retryActionFor({ status, kind: row.kind, hasBody: row.requestBody !== null, reasonCode: row.reasonCode }),
   };
 }
 
@@ -204,7 +211,12 @@ export async function retryFromAdmin(shop: string, id: string): Promise<RetryFro
         message: "This order's commission was reversed in Refersion (a cancellation or refund), so it is not resent: that would credit it again.",
       };
     case "still_skipped":
-      return { found: true, queued: false, tone: "info", message: `This order is still skipped with your current settings: ${result.detail ?? "nothing to send"}.` };
+      return {
+        found: true,
+        queued: false,
+        tone: "info",
+        message: `This order is still skipped with your current settings: ${describeReason(result.reasonCode, result.reasonDetail) ?? "nothing to send"}.`,
+      };
     case "not_retryable":
       return { found: true, queued: false, tone: "info", message: "Only a reversal that failed can be tried again." };
   }

@@ -71,7 +71,9 @@ export async function listDeliveries(shop: string, query: DeliveryLogQuery): Pro
 
 const DETAIL_SELECT = {
   ...LIST_SELECT,
-  reason: true,
+  reasonCode: true,
+  reasonDetail: true,
+  runsAfter: { select: { status: true } },
   requestBody: true,
   sourceExcerpt: true,
   nextAttemptAt: true,

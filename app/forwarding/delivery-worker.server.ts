@@ -2,11 +2,10 @@ import crypto from "node:crypto";
 import type { Delivery, Prisma, PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
 import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
-import { NEVER_SENT_REASON } from "../lifecycle/reversal-store.server";
 import { SecretBoxError } from "../settings/secret-box.server";
 import type { StoredSettings } from "../settings/shop-settings.server";
 import { isReversal, ORDER_KIND } from "./delivery-kind";
-import { DUE_STATUSES } from "./delivery-status";
+import { DUE_STATUSES, type DeliveryStatus } from "./delivery-status";
 import { nextRetry, shortestSeriesMs } from "./retry-policy";
 
 export interface DeliveryWorkerConfig {
@@ -34,13 +33,17 @@ export interface DeliveryWorkerDeps {
   onOrdersDelivered?: (orders: { shop: string; orderId: string }[], now: Date) => Promise<unknown>;
 }
 
-export const UNREADABLE_SECRET_REASON =
-  "The saved Refersion secret key cannot be decrypted with the app's encryption key (APP_ENCRYPTION_KEY changed without APP_ENCRYPTION_KEY_PREVIOUS?). Save the keys again in Settings to send this order.";
+/** Statuses a row's predecessor ends in without being delivered: the row then never runs. */
+const UNDELIVERED_ENDS: DeliveryStatus[] = ["failed", "skipped"];
 
-const dueWhere = (now: Date) => ({
+/** Due, not leased, and (when it runs after another row) that row delivered. */
+const dueWhere = (now: Date): Prisma.DeliveryWhereInput => ({
   status: { in: DUE_STATUSES },
   nextAttemptAt: { lte: now },
-  OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }],
+  AND: [
+    { OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    { OR: [{ runsAfterId: null }, { runsAfter: { is: { status: "delivered" } } }] },
+  ],
 });
 
 /**
@@ -175,17 +178,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       // Retrying cannot help until the keys are saved again (which releases waiting orders), and
       // the merchant must see why rather than an order pending for ever.
       rowLog.error("the shop's secret key cannot be decrypted", { error: error.message });
-      await release(id, { status: "waiting_for_keys", reason: UNREADABLE_SECRET_REASON });
+      await release(id, { status: "waiting_for_keys", reasonCode: "secret_unreadable", reasonDetail: null });
       return;
     }
     const { settings, keys } = shopState;
 
     if (settings.uninstalledAt) {
-      await release(id, { status: "skipped", reason: "The app was uninstalled before this order was delivered" });
+      await release(id, { status: "skipped", reasonCode: "uninstalled_before_delivery", reasonDetail: null });
       return;
     }
     if (!settings.forwardingEnabled) {
-      await release(id, { status: "skipped", reason: "Forwarding was switched off before this order was delivered" });
+      await release(id, { status: "skipped", reasonCode: "forwarding_off_before_delivery", reasonDetail: null });
       return;
     }
     if (!keys) {
@@ -193,24 +196,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       return;
     }
     if (!row.requestBody) {
-      await release(id, { status: "failed", reason: "Nothing to send: the order was never mapped" });
+      await release(id, { status: "failed", reasonCode: "never_mapped", reasonDetail: null });
       return;
-    }
-
-    if (isReversal(row.kind)) {
-      // A reversal waits for its order: sent once the order was delivered, never otherwise.
-      const order = await prisma.delivery.findUnique({
-        where: { shop_orderId_kind: { shop: row.shop, orderId: row.orderId, kind: ORDER_KIND } },
-        select: { status: true },
-      });
-      if (!order || order.status === "failed" || order.status === "skipped") {
-        await release(id, { status: "skipped", reason: NEVER_SENT_REASON });
-        return;
-      }
-      if (order.status !== "delivered") {
-        await release(id, { nextAttemptAt: new Date(now().getTime() + config.retryBaseMs), reason: "Waiting for the order itself to be delivered" });
-        return;
-      }
     }
 
     const client = createRefersionClient({
@@ -242,7 +229,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     let deliveryUpdate: Record<string, unknown>;
     if (reply) {
       outcome = "delivered";
-      deliveryUpdate = { ...common, status: "delivered", reason: null, lastStatusCode: reply.status, deliveredAt: finishedAt };
+      deliveryUpdate = { ...common, status: "delivered", reasonCode: null, reasonDetail: null, lastStatusCode: reply.status, deliveredAt: finishedAt };
     } else {
       const decision = failure!.retryable
         ? nextRetry({
@@ -256,12 +243,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         : { retry: false as const };
       outcome = decision.retry ? "retry" : "permanent";
       deliveryUpdate = decision.retry
-        ? { ...common, status: "retrying", reason: failure!.message, lastStatusCode: failure!.status, nextAttemptAt: decision.at }
+        ? { ...common, status: "retrying", reasonCode: "refersion_unavailable", reasonDetail: failure!.message, lastStatusCode: failure!.status, nextAttemptAt: decision.at }
         : {
             ...common,
             status: "failed",
             lastStatusCode: failure!.status,
-            reason: failure!.retryable ? `Gave up after 72 hours of retries. Last error: ${failure!.message}` : failure!.message,
+            reasonCode: failure!.retryable ? "retries_exhausted" : "refersion_rejected",
+            reasonDetail: failure!.message,
           };
     }
 
@@ -295,9 +283,29 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     };
   }
 
+  /**
+   * Rows that run after a row that ended without being delivered never run: they are settled as
+   * skipped, by a code. A read per pass, which finds nothing most of the time; a write only when
+   * it finds some (on SQLite every write takes the database's write lock).
+   */
+  async function settleRowsAfterUndelivered(at: Date): Promise<void> {
+    const where: Prisma.DeliveryWhereInput = {
+      status: { in: DUE_STATUSES },
+      OR: [{ leaseUntil: null }, { leaseUntil: { lt: at } }],
+      runsAfter: { is: { status: { in: UNDELIVERED_ENDS } } },
+    };
+    const rows = await prisma.delivery.findMany({ where, select: { id: true }, take: 500 });
+    if (rows.length === 0) return;
+    await prisma.delivery.updateMany({
+      where: { ...where, id: { in: rows.map((row) => row.id) } },
+      data: { status: "skipped", reasonCode: "predecessor_not_delivered", reasonDetail: null },
+    });
+  }
+
   /** Claims and delivers what is due now; resolves with how many rows it attempted. */
   async function runOnce(limit = config.concurrency * 4): Promise<number> {
     const at = now();
+    await settleRowsAfterUndelivered(at);
     const candidates = await prisma.delivery.findMany({
       where: dueWhere(at),
       orderBy: { nextAttemptAt: "asc" },

@@ -1,8 +1,10 @@
+import type { DeliveryReason } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { hasReversedCommission, requeueOrder, wasCancelled } from "../lifecycle/order-requeue.server";
 import { requeueFailedReversal } from "../lifecycle/reversal-store.server";
 import { ORDER_KIND } from "./delivery-kind";
+import type { DeliveryStatus } from "./delivery-status";
 
 export type ManualRetryRefusal =
   | "not_found"
@@ -14,12 +16,14 @@ export type ManualRetryRefusal =
   | "cancelled"
   /** A resend of an order whose commission was (partly) reversed would credit it again. */
   | "reversed"
-  /** Skipped for a reason that still holds (`detail` says which). */
+  /** Skipped for a reason that still holds (`reasonCode` says which). */
   | "still_skipped"
   /** Only a failed reversal can be retried; it is never resent. */
   | "not_retryable";
 
-export type ManualRetryResult = { ok: true; status: "pending" } | { ok: false; reason: ManualRetryRefusal; detail?: string };
+export type ManualRetryResult =
+  | { ok: true; status: "pending" }
+  | { ok: false; reason: ManualRetryRefusal; reasonCode?: DeliveryReason; reasonDetail?: string };
 
 /**
  * Queues a delivery again at the merchant's request: a failed order is retried, a skipped one is
@@ -32,7 +36,7 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
   const row = await prisma.delivery.findFirst({
     // The command line names an order; the admin names any row of the log.
     where: { shop, ...("deliveryId" in where ? { id: where.deliveryId } : { orderId: where.orderId, kind: ORDER_KIND }) },
-    select: { id: true, kind: true, orderId: true, status: true, reason: true, requestBody: true, updatedAt: true },
+    select: { id: true, kind: true, orderId: true, status: true, reasonCode: true, requestBody: true, updatedAt: true },
   });
   if (!row) return { ok: false, reason: "not_found" };
   if (row.status === "pending" || row.status === "retrying") return { ok: false, reason: "already_queued" };
@@ -46,7 +50,7 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
     if (row.status !== "failed" || !row.requestBody) return { ok: false, reason: "not_retryable" };
     const replanned = await requeueFailedReversal(shop, row.id, now);
     if (!replanned) return { ok: false, reason: "already_queued" };
-    if (replanned.status === "skipped") return { ok: false, reason: "still_skipped", detail: replanned.reason ?? undefined };
+    if (replanned.status === "skipped") return { ok: false, reason: "still_skipped", reasonCode: replanned.reasonCode ?? undefined };
     logger.info("reversal queued again by the merchant", { shop, deliveryId: row.id });
     return { ok: true, status: "pending" };
   }
@@ -70,21 +74,21 @@ export async function retryDelivery(shop: string, where: { deliveryId: string } 
     case "cancelled":
       return { ok: false, reason: "cancelled" };
     case "still_skipped":
-      return { ok: false, reason: "still_skipped", detail: result.reason };
+      return { ok: false, reason: "still_skipped", reasonCode: result.reasonCode };
     case "not_mapped":
-      return { ok: false, reason: "not_mapped", detail: result.reason };
+      return { ok: false, reason: "not_mapped", reasonCode: result.reasonCode, reasonDetail: result.reasonDetail };
     case "changed":
     case "not_eligible":
       return { ok: false, reason: "already_queued" };
   }
 }
 
-async function queue(shop: string, row: { id: string; status: string; updatedAt: Date }, now: Date): Promise<ManualRetryResult> {
+async function queue(shop: string, row: { id: string; status: DeliveryStatus; updatedAt: Date }, now: Date): Promise<ManualRetryResult> {
   const { count } = await prisma.delivery.updateMany({
     // Also conditional on updatedAt: a cancellation recorded since the checks above locks (and
     // so touches) the order's row, and this resend then does nothing.
     where: { id: row.id, shop, status: row.status, updatedAt: row.updatedAt },
-    data: { status: "pending", reason: null, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
+    data: { status: "pending", reasonCode: null, reasonDetail: null, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
   });
   if (count === 0) return { ok: false, reason: "already_queued" };
   logger.info("delivery queued again by the merchant", { shop, deliveryId: row.id, previousStatus: row.status });

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import { Prisma } from "@prisma/client";
+import { Prisma, type DeliveryReason } from "@prisma/client";
 import DataLoader from "dataloader";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
@@ -17,7 +17,6 @@ import { SecretBoxError } from "../settings/secret-box.server";
 import { hasBeenPaid, pastOrderSkipReason } from "../lifecycle/payment-status";
 import { rebuildPendingReversals } from "../lifecycle/reversal-store.server";
 import { ORDER_KIND, type DeliveryKind } from "./delivery-kind";
-import { UNREADABLE_SECRET_REASON } from "./delivery-worker.server";
 import { createOutboxInserter, isUniqueViolation } from "./outbox-inserts.server";
 import type { DeliveryStatus } from "./delivery-status";
 
@@ -44,16 +43,16 @@ const EXCERPT_LIMIT = 2_000;
 export function decideDelivery(
   settings: StoredSettings,
   summary: OrderSummary,
-  options: { awaitingPayment?: boolean; skipReason?: string | null } = {},
-): { status: DeliveryStatus; reason: string | null } {
-  if (settings.uninstalledAt) return { status: "skipped", reason: "The app was uninstalled when this order arrived" };
-  if (!settings.forwardingEnabled) return { status: "skipped", reason: "Forwarding was switched off when this order arrived" };
-  if (summary.test && !settings.forwardTestOrders) return { status: "skipped", reason: "Test order (forwarding test orders is off)" };
-  if (summary.zeroValue) return { status: "skipped", reason: "Zero-value order: there is nothing to credit" };
-  if (options.skipReason) return { status: "skipped", reason: options.skipReason };
-  if (options.awaitingPayment) return { status: "waiting_for_payment", reason: null };
-  if (!hasKeys(settings)) return { status: "waiting_for_keys", reason: null };
-  return { status: "pending", reason: null };
+  options: { awaitingPayment?: boolean; skipReason?: DeliveryReason | null } = {},
+): { status: DeliveryStatus; reasonCode: DeliveryReason | null } {
+  if (settings.uninstalledAt) return { status: "skipped", reasonCode: "uninstalled_on_arrival" };
+  if (!settings.forwardingEnabled) return { status: "skipped", reasonCode: "forwarding_off_on_arrival" };
+  if (summary.test && !settings.forwardTestOrders) return { status: "skipped", reasonCode: "test_order" };
+  if (summary.zeroValue) return { status: "skipped", reasonCode: "zero_value" };
+  if (options.skipReason) return { status: "skipped", reasonCode: options.skipReason };
+  if (options.awaitingPayment) return { status: "waiting_for_payment", reasonCode: null };
+  if (!hasKeys(settings)) return { status: "waiting_for_keys", reasonCode: null };
+  return { status: "pending", reasonCode: null };
 }
 
 /** The order id of a payload that could not be mapped, when one can be read at all. */
@@ -116,7 +115,8 @@ export async function acceptOrderWebhook(input: {
       shop,
       orderId,
       status: "failed",
-      reason: `Shopify's order could not be mapped: ${mapped.error.message}`,
+      reasonCode: "unmappable",
+      reasonDetail: mapped.error.message,
       sourceExcerpt: JSON.stringify(payload)?.slice(0, EXCERPT_LIMIT) ?? String(payload),
       webhookId,
     };
@@ -137,7 +137,7 @@ export async function acceptOrderWebhook(input: {
       currency: summary.currency,
       customerId: summary.customerId,
       status: decision.status,
-      reason: decision.reason,
+      reasonCode: decision.reasonCode,
       requestBody: JSON.stringify(conversion),
       orderPayload: JSON.stringify(payload),
       webhookId,
@@ -175,16 +175,20 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
     if (row.kind !== ORDER_KIND) {
       // A reversal (the worker parks any due row here while the shop has no keys): its body
       // is rebuilt with its order below; it only needs to become due again.
-      await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_keys" }, data: { status: "pending", reason: null, nextAttemptAt: now } });
+      await prisma.delivery.updateMany({
+        where: { id: row.id, shop, status: "waiting_for_keys" },
+        data: { status: "pending", reasonCode: null, reasonDetail: null, nextAttemptAt: now },
+      });
       continue;
     }
     const mapped = row.orderPayload ? mapOrderToConversion(JSON.parse(row.orderPayload), mappingOptionsFor(settings)) : null;
     const update: Prisma.DeliveryUpdateManyMutationInput = !mapped
-      ? { status: "failed", reason: "The stored order is no longer available to map" }
+      ? { status: "failed", reasonCode: "stored_order_unavailable" }
       : !mapped.ok
-        ? { status: "failed", reason: `Shopify's order could not be mapped: ${mapped.error.message}` }
+        ? { status: "failed", reasonCode: "unmappable", reasonDetail: mapped.error.message }
         : {
             ...decideDelivery(settings, mapped.summary),
+            reasonDetail: null,
             requestBody: JSON.stringify(mapped.conversion),
             nextAttemptAt: now,
           };
@@ -206,7 +210,7 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
  */
 export async function releaseOrdersParkedForUnreadableSecret(now = new Date()): Promise<number> {
   const shops = await prisma.delivery.findMany({
-    where: { status: "waiting_for_keys", reason: UNREADABLE_SECRET_REASON },
+    where: { status: "waiting_for_keys", reasonCode: "secret_unreadable" },
     select: { shop: true },
     distinct: ["shop"],
   });
@@ -233,6 +237,7 @@ export async function recordUnreadableWebhook(input: {
   shop: string;
   webhookId: string | null;
   rawExcerpt: string;
+  /** Why it could not be read (a detail shown with the code unreadable_webhook). */
   reason: string;
   kind?: DeliveryKind;
 }): Promise<IntakeResult> {
@@ -245,7 +250,8 @@ export async function recordUnreadableWebhook(input: {
         orderId,
         kind: input.kind ?? ORDER_KIND,
         status: "failed",
-        reason: input.reason,
+        reasonCode: "unreadable_webhook",
+        reasonDetail: input.reason,
         sourceExcerpt: input.rawExcerpt,
         webhookId: input.webhookId,
       },

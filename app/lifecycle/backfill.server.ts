@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { BackfillJob, PrismaClient } from "@prisma/client";
+import type { BackfillJob, BackfillStatus, Prisma, PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
 import { ORDER_KIND } from "../forwarding/delivery-kind";
 import { acceptOrderWebhook } from "../forwarding/order-intake.server";
@@ -22,11 +22,11 @@ import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
  * a restart of the process: it goes on from the last saved page.
  */
 
-export type BackfillStatus = "queued" | "running" | "done" | "failed";
+export type { BackfillStatus };
 const ACTIVE: BackfillStatus[] = ["queued", "running"];
 
 /** An order the job queued: recorded by it (no webhook id, after it started) and going to be sent. */
-const QUEUED_STATUSES = { notIn: ["skipped", "failed"] };
+const QUEUED_STATUSES: Prisma.EnumDeliveryStatusFilter<"Delivery"> = { notIn: ["skipped", "failed"] };
 
 export interface BackfillRange {
   /** Start of the first day (UTC). */
@@ -70,7 +70,7 @@ export interface BackfillProgress {
 }
 
 export function progressOf(job: BackfillJob): BackfillProgress {
-  const status = (["queued", "running", "done", "failed"].includes(job.status) ? job.status : "failed") as BackfillStatus;
+  const status = job.status;
   const percent =
     status === "done" ? 100 : job.total === null ? null : job.total === 0 ? 0 : Math.min(100, Math.floor((job.processed / job.total) * 100));
   return {
@@ -210,7 +210,7 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
         enqueued += queuedHere + requeuedHere;
         cursor = page.endCursor ?? cursor;
         const done = !page.hasNextPage;
-        const progress = {
+        const progress: Prisma.BackfillJobUpdateManyMutationInput = {
           processed,
           enqueued,
           cursor,

@@ -1,4 +1,4 @@
-import type { Prisma } from "@prisma/client";
+import type { DeliveryReason, Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { CANCEL_KIND, ORDER_KIND } from "../forwarding/delivery-kind";
@@ -8,14 +8,7 @@ import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { getShopSettings, mappingOptionsFor } from "../settings/shop-settings.server";
 import { hasBeenPaid, PAST_ORDER_SKIP_REASONS, pastOrderSkipReason } from "./payment-status";
-import {
-  CANCELLED_BEFORE_PAID_REASON,
-  CANCELLED_BEFORE_RECEIVED_REASON,
-  CANCELLED_BEFORE_SENT_REASON,
-  rebuildPendingReversals,
-  settleReversalsAwaitingOrder,
-} from "./reversal-store.server";
-import { CANCELLATIONS_OFF_REASON } from "./reversals.server";
+import { CANCELLED_BEFORE_SENDING, rebuildPendingReversals, settleReversalsAwaitingOrder } from "./reversal-store.server";
 
 /**
  * Sending an order that was not delivered (failed, or skipped for a reason that may no longer
@@ -24,16 +17,11 @@ import { CANCELLATIONS_OFF_REASON } from "./reversals.server";
  * change is a conditional update on the status and reason the row was read with.
  */
 
-/** Skip reasons that say the order was cancelled, refunded in full or voided: such an order is never sent. */
-const NEVER_SEND_REASONS = new Set<string>([
-  CANCELLED_BEFORE_PAID_REASON,
-  CANCELLED_BEFORE_SENT_REASON,
-  CANCELLED_BEFORE_RECEIVED_REASON,
-  ...Object.values(PAST_ORDER_SKIP_REASONS),
-]);
+/** Skip codes that say the order was cancelled, refunded in full or voided: such an order is never sent. */
+const NEVER_SEND_REASONS = new Set<DeliveryReason>([...CANCELLED_BEFORE_SENDING, ...PAST_ORDER_SKIP_REASONS]);
 
-export function isCancelledOrderSkip(reason: string | null): boolean {
-  return reason !== null && NEVER_SEND_REASONS.has(reason);
+export function isCancelledOrderSkip(reasonCode: DeliveryReason | null): boolean {
+  return reasonCode !== null && NEVER_SEND_REASONS.has(reasonCode);
 }
 
 /**
@@ -41,13 +29,13 @@ export function isCancelledOrderSkip(reason: string | null): boolean {
  * cancellation recorded for it (except one recorded while the shop keeps the commission of
  * cancelled orders, where the order stays credited by the merchant's choice).
  */
-export async function wasCancelled(shop: string, orderId: string, orderRow?: { status: string; reason: string | null }): Promise<boolean> {
-  if (orderRow && orderRow.status === "skipped" && isCancelledOrderSkip(orderRow.reason)) return true;
+export async function wasCancelled(shop: string, orderId: string, orderRow?: { status: string; reasonCode: DeliveryReason | null }): Promise<boolean> {
+  if (orderRow && orderRow.status === "skipped" && isCancelledOrderSkip(orderRow.reasonCode)) return true;
   const cancel = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: CANCEL_KIND } },
-    select: { status: true, reason: true },
+    select: { status: true, reasonCode: true },
   });
-  return cancel !== null && !(cancel.status === "skipped" && cancel.reason === CANCELLATIONS_OFF_REASON);
+  return cancel !== null && !(cancel.status === "skipped" && cancel.reasonCode === "cancellations_off");
 }
 
 /** Whether any of the order's commission was (or is being) taken back in Refersion. */
@@ -64,8 +52,9 @@ export type RequeueResult =
   | {
       requeued: false;
       why: "not_found" | "not_eligible" | "cancelled" | "still_skipped" | "not_mapped" | "changed";
-      /** For still_skipped and not_mapped: why, in the merchant's words. */
-      reason?: string;
+      /** For still_skipped and not_mapped: why (unmappable comes with the mapping's message). */
+      reasonCode?: DeliveryReason;
+      reasonDetail?: string;
     };
 
 /**
@@ -88,7 +77,7 @@ export async function requeueOrder(
   const now = options.now ?? new Date();
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
-    select: { id: true, status: true, reason: true, requestBody: true, orderPayload: true, personalDataRemovedAt: true, updatedAt: true },
+    select: { id: true, status: true, reasonCode: true, requestBody: true, orderPayload: true, personalDataRemovedAt: true, updatedAt: true },
   });
   if (!row) return { requeued: false, why: "not_found" };
   if (row.status !== "failed" && row.status !== "skipped") return { requeued: false, why: "not_eligible" };
@@ -101,21 +90,22 @@ export async function requeueOrder(
   let status: DeliveryStatus = "pending";
   if (payload === undefined) {
     // A failed order, retried by the merchant: sent again as it was mapped.
-    if (!row.requestBody) return { requeued: false, why: "not_mapped", reason: "The order could not be turned into Refersion's format" };
-    data = { status: "pending", reason: null };
+    if (!row.requestBody) return { requeued: false, why: "not_mapped", reasonCode: "never_mapped" };
+    data = { status: "pending", reasonCode: null, reasonDetail: null };
   } else {
     const settings = await getShopSettings(shop);
     const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
-    if (!mapped.ok) return { requeued: false, why: "not_mapped", reason: `Shopify's order could not be mapped: ${mapped.error.message}` };
+    if (!mapped.ok) return { requeued: false, why: "not_mapped", reasonCode: "unmappable", reasonDetail: mapped.error.message };
     const decision = decideDelivery(settings, mapped.summary, {
       skipReason: fresh ? pastOrderSkipReason(payload) : null,
       // Only a fresh payload tells whether the order is paid now; a retried one is sent.
       awaitingPayment: fresh && settings.forwardTrigger === "paid" && !hasBeenPaid(payload),
     });
-    if (decision.status === "skipped") return { requeued: false, why: "still_skipped", reason: decision.reason ?? undefined };
+    if (decision.status === "skipped") return { requeued: false, why: "still_skipped", reasonCode: decision.reasonCode ?? undefined };
     status = decision.status;
     data = {
       ...decision,
+      reasonDetail: null,
       orderName: mapped.summary.name,
       totalAmount: mapped.summary.total,
       currency: mapped.summary.currency,
@@ -127,7 +117,7 @@ export async function requeueOrder(
   const { count } = await prisma.delivery.updateMany({
     // updatedAt too: a cancellation recorded since wasCancelled() locks (touches) the order's
     // row, and this then does nothing rather than send an order whose cancellation is skipped.
-    where: { id: row.id, shop, status: row.status, reason: row.reason, updatedAt: row.updatedAt },
+    where: { id: row.id, shop, status: row.status, reasonCode: row.reasonCode, updatedAt: row.updatedAt },
     data: { ...data, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
   });
   if (count === 0) return { requeued: false, why: "changed" };

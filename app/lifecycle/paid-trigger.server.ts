@@ -1,3 +1,4 @@
+import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { ORDER_KIND } from "../forwarding/delivery-kind";
@@ -50,9 +51,11 @@ async function releaseOrderOnPayment(shop: string, payload: unknown, now = new D
     order = JSON.parse(row.orderPayload);
     mapped = mapOrderToConversion(order, options);
   }
-  const data = mapped.ok
+  const status = mapped.ok ? decideDelivery(settings, mapped.summary).status : "failed";
+  const data: Prisma.DeliveryUpdateManyMutationInput = mapped.ok
     ? {
         ...decideDelivery(settings, mapped.summary),
+        reasonDetail: null,
         orderName: mapped.summary.name,
         totalAmount: mapped.summary.total,
         currency: mapped.summary.currency,
@@ -63,11 +66,11 @@ async function releaseOrderOnPayment(shop: string, payload: unknown, now = new D
         // A fresh payload: the retention period starts again for it, unless it was cleaned above.
         personalDataRemovedAt: redacted ? row.personalDataRemovedAt : null,
       }
-    : { status: "failed", reason: `Shopify's order could not be mapped: ${mapped.error.message}` };
+    : { status: "failed", reasonCode: "unmappable", reasonDetail: mapped.error.message };
   const { count } = await prisma.delivery.updateMany({ where: { id: row.id, shop, status: "waiting_for_payment" }, data });
   if (count === 0) return null;
   await rebuildPendingReversals(shop, orderId);
-  logger.info("order released on payment", { shop, orderId, deliveryId: row.id, status: data.status });
-  const outcome = data.status === "pending" ? "queued" : data.status === "waiting_for_keys" ? "waiting_for_keys" : data.status === "failed" ? "unmappable" : "skipped";
+  logger.info("order released on payment", { shop, orderId, deliveryId: row.id, status });
+  const outcome = status === "pending" ? "queued" : status === "waiting_for_keys" ? "waiting_for_keys" : status === "failed" ? "unmappable" : "skipped";
   return { outcome, deliveryId: row.id, orderId };
 }

@@ -1,3 +1,5 @@
+import type { DeliveryReason } from "@prisma/client";
+
 /**
  * Whether Shopify reports an order as paid, from the REST order's `financial_status`
  * (orders/create, orders/paid, and the orders "resend past orders" reads).
@@ -21,18 +23,14 @@ export function hasBeenPaid(order: unknown): boolean {
  * or refund that would reverse it happened before the app had the order. Null: send it (a
  * partially refunded order is sent, and its refunds are reversed beside it).
  */
-export const PAST_ORDER_SKIP_REASONS = {
-  cancelled: "The order was cancelled in Shopify before it was resent",
-  refunded: "The order was refunded in full before it was resent",
-  voided: "The order's payment was voided before it was resent",
-} as const;
+export const PAST_ORDER_SKIP_REASONS = ["cancelled_before_resend", "refunded_before_resend", "voided_before_resend"] as const satisfies DeliveryReason[];
 
-export function pastOrderSkipReason(order: unknown): string | null {
+export function pastOrderSkipReason(order: unknown): (typeof PAST_ORDER_SKIP_REASONS)[number] | null {
   if (!order || typeof order !== "object") return null;
   const record = order as { cancelled_at?: unknown; financial_status?: unknown };
-  if (typeof record.cancelled_at === "string" && record.cancelled_at.trim()) return PAST_ORDER_SKIP_REASONS.cancelled;
+  if (typeof record.cancelled_at === "string" && record.cancelled_at.trim()) return "cancelled_before_resend";
   const status = typeof record.financial_status === "string" ? record.financial_status.trim().toLowerCase() : "";
-  if (status === "refunded") return PAST_ORDER_SKIP_REASONS.refunded;
-  if (status === "voided") return PAST_ORDER_SKIP_REASONS.voided;
+  if (status === "refunded") return "refunded_before_resend";
+  if (status === "voided") return "voided_before_resend";
   return null;
 }

@@ -1,4 +1,4 @@
-import { Prisma } from "@prisma/client";
+import { Prisma, type DeliveryReason } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { CANCEL_KIND, ORDER_KIND, type DeliveryKind } from "../forwarding/delivery-kind";
@@ -15,7 +15,7 @@ import { planReversals, reversedAmount, sentOrderOf, type ReversalSource } from 
  */
 
 /** Reversals that took (or will take) something back; skipped and failed ones took nothing. */
-const COUNTED = { notIn: ["skipped", "failed"] };
+const COUNTED: Prisma.EnumDeliveryStatusFilter<"Delivery"> = { notIn: ["skipped", "failed"] };
 
 export type ReversalOutcome =
   /** A reversal row is due; the worker sends it once its order was delivered. */
@@ -36,24 +36,19 @@ export interface ReversalResult {
   deliveryId: string | null;
 }
 
-export const NEVER_SENT_REASON = "The order was never delivered to Refersion, so there is nothing to reverse";
-
 /**
- * Reasons an order row is skipped because Shopify cancelled it before it was sent. Such an order
- * must never be sent later (by a Retry or by "resend past orders"): nothing would reverse it.
+ * Codes an order row is skipped with because Shopify cancelled it before it was sent. Such an
+ * order must never be sent later (by a Retry or by "resend past orders"): nothing would reverse it.
  */
-export const CANCELLED_BEFORE_PAID_REASON = "The order was cancelled in Shopify before it was paid";
-export const CANCELLED_BEFORE_SENT_REASON = "The order was cancelled in Shopify before it could be sent";
-export const CANCELLED_BEFORE_RECEIVED_REASON = "The order was cancelled in Shopify before the app received it, so it is never sent";
+export const CANCELLED_BEFORE_SENDING = ["cancelled_before_paid", "cancelled_before_sent", "cancelled_before_received"] as const satisfies DeliveryReason[];
 
-/**
+/*
  * A refund that arrived before its order (Shopify does not promise the order of webhooks, and
- * retries a failed orders/create for hours). Recorded as skipped, so nothing polls for it; it is
- * planned and queued when the order is recorded (`settleReversalsAwaitingOrder`). If the order
- * never comes (an order from before the app was installed), it stays as it is.
+ * retries a failed orders/create for hours) is recorded as skipped with the code awaiting_order,
+ * so nothing polls for it; it is planned and queued when the order is recorded
+ * (`settleReversalsAwaitingOrder`). If the order never comes (an order from before the app was
+ * installed), it stays as it is.
  */
-export const AWAITING_ORDER_REASON =
-  "Refunded before the app received the order: it is reversed once the order arrives and is sent (nothing is sent if the order never arrives)";
 
 /** What an order row shows when it is recorded from its orders/cancelled payload. */
 export interface CancelledOrderSummary {
@@ -101,7 +96,7 @@ export async function recordReversal(input: {
   kind: DeliveryKind;
   source: ReversalSource;
   webhookId: string | null;
-  skipReason?: string | null;
+  skipReason?: DeliveryReason | null;
   /** A cancellation's order as its orders/cancelled payload describes it (recorded when the app has no row yet; worked out only then). */
   cancelledOrder?: () => CancelledOrderSummary;
   now?: Date;
@@ -129,7 +124,7 @@ export async function recordReversal(input: {
               kind: ORDER_KIND,
               ...(input.cancelledOrder?.() ?? {}),
               status: "skipped",
-              reason: CANCELLED_BEFORE_RECEIVED_REASON,
+              reasonCode: "cancelled_before_received",
               webhookId,
             },
             select: { id: true },
@@ -138,7 +133,7 @@ export async function recordReversal(input: {
           return { outcome: "order_skipped", deliveryId: row.id };
         }
         const row = await tx.delivery.create({
-          data: { shop, orderId, kind, status: "skipped", reason: AWAITING_ORDER_REASON, orderPayload: JSON.stringify(source), webhookId },
+          data: { shop, orderId, kind, status: "skipped", reasonCode: "awaiting_order", orderPayload: JSON.stringify(source), webhookId },
           select: { id: true },
         });
         return { outcome: "awaiting_order", deliveryId: row.id };
@@ -147,20 +142,20 @@ export async function recordReversal(input: {
       if (existing) return { outcome: "duplicate", deliveryId: null };
       const order = await tx.delivery.findUniqueOrThrow({
         where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
-        select: { status: true, requestBody: true, orderPayload: true, orderName: true, currency: true, customerId: true },
+        select: { id: true, status: true, requestBody: true, orderPayload: true, orderName: true, currency: true, customerId: true },
       });
 
       if (kind === CANCEL_KIND) {
-        const unsent =
+        const unsent: DeliveryReason | null =
           order.status === "waiting_for_payment"
-            ? CANCELLED_BEFORE_PAID_REASON
+            ? "cancelled_before_paid"
             : order.status === "waiting_for_keys" && !input.skipReason
-              ? CANCELLED_BEFORE_SENT_REASON
+              ? "cancelled_before_sent"
               : null;
         if (unsent) {
           await tx.delivery.updateMany({
             where: { shop, orderId, kind: ORDER_KIND, status: order.status },
-            data: { status: "skipped", reason: unsent },
+            data: { status: "skipped", reasonCode: unsent, reasonDetail: null },
           });
           return { outcome: "order_skipped", deliveryId: null };
         }
@@ -168,7 +163,18 @@ export async function recordReversal(input: {
 
       const planned = await planReversal(tx, { shop, orderId, source, skipReason: input.skipReason ?? null, order, now });
       const row = await tx.delivery.create({
-        data: { shop, orderId, kind, orderName: order.orderName, currency: order.currency, customerId: order.customerId, webhookId, ...planned },
+        data: {
+          shop,
+          orderId,
+          kind,
+          orderName: order.orderName,
+          currency: order.currency,
+          customerId: order.customerId,
+          webhookId,
+          // Sent only once the order is delivered; skipped if the order ends undelivered (app/forwarding/delivery-worker.server.ts).
+          runsAfterId: order.id,
+          ...planned,
+        },
         select: { id: true },
       });
       return { outcome: planned.status === "pending" ? "queued" : "skipped", deliveryId: row.id };
@@ -200,14 +206,20 @@ type OrderRow = { status: string; requestBody: string | null; orderPayload: stri
  */
 async function planReversal(
   tx: Tx,
-  input: { shop: string; orderId: string; source: ReversalSource; skipReason: string | null; order: OrderRow; now: Date; excludeId?: string },
+  input: { shop: string; orderId: string; source: ReversalSource; skipReason: DeliveryReason | null; order: OrderRow; now: Date; excludeId?: string },
 ): Promise<PlannedReversal> {
   const { shop, orderId, source, order } = input;
-  const skipped = (reason: string): PlannedReversal => ({ status: "skipped", reason, requestBody: null, totalAmount: null, orderPayload: JSON.stringify(source) });
+  const skipped = (reasonCode: DeliveryReason): PlannedReversal => ({
+    status: "skipped",
+    reasonCode,
+    requestBody: null,
+    totalAmount: null,
+    orderPayload: JSON.stringify(source),
+  });
   if (input.skipReason) return skipped(input.skipReason);
-  if (order.status === "failed" || order.status === "skipped" || !order.requestBody) return skipped(NEVER_SENT_REASON);
+  if (order.status === "failed" || order.status === "skipped" || !order.requestBody) return skipped("predecessor_not_delivered");
   const sent = sentOrderOf(order.requestBody, order.orderPayload);
-  if (!sent) return skipped("The JSON sent for the order could not be read back, so the reversal cannot be matched to it");
+  if (!sent) return skipped("sent_order_unreadable");
 
   const earlier = await tx.delivery.findMany({
     where: { shop, orderId, kind: { not: ORDER_KIND }, status: COUNTED, ...(input.excludeId ? { id: { not: input.excludeId } } : {}) },
@@ -217,15 +229,11 @@ async function planReversal(
   const sources = earlier.map((row) => sourceOf(row.orderPayload)).filter((value): value is ReversalSource => value !== null);
   const items = planReversals(sent, [...sources, source]).at(-1)!;
   if (items.length === 0) {
-    return skipped(
-      source.reversal === "cancel"
-        ? "Every item of the order was already reversed by its refunds"
-        : "None of the refunded items is still credited in Refersion (already reversed, or never sent: gift cards, tips, items added after the order was sent)",
-    );
+    return skipped(source.reversal === "cancel" ? "already_reversed_by_refunds" : "refunded_items_not_credited");
   }
   return {
     status: "pending",
-    reason: null,
+    reasonCode: null,
     totalAmount: reversedAmount(items, sent.currency),
     currency: sent.currency,
     requestBody: JSON.stringify({ order_id: sent.orderId, items }),
@@ -236,7 +244,7 @@ async function planReversal(
 
 interface PlannedReversal {
   status: "pending" | "skipped";
-  reason: string | null;
+  reasonCode: DeliveryReason | null;
   requestBody: string | null;
   totalAmount: string | null;
   currency?: string;
@@ -246,26 +254,26 @@ interface PlannedReversal {
 
 /**
  * Plans the order's reversals that were set aside without being planned against it: refunds that
- * arrived before the order (`AWAITING_ORDER_REASON`) and, with `neverSent`, those skipped because
+ * arrived before the order (`awaiting_order`) and, with `neverSent`, those skipped because
  * the order had not been delivered (used when the order itself is queued again). Each becomes a
  * pending reversal (sent after the order) or stays skipped with the reason of now. Cheap when
  * there is nothing to do (one indexed read), so it can run after every recorded order. Returns
  * how many rows were planned.
  */
 export async function settleReversalsAwaitingOrder(shop: string, orderId: string, now = new Date(), options: { neverSent?: boolean } = {}): Promise<number> {
-  const reasons = options.neverSent ? [AWAITING_ORDER_REASON, NEVER_SENT_REASON] : [AWAITING_ORDER_REASON];
-  const waitingWhere = { shop, orderId, kind: { not: ORDER_KIND }, status: "skipped", attempts: 0, reason: { in: reasons } };
+  const reasons: DeliveryReason[] = options.neverSent ? ["awaiting_order", "predecessor_not_delivered"] : ["awaiting_order"];
+  const waitingWhere: Prisma.DeliveryWhereInput = { shop, orderId, kind: { not: ORDER_KIND }, status: "skipped", attempts: 0, reasonCode: { in: reasons } };
   if (!(await prisma.delivery.findFirst({ where: waitingWhere, select: { id: true } }))) return 0;
   const settled = await prisma.$transaction(async (tx) => {
     if (!(await lockOrder(tx, shop, orderId))) return 0;
     const order = await tx.delivery.findUniqueOrThrow({
       where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
-      select: { status: true, requestBody: true, orderPayload: true, orderName: true, currency: true, customerId: true },
+      select: { id: true, status: true, requestBody: true, orderPayload: true, orderName: true, currency: true, customerId: true },
     });
     const waiting = await tx.delivery.findMany({
       where: waitingWhere,
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      select: { id: true, kind: true, reason: true, orderPayload: true },
+      select: { id: true, kind: true, reasonCode: true, orderPayload: true },
     });
     let planned = 0;
     for (const row of waiting) {
@@ -274,10 +282,16 @@ export async function settleReversalsAwaitingOrder(shop: string, orderId: string
       if (!source || source.reversal === "cancel") continue;
       const data = await planReversal(tx, { shop, orderId, source, skipReason: null, order, now, excludeId: row.id });
       // Nothing changes for a row that would only be skipped again for the same reason.
-      if (data.status === "skipped" && data.reason === row.reason) continue;
+      if (data.status === "skipped" && data.reasonCode === row.reasonCode) continue;
       const { count } = await tx.delivery.updateMany({
-        where: { id: row.id, shop, status: "skipped", attempts: 0, reason: row.reason },
-        data: { ...data, orderName: order.orderName, customerId: order.customerId, currency: data.currency ?? order.currency },
+        where: { id: row.id, shop, status: "skipped", attempts: 0, reasonCode: row.reasonCode },
+        data: {
+          ...data,
+          orderName: order.orderName,
+          customerId: order.customerId,
+          currency: data.currency ?? order.currency,
+          runsAfterId: order.id,
+        },
       });
       planned += count;
     }
@@ -297,7 +311,7 @@ export async function requeueFailedReversal(
   shop: string,
   id: string,
   now = new Date(),
-): Promise<{ status: "pending" | "skipped"; reason: string | null } | null> {
+): Promise<{ status: "pending" | "skipped"; reasonCode: DeliveryReason | null } | null> {
   return prisma.$transaction(async (tx) => {
     const row = await tx.delivery.findFirst({
       where: { id, shop, kind: { not: ORDER_KIND }, status: "failed" },
@@ -307,14 +321,14 @@ export async function requeueFailedReversal(
     if (!row || !source || !(await lockOrder(tx, shop, row.orderId))) return null;
     const order = await tx.delivery.findUniqueOrThrow({
       where: { shop_orderId_kind: { shop, orderId: row.orderId, kind: ORDER_KIND } },
-      select: { status: true, requestBody: true, orderPayload: true },
+      select: { id: true, status: true, requestBody: true, orderPayload: true },
     });
     const planned = await planReversal(tx, { shop, orderId: row.orderId, source, skipReason: null, order, now, excludeId: id });
     const { count } = await tx.delivery.updateMany({
       where: { id, shop, status: "failed" },
-      data: { ...planned, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
+      data: { ...planned, reasonDetail: null, runsAfterId: order.id, nextAttemptAt: now, firstAttemptAt: null, leaseOwner: null, leaseUntil: null },
     });
-    return count === 1 ? { status: planned.status, reason: planned.reason } : null;
+    return count === 1 ? { status: planned.status, reasonCode: planned.reasonCode } : null;
   });
 }
 
@@ -325,7 +339,7 @@ export async function requeueFailedReversal(
  */
 export async function settleAllReversalsAwaitingOrders(now = new Date()): Promise<number> {
   const waiting = await prisma.delivery.findMany({
-    where: { kind: { not: ORDER_KIND }, status: "skipped", attempts: 0, reason: AWAITING_ORDER_REASON },
+    where: { kind: { not: ORDER_KIND }, status: "skipped", attempts: 0, reasonCode: "awaiting_order" },
     select: { shop: true, orderId: true },
     take: 1_000,
   });
@@ -347,7 +361,7 @@ export async function settleReversalsAwaitingOrders(orders: { shop: string; orde
       kind: { not: ORDER_KIND },
       status: "skipped",
       attempts: 0,
-      reason: AWAITING_ORDER_REASON,
+      reasonCode: "awaiting_order",
     },
     select: { shop: true, orderId: true },
   });
@@ -389,9 +403,9 @@ export async function rebuildPendingReversals(shop: string, orderId: string): Pr
     for (const [index, { row }] of planned.entries()) {
       if (row.attempts > 0 || !["pending", "waiting_for_keys"].includes(row.status)) continue;
       const items = plans[index];
-      const data =
+      const data: Prisma.DeliveryUpdateManyMutationInput =
         items.length === 0
-          ? { status: "skipped", reason: "Nothing of it is credited in Refersion any more", requestBody: null }
+          ? { status: "skipped", reasonCode: "nothing_credited_any_more", reasonDetail: null, requestBody: null }
           : {
               requestBody: JSON.stringify({ order_id: sent.orderId, items }),
               totalAmount: reversedAmount(items, sent.currency),

@@ -5,9 +5,6 @@ import { getShopSettings, mappingOptionsFor, type StoredSettings } from "../sett
 import { readRefund } from "./reversal-mapping";
 import { recordReversal, type CancelledOrderSummary, type ReversalResult } from "./reversal-store.server";
 
-/** A cancellation recorded while the shop keeps the commission of cancelled orders. */
-export const CANCELLATIONS_OFF_REASON = "Reversing cancellations is switched off in Settings";
-
 export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; deliveryId: string | null; reason: string };
 
 /**
@@ -26,7 +23,7 @@ export async function acceptCancellationWebhook(input: { shop: string; payload: 
     kind: CANCEL_KIND,
     source: { reversal: "cancel" },
     webhookId: input.webhookId,
-    skipReason: settings.reverseCancellations ? null : CANCELLATIONS_OFF_REASON,
+    skipReason: settings.reverseCancellations ? null : "cancellations_off",
     cancelledOrder: () => summaryOf(input.payload, settings),
   });
 }
@@ -51,11 +48,11 @@ export async function acceptRefundWebhook(input: { shop: string; payload: unknow
   if (!refund.ok) return unreadable(input, UNREADABLE_REFUND_KIND, refund.error);
   const settings = await getShopSettings(input.shop);
   const skipReason = !settings.reverseRefunds
-    ? "Reversing refunds is switched off in Settings"
+    ? "refunds_off"
     : !refund.moneyReturned
-      ? "No money was refunded (a restock or a zero-amount refund), so the commission stays"
+      ? "no_money_refunded"
       : refund.lines.length === 0
-        ? "No items were refunded (shipping or an amount only); Refersion reverses items, so the commission stays"
+        ? "no_items_refunded"
         : null;
   return recordReversal({
     shop: input.shop,

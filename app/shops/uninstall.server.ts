@@ -1,11 +1,12 @@
+import type { BackfillStatus, DeliveryStatus } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 
 /** Outbox statuses of orders that were still to be sent. */
-const UNSENT_STATUSES = ["pending", "retrying", "waiting_for_keys", "waiting_for_payment"];
+const UNSENT_STATUSES: DeliveryStatus[] = ["pending", "retrying", "waiting_for_keys", "waiting_for_payment"];
 
 /** Backfill jobs that would still read orders and queue them. */
-const ACTIVE_BACKFILL_STATUSES = ["queued", "running"];
+const ACTIVE_BACKFILL_STATUSES: BackfillStatus[] = ["queued", "running"];
 
 export const UNINSTALLED_BACKFILL_ERROR = "Stopped: the app was uninstalled";
 
@@ -56,7 +57,7 @@ export async function markShopUninstalled(
   await prisma.shopSettings.updateMany({ where: { shop, uninstalledAt: null }, data: { uninstalledAt: now } });
   const { count } = await prisma.delivery.updateMany({
     where: { shop, status: { in: UNSENT_STATUSES } },
-    data: { status: "skipped", reason: "The app was uninstalled before this order was delivered" },
+    data: { status: "skipped", reasonCode: "uninstalled_before_delivery", reasonDetail: null },
   });
   // A runner holding the job loses its lease with this update: its next save fails and it
   // stops reading (app/lifecycle/backfill.server.ts).

@@ -254,7 +254,7 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
   it("lists deliveries, filters them and opens one", async () => {
     const failed = await insertDelivery(
       SHOP,
-      { status: "failed", orderName: "#2042", reason: "Refersion rejected the order (422)", lastStatusCode: 422, attempts: 1 },
+      { status: "failed", orderName: "#2042", reasonCode: "refersion_rejected", reasonDetail: "Refersion rejected the order (422)", lastStatusCode: 422, attempts: 1 },
       [{ startedAt: new Date(), durationMs: 87, statusCode: 422, outcome: "permanent", responseExcerpt: '{"errors":["items: must not be empty"]}' }],
     );
     await open("/app/deliveries");

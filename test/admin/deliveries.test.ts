@@ -1,5 +1,6 @@
 import { signedAdminRequest, thrownResponse, unwrap } from "./support/admin-session";
 import { startAdminHarness } from "./support/admin-harness";
+import type { DeliveryStatus } from "@prisma/client";
 
 const harness = await startAdminHarness();
 const list = await import("~/routes/app.deliveries._index");
@@ -66,7 +67,7 @@ describe("delivery log", () => {
     await insertDelivery(SHOP_A, { status: "failed" });
     await insertDelivery(SHOP_A, { status: "failed" });
     await insertDelivery(SHOP_A, { status: "waiting_for_keys", requestBody: null });
-    await insertDelivery(SHOP_A, { status: "skipped", reason: "Test order (forwarding test orders is off)" });
+    await insertDelivery(SHOP_A, { status: "skipped", reasonCode: "test_order" });
 
     const failed = await loadList(SHOP_A, "?status=failed");
     expect(failed.status).toBe("failed");
@@ -107,7 +108,7 @@ describe("delivery detail", () => {
   it("shows every attempt, the exact JSON sent (pretty-printed) and the reason", async () => {
     const row = await insertDelivery(
       SHOP_A,
-      { status: "failed", reason: "Refersion rejected the order (422)", lastStatusCode: 422, orderId: "820982911946154508" },
+      { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "Refersion rejected the order (422)", lastStatusCode: 422, orderId: "820982911946154508" },
       [
         { startedAt: new Date("2026-11-21T10:00:00Z"), durationMs: 120, statusCode: 503, outcome: "retry", responseExcerpt: '{"error":"busy"}' },
         { startedAt: new Date("2026-11-21T10:05:00Z"), durationMs: 80, statusCode: 422, outcome: "permanent", responseExcerpt: '{"errors":["items: must not be empty"]}' },
@@ -119,6 +120,7 @@ describe("delivery detail", () => {
       orderId: "820982911946154508",
       status: "failed",
       statusLabel: "Failed",
+      reasonCode: "refersion_rejected",
       reason: "Refersion rejected the order (422)",
       retryAction: "Retry",
     });
@@ -130,7 +132,7 @@ describe("delivery detail", () => {
     expect(view.attempts[0].responseExcerpt).toContain("must not be empty");
   });
 
-  it.each([
+  it.each<[DeliveryStatus, string | null]>([
     ["failed", "Retry"],
     ["skipped", "Retry"],
     ["delivered", "Resend"],
@@ -150,13 +152,13 @@ describe("delivery detail", () => {
 
 describe("retry and resend", () => {
   it("GIVEN a failed order WHEN Retry is clicked twice THEN it is queued once and the second click says so", async () => {
-    const row = await insertDelivery(SHOP_A, { status: "failed", reason: "Refersion answered 400", nextAttemptAt: new Date("2026-01-01T00:00:00Z") });
+    const row = await insertDelivery(SHOP_A, { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "Refersion answered 400", nextAttemptAt: new Date("2026-01-01T00:00:00Z") });
     const first = await retry(SHOP_A, row.id);
     expect(first).toMatchObject({ queued: true, tone: "success" });
     const second = await retry(SHOP_A, row.id);
     expect(second).toMatchObject({ queued: false, tone: "info", message: expect.stringMatching(/already queued/) });
     const after = await prisma.delivery.findUniqueOrThrow({ where: { id: row.id } });
-    expect(after).toMatchObject({ status: "pending", reason: null });
+    expect(after).toMatchObject({ status: "pending", reasonCode: null, reasonDetail: null });
   });
 
   it("GIVEN a delivered order WHEN Resend is clicked THEN it is queued to be sent again", async () => {
@@ -179,10 +181,10 @@ describe("retry and resend", () => {
 
 describe("shop isolation", () => {
   it("GIVEN shop B's delivery WHEN shop A opens or retries it THEN both answer 404 and B's row is untouched", async () => {
-    const theirs = await insertDelivery(SHOP_B, { status: "failed", reason: "kept" });
+    const theirs = await insertDelivery(SHOP_B, { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "kept" });
     expect((await thrownResponse(() => loadDetail(SHOP_A, theirs.id))).status).toBe(404);
     expect((await thrownResponse(() => retry(SHOP_A, theirs.id))).status).toBe(404);
-    expect(await prisma.delivery.findUniqueOrThrow({ where: { id: theirs.id } })).toMatchObject({ status: "failed", reason: "kept" });
+    expect(await prisma.delivery.findUniqueOrThrow({ where: { id: theirs.id } })).toMatchObject({ status: "failed", reasonCode: "refersion_rejected", reasonDetail: "kept" });
     expect((await loadList(SHOP_A)).rows).toEqual([]);
     expect((await loadDetail(SHOP_B, theirs.id)).id).toBe(theirs.id);
   });

@@ -32,7 +32,7 @@ function describeScripts(weight: AdminPageWeight): string {
 
 beforeAll(async () => {
   await harness.install(SHOP, { embed: "enabled" });
-  const delivery = await insertDelivery(SHOP, { status: "failed", reason: "Refersion rejected the order (422)", lastStatusCode: 422, attempts: 1 }, [
+  const delivery = await insertDelivery(SHOP, { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "Refersion rejected the order (422)", lastStatusCode: 422, attempts: 1 }, [
     { startedAt: new Date(), durationMs: 87, statusCode: 422, outcome: "permanent", responseExcerpt: '{"errors":["items: must not be empty"]}' },
   ]);
   server = await startAppServer({

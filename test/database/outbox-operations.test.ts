@@ -12,7 +12,7 @@ import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
 const SHOP = "group-commit.myshopify.com";
 
 function order(orderId: string) {
-  return { shop: SHOP, orderId, status: "pending", requestBody: JSON.stringify({ order_id: orderId }) };
+  return { shop: SHOP, orderId, status: "pending" as const, requestBody: JSON.stringify({ order_id: orderId }) };
 }
 
 describe.each(PROVIDERS)("outbox operations on %s", (provider) => {
@@ -32,7 +32,7 @@ describe.each(PROVIDERS)("outbox operations on %s", (provider) => {
   });
 
   it("reports a duplicate (shop, orderId, kind) as P2002, which isUniqueViolation recognises", async () => {
-    const row = { shop: "dup.myshopify.com", orderId: "1001", status: "pending" };
+    const row = { shop: "dup.myshopify.com", orderId: "1001", status: "pending" as const };
     await prisma.delivery.create({ data: row });
 
     const error = await prisma.delivery.create({ data: { ...row, webhookId: "another-webhook" } }).then(
@@ -210,7 +210,7 @@ describe.each(PROVIDERS)("outbox operations on %s", (provider) => {
     it("fails only the insert that cannot be written; the rest of its group is committed", async () => {
       const inserter = createOutboxInserter(prisma);
       // Refused by Prisma's validation, the same on every database.
-      const broken = { shop: SHOP, orderId: "broken", status: "pending", requestBody: "{}", attempts: "many" as unknown as number };
+      const broken = { shop: SHOP, orderId: "broken", status: "pending" as const, requestBody: "{}", attempts: "many" as unknown as number };
       const settled = await Promise.allSettled([
         inserter.insert(order("1")),
         inserter.insert(order("2")),

@@ -12,7 +12,6 @@ import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 import { RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
 import { retryDelivery } from "~/forwarding/manual-retry.server";
 import { releaseOrdersParkedForUnreadableSecret, releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
-import { UNREADABLE_SECRET_REASON } from "~/forwarding/delivery-worker.server";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
 
@@ -144,7 +143,7 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     await prisma.shopSettings.update({ where: { shop: SHOP }, data: { secretKeyKeyId: "retired-key" } });
     expect(await worker().drain()).toBe(1);
     let delivery = await deliveryOf(SHOP, "5012");
-    expect(delivery).toMatchObject({ status: "waiting_for_keys", attempts: 0, leaseOwner: null, reason: UNREADABLE_SECRET_REASON });
+    expect(delivery).toMatchObject({ status: "waiting_for_keys", attempts: 0, leaseOwner: null, reasonCode: "secret_unreadable" });
     expect(sandbox.received).toHaveLength(0);
     expect(logLines.join("\n")).toMatch(/secret key cannot be decrypted/);
 
@@ -152,7 +151,7 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     expect(await releaseOrdersWaitingForKeys(SHOP, clock)).toBe(1);
     await worker().drain();
     delivery = await deliveryOf(SHOP, "5012");
-    expect(delivery).toMatchObject({ status: "delivered", attempts: 1, reason: null });
+    expect(delivery).toMatchObject({ status: "delivered", attempts: 1, reasonCode: null, reasonDetail: null });
   });
 
   it("releases orders parked for an unreadable secret by itself once the secret can be read again (the environment fixed)", async () => {
@@ -160,7 +159,7 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     const { secretKeyKeyId } = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
     await prisma.shopSettings.update({ where: { shop: SHOP }, data: { secretKeyKeyId: "retired-key" } });
     await worker().drain();
-    expect(await deliveryOf(SHOP, "5014")).toMatchObject({ status: "waiting_for_keys", reason: UNREADABLE_SECRET_REASON });
+    expect(await deliveryOf(SHOP, "5014")).toMatchObject({ status: "waiting_for_keys", reasonCode: "secret_unreadable" });
 
     // Still unreadable: nothing moves.
     expect(await releaseOrdersParkedForUnreadableSecret(clock)).toBe(0);
@@ -168,7 +167,7 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     await prisma.shopSettings.update({ where: { shop: SHOP }, data: { secretKeyKeyId } });
     expect(await releaseOrdersParkedForUnreadableSecret(clock)).toBe(1);
     await worker().drain();
-    expect(await deliveryOf(SHOP, "5014")).toMatchObject({ status: "delivered", attempts: 1, reason: null });
+    expect(await deliveryOf(SHOP, "5014")).toMatchObject({ status: "delivered", attempts: 1, reasonCode: null, reasonDetail: null });
     expect(sandbox.orders()).toHaveLength(1);
   });
 
@@ -230,7 +229,8 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
 
     const delivery = await deliveryOf(SHOP, "5002");
     expect(delivery).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 401 });
-    expect(delivery.reason).toMatch(/401/);
+    expect(delivery.reasonCode).toBe("refersion_rejected");
+    expect(delivery.reasonDetail).toMatch(/401/);
     expect(sandbox.received).toHaveLength(1);
   });
 
@@ -287,7 +287,8 @@ describe("delivery worker against the Refersion stand-in over HTTP", () => {
     await worker().drain();
     const delivery = await deliveryOf(SHOP, "5006");
     expect(delivery.status).toBe("failed");
-    expect(delivery.reason).toMatch(/error in the body/);
+    expect(delivery.reasonCode).toBe("refersion_rejected");
+    expect(delivery.reasonDetail).toMatch(/error in the body/);
   });
 
   it("picks up a row whose worker died mid-delivery once its lease expires, and delivers it once", async () => {

@@ -2,6 +2,7 @@ import prisma from "~/db.server";
 import { acceptOrderWebhook, releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
 import { retryDelivery } from "~/forwarding/manual-retry.server";
 import { saveShopSettings } from "~/settings/shop-settings.server";
+import { describeReason } from "~/admin/delivery-reasons";
 import { orderFixture } from "../support/fixtures";
 import { configureShop, deliveryOf } from "../support/outbox";
 
@@ -31,10 +32,10 @@ describe("order intake", () => {
   });
 
   it.each([
-    ["a test order while test orders are off", { forwardTestOrders: false }, "real-aud-order-1030-2020.json", /Test order/],
-    ["any order while forwarding is off", { forwardingEnabled: false }, "shopify-docs-order-1001-2026-07.json", /switched off/],
-    ["a zero-value order", {}, "real-usd-order-1001-zero-total-free-no-shipping-pre-2018-schema-2017.json", /Zero-value/],
-  ])("records %s as skipped, with the reason", async (_name, options, fixture, reason) => {
+    ["a test order while test orders are off", { forwardTestOrders: false }, "real-aud-order-1030-2020.json", "test_order", /Test order/],
+    ["any order while forwarding is off", { forwardingEnabled: false }, "shopify-docs-order-1001-2026-07.json", "forwarding_off_on_arrival", /switched off/],
+    ["a zero-value order", {}, "real-usd-order-1001-zero-total-free-no-shipping-pre-2018-schema-2017.json", "zero_value", /Zero-value/],
+  ] as const)("records %s as skipped, with the reason", async (_name, options, fixture, code, reason) => {
     await saveShopSettings(SHOP, {
       ...KEYS, forwardingEnabled: true, currency: "shop", forwardTestOrders: true, sendCustomerDetails: true, autoCreditAffiliate: false, ...options,
     });
@@ -42,7 +43,8 @@ describe("order intake", () => {
     expect(result.outcome).toBe("skipped");
     const row = await prisma.delivery.findFirstOrThrow({ where: { shop: SHOP } });
     expect(row.status).toBe("skipped");
-    expect(row.reason).toMatch(reason);
+    expect(row.reasonCode).toBe(code);
+    expect(describeReason(row.reasonCode, row.reasonDetail)).toMatch(reason);
     expect(row.requestBody).not.toBeNull();
   });
 
@@ -98,12 +100,12 @@ describe("manual retry", () => {
   it("queues a failed order once, however often it is clicked", async () => {
     await configureShop(SHOP, KEYS);
     await acceptOrderWebhook({ shop: SHOP, payload: orderFixture("shopify-docs-order-1001-2026-07.json"), webhookId: null });
-    await prisma.delivery.updateMany({ where: { shop: SHOP }, data: { status: "failed", reason: "Refersion answered 401" } });
+    await prisma.delivery.updateMany({ where: { shop: SHOP }, data: { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "Refersion answered 401" } });
 
     const results = await Promise.all([1, 2, 3].map(() => retryDelivery(SHOP, { orderId: "450789469" })));
     expect(results.filter((r) => r.ok)).toHaveLength(1);
     expect(results.filter((r) => !r.ok && r.reason === "already_queued")).toHaveLength(2);
-    expect(await deliveryOf(SHOP, "450789469")).toMatchObject({ status: "pending", reason: null, firstAttemptAt: null });
+    expect(await deliveryOf(SHOP, "450789469")).toMatchObject({ status: "pending", reasonCode: null, reasonDetail: null, firstAttemptAt: null });
   });
 
   it("cannot touch another shop's delivery", async () => {

@@ -103,7 +103,7 @@ describe("npm run shop", { timeout: 120_000 }, () => {
     expect(listed).toEqual([expect.objectContaining({ orderId: "450789469", status: "pending" })]);
 
     // A skipped order is judged (mapped) again: that takes the app's secret, and nothing changes without it.
-    await prisma.delivery.updateMany({ where: { shop }, data: { status: "skipped", reason: "Test order" } });
+    await prisma.delivery.updateMany({ where: { shop }, data: { status: "skipped", reasonCode: "test_order" } });
     const unmapped = await failure(runShopCli(["retry", shop, "450789469"], databaseAndKeyOnly()));
     expect(unmapped.stderr).toContain("Retrying order 450789469 maps it again");
     expect(unmapped.stderr).toContain("SHOPIFY_API_SECRET: is required");

@@ -4,6 +4,7 @@ import { saveShopSettings } from "~/settings/shop-settings.server";
 import { TEST_ENV } from "../support/test-env";
 import { orderFixtureText } from "../support/fixtures";
 import { webhookRequest, type WebhookRequestOptions } from "../support/shopify-webhooks";
+import { describeReason } from "~/admin/delivery-reasons";
 
 const SHOP = "route-test.myshopify.com";
 const ORDER = orderFixtureText("shopify-docs-order-1001-2026-07.json");
@@ -87,7 +88,8 @@ describe("POST /webhooks/orders/create", () => {
     expect(response.status).toBe(200);
     const row = await prisma.delivery.findFirstOrThrow({ where: { shop: SHOP } });
     expect(row).toMatchObject({ orderId: "123456", status: "failed", requestBody: null });
-    expect(row.reason).toMatch(/could not be mapped/);
+    expect(row.reasonCode).toBe("unmappable");
+    expect(describeReason(row.reasonCode, row.reasonDetail)).toMatch(/could not be mapped/);
     expect(row.sourceExcerpt).toContain("not a list");
   });
 

@@ -1,3 +1,4 @@
+import { describeReason } from "~/admin/delivery-reasons";
 import { startShopifyGraphqlStandin, type GraphqlStandinRequest } from "../support/shopify-graphql-standin";
 import { accessTokenFor, storeOfflineSession } from "../admin/support/admin-session";
 import { pastOrders } from "./support/past-orders";
@@ -152,11 +153,11 @@ describe("resending past orders", () => {
     expect((await runner().runOnce())?.outcome).toBe("done");
 
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: [{ orderId: "asc" }, { kind: "asc" }] });
-    expect(rows.map((row) => [row.orderId, row.kind, row.status, row.reason])).toEqual([
-      ["9450000", "order", "skipped", "The order was cancelled in Shopify before it was resent"],
-      ["9450001", "order", "skipped", "The order was refunded in full before it was resent"],
-      ["9450002", "order", "pending", null],
-      ["9450002", "refund:509562969", "pending", null],
+    expect(rows.map((row) => [row.orderId, row.kind, row.status, row.reasonCode, describeReason(row.reasonCode, row.reasonDetail)])).toEqual([
+      ["9450000", "order", "skipped", "cancelled_before_resend", "The order was cancelled in Shopify before it was resent"],
+      ["9450001", "order", "skipped", "refunded_before_resend", "The order was refunded in full before it was resent"],
+      ["9450002", "order", "pending", null, null],
+      ["9450002", "refund:509562969", "pending", null, null],
     ]);
     expect(JSON.parse(rows[3].requestBody!)).toEqual({
       order_id: "9450002",
@@ -175,7 +176,7 @@ describe("resending past orders", () => {
     await configureLifecycleShop(SHOP);
     await sendWebhook(SHOP, "orders/create", failed.rest);
     await sendWebhook(SHOP, "orders/create", delivered.rest);
-    await prisma.delivery.updateMany({ where: { orderId: String(failed.rest.id) }, data: { status: "failed", reason: "Refersion answered 400" } });
+    await prisma.delivery.updateMany({ where: { orderId: String(failed.rest.id) }, data: { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "Refersion answered 400" } });
     await prisma.delivery.updateMany({ where: { orderId: String(delivered.rest.id) }, data: { status: "delivered" } });
     await sendWebhook(SHOP, "orders/cancelled", cancelledFirst.rest);
     // A refund whose order the app never received: planned once the resend records the order.

@@ -1,4 +1,5 @@
 import prisma from "~/db.server";
+import { describeReason } from "~/admin/delivery-reasons";
 import { orderFixture } from "../support/fixtures";
 import {
   acceptedCancels,
@@ -54,7 +55,7 @@ describe('forward trigger "paid"', () => {
   it("GIVEN an unpaid order THEN it waits for payment, and orders/paid sends it once", async () => {
     const { created, paid } = orderPair(8_000_003);
     await sendWebhook(SHOP, "orders/create", created);
-    expect(await rowOf(SHOP, "8000003", "order")).toMatchObject({ status: "waiting_for_payment", reason: null });
+    expect(await rowOf(SHOP, "8000003", "order")).toMatchObject({ status: "waiting_for_payment", reasonCode: null });
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
 
@@ -92,8 +93,8 @@ describe('forward trigger "paid"', () => {
     await sendWebhook(SHOP, "orders/paid", paid);
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
-    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason])).toEqual([
-      ["order", "skipped", "The order was cancelled in Shopify before it was paid"],
+    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reasonCode, describeReason(row.reasonCode, row.reasonDetail)])).toEqual([
+      ["order", "skipped", "cancelled_before_paid", "The order was cancelled in Shopify before it was paid"],
     ]);
   });
 

@@ -10,12 +10,9 @@ import {
   useLifecycleHarness,
   withOrderId,
 } from "./support/lifecycle";
-import {
-  AWAITING_ORDER_REASON,
-  CANCELLED_BEFORE_RECEIVED_REASON,
-  NEVER_SENT_REASON,
-  settleAllReversalsAwaitingOrders,
-} from "~/lifecycle/reversal-store.server";
+import { settleAllReversalsAwaitingOrders } from "~/lifecycle/reversal-store.server";
+import { describeReason } from "~/admin/delivery-reasons";
+import { loadDeliveryDetail } from "~/admin/deliveries-page.server";
 import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 
 const SHOP = "reversals.myshopify.com";
@@ -101,7 +98,7 @@ describe("refunds/create", () => {
   it.each([
     ["restocks items without giving money back", { money: false }, /No money was refunded/],
     ["gives back zero", { amount: "0.00" }, /No money was refunded/],
-  ])("GIVEN a refund that %s THEN nothing is sent and it is recorded as skipped with why", async (_name, options, reason) => {
+  ])("GIVEN a refund that %s THEN nothing is sent and it is recorded as skipped with why", async (_name, options, sentence) => {
     const order = orderFixture(DOCS_ORDER);
     await deliveredOrder(order);
     const refund = refundPayload(order, 93, [{ index: 1, quantity: 1, restockType: "return" }], options);
@@ -111,7 +108,8 @@ describe("refunds/create", () => {
     expect(acceptedCancels(lifecycle.sandbox)).toEqual([]);
     const row = await rowOf(SHOP, "450789469", "refund:93");
     expect(row).toMatchObject({ status: "skipped", requestBody: null, attempts: 0 });
-    expect(row!.reason).toMatch(reason);
+    expect(row!.reasonCode).toBe("no_money_refunded");
+    expect(describeReason(row!.reasonCode, row!.reasonDetail)).toMatch(sentence);
   });
 
   it("GIVEN Shopify sends the same refund twice THEN it is reversed once", async () => {
@@ -131,7 +129,7 @@ describe("refunds/create", () => {
     await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0]);
     await worker().drain();
     expect(acceptedCancels(lifecycle.sandbox)).toEqual([]);
-    expect((await rowOf(SHOP, "450789469", "refund:509562969"))?.reason).toMatch(/switched off/);
+    expect((await rowOf(SHOP, "450789469", "refund:509562969"))?.reasonCode).toBe("refunds_off");
   });
 });
 
@@ -157,10 +155,12 @@ describe("orders/cancelled", () => {
     await worker().drain();
     // Refersion has not seen a cancellation of an order it does not have yet.
     expect(lifecycle.sandbox.received.map((r) => r.endpoint)).toEqual(["order"]);
+    // It runs after the order's row (data, not a sentence), and the log says what it waits for.
     const waiting = await rowOf(SHOP, "450789469", "cancel");
-    expect(waiting).toMatchObject({ status: "pending", attempts: 0, reason: "Waiting for the order itself to be delivered" });
+    expect(waiting).toMatchObject({ status: "pending", attempts: 0, reasonCode: null, runsAfterId: (await rowOf(SHOP, "450789469", "order"))!.id });
+    expect((await loadDeliveryDetail(SHOP, waiting!.id))?.reason).toBe("Waiting for the order itself to be delivered");
 
-    // The order's retry is due after 22.5 s; the cancellation looks again after 30 s.
+    // The order's retry is due after 22.5 s; the cancellation goes once the order is delivered.
     lifecycle.clock.advance(23_000);
     await worker().drain();
     lifecycle.clock.advance(10_000);
@@ -184,7 +184,9 @@ describe("orders/cancelled", () => {
     );
     const skipped = (await rowsOf(SHOP)).filter((row) => row.status === "skipped");
     expect(skipped).toHaveLength(1);
-    expect(skipped[0].reason).toMatch(/already reversed/);
+    // Whichever of the two was planned second found nothing left to take back.
+    expect(["already_reversed_by_refunds", "refunded_items_not_credited"]).toContain(skipped[0].reasonCode);
+    expect(describeReason(skipped[0].reasonCode, skipped[0].reasonDetail)).toMatch(/already reversed/);
   });
 
   it("GIVEN orders/cancelled arrives before orders/create THEN the order is recorded as skipped, and its orders/create and orders/paid are never sent", async () => {
@@ -195,8 +197,8 @@ describe("orders/cancelled", () => {
     await worker().drain();
 
     expect(lifecycle.sandbox.received).toEqual([]);
-    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason, row.orderName, row.requestBody])).toEqual([
-      ["order", "skipped", CANCELLED_BEFORE_RECEIVED_REASON, "#1001", null],
+    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reasonCode, row.orderName, row.requestBody])).toEqual([
+      ["order", "skipped", "cancelled_before_received", "#1001", null],
     ]);
   });
 
@@ -213,7 +215,7 @@ describe("orders/cancelled", () => {
     const order = orderFixture(DOCS_ORDER);
     expect((await sendWebhook(SHOP, "refunds/create", (order.refunds as unknown[])[0])).status).toBe(200);
     const waiting = await rowOf(SHOP, "450789469", "refund:509562969");
-    expect(waiting).toMatchObject({ status: "skipped", reason: AWAITING_ORDER_REASON, requestBody: null });
+    expect(waiting).toMatchObject({ status: "skipped", reasonCode: "awaiting_order", requestBody: null });
     // Waiting costs nothing: the worker does not look at it.
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
@@ -243,7 +245,7 @@ describe("orders/cancelled", () => {
     });
     await interrupted.drain();
     expect(await rowOf(SHOP, "450789469", "order")).toMatchObject({ status: "delivered" });
-    expect(await rowOf(SHOP, "450789469", "refund:509562969")).toMatchObject({ status: "skipped", reason: AWAITING_ORDER_REASON });
+    expect(await rowOf(SHOP, "450789469", "refund:509562969")).toMatchObject({ status: "skipped", reasonCode: "awaiting_order" });
 
     expect(await settleAllReversalsAwaitingOrders(lifecycle.clock.now())).toBe(1);
     expect(await settleAllReversalsAwaitingOrders(lifecycle.clock.now())).toBe(0);
@@ -259,9 +261,9 @@ describe("orders/cancelled", () => {
     await sendWebhook(SHOP, "orders/create", order);
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
-    expect((await rowsOf(SHOP)).map((row) => [row.kind.split(":")[0], row.status, row.reason])).toEqual([
-      ["refund", "skipped", NEVER_SENT_REASON],
-      ["order", "skipped", CANCELLED_BEFORE_RECEIVED_REASON],
+    expect((await rowsOf(SHOP)).map((row) => [row.kind.split(":")[0], row.status, row.reasonCode])).toEqual([
+      ["refund", "skipped", "predecessor_not_delivered"],
+      ["order", "skipped", "cancelled_before_received"],
     ]);
   });
 
@@ -287,7 +289,9 @@ describe("orders/cancelled", () => {
     await sendWebhook(SHOP, "orders/cancelled", order);
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
-    expect((await rowOf(SHOP, "5364772372694", "cancel"))?.reason).toMatch(/never delivered/);
+    const cancel = await rowOf(SHOP, "5364772372694", "cancel");
+    expect(cancel?.reasonCode).toBe("predecessor_not_delivered");
+    expect(describeReason(cancel?.reasonCode, cancel?.reasonDetail)).toMatch(/never delivered/);
   });
 
   it("GIVEN the order still waits for keys WHEN it is cancelled THEN the order itself is skipped and nothing is ever sent", async () => {
@@ -298,8 +302,8 @@ describe("orders/cancelled", () => {
     await configureLifecycleShop(SHOP);
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
-    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reason])).toEqual([
-      ["order", "skipped", "The order was cancelled in Shopify before it could be sent"],
+    expect((await rowsOf(SHOP)).map((row) => [row.kind, row.status, row.reasonCode, describeReason(row.reasonCode, row.reasonDetail)])).toEqual([
+      ["order", "skipped", "cancelled_before_sent", "The order was cancelled in Shopify before it could be sent"],
     ]);
   });
 
@@ -310,7 +314,7 @@ describe("orders/cancelled", () => {
     await sendWebhook(SHOP, "orders/cancelled", order);
     await worker().drain();
     expect(acceptedCancels(lifecycle.sandbox)).toEqual([]);
-    expect(await rowOf(SHOP, "450789469", "cancel")).toMatchObject({ status: "skipped", reason: "Reversing cancellations is switched off in Settings" });
+    expect(await rowOf(SHOP, "450789469", "cancel")).toMatchObject({ status: "skipped", reasonCode: "cancellations_off" });
   });
 });
 
@@ -351,7 +355,8 @@ describe("signed reversal webhooks that cannot be read", () => {
     for (const { webhookId, kind, reason } of cases) {
       const row = await prisma.delivery.findFirst({ where: { shop: SHOP, webhookId } });
       expect(row, webhookId).toMatchObject({ kind, status: "failed", orderId: `unreadable-${webhookId}`, requestBody: null });
-      expect(row!.reason, webhookId).toMatch(reason);
+      expect(row!.reasonCode, webhookId).toBe("unreadable_webhook");
+      expect(describeReason(row!.reasonCode, row!.reasonDetail), webhookId).toMatch(reason);
       expect(row!.sourceExcerpt, webhookId).toBeTruthy();
     }
     // The same bytes again (Shopify's retry): still one row each.

@@ -413,7 +413,7 @@ describe("app/uninstalled", () => {
       const old = ordersBefore[index];
       if (["pending", "retrying", "waiting_for_keys", "waiting_for_payment"].includes(old.status)) {
         expect(row.status).toBe("skipped");
-        expect(row.reason).toMatch(/uninstalled/);
+        expect(row.reasonCode).toBe("uninstalled_before_delivery");
       } else {
         expect(row.status).toBe(old.status);
       }

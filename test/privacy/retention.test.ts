@@ -3,6 +3,7 @@
  * amounts, items, ids and attempts stay. Driven by a controllable `now`, and once through the
  * production build, whose worker runs retention when it starts.
  */
+import type { DeliveryStatus } from "@prisma/client";
 import prisma from "~/db.server";
 import { parseEnv } from "~/env.server";
 import { removeExpiredPersonalData } from "~/privacy/retention.server";
@@ -16,7 +17,7 @@ const SHOP = "retention-shop.myshopify.com";
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = new Date("2026-11-20T12:00:00.000Z");
 
-async function storedOrder(orderId: number, createdAt: Date, status: string) {
+async function storedOrder(orderId: number, createdAt: Date, status: DeliveryStatus) {
   const buyer = orderId % 2 === 0 ? ADA : BO;
   const { deliveryId } = await acceptOrderWebhook({ shop: SHOP, payload: orderBy(buyer, orderId), webhookId: `wh-${orderId}` });
   await prisma.delivery.update({ where: { id: deliveryId! }, data: { createdAt, status } });

@@ -11,6 +11,7 @@ import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
 import { createConfiguredWorker } from "~/forwarding/worker-process.server";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
+import { describeReason } from "~/admin/delivery-reasons";
 
 const SHOP = "down-for-days.myshopify.com";
 const BASE_MS = 30_000;
@@ -110,8 +111,9 @@ describe("Refersion down for 72 hours", () => {
     // Then: failed, with the reason, visible in the delivery log with every attempt.
     const failed = await deliveryOf(SHOP, "7201");
     expect(failed).toMatchObject({ status: "failed", lastStatusCode: 503, attempts: attemptTimes.length, leaseOwner: null });
-    expect(failed.reason).toMatch(/72 hours/);
-    expect(failed.reason).toMatch(/503/);
+    expect(failed.reasonCode).toBe("retries_exhausted");
+    expect(failed.reasonDetail).toMatch(/503/);
+    expect(describeReason(failed.reasonCode, failed.reasonDetail)).toMatch(/72 hours.*503/);
     expect(failed.deliveryAttempts.map((attempt) => attempt.startedAt.getTime())).toEqual(attemptTimes);
     expect(failed.deliveryAttempts.every((attempt) => attempt.outcome === (attempt === failed.deliveryAttempts.at(-1) ? "permanent" : "retry"))).toBe(true);
     const log = await listDeliveries(SHOP, { status: "failed", page: 1, pageSize: 20 });
@@ -131,7 +133,7 @@ describe("Refersion down for 72 hours", () => {
     expect(await down.drain()).toBe(1);
     expect(await down.drain()).toBe(0);
     const delivered = await deliveryOf(SHOP, "7201");
-    expect(delivered).toMatchObject({ status: "delivered", reason: null, lastStatusCode: 200, attempts: attemptTimes.length + 1 });
+    expect(delivered).toMatchObject({ status: "delivered", reasonCode: null, reasonDetail: null, lastStatusCode: 200, attempts: attemptTimes.length + 1 });
     expect(sandbox.orders().map((request) => request.orderId)).toEqual(["7201"]);
   });
 
@@ -143,7 +145,7 @@ describe("Refersion down for 72 hours", () => {
     await worker(Math.random).drain();
     const row = await deliveryOf(SHOP, "7202");
     expect(row).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: 401 });
-    expect(row.reason).not.toMatch(/72 hours/);
+    expect(row.reasonCode).toBe("refersion_rejected");
     clock = new Date(clock.getTime() + RETRY_WINDOW_MS);
     expect(await worker(Math.random).drain()).toBe(0);
     expect(sandbox.stats().byEndpoint.order).toBe(1);

@@ -79,7 +79,7 @@ describe("two worker processes on one database file", () => {
     const rows = Array.from({ length: ORDERS - 1 }, (_, index) => {
       const orderId = String(FIRST_ORDER + 1 + index);
       const body = { ...JSON.parse(template.requestBody!), order_id: orderId };
-      return { shop: SHOP, orderId, orderName: `#${orderId}`, status: "pending", requestBody: JSON.stringify(body), totalAmount: template.totalAmount, currency: template.currency };
+      return { shop: SHOP, orderId, orderName: `#${orderId}`, status: "pending" as const, requestBody: JSON.stringify(body), totalAmount: template.totalAmount, currency: template.currency };
     });
     await prisma.delivery.createMany({ data: rows });
     expect(await prisma.delivery.count({ where: { shop: SHOP, status: "pending" } })).toBe(ORDERS);
