@@ -1,10 +1,12 @@
 /**
  * `shopify app build` with the project's own Shopify CLI (a dev dependency), offline: no login,
- * no Partner Dashboard, nothing but the files of this repository. The app's only extension is a
- * theme app extension, which the CLI checks (Theme Check) and bundles locally; shopify.web.toml
- * has no `build` command, so the Remix app is left to `npm run build`. The CLI only needs
- * `client_id` to be present in shopify.app.toml; the placeholder is enough. Without
- * `--skip-dependencies-installation` it would run `npm install` first.
+ * no Partner Dashboard, nothing but the files of this repository. The CLI checks (Theme Check) and
+ * bundles the theme app extension, and bundles the web pixel extension with esbuild, resolving its
+ * dependency from the root's node_modules (test/web-pixel runs that bundle). shopify.web.toml has
+ * no `build` command, so the Remix app is left to `npm run build`. The CLI only needs `client_id`
+ * to be present in shopify.app.toml; the placeholder is enough. Without
+ * `--skip-dependencies-installation` it would first run `npm install` in every folder with a
+ * package.json (the root and the pixel's).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -14,6 +16,11 @@ import path from "node:path";
 const ROOT = path.resolve(".");
 const CLI = path.join(ROOT, "node_modules/@shopify/cli/bin/run.js");
 const APP_TOML = path.join(ROOT, "shopify.app.toml");
+/**
+ * Where the CLI writes the web pixel's bundle (and esbuild's metafile). Git ignores it, but
+ * `eslint .` does not, so the test removes what its build wrote.
+ */
+const PIXEL_BUILD_OUTPUT = path.join(ROOT, "extensions/refersion-checkout-pixel/dist");
 
 /**
  * Keys the CLI no longer supports in shopify.app.toml. `shopify app build` reads past them
@@ -65,6 +72,7 @@ beforeAll(() => {
 });
 afterAll(() => {
   fs.rmSync(home, { recursive: true, force: true });
+  fs.rmSync(PIXEL_BUILD_OUTPUT, { recursive: true, force: true });
 });
 
 describe("the Shopify CLI of this project", () => {
@@ -85,6 +93,7 @@ describe("the Shopify CLI of this project", () => {
     expect(status, report).toBe(0);
     expect(output, report).toMatch(/refersion-order-forwarding built!/);
     expect(output, report).toMatch(/Bundling theme extension refersion-tracking/);
+    expect(output, report).toMatch(/refersion-checkout-pixel successfully built/);
     const warnings = output.split("\n").filter((line) => CONFIGURATION_WARNING.test(line));
     expect(warnings, report).toEqual([]);
   }, 120_000);
