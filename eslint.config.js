@@ -4,7 +4,7 @@ import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["build/**", "public/build/**", ".cache/**", "node_modules/**", "test-results/**", "bench-results/**"] },
+  { ignores: ["build/**", "public/build/**", ".cache/**", "node_modules/**", "test-results/**", "bench-results/**", "extensions/*/dist/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
