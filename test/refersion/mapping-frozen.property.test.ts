@@ -233,6 +233,42 @@ const MUTATIONS: Mutation[] = [
     else delete order.shipping_lines;
     return order;
   },
+  // Several problems at once: the error reported is the first one met, so the order of reading shows.
+  (order, draw) => {
+    const all = lines(order);
+    if (draw.chance(0.5)) for (const line of all) delete line.discount_allocations;
+    order.taxes_included = draw.chance(0.7);
+    // Problems of one line, so that checks and reads of the same line compete too.
+    const line: Json = all.length > 0 ? draw.pick(all) : {};
+    const problems = [
+      () => {
+        line.tax_lines = [{ price: "999999", rate: 0.2 }];
+      },
+      () => {
+        line.total_discount = "-2.00";
+      },
+      () => {
+        line.discount_allocations = [{ amount: "999999" }];
+      },
+      () => {
+        order.subtotal_price_set = { shop_money: { amount: "1.00", currency_code: "XXX" } };
+      },
+      () => {
+        order.shipping_lines = [{ price: "1.00", discounted_price: "-3.00" }];
+      },
+      () => {
+        order.total_tax_set = null;
+        order.total_tax = "-1.00";
+      },
+      () => {
+        order.total_price_set = null;
+        order.total_price = "-1.00";
+      },
+    ];
+    // The line's tax and its own discount (read in the same pass) more often than the rest.
+    for (let count = 2 + draw.int(3); count > 0; count -= 1) draw.pick([...problems, problems[0], problems[1]])();
+    return order;
+  },
   // Identifiers and attributes: cart token, storefront attributes, subscriptions, customer.
   (order, draw) => {
     switch (draw.int(6)) {
