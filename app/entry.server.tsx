@@ -4,7 +4,7 @@ import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { createReadableStreamFromReadable, type ActionFunctionArgs, type EntryContext, type LoaderFunctionArgs } from "@remix-run/node";
 import { isbot } from "isbot";
 import { addDocumentResponseHeaders } from "./shopify.server";
-import { startDeliveryWorkerOnce } from "./forwarding/worker-process.server";
+import { startDeliveryWorkerOnce } from "./background/background-work.server";
 import { env } from "./env.server";
 import { logger } from "./logger.server";
 
@@ -17,7 +17,7 @@ env();
 // `npm run worker` (server/worker.mjs) imports it without serving, and stops it through this
 // module's exports.
 startDeliveryWorkerOnce();
-export { runningDeliveryWorker, stopBackgroundWork } from "./forwarding/worker-process.server";
+export { runningDeliveryWorker, stopBackgroundWork } from "./background/background-work.server";
 
 /** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
 export function listenAddress(): { port: number; host: string } {

@@ -101,8 +101,8 @@ async function main(argv: string[]): Promise<number> {
         registerSecret(secretKey);
         const { SettingsFormSchema, fieldErrorsOf } = await import("../app/settings/settings-form");
         const { getShopSettings, saveShopSettings, toSettingsView } = await import("../app/settings/shop-settings.server");
-        const { releaseOrdersWaitingForKeys } = await import("../app/forwarding/order-intake.server");
-        const { ORDER_KIND } = await import("../app/forwarding/delivery-kind");
+        const { releaseOrdersWaitingForKeys } = await import("../app/orders/release.server");
+        const { ORDER_KIND } = await import("../app/outbox/delivery-kind");
         const current = toSettingsView(await getShopSettings(shop));
         const parsed = SettingsFormSchema.safeParse({
           ...current,
@@ -165,7 +165,7 @@ async function main(argv: string[]): Promise<number> {
         const shop = requireShop(rest[0]);
         const orderId = rest[1];
         if (!orderId || !/^\d+$/.test(orderId)) throw new UsageError("Name the Shopify order id (digits), e.g. 450789469");
-        const { retryDelivery } = await import("../app/forwarding/manual-retry.server");
+        const { retryDelivery } = await import("../app/orders/manual-retry.server");
         const { describeReason } = await import("../app/admin/delivery-reasons");
         const result = await explainEnvError(
           `Retrying order ${orderId} maps it again, and ${CART_ID_SECRET}; nothing was changed.`,

@@ -1,7 +1,7 @@
-import { DELIVERY_STATUSES, STATUS_LABELS, isDeliveryStatus, type DeliveryStatus } from "../forwarding/delivery-status";
-import { getDelivery, listDeliveries } from "../forwarding/delivery-log.server";
-import { retryDelivery } from "../forwarding/manual-retry.server";
-import { isCancelledOrderSkip } from "../lifecycle/order-requeue.server";
+import { DELIVERY_STATUSES, STATUS_LABELS, isDeliveryStatus, type DeliveryStatus } from "../outbox/delivery-status";
+import { getDelivery, listDeliveries } from "../outbox/delivery-log.server";
+import { retryDelivery } from "../orders/manual-retry.server";
+import { isCancelledOrderSkip } from "../orders/requeue.server";
 import type { DeliveryReason } from "@prisma/client";
 import type { DeliveryLogSearch } from "./delivery-log-query.server";
 import { describeReason, WAITING_FOR_PREDECESSOR } from "./delivery-reasons";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DELIVERY_STATUSES } from "../forwarding/delivery-status";
+import { DELIVERY_STATUSES } from "../outbox/delivery-status";
 
 // The delivery routes validate with these in their loader and action only. As a .server module
 // this file, and zod with it, stays out of the pages' browser bundles.

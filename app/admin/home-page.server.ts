@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../forwarding/delivery-status";
-import { deliveryActivity, hasDeliveredOrder } from "../forwarding/delivery-log.server";
+import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../outbox/delivery-status";
+import { deliveryActivity, hasDeliveredOrder } from "../outbox/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
 import { offlineAccessProblemOf, offlineAccessProblemText, type OfflineAccessProblem } from "../shops/offline-access-problem.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";

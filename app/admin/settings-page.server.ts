@@ -1,4 +1,4 @@
-import { releaseOrdersWaitingForKeys } from "../forwarding/order-intake.server";
+import { releaseOrdersWaitingForKeys } from "../orders/release.server";
 import { checkRefersionConnection } from "../settings/connection-check.server";
 import type { SettingsForm } from "../settings/settings-form";
 import { getShopSettings, hasKeys, saveShopSettings, toSettingsView, type SettingsView } from "../settings/shop-settings.server";

@@ -1,5 +1,5 @@
 import { BlockStack, Box, Text } from "@shopify/polaris";
-import type { DeliveryStatus } from "../forwarding/delivery-status";
+import type { DeliveryStatus } from "../outbox/delivery-status";
 
 /** What an empty tab of the delivery log means; for some tabs (Failed, Retrying) it is good news. */
 const EMPTY_TAB: Record<DeliveryStatus | "all", { title: string; detail: string }> = {

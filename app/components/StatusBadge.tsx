@@ -1,5 +1,5 @@
 import { Badge } from "@shopify/polaris";
-import { STATUS_LABELS, type DeliveryStatus } from "../forwarding/delivery-status";
+import { STATUS_LABELS, type DeliveryStatus } from "../outbox/delivery-status";
 
 type Tone = "success" | "critical" | "warning" | "attention" | "info" | undefined;
 

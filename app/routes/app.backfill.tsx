@@ -4,7 +4,7 @@ import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Link, Page, ProgressBar, Text, TextField } from "@shopify/polaris";
 import { useAppHref } from "../components/embedded-links";
-import { loadBackfillPage, startBackfillFromAdmin } from "../lifecycle/backfill-page.server";
+import { loadBackfillPage, startBackfillFromAdmin } from "../backfill/backfill-page.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {

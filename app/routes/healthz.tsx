@@ -1,7 +1,7 @@
 import prisma from "../db.server";
 import { checkHealth, stalledAfterMs } from "../database/health.server";
 import { env } from "../env.server";
-import { runningDeliveryWorker } from "../forwarding/worker-process.server";
+import { runningDeliveryWorker } from "../background/background-work.server";
 import { logger } from "../logger.server";
 
 /**

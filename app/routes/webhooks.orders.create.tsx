@@ -1,18 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { acceptOrderWebhook, recordUnreadableWebhook } from "../forwarding/order-intake.server";
-import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
+import { receiveOrderCreated } from "../webhooks/order-webhooks.server";
+import { receiveWebhook } from "../webhooks/receive-webhook.server";
 
 /**
  * orders/create: verified by the library (forged HMAC -> 401), recorded in the outbox, and
  * acknowledged at once. Refersion is called later by the delivery worker, never from here.
  */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const webhook = await receiveWebhook(request);
-  if (isUnreadable(webhook)) {
-    await recordUnreadableWebhook(webhook);
-  } else {
-    await acceptOrderWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
-  }
+  await receiveOrderCreated(await receiveWebhook(request));
   return new Response(null, { status: 200 });
 };
 

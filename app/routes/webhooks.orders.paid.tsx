@@ -1,7 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { recordUnreadableWebhook } from "../forwarding/order-intake.server";
-import { acceptPaidOrderWebhook } from "../lifecycle/paid-trigger.server";
-import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
+import { receiveOrderPaid } from "../webhooks/order-webhooks.server";
+import { receiveWebhook } from "../webhooks/receive-webhook.server";
 
 /**
  * orders/paid: verified by the library (forged HMAC -> 401), then either releases the order
@@ -9,12 +8,7 @@ import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server
  * at once; Refersion is called by the delivery worker.
  */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const webhook = await receiveWebhook(request);
-  if (isUnreadable(webhook)) {
-    await recordUnreadableWebhook(webhook);
-  } else {
-    await acceptPaidOrderWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
-  }
+  await receiveOrderPaid(await receiveWebhook(request));
   return new Response(null, { status: 200 });
 };
 

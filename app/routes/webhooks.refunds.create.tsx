@@ -1,20 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { acceptRefundWebhook } from "../lifecycle/reversals.server";
-import { UNREADABLE_REFUND_KIND } from "../forwarding/delivery-kind";
-import { recordUnreadableWebhook } from "../forwarding/order-intake.server";
-import { isUnreadable, receiveWebhook } from "../webhooks/receive-webhook.server";
+import { receiveRefundCreated } from "../webhooks/order-webhooks.server";
+import { receiveWebhook } from "../webhooks/receive-webhook.server";
 
 /**
  * refunds/create: verified by the library (forged HMAC -> 401), recorded as a reversal of the
  * refunded items in the outbox (or as skipped, with why), and acknowledged.
  */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const webhook = await receiveWebhook(request);
-  if (isUnreadable(webhook)) {
-    await recordUnreadableWebhook({ ...webhook, kind: UNREADABLE_REFUND_KIND });
-  } else {
-    await acceptRefundWebhook({ shop: webhook.shop, payload: webhook.payload, webhookId: webhook.webhookId ?? null });
-  }
+  await receiveRefundCreated(await receiveWebhook(request));
   return new Response(null, { status: 200 });
 };
 

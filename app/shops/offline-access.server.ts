@@ -185,7 +185,7 @@ export function createOfflineAccess(deps: OfflineAccessDeps) {
     let session: Session | null = null;
     const send = async (current: Session, query: string, variables?: Record<string, unknown>) => {
       const client = new api.clients.Graphql({ session: current });
-      // The caller decides about retries (app/lifecycle/shopify-orders.server.ts).
+      // The caller decides about retries (app/backfill/shopify-orders.server.ts).
       const body = await client.request(query, { variables, retries: 0 });
       return new Response(JSON.stringify(body));
     };

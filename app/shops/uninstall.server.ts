@@ -60,7 +60,7 @@ export async function markShopUninstalled(
     data: { status: "skipped", reasonCode: "uninstalled_before_delivery", reasonDetail: null },
   });
   // A runner holding the job loses its lease with this update: its next save fails and it
-  // stops reading (app/lifecycle/backfill.server.ts).
+  // stops reading (app/backfill/backfill.server.ts).
   const backfills = await prisma.backfillJob.updateMany({
     where: { shop, status: { in: ACTIVE_BACKFILL_STATUSES } },
     data: { status: "failed", error: UNINSTALLED_BACKFILL_ERROR, finishedAt: now, leaseOwner: null, leaseUntil: null },

@@ -12,7 +12,7 @@ import type { BackfillJob } from "@prisma/client";
 import { createProgressPrinter } from "./backfill-progress";
 
 export async function runBackfillCommand(shop: string, options: { since?: string; until?: string }): Promise<number> {
-  const { backfillFormErrors, backfillFormSchema } = await import("../../app/lifecycle/backfill-form");
+  const { backfillFormErrors, backfillFormSchema } = await import("../../app/backfill/backfill-form");
   if (!options.since) {
     console.error("Name the first day: --since YYYY-MM-DD");
     return 1;
@@ -34,8 +34,8 @@ export async function runBackfillCommand(shop: string, options: { since?: string
   }
 
   const prisma = (await import("../../app/db.server")).default;
-  const { latestBackfillJob, progressOf, startBackfill } = await import("../../app/lifecycle/backfill.server");
-  const { createConfiguredBackfillRunner } = await import("../../app/forwarding/worker-process.server");
+  const { latestBackfillJob, progressOf, startBackfill } = await import("../../app/backfill/backfill.server");
+  const { createConfiguredBackfillRunner } = await import("../../app/background/background-work.server");
 
   const session = await prisma.session.findFirst({ where: { shop, isOnline: false }, select: { id: true } });
   if (!session) {

@@ -1,4 +1,4 @@
-import type { BackfillProgress } from "../../app/lifecycle/backfill.server";
+import type { BackfillProgress } from "../../app/backfill/backfill.server";
 
 /**
  * The terminal progress of a "resend past orders" job:

@@ -28,7 +28,7 @@ const EXPECTED_BLOCKED_HOSTS = new Set(["cdn.shopify.com"]);
 const harness = await startAdminHarness();
 const { default: prisma } = await import("~/db.server");
 const { insertDelivery } = await import("./support/deliveries");
-const { acceptOrderWebhook } = await import("~/forwarding/order-intake.server");
+const { acceptOrderWebhook } = await import("~/orders/intake.server");
 const { orderFixture } = await import("../support/fixtures");
 
 let server: AppServer;

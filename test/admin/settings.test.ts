@@ -8,7 +8,7 @@ import { APP_INSTALLATION_ID } from "./support/shopify-admin-standin";
 const harness = await startAdminHarness();
 const { loader, action } = await import("~/routes/app.settings");
 const { default: prisma } = await import("~/db.server");
-const { acceptOrderWebhook } = await import("~/forwarding/order-intake.server");
+const { acceptOrderWebhook } = await import("~/orders/intake.server");
 const { orderFixture } = await import("../support/fixtures");
 
 const SHOP = "settings-shop.myshopify.com";

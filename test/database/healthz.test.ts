@@ -4,7 +4,7 @@ vi.hoisted(() => {
 });
 
 import { checkHealth, stalledAfterMs, type HealthInputs } from "~/database/health.server";
-import type { DeliveryWorker } from "~/forwarding/delivery-worker.server";
+import type { DeliveryWorker } from "~/outbox/worker.server";
 import { loader } from "~/routes/healthz";
 
 const NOW = new Date("2026-11-26T12:00:00.000Z");

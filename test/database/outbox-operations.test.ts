@@ -6,7 +6,7 @@
  * cannot be written fails only its own caller.
  */
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { createOutboxInserter, isUniqueViolation } from "~/forwarding/outbox-inserts.server";
+import { createOutboxInserter, isUniqueViolation } from "~/outbox/inserts.server";
 import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
 
 const SHOP = "group-commit.myshopify.com";
@@ -62,7 +62,7 @@ describe.each(PROVIDERS)("outbox operations on %s", (provider) => {
     const row = await prisma.delivery.create({
       data: { shop: "lease.myshopify.com", orderId: "2001", status: "pending", nextAttemptAt: now },
     });
-    // The worker's claim (app/forwarding/delivery-worker.server.ts): due, and no live lease.
+    // The worker's claim (app/outbox/worker.server.ts): due, and no live lease.
     const claim = (owner: string, at: Date) =>
       prisma.delivery.updateMany({
         where: {

@@ -5,8 +5,8 @@
  * The same body runs on SQLite (one file) and PostgreSQL.
  */
 import type { PrismaClient } from "@prisma/client";
-import { createDeliveryWorker } from "~/forwarding/delivery-worker.server";
-import { isUniqueViolation } from "~/forwarding/outbox-inserts.server";
+import { createDeliveryWorker } from "~/outbox/worker.server";
+import { isUniqueViolation } from "~/outbox/inserts.server";
 import type { Logger } from "~/logger.server";
 import { DEFAULT_SETTINGS, type StoredSettings } from "~/settings/shop-settings.server";
 import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";

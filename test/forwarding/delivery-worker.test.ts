@@ -8,10 +8,10 @@ vi.hoisted(() => {
 
 import prisma from "~/db.server";
 import { setLogSink } from "~/logger.server";
-import { createConfiguredWorker } from "~/forwarding/worker-process.server";
-import { RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
-import { retryDelivery } from "~/forwarding/manual-retry.server";
-import { releaseOrdersParkedForUnreadableSecret, releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
+import { createConfiguredWorker } from "~/background/background-work.server";
+import { RETRY_WINDOW_MS } from "~/outbox/retry-policy";
+import { retryDelivery } from "~/orders/manual-retry.server";
+import { releaseOrdersParkedForUnreadableSecret, releaseOrdersWaitingForKeys } from "~/orders/release.server";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
 

@@ -1,7 +1,7 @@
 import prisma from "~/db.server";
 import { loadDeliveryDetail, retryFromAdmin } from "~/admin/deliveries-page.server";
-import { retryDelivery } from "~/forwarding/manual-retry.server";
-import { requeueOrder } from "~/lifecycle/order-requeue.server";
+import { retryDelivery } from "~/orders/manual-retry.server";
+import { requeueOrder } from "~/orders/requeue.server";
 import { redactCustomer } from "~/privacy/compliance.server";
 import { orderFixture } from "../support/fixtures";
 import { acceptedCancels, configureLifecycleShop, rowOf, sendWebhook, useLifecycleHarness, withOrderId } from "../lifecycle/support/lifecycle";

@@ -1,6 +1,7 @@
 import prisma from "~/db.server";
-import { acceptOrderWebhook, releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
-import { retryDelivery } from "~/forwarding/manual-retry.server";
+import { acceptOrderWebhook } from "~/orders/intake.server";
+import { releaseOrdersWaitingForKeys } from "~/orders/release.server";
+import { retryDelivery } from "~/orders/manual-retry.server";
 import { saveShopSettings } from "~/settings/shop-settings.server";
 import { describeReason } from "~/admin/delivery-reasons";
 import { orderFixture } from "../support/fixtures";

@@ -1,4 +1,4 @@
-import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS, nextRetry, retryDelayMs, shortestSeriesMs } from "~/forwarding/retry-policy";
+import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS, nextRetry, retryDelayMs, shortestSeriesMs } from "~/outbox/retry-policy";
 
 describe("retry delays", () => {
   it.each([

@@ -1,5 +1,5 @@
 import prisma from "~/db.server";
-import { acceptOrderWebhook } from "~/forwarding/order-intake.server";
+import { acceptOrderWebhook } from "~/orders/intake.server";
 import { getShopSettings, refersionKeysOf } from "~/settings/shop-settings.server";
 import { orderFixture } from "../support/fixtures";
 import { runShopCli, shopCli } from "../support/cli";

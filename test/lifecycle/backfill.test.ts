@@ -9,8 +9,8 @@ const standin = await startShopifyGraphqlStandin();
 process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
 await import("../support/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
-const { createConfiguredBackfillRunner } = await import("~/forwarding/worker-process.server");
-const { startBackfill, latestBackfillJob, progressOf } = await import("~/lifecycle/backfill.server");
+const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
+const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
 const { configureLifecycleShop, refundPayload, sendWebhook } = await import("./support/lifecycle");
 
 const SHOP = "past-orders.myshopify.com";

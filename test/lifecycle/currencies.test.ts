@@ -1,4 +1,4 @@
-import { releaseOrdersWaitingForKeys } from "~/forwarding/order-intake.server";
+import { releaseOrdersWaitingForKeys } from "~/orders/release.server";
 import { SettingsFormSchema } from "~/settings/settings-form";
 import { saveShopSettings } from "~/settings/shop-settings.server";
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";

@@ -1,4 +1,4 @@
-import { ORDER_PAGE_QUERY, orderQuery, ordersSearchQuery, toRestOrder, type GqlOrder } from "~/lifecycle/graphql-order";
+import { ORDER_PAGE_QUERY, orderQuery, ordersSearchQuery, toRestOrder, type GqlOrder } from "~/backfill/graphql-order";
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { parseOrderJson } from "~/refersion/shopify-order";
 import { orderFixtureNames, orderFixtureText } from "../support/fixtures";

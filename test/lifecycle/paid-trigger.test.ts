@@ -112,7 +112,7 @@ describe('forward trigger "paid"', () => {
 
     // Saving the keys (in the presentment currency, for a change) maps the order again.
     await configureLifecycleShop(SHOP, { forwardTrigger: "paid", currency: "presentment" });
-    const { releaseOrdersWaitingForKeys } = await import("~/forwarding/order-intake.server");
+    const { releaseOrdersWaitingForKeys } = await import("~/orders/release.server");
     expect(await releaseOrdersWaitingForKeys(SHOP)).toBe(1);
     await worker().drain();
     lifecycle.clock.advance(30_000);

@@ -1,4 +1,4 @@
-import { planReversals, readRefund, reversedAmount, sentLinePositions, sentOrderOf, type ReversalSource } from "~/lifecycle/reversal-mapping";
+import { planReversals, readRefund, reversedAmount, sentLinePositions, sentOrderOf, type ReversalSource } from "~/reversals/reversal-mapping";
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { orderFixture } from "../support/fixtures";
 import { refundPayload } from "./support/lifecycle";

@@ -10,10 +10,10 @@ import {
   useLifecycleHarness,
   withOrderId,
 } from "./support/lifecycle";
-import { settleAllReversalsAwaitingOrders } from "~/lifecycle/reversal-store.server";
+import { settleAllReversalsAwaitingOrders } from "~/reversals/store.server";
 import { describeReason } from "~/admin/delivery-reasons";
 import { loadDeliveryDetail } from "~/admin/deliveries-page.server";
-import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { createConfiguredWorker } from "~/background/background-work.server";
 
 const SHOP = "reversals.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";

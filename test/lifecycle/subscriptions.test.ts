@@ -1,4 +1,4 @@
-import { toRestOrder } from "~/lifecycle/graphql-order";
+import { toRestOrder } from "~/backfill/graphql-order";
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { orderFixture } from "../support/fixtures";
 import { graphqlOrderOf } from "../support/shopify-graphql-standin";

@@ -5,8 +5,8 @@
  */
 import { Prisma } from "@prisma/client";
 import prisma from "~/db.server";
-import { createConfiguredWorker } from "~/forwarding/worker-process.server";
-import { createBackfillRunner } from "~/lifecycle/backfill.server";
+import { createConfiguredWorker } from "~/background/background-work.server";
+import { createBackfillRunner } from "~/backfill/backfill.server";
 import { logger } from "~/logger.server";
 import { customerDataHeld } from "~/privacy/compliance.server";
 import * as appUninstalled from "~/routes/webhooks.app.uninstalled";

@@ -7,7 +7,7 @@ import type { DeliveryStatus } from "@prisma/client";
 import prisma from "~/db.server";
 import { parseEnv } from "~/env.server";
 import { removeExpiredPersonalData } from "~/privacy/retention.server";
-import { acceptOrderWebhook } from "~/forwarding/order-intake.server";
+import { acceptOrderWebhook } from "~/orders/intake.server";
 import { configureShop } from "../support/outbox";
 import { startProductionApp } from "../support/production-app";
 import { TEST_ENV } from "../support/test-env";

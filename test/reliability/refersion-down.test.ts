@@ -5,10 +5,10 @@
  * the merchant's retry delivers it, once.
  */
 import prisma from "~/db.server";
-import { getDelivery, listDeliveries } from "~/forwarding/delivery-log.server";
-import { retryDelivery } from "~/forwarding/manual-retry.server";
-import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS } from "~/forwarding/retry-policy";
-import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { getDelivery, listDeliveries } from "~/outbox/delivery-log.server";
+import { retryDelivery } from "~/orders/manual-retry.server";
+import { MAX_RETRY_DELAY_MS, RETRY_WINDOW_MS } from "~/outbox/retry-policy";
+import { createConfiguredWorker } from "~/background/background-work.server";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { configureShop, deliveryOf, enqueueFixtureOrder } from "../support/outbox";
 import { describeReason } from "~/admin/delivery-reasons";

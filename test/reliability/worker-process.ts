@@ -10,7 +10,7 @@
  */
 import readline from "node:readline";
 import prisma from "../../app/db.server";
-import { createConfiguredWorker } from "../../app/forwarding/worker-process.server";
+import { createConfiguredWorker } from "../../app/background/background-work.server";
 import { setLogSink } from "../../app/logger.server";
 
 const name = process.env.WORKER_NAME ?? `worker-${process.pid}`;

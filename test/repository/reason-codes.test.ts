@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AttemptOutcome, BackfillStatus, DeliveryReason, DeliveryStatus } from "@prisma/client";
 import { REASON_SENTENCES, WAITING_FOR_PREDECESSOR, describeReason } from "~/admin/delivery-reasons";
-import { DELIVERY_STATUSES, STATUS_LABELS } from "~/forwarding/delivery-status";
+import { DELIVERY_STATUSES, STATUS_LABELS } from "~/outbox/delivery-status";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TABLE = "app/admin/delivery-reasons.ts";

@@ -13,7 +13,7 @@ vi.hoisted(() => {
 });
 
 import prisma from "~/db.server";
-import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { createConfiguredWorker } from "~/background/background-work.server";
 import { setLogSink } from "~/logger.server";
 import { rotateEncryptionKey } from "~/settings/key-rotation.server";
 import { keyIdOf, openSecret, sealSecret, SecretBoxError } from "~/settings/secret-box.server";

@@ -22,8 +22,8 @@ const { offlineAccess } = await import("~/shopify.server");
 const { markShopInstalled } = await import("~/shops/uninstall.server");
 const { loadHomePage } = await import("~/admin/home-page.server");
 const { OfflineAccessBanner } = await import("~/components/OfflineAccessBanner");
-const { createConfiguredBackfillRunner } = await import("~/forwarding/worker-process.server");
-const { startBackfill, latestBackfillJob, progressOf } = await import("~/lifecycle/backfill.server");
+const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
+const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
 
 const SHOP = "offline-admin.myshopify.com";
 const RANGE = { since: new Date("2026-11-01T00:00:00.000Z"), until: null };

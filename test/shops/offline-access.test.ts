@@ -18,10 +18,10 @@ process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
 await import("../support/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
 const { setLogSink } = await import("~/logger.server");
-const { adminOrderReaderFor } = await import("~/lifecycle/admin-order-reader.server");
-const { ordersSearchQuery } = await import("~/lifecycle/graphql-order");
-const { createConfiguredBackfillRunner } = await import("~/forwarding/worker-process.server");
-const { startBackfill, latestBackfillJob, progressOf } = await import("~/lifecycle/backfill.server");
+const { adminOrderReaderFor } = await import("~/backfill/admin-order-reader.server");
+const { ordersSearchQuery } = await import("~/backfill/graphql-order");
+const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
+const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
 const { sendWebhook, useLifecycleHarness } = await import("../lifecycle/support/lifecycle");
 
 const SHOP = "offline-access.myshopify.com";

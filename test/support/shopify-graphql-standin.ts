@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlRefund, GqlTaxLine } from "~/lifecycle/graphql-order";
+import type { GqlLineItem, GqlMoneyBag, GqlOrder, GqlRefund, GqlTaxLine } from "~/backfill/graphql-order";
 import { createShopifyTokenEndpoint, TOKEN_PATH, type ShopifyTokenEndpoint } from "./shopify-token-endpoint";
 
 /**

@@ -1,5 +1,5 @@
 import prisma from "~/db.server";
-import { createConfiguredWorker } from "~/forwarding/worker-process.server";
+import { createConfiguredWorker } from "~/background/background-work.server";
 import { saveShopSettings } from "~/settings/shop-settings.server";
 import type { SettingsForm } from "~/settings/settings-form";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../../scripts/refersion-sandbox";

@@ -1,4 +1,4 @@
-import type { GqlOrder } from "~/lifecycle/graphql-order";
+import type { GqlOrder } from "~/backfill/graphql-order";
 import { parseOrderJson } from "~/refersion/shopify-order";
 import { orderFixtureNames, orderFixtureText } from "../../support/fixtures";
 import { graphqlOrderOf } from "../../support/shopify-graphql-standin";

@@ -1,9 +1,9 @@
-import { CANCEL_KIND, refundKind, UNREADABLE_REFUND_KIND, type DeliveryKind } from "../forwarding/delivery-kind";
-import { orderIdOf, recordUnreadableWebhook } from "../forwarding/order-intake.server";
+import { CANCEL_KIND, refundKind, UNREADABLE_REFUND_KIND, type DeliveryKind } from "../outbox/delivery-kind";
+import { recordUnreadableWebhook } from "../outbox/unreadable.server";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { getShopSettings, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
 import { readRefund } from "./reversal-mapping";
-import { recordReversal, type CancelledOrderSummary, type ReversalResult } from "./reversal-store.server";
+import { recordReversal, type CancelledOrderSummary, type ReversalResult } from "./store.server";
 
 export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; deliveryId: string | null; reason: string };
 
@@ -12,9 +12,15 @@ export type ReversalIntakeResult = ReversalResult | { outcome: "unreadable"; del
  * refunds), when the shop reverses cancellations (on by default). Never calls Refersion. A
  * cancellation that arrives before the order itself records the order (its payload is the whole
  * order) as skipped, so the orders/create that follows is a duplicate and is never sent.
+ * `orderId` is the id the payload names exactly (app/orders/order-id.ts), null when none.
  */
-export async function acceptCancellationWebhook(input: { shop: string; payload: unknown; webhookId: string | null }): Promise<ReversalIntakeResult> {
-  const orderId = orderIdOf(input.payload);
+export async function acceptCancellationWebhook(input: {
+  shop: string;
+  orderId: string | null;
+  payload: unknown;
+  webhookId: string | null;
+}): Promise<ReversalIntakeResult> {
+  const { orderId } = input;
   if (!orderId) return unreadable(input, CANCEL_KIND, "The cancelled order has no id that can be read exactly");
   const settings = await getShopSettings(input.shop);
   return recordReversal({

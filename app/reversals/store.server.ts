@@ -1,7 +1,7 @@
 import { Prisma, type DeliveryReason } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
-import { CANCEL_KIND, ORDER_KIND, type DeliveryKind } from "../forwarding/delivery-kind";
+import { CANCEL_KIND, ORDER_KIND, type DeliveryKind } from "../outbox/delivery-kind";
 import { planReversals, reversedAmount, sentOrderOf, type ReversalSource } from "./reversal-mapping";
 
 /**
@@ -171,7 +171,7 @@ export async function recordReversal(input: {
           currency: order.currency,
           customerId: order.customerId,
           webhookId,
-          // Sent only once the order is delivered; skipped if the order ends undelivered (app/forwarding/delivery-worker.server.ts).
+          // Sent only once the order is delivered; skipped if the order ends undelivered (app/outbox/worker.server.ts).
           runsAfterId: order.id,
           ...planned,
         },

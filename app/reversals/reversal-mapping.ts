@@ -34,7 +34,7 @@ export interface RefundLine {
 
 /**
  * What a reversal takes back, stored with its outbox row so its body can be planned again if the
- * order's own JSON changes before the order is sent (see reversal-store.server.ts).
+ * order's own JSON changes before the order is sent (see app/reversals/store.server.ts).
  */
 export type ReversalSource = { reversal: "cancel" } | { reversal: "refund"; refundId: string; lines: RefundLine[] };
 

@@ -1,14 +1,13 @@
 import type { DeliveryReason, Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
-import { CANCEL_KIND, ORDER_KIND } from "../forwarding/delivery-kind";
-import type { DeliveryStatus } from "../forwarding/delivery-status";
-import { decideDelivery } from "../forwarding/order-intake.server";
+import { CANCEL_KIND, ORDER_KIND } from "../outbox/delivery-kind";
+import type { DeliveryStatus } from "../outbox/delivery-status";
 import { keepPersonalDataRemoved } from "../privacy/personal-data";
-import { mapOrderToConversion } from "../refersion/mapping";
-import { getShopSettings, mappingOptionsFor } from "../settings/shop-settings.server";
-import { hasBeenPaid, PAST_ORDER_SKIP_REASONS, pastOrderSkipReason } from "./payment-status";
-import { CANCELLED_BEFORE_SENDING, rebuildPendingReversals, settleReversalsAwaitingOrder } from "./reversal-store.server";
+import { CANCELLED_BEFORE_SENDING, rebuildPendingReversals, settleReversalsAwaitingOrder } from "../reversals/store.server";
+import { getShopSettings } from "../settings/shop-settings.server";
+import { PAST_ORDER_SKIP_REASONS } from "./payment-status";
+import { planOrder, plannedColumns } from "./plan";
 
 /**
  * Sending an order that was not delivered (failed, or skipped for a reason that may no longer
@@ -93,26 +92,13 @@ export async function requeueOrder(
     if (!row.requestBody) return { requeued: false, why: "not_mapped", reasonCode: "never_mapped" };
     data = { status: "pending", reasonCode: null, reasonDetail: null };
   } else {
-    const settings = await getShopSettings(shop);
-    const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
-    if (!mapped.ok) return { requeued: false, why: "not_mapped", reasonCode: "unmappable", reasonDetail: mapped.error.message };
-    const decision = decideDelivery(settings, mapped.summary, {
-      skipReason: fresh ? pastOrderSkipReason(payload) : null,
-      // Only a fresh payload tells whether the order is paid now; a retried one is sent.
-      awaitingPayment: fresh && settings.forwardTrigger === "paid" && !hasBeenPaid(payload),
-    });
-    if (decision.status === "skipped") return { requeued: false, why: "still_skipped", reasonCode: decision.reasonCode ?? undefined };
-    status = decision.status;
-    data = {
-      ...decision,
-      reasonDetail: null,
-      orderName: mapped.summary.name,
-      totalAmount: mapped.summary.total,
-      currency: mapped.summary.currency,
-      customerId: mapped.summary.customerId,
-      requestBody: JSON.stringify(mapped.conversion),
-      ...(fresh ? { orderPayload: JSON.stringify(payload) } : {}),
-    };
+    // Only a fresh payload tells whether the order is paid now, or was cancelled or refunded
+    // since; a retried one is judged on what the app stored.
+    const plan = planOrder(payload, await getShopSettings(shop), fresh ? "backfill" : "retry");
+    if (!plan.mapped) return { requeued: false, why: "not_mapped", reasonCode: plan.reasonCode, reasonDetail: plan.reasonDetail };
+    if (plan.status === "skipped") return { requeued: false, why: "still_skipped", reasonCode: plan.reasonCode ?? undefined };
+    status = plan.status;
+    data = { ...plannedColumns(plan), ...(fresh ? { orderPayload: JSON.stringify(payload) } : {}) };
   }
   const { count } = await prisma.delivery.updateMany({
     // updatedAt too: a cancellation recorded since wasCancelled() locks (touches) the order's

@@ -1,12 +1,12 @@
 import crypto from "node:crypto";
 import type { BackfillJob, BackfillStatus, Prisma, PrismaClient } from "@prisma/client";
 import type { Logger } from "../logger.server";
-import { ORDER_KIND } from "../forwarding/delivery-kind";
-import { acceptOrderWebhook } from "../forwarding/order-intake.server";
+import { ORDER_KIND } from "../outbox/delivery-kind";
+import { acceptOrderWebhook } from "../orders/intake.server";
 import { getShopSettings } from "../settings/shop-settings.server";
-import { requeueOrder } from "./order-requeue.server";
-import { settleReversalsAwaitingOrder } from "./reversal-store.server";
-import { acceptRefundWebhook } from "./reversals.server";
+import { requeueOrder } from "../orders/requeue.server";
+import { acceptRefundWebhook } from "../reversals/intake.server";
+import { settleReversalsAwaitingOrder } from "../reversals/store.server";
 import { ordersSearchQuery } from "./graphql-order";
 import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
 

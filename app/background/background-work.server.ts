@@ -1,12 +1,12 @@
 import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
-import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../lifecycle/backfill.server";
-import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../lifecycle/reversal-store.server";
+import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../backfill/backfill.server";
+import { releaseOrdersParkedForUnreadableSecret } from "../orders/release.server";
+import { createDeliveryWorker, type DeliveryWorker } from "../outbox/worker.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
+import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../reversals/store.server";
 import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
-import { createDeliveryWorker, type DeliveryWorker } from "./delivery-worker.server";
-import { releaseOrdersParkedForUnreadableSecret } from "./order-intake.server";
 
 declare global {
   // One worker per process, even when the server module is evaluated again (dev reloads).
@@ -51,7 +51,7 @@ export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunner
   return createBackfillRunner({
     prisma,
     logger,
-    readerFor: async (shop, options) => (await import("../lifecycle/admin-order-reader.server")).adminOrderReaderFor(shop, options),
+    readerFor: async (shop, options) => (await import("../backfill/admin-order-reader.server")).adminOrderReaderFor(shop, options),
     leaseMs: config.DELIVERY_LEASE_MS,
     pollMs: config.DELIVERY_POLL_MS,
     ...overrides,

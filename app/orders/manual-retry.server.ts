@@ -1,10 +1,10 @@
 import type { DeliveryReason } from "@prisma/client";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
-import { hasReversedCommission, requeueOrder, wasCancelled } from "../lifecycle/order-requeue.server";
-import { requeueFailedReversal } from "../lifecycle/reversal-store.server";
-import { ORDER_KIND } from "./delivery-kind";
-import type { DeliveryStatus } from "./delivery-status";
+import { ORDER_KIND } from "../outbox/delivery-kind";
+import type { DeliveryStatus } from "../outbox/delivery-status";
+import { requeueFailedReversal } from "../reversals/store.server";
+import { hasReversedCommission, requeueOrder, wasCancelled } from "./requeue.server";
 
 export type ManualRetryRefusal =
   | "not_found"
@@ -27,7 +27,7 @@ export type ManualRetryResult =
 
 /**
  * Queues a delivery again at the merchant's request: a failed order is retried, a skipped one is
- * judged again with the settings of now (app/lifecycle/order-requeue.server.ts), a delivered one
+ * judged again with the settings of now (app/orders/requeue.server.ts), a delivered one
  * is resent, a failed reversal is retried. Never for a cancelled order, and never a resend that
  * would credit reversed commission again. Every change is conditional on the status the row had,
  * so a second click (or two admins at once) queues it once. A new 72-hour retry window starts.

@@ -1,0 +1,106 @@
+import crypto from "node:crypto";
+import type { Prisma } from "@prisma/client";
+import DataLoader from "dataloader";
+import prisma from "../db.server";
+import { logger } from "../logger.server";
+import { createOutboxInserter } from "../outbox/inserts.server";
+import { getManyShopSettings, hasKeys, type StoredSettings } from "../settings/shop-settings.server";
+import { planOrder, type OrderTrigger } from "./plan";
+import { releaseOrdersWaitingForKeys } from "./release.server";
+
+export type IntakeOutcome = "queued" | "waiting_for_keys" | "waiting_for_payment" | "skipped" | "unmappable" | "duplicate";
+
+/**
+ * What brought the order in: its orders/create webhook, its orders/paid webhook (the paid
+ * trigger, or a backup for a missed orders/create), or "resend past orders" (no webhook).
+ */
+export type OrderSource = Extract<OrderTrigger, "orders/create" | "orders/paid" | "backfill">;
+
+export interface IntakeResult {
+  outcome: IntakeOutcome;
+  deliveryId: string | null;
+  orderId: string;
+}
+
+const EXCERPT_LIMIT = 2_000;
+
+/**
+ * The settings of the shops whose orders arrive together, read in one query per turn of the
+ * event loop instead of one per order. Nothing is cached: every group reads afresh, so a saved
+ * change applies to the next order as before.
+ */
+const settingsOfArrivingOrders = new DataLoader<string, StoredSettings>(getManyShopSettings, {
+  cache: false,
+  batchScheduleFn: (callback) => setImmediate(callback),
+  maxBatchSize: 200,
+});
+
+/** Orders from webhooks arriving together are committed together (group commit). */
+const outbox = createOutboxInserter(prisma, {
+  onGroupCommitted: (size) => logger.debug("outbox group committed", { size }),
+  onGroupFailed: (size, error) =>
+    logger.warn("outbox group failed", { size, error: error instanceof Error ? error.message : String(error) }),
+});
+
+/**
+ * Records an order in the outbox as planned (app/orders/plan.ts). Never calls Refersion: the
+ * delivery worker does that. Idempotent per (shop, order): a second delivery of the same order,
+ * under the same or a new webhook id, finds the row and changes nothing.
+ * With the shop's "paid" trigger, an order not yet paid is kept as waiting_for_payment until its
+ * orders/paid arrives (app/orders/release.server.ts); orders/paid itself is never kept waiting.
+ */
+export async function acceptOrderWebhook(input: {
+  shop: string;
+  payload: unknown;
+  webhookId: string | null;
+  source?: OrderSource;
+}): Promise<IntakeResult> {
+  const { shop, payload, webhookId } = input;
+  const settings = await settingsOfArrivingOrders.load(shop);
+  const plan = planOrder(payload, settings, input.source ?? "orders/create");
+
+  let data: Prisma.DeliveryUncheckedCreateInput;
+  let outcome: IntakeOutcome;
+  if (!plan.mapped) {
+    outcome = "unmappable";
+    data = {
+      shop,
+      orderId: plan.orderId ?? `unreadable-${webhookId ?? crypto.randomUUID()}`,
+      status: plan.status,
+      reasonCode: plan.reasonCode,
+      reasonDetail: plan.reasonDetail,
+      sourceExcerpt: JSON.stringify(payload)?.slice(0, EXCERPT_LIMIT) ?? String(payload),
+      webhookId,
+    };
+  } else {
+    outcome =
+      plan.status === "pending"
+        ? "queued"
+        : plan.status === "waiting_for_keys" || plan.status === "waiting_for_payment"
+          ? plan.status
+          : "skipped";
+    data = {
+      shop,
+      orderId: plan.orderId,
+      status: plan.status,
+      reasonCode: plan.reasonCode,
+      ...plan.columns,
+      orderPayload: JSON.stringify(payload),
+      webhookId,
+    };
+  }
+
+  const log = logger.child({ shop, orderId: data.orderId, webhookId });
+  const row = await outbox.insert(data);
+  if (!row) {
+    log.info("duplicate order webhook ignored");
+    return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
+  }
+  log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
+  if (data.status === "waiting_for_keys" && hasKeys(await settingsOfArrivingOrders.load(shop))) {
+    // Keys were saved between this order's settings read and its insert: the save released the
+    // orders waiting then, not this one.
+    await releaseOrdersWaitingForKeys(shop);
+  }
+  return { outcome, deliveryId: row.id, orderId: data.orderId };
+}
