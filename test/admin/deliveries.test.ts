@@ -146,6 +146,7 @@ describe("delivery detail", () => {
 
   it("answers 404 for an id that does not exist or is not an id", async () => {
     expect((await thrownResponse(() => loadDetail(SHOP_A, "cknotthere000000000000000"))).status).toBe(404);
+    // A hostile id, not-a-path the app reads.
     expect((await thrownResponse(() => loadDetail(SHOP_A, "../../etc"))).status).toBe(404);
   });
 });

@@ -46,6 +46,7 @@ describe("the generated PostgreSQL schema", () => {
   it("differs from the source only in the provider and the client's output", () => {
     const rendered = renderPostgresSchema('generator client {\n  provider = "prisma-client-js"\n}\n\ndatasource db {\n  provider = "sqlite"\n  url      = env("DATABASE_URL")\n}\n');
     expect(rendered).toContain('provider = "postgresql"');
+    // The client's output, relative to the PostgreSQL schema (repository-path: prisma/postgresql).
     expect(rendered).toContain('output     = "../../node_modules/.prisma/client-postgresql"');
     expect(() => renderPostgresSchema('datasource db {\n  provider = "sqlite"\n}\nmodel A {\n  id String @id @db.Text\n}\n')).toThrow(/native type/);
   });

@@ -9,12 +9,18 @@ import path from "node:path";
  * - `path.resolve(...)` / `path.join(...)` whose leading arguments are string literals, based
  *   on the file's folder when the first argument is `import.meta.dirname` / `__dirname`, else
  *   on the repository root (scripts and tests run from there);
- * - `new URL("…", import.meta.url)`, import specifiers and any other quoted literal starting
- *   with `../`, relative to the file's folder;
+ * - module specifiers (`from "…"`, `import("…")`, `require("…")`, `vi.mock("…")`) and
+ *   `new URL("…", import.meta.url)`, relative to the file's folder;
+ * - any other quoted literal starting with `../` (given to `fs`, `cwd:`, a child process),
+ *   relative to the repository root: the working directory of every command;
+ * - a literal starting with `/..` after a concatenation, and `${…}/..` in a template, taken
+ *   as climbing from the root;
+ * - the `scripts` of package.json, as shell commands run from the root;
  * - in shell scripts, `$(dirname "$0")/…` relative to the script's folder and any other `../`
  *   relative to the root;
  *   (a comment `repository-path: DIR` on the line or the line before says the literal is
- *   relative to DIR instead, for paths written into another file, and is still checked);
+ *   relative to DIR instead, for paths written into another file, and is still checked; a
+ *   comment `not-a-path` says the text is data, such as a hostile id in a test);
  * - absolute paths into a workplace or home folder (`/work/…`, `/home/…`), which no clone has.
  */
 export interface PathEscape {
@@ -27,6 +33,10 @@ export interface PathEscape {
 const STRING = String.raw`(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)'|\x60((?:[^\x60\\$]|\\.)*)\x60)`;
 const PATH_CALL = /\bpath\.(?:resolve|join)\(/g;
 const RELATIVE_LITERAL = new RegExp(String.raw`(["'\x60])(\.\.(?:/[^"'\x60\s]*)?)\1`, "g");
+/** What precedes a module specifier or a URL resolved against the module itself. */
+const MODULE_CONTEXT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*|\bvi\.(?:mock|doMock|importActual)\s*\(\s*|\bnew URL\(\s*)$/;
+const ROOTED_SUFFIX = new RegExp(String.raw`\+\s*(["'\x60])(/\.\.(?:/[^"'\x60\s]*)?)\1`, "g");
+const TEMPLATE_CLIMB = /\$\{[^}]+\}((?:\/[^\x60$\s"']*)?\/\.\.(?:\/[^\x60$\s"']*)?)/g;
 const ABSOLUTE_FOREIGN = /["'\x60\s=(](\/(?:work|home)\/[^"'\x60\s)]*)/g;
 const SHELL_SCRIPT_DIR = /\$\(\s*dirname\s+"?\$(?:0|\{BASH_SOURCE\[0\]\})"?\s*\)((?:\/[^\s"';)]*)?)/g;
 const SHELL_RELATIVE = /(?:^|[\s"'=(:])(\.\.(?:\/[^\s"';)]*)?)/g;
@@ -81,6 +91,8 @@ const FILE_FOLDER_BASE = /^(?:import\.meta\.dirname|__dirname|path\.dirname\(\s*
 
 /** `repository-path: DIR` on a literal's line or the line before: the literal is relative to DIR. */
 const DECLARED_BASE = /repository-path:\s*([\w./-]+)/;
+/** `not-a-path` on a literal's line or the line before: the text is data (a hostile id, say). */
+const NOT_A_PATH = /\bnot-a-path\b/;
 
 function isOutside(root: string, resolved: string): boolean {
   const relative = path.relative(root, resolved);
@@ -99,6 +111,16 @@ export function findPathEscapes(root: string, file: string, source: string): Pat
 
   for (const match of source.matchAll(ABSOLUTE_FOREIGN)) {
     escapes.push({ file, line: lineOf(source, match.index), text: match[1], resolved: match[1] });
+  }
+
+  if (path.basename(file) === "package.json") {
+    const scripts = (JSON.parse(source) as { scripts?: Record<string, string> }).scripts ?? {};
+    for (const [name, command] of Object.entries(scripts)) {
+      for (const match of command.matchAll(SHELL_RELATIVE)) {
+        escapes.push(...(isOutside(root, path.join(root, match[1])) ? [{ file, line: lineOf(source, source.indexOf(`"${name}"`)), text: command, resolved: path.join(root, match[1]) }] : []));
+      }
+    }
+    return escapes;
   }
 
   if (isShell) {
@@ -143,8 +165,18 @@ export function findPathEscapes(root: string, file: string, source: string): Pat
   for (const match of source.matchAll(RELATIVE_LITERAL)) {
     if (inCall(match.index)) continue;
     const line = lineOf(source, match.index);
-    const declared = lines.slice(Math.max(0, line - 2), line).join("\n").match(DECLARED_BASE);
-    report(match.index, match[0], path.resolve(declared ? path.join(root, declared[1]) : folder, match[2]));
+    const context = lines.slice(Math.max(0, line - 2), line).join("\n");
+    if (NOT_A_PATH.test(context)) continue;
+    const declared = context.match(DECLARED_BASE);
+    const isModuleRelative = MODULE_CONTEXT.test(source.slice(Math.max(0, match.index - 40), match.index));
+    const base = declared ? path.join(root, declared[1]) : isModuleRelative ? folder : root;
+    report(match.index, match[0], path.resolve(base, match[2]));
+  }
+  for (const match of source.matchAll(ROOTED_SUFFIX)) {
+    report(match.index, match[0], path.join(root, match[2]));
+  }
+  for (const match of source.matchAll(TEMPLATE_CLIMB)) {
+    report(match.index, match[0], path.join(root, match[1]));
   }
   return escapes;
 }

@@ -66,6 +66,23 @@ describe("findPathEscapes", () => {
     expect(escapesIn("test/a.test.ts", 'fs.readdirSync(path.join(root, "..", "shared"))')).toEqual(["/shared"]);
   });
 
+  it("takes literals given to fs, a child process or cwd as relative to the root", () => {
+    expect(escapesIn("scripts/demo.ts", 'fs.readdirSync("../shared/fixtures/orders")')).toEqual(["/shared/fixtures/orders"]);
+    expect(escapesIn("scripts/demo.ts", 'execFileSync("npm", ["test"], { cwd: ".." })')).toEqual(["/"]);
+    expect(escapesIn("scripts/demo.ts", 'import { x } from "../app/x";\nconst y = await import("../app/y");')).toEqual([]);
+  });
+
+  it("finds climbs after a concatenation or an interpolation", () => {
+    expect(escapesIn("scripts/demo.ts", 'const dir = ROOT + "/../shared";')).toEqual(["/shared"]);
+    expect(escapesIn("scripts/demo.ts", "const dir = `${ROOT}/../shared/fixtures`;")).toEqual(["/shared/fixtures"]);
+  });
+
+  it("reads package.json scripts as commands run from the root", () => {
+    const manifest = JSON.stringify({ scripts: { demo: "tsx scripts/demo.ts ../shared/fixtures", test: "vitest run" } });
+    expect(escapesIn("package.json", manifest)).toEqual(["/shared/fixtures"]);
+    expect(escapesIn("package.json", JSON.stringify({ scripts: { test: "vitest run" } }))).toEqual([]);
+  });
+
   it("finds absolute paths into workplace or home folders", () => {
     expect(escapesIn("scripts/x.ts", 'const dir = "/work/shared/fixtures/orders";')).toEqual(["/work/shared/fixtures/orders"]);
     expect(escapesIn("scripts/x.ts", 'const chromium = "/usr/bin/chromium";')).toEqual([]);
@@ -86,5 +103,12 @@ describe("findPathEscapes with a declared base", () => {
     expect(findPathEscapes("/repo", "scripts/s.ts", inside)).toEqual([]);
     const outside = '// repository-path: prisma\nconst OUT = "../../shared/x";';
     expect(findPathEscapes("/repo", "scripts/s.ts", outside).map((escape) => escape.resolved)).toEqual(["/shared/x"]);
+  });
+});
+
+describe("findPathEscapes with data marked as such", () => {
+  it("skips a literal marked not-a-path, and only that one", () => {
+    const source = '// A hostile id, not-a-path.\nload("../../etc");\n\n\nfs.readFileSync("../../etc/passwd");';
+    expect(findPathEscapes("/repo", "test/a.test.ts", source).map((escape) => escape.resolved)).toEqual(["/etc/passwd"]);
   });
 });
