@@ -1,37 +1,14 @@
+import type { OrderJson } from "./order-json";
+
 /**
- * The JSON body Refersion's order webhook expects (server-side tracking, step 3), as sent.
- * Amounts are JSON numbers in the currency named by currency_code.
+ * The JSON the app posts to Refersion's order webhook: Refersion's order JSON (order-json.ts)
+ * with the three amounts always present (0 when the order has none).
  */
-export interface RefersionConversion {
-  cart_id: string;
-  order_id: string;
-  currency_code: string;
-  shipping: number;
-  tax: number;
-  discount: number;
-  discount_code?: string;
-  is_subscription?: boolean;
-  subscription_id?: string;
-  auto_credit_affiliate_id?: number;
-  customer?: RefersionCustomer;
-  items: RefersionItem[];
-}
+export type RefersionConversion = OrderJson & { shipping: number; tax: number; discount: number };
 
-export interface RefersionCustomer {
-  first_name?: string;
-  last_name?: string;
-  email?: string;
-  ip_address?: string;
-}
+export type RefersionCustomer = NonNullable<OrderJson["customer"]>;
 
-export interface RefersionItem {
-  /** Unit price before discounts and before tax. */
-  price: number;
-  quantity: number;
-  /** May be blank when the product has no SKU. */
-  sku: string;
-  name?: string;
-}
+export type RefersionItem = OrderJson["items"][number];
 
 /** Which currency the amounts are reported in. */
 export type CurrencyChoice = "shop" | "presentment";

@@ -19,6 +19,13 @@ export function describeValue(value: unknown): string {
   return String(value);
 }
 
+/** A text field as the mapping reads it: trimmed, a number as its digits; null when blank or anything else. */
+export function textOf(value: unknown): string | null {
+  if (typeof value === "string") return value.trim() || null;
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  return null;
+}
+
 /** A money amount as Shopify sends it: "12.34" (or 12.34 in a few older or hand-made payloads). */
 export const Amount = z.custom<string | number>(
   (value) => (typeof value === "number" ? Number.isFinite(value) : typeof value === "string" && DECIMAL.test(value)),
