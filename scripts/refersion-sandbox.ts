@@ -5,9 +5,10 @@
  *   POST /tracker/orders/paid      the order webhook of server-side tracking (step 3 of the guide)
  *   POST /v2/affiliate/list        the REST call used to check keys
  *   POST /v2/conversion/cancel     reverses a conversion
- * It checks them the way a careful receiver would (headers, keys, a strict schema of the order
- * JSON) and can be told to misbehave (fail, hang, throttle, ...) so the app's retry and error
- * handling can be exercised. Other processes drive it over HTTP under /__sandbox/.
+ * It checks them the way a careful receiver would (headers, keys, and the bodies against the
+ * app's own contract of Refersion's JSON, app/refersion/order-json.ts: the order strictly) and
+ * can be told to misbehave (fail, hang, throttle, ...) so the app's retry and error handling can
+ * be exercised. Other processes drive it over HTTP under /__sandbox/.
  *
  * Keys: unless others are given, the sandbox accepts DEFAULT_SANDBOX_KEYS. They are test values,
  * never real keys. The secret key is compared and then forgotten: it is never stored in
@@ -16,6 +17,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { CancelJsonSchema, OrderJsonSchema } from "../app/refersion/order-json";
 
 export interface SandboxKeys {
   publicKey: string;
@@ -140,83 +142,7 @@ export const INVALID_ORDER_ERROR = "Invalid order ID (error 5).";
 export const PLAN_ERROR = "API access is not available on your plan";
 
 // ---------------------------------------------------------------------------------------------
-// Schemas
-
-/** "is required" when absent, else `wrongType`; problems read "field: message". */
-const typeError = (wrongType: string) => (issue: { input?: unknown }) =>
-  issue.input === undefined ? "is required" : wrongType;
-
-const nonBlankString = () =>
-  z
-    .string({ error: typeError("must be a string") })
-    .refine((value) => value.trim().length > 0, "must not be empty or blank");
-
-const amount = () =>
-  z.number({ error: typeError("must be a JSON number (no strings, no currency symbols)") }).min(0, "must be >= 0");
-
-const optionalString = () => z.string({ error: "must be a string" }).optional();
-
-const quantity = () => z.number({ error: typeError("must be a JSON number") }).positive("must be > 0");
-
-const ItemSchema = z.object(
-  {
-    sku: z.string({ error: typeError("must be a string (it may be empty)") }),
-    quantity: quantity(),
-    price: amount(),
-    name: optionalString(),
-  },
-  { error: "must be an object" },
-);
-
-/** The order webhook's JSON (seed, step 3). Unknown top-level keys are rejected. */
-export const OrderWebhookSchema = z.strictObject(
-  {
-    cart_id: nonBlankString().refine((value) => value.length <= 255, "must be at most 255 characters"),
-    order_id: nonBlankString(),
-    currency_code: z
-      .string({ error: typeError("must be a string") })
-      .regex(/^[A-Z]{3}$/, "must be three uppercase letters, e.g. USD"),
-    items: z.array(ItemSchema, { error: typeError("must be an array") }).min(1, "must not be empty"),
-    shipping: amount().optional(),
-    tax: amount().optional(),
-    discount: amount().optional(),
-    discount_code: optionalString(),
-    is_subscription: z.boolean({ error: "must be a boolean" }).optional(),
-    subscription_id: optionalString(),
-    auto_credit_affiliate_id: z
-      .number({ error: "must be a JSON number" })
-      .int("must be an integer")
-      .positive("must be > 0")
-      .optional(),
-    customer: z
-      .object(
-        {
-          first_name: optionalString(),
-          last_name: optionalString(),
-          email: optionalString(),
-          ip_address: optionalString(),
-        },
-        { error: "must be an object" },
-      )
-      .optional(),
-  },
-  { error: (issue) => (issue.code === "invalid_type" ? "the body must be a JSON object" : undefined) },
-);
-
-const CancelSchema = z.object(
-  {
-    order_id: nonBlankString(),
-    items: z
-      .array(
-        z.object({ sku: z.string({ error: typeError("must be a string") }), quantity: quantity(), price: amount() }, {
-          error: "must be an object",
-        }),
-        { error: typeError("must be an array") },
-      )
-      .min(1, "must not be empty"),
-  },
-  { error: "the body must be a JSON object" },
-);
+// Schemas (the order and cancel bodies: app/refersion/order-json.ts)
 
 const numeric = () =>
   z.union([z.string().regex(/^\d+$/), z.number().int().min(0)], { error: "must be a number or a numeric string" }).optional();
@@ -628,7 +554,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
     }
 
     if (endpoint === "order") {
-      const result = OrderWebhookSchema.safeParse(parsed);
+      const result = OrderJsonSchema.safeParse(parsed);
       if (!result.success) {
         const problems = formatIssues(result.error);
         finish(entry, res, 422, { errors: problems }, secrets, { problems });
@@ -663,7 +589,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
     }
 
     // conversion_cancel
-    const result = CancelSchema.safeParse(parsed);
+    const result = CancelJsonSchema.safeParse(parsed);
     if (!result.success) {
       const problems = formatIssues(result.error);
       finish(entry, res, 422, { errors: problems }, secrets, { problems });

@@ -1,4 +1,5 @@
 import type { RefersionConversion } from "./conversion";
+import type { CancelJson } from "./order-json";
 
 export interface RefersionKeys {
   publicKey: string;
@@ -171,8 +172,7 @@ export function createRefersionClient(options: RefersionClientOptions) {
     /** A cheap authenticated REST call, used to check that the keys are accepted. */
     listAffiliates: () => post(`${apiBase}/affiliate/list`, { limit: "1" }),
     /** Reverses all or part of a conversion. */
-    cancelConversion: (body: { order_id: string; items: { sku: string; quantity: number; price: number }[] }) =>
-      post(`${apiBase}/conversion/cancel`, body),
+    cancelConversion: (body: CancelJson) => post(`${apiBase}/conversion/cancel`, body),
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RefersionItem } from "../refersion/conversion";
 import { currencyDecimals, mapOrderToConversion } from "../refersion/mapping";
+import type { CancelItem, CancelJson } from "../refersion/order-json";
 import { NumericId, Quantity } from "../refersion/shopify-order";
 
 /**
@@ -10,16 +11,9 @@ import { NumericId, Quantity } from "../refersion/shopify-order";
  * stored JSON and the reversals already recorded. The rules are in docs/mapping.md (Reversals).
  */
 
-export interface ReversalItem {
-  sku: string;
-  quantity: number;
-  price: number;
-}
-
-export interface ReversalBody {
-  order_id: string;
-  items: ReversalItem[];
-}
+/** The cancel call's body and items, as Refersion's contract defines them (app/refersion/order-json.ts). */
+export type ReversalBody = CancelJson;
+export type ReversalItem = CancelItem;
 
 /** One refunded order line, as read from a refunds/create payload. */
 export interface RefundLine {

@@ -1,9 +1,9 @@
 /**
  * Nothing lost to a payload Refersion refuses: whatever order-shaped input the mapping accepts
  * and the intake would send (not zero-value), the JSON it produces passes Refersion's order
- * schema as the stand-in enforces it (strict: no unknown fields, non-blank ids, at least one
- * item, numbers as JSON numbers). Anything else is a typed MappingError, recorded at intake with
- * its reason; never an exception.
+ * schema (app/refersion/order-json.ts, which the stand-in enforces: strict, no unknown fields,
+ * non-blank ids, at least one item, numbers as JSON numbers). Anything else is a typed
+ * MappingError, recorded at intake with its reason; never an exception.
  *
  * test/refersion/mapping.property.test.ts checks amounts and shapes field by field; this adds
  * the contract with the receiver, which those invariants do not cover (e.g. an empty item list).
@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { MappingError } from "~/refersion/conversion";
 import { mapOrderToConversion } from "~/refersion/mapping";
-import { OrderWebhookSchema } from "../../scripts/refersion-sandbox";
+import { OrderJsonSchema } from "~/refersion/order-json";
 import { FIXTURE_FILES, fixture, options } from "../refersion/order-fixtures";
 
 /** Where junk can land in a real order, top level and nested. */
@@ -54,7 +54,7 @@ function expectAcceptedOrTyped(input: unknown, opts: Parameters<typeof options>[
   if (result.summary.zeroValue) return;
   // What goes over the wire is the JSON text, so check that, not the object.
   const sent = JSON.parse(JSON.stringify(result.conversion));
-  const verdict = OrderWebhookSchema.safeParse(sent);
+  const verdict = OrderJsonSchema.safeParse(sent);
   if (!verdict.success) throw new Error(`Refersion would refuse: ${JSON.stringify(verdict.error.issues)}\n${JSON.stringify(sent)}`);
 }
 
