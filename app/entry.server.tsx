@@ -4,7 +4,6 @@ import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { createReadableStreamFromReadable, type ActionFunctionArgs, type EntryContext, type LoaderFunctionArgs } from "@remix-run/node";
 import { isbot } from "isbot";
 import { addDocumentResponseHeaders } from "./shopify.server";
-import { startDeliveryWorkerOnce } from "./background/background-work.server";
 import { env } from "./env.server";
 import { logger } from "./logger.server";
 
@@ -12,12 +11,10 @@ import { logger } from "./logger.server";
 // stops it with its name (modules shared with the `shop` commands parse only the part they use).
 env();
 
-// The production server imports this module once at start-up: the delivery worker starts
-// with it (unless DELIVERY_WORKER=off), so `npm start` serves webhooks and delivers orders.
-// `npm run worker` (server/worker.mjs) imports it without serving, and stops it through this
-// module's exports.
-startDeliveryWorkerOnce();
-export { runningDeliveryWorker, stopBackgroundWork } from "./background/background-work.server";
+// Importing the build starts nothing in the background: server/app-server.mjs (`npm start`, and
+// `npm run dev` through `remix dev -c`) and server/worker.mjs (`npm run worker`) start delivery,
+// backfill and maintenance with startBackgroundWork() and stop them with stopBackgroundWork().
+export { runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } from "./background/background-work.server";
 
 /** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
 export function listenAddress(): { port: number; host: string } {

@@ -8,19 +8,22 @@
  *    the app with carry session tokens, and OAuth callbacks carry codes, which must not be logged;
  *  - SIGTERM / SIGINT stop it in order: no new connections, deliveries in flight finish (or their
  *    leases lapse), then the process exits, within a deadline an orchestrator will wait for.
- * The delivery worker starts with the build (unless DELIVERY_WORKER=off), as before.
+ * It starts the background work (delivery worker, backfill, maintenance) itself, unless
+ * DELIVERY_WORKER=off. `npm run dev` runs it too (`remix dev -c`, shopify.web.toml): the dev server
+ * restarts it after each rebuild and waits for its "ready" line.
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
-import { installGlobals } from "@remix-run/node";
+import { installGlobals, logDevReady } from "@remix-run/node";
 import compression from "compression";
 import express from "express";
 
 const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
 const build = await import(pathToFileURL(buildPath).href);
 installGlobals({ nativeFetch: build.future.v3_singleFetch });
-const { listenAddress, logRequest, stopBackgroundWork } = build.entry.module;
+const { listenAddress, logRequest, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+startBackgroundWork();
 
 const app = express();
 app.disable("x-powered-by");
@@ -44,6 +47,8 @@ const { port, host } = listenAddress();
 const server = app.listen(port, host, () => {
   const address = server.address();
   console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "server listening", host, port: address.port, pid: process.pid }));
+  // `remix dev` waits for this line before it reloads the browser.
+  if (process.env.NODE_ENV === "development") logDevReady(build);
 });
 server.once("error", (error) => {
   console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "server could not start", error: error.message }));

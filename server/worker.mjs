@@ -17,7 +17,8 @@ process.env.DELIVERY_WORKER = "on";
 
 const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
 const build = await import(pathToFileURL(buildPath).href);
-const { runningDeliveryWorker, stopBackgroundWork } = build.entry.module;
+const { runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+startBackgroundWork();
 if (!runningDeliveryWorker()) {
   console.error(`${buildPath} did not start a delivery worker`);
   process.exit(1);

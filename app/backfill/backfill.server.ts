@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import type { BackfillJob, BackfillStatus, Prisma, PrismaClient } from "@prisma/client";
+import { createJobLoop } from "../jobs/job-loop";
 import type { Logger } from "../logger.server";
 import { ORDER_KIND } from "../outbox/delivery-kind";
 import { acceptOrderWebhook } from "../orders/intake.server";
@@ -118,9 +119,8 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
   const owner = deps.owner ?? `backfill-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const log = deps.logger.child({ backfill: owner });
   const retryDelayMs = deps.retryDelayMs ?? 60_000;
-  let running = false;
   let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
+  // The job being run, by the loop or by a caller of runOnce (the command line): stop() waits for it.
   let current: Promise<unknown> | null = null;
 
   const leaseUntil = () => new Date(now().getTime() + deps.leaseMs);
@@ -250,31 +250,24 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
     }
   }
 
-  function schedule(delay: number) {
-    if (!running) return;
-    timer = setTimeout(async () => {
-      const result = await runOnce().catch((error) => {
-        log.error("backfill run failed", { error: error instanceof Error ? error.message : String(error) });
-        return null;
-      });
-      schedule(result ? 0 : deps.pollMs);
-    }, delay);
-  }
+  const loop = createJobLoop({
+    pass: async () => (await runOnce()) !== null,
+    idleMs: deps.pollMs,
+    onError: (error) => log.error("backfill run failed", { error: error instanceof Error ? error.message : String(error) }),
+  });
 
   return {
     owner,
     runOnce,
     start() {
-      if (running) return;
-      running = true;
+      if (loop.isRunning()) return;
       stopping = false;
-      schedule(0);
+      loop.start();
     },
     /** Stops after the order being read; the job is released and goes on from its last saved page. */
     async stop() {
-      running = false;
       stopping = true;
-      if (timer) clearTimeout(timer);
+      await loop.stop();
       await current;
     },
   };

@@ -1,23 +1,27 @@
+import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../backfill/backfill.server";
 import prisma from "../db.server";
 import { env } from "../env.server";
+import { createJobLoop, type JobLoop } from "../jobs/job-loop";
 import { logger } from "../logger.server";
-import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../backfill/backfill.server";
 import { releaseOrdersParkedForUnreadableSecret } from "../orders/release.server";
+import { ORDER_KIND } from "../outbox/delivery-kind";
 import { createDeliveryWorker, type DeliveryWorker } from "../outbox/worker.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../reversals/store.server";
-import { getShopSettings, refersionKeysOf } from "../settings/shop-settings.server";
+import { deliveryGateFor } from "../settings/delivery-gate.server";
+
+/**
+ * The background work of an app process: delivering the outbox, running "resend past orders"
+ * jobs, and the hourly maintenance, each in the one job loop (app/jobs/job-loop.ts). Nothing
+ * starts when this module is imported: `npm start` (server/app-server.mjs, also under `npm run
+ * dev`) and `npm run worker` (server/worker.mjs) call startBackgroundWork().
+ */
 
 declare global {
-  // One worker per process, even when the server module is evaluated again (dev reloads).
+  // One set of loops per process, even if the server build is evaluated again.
   var __deliveryWorker: DeliveryWorker | undefined;
   var __backfillRunner: BackfillRunner | undefined;
   var __stopBackgroundWork: (() => Promise<void>) | undefined;
-}
-
-export async function loadShopForDelivery(shop: string) {
-  const settings = await getShopSettings(shop);
-  return { settings, keys: refersionKeysOf(settings) };
 }
 
 /** The worker this process runs, configured from the environment. */
@@ -26,8 +30,9 @@ export function createConfiguredWorker(overrides: Partial<Parameters<typeof crea
   return createDeliveryWorker({
     prisma,
     logger,
-    loadShop: loadShopForDelivery,
-    onOrdersDelivered: (orders, now) => settleReversalsAwaitingOrders(orders, now),
+    gate: deliveryGateFor,
+    // Refunds that arrived before their order are planned once the order is delivered.
+    onDelivered: (rows, now) => settleReversalsAwaitingOrders(rows.filter((row) => row.kind === ORDER_KIND), now),
     config: {
       webhookUrl: config.REFERSION_WEBHOOK_URL,
       apiUrl: config.REFERSION_API_URL,
@@ -58,33 +63,52 @@ export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunner
   });
 }
 
-/** Starts the delivery worker (and the backfill runner) with the server, unless DELIVERY_WORKER=off. */
-export function startDeliveryWorkerOnce(): DeliveryWorker | null {
-  if (env().DELIVERY_WORKER === "off") return null;
-  if (!globalThis.__deliveryWorker) {
-    const worker = createConfiguredWorker();
-    globalThis.__deliveryWorker = worker;
-    worker.start();
-    const backfill = createConfiguredBackfillRunner();
-    globalThis.__backfillRunner = backfill;
-    backfill.start();
-    // Beside delivery, once at start and then hourly: retention, and two sweeps that cover a
-    // process stopped half-way (refunds set aside for an order delivered meanwhile) or an
-    // environment fixed since (orders parked because a secret key could not be decrypted).
-    const step = (name: string, run: () => Promise<unknown>) =>
-      run().catch((error) => logger.error(`${name} failed`, { error: error instanceof Error ? error.message : String(error) }));
-    const maintenance = async () => {
+const HOUR_MS = 60 * 60 * 1000;
+
+/**
+ * Beside delivery, once at start and then hourly: retention, and two sweeps that cover a process
+ * stopped half-way (refunds set aside for an order delivered meanwhile) or an environment fixed
+ * since (orders parked because a secret key could not be decrypted). Each step on its own: one
+ * failing does not keep the others from running.
+ */
+function createMaintenanceLoop(): JobLoop {
+  const step = (name: string, run: () => Promise<unknown>) =>
+    run().catch((error) => logger.error(`${name} failed`, { error: error instanceof Error ? error.message : String(error) }));
+  return createJobLoop({
+    pass: async () => {
       await step("retention run", () => removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }));
       await step("settling set-aside refunds", () => settleAllReversalsAwaitingOrders());
       await step("releasing orders parked for an unreadable secret", () => releaseOrdersParkedForUnreadableSecret());
-    };
-    void maintenance();
-    const retentionTimer = setInterval(maintenance, 60 * 60 * 1000);
-    retentionTimer.unref();
+      return false;
+    },
+    idleMs: HOUR_MS,
+    onError: (error) => logger.error("maintenance failed", { error: error instanceof Error ? error.message : String(error) }),
+    // The delivery and backfill loops keep the process alive; this one alone would not.
+    keepsProcessAlive: false,
+  });
+}
+
+/**
+ * Starts delivery, backfill and maintenance in this process, unless DELIVERY_WORKER=off; once
+ * per process. Returns the delivery worker, or null when the worker is off. SIGTERM / SIGINT stop
+ * them in order (server/*.mjs also stop them before exiting).
+ */
+export function startBackgroundWork(): DeliveryWorker | null {
+  if (env().DELIVERY_WORKER === "off") return null;
+  if (!globalThis.__deliveryWorker) {
+    const worker = createConfiguredWorker();
+    const backfill = createConfiguredBackfillRunner();
+    const maintenance = createMaintenanceLoop();
+    globalThis.__deliveryWorker = worker;
+    globalThis.__backfillRunner = backfill;
+    worker.start();
+    backfill.start();
+    maintenance.start();
     let stopped: Promise<void> | null = null;
     globalThis.__stopBackgroundWork = () => {
-      clearInterval(retentionTimer);
       // Lets the deliveries in flight finish (or their leases lapse) before the process ends.
+      // Maintenance is not waited for: its steps are conditional updates that a later run repeats.
+      void maintenance.stop();
       stopped ??= Promise.all([worker.stop(), backfill.stop()]).then(() => undefined);
       return stopped;
     };
@@ -95,7 +119,7 @@ export function startDeliveryWorkerOnce(): DeliveryWorker | null {
   return globalThis.__deliveryWorker;
 }
 
-/** Stops the worker, the backfill runner and retention of this process, if they run. */
+/** Stops the worker, the backfill runner and maintenance of this process, if they run. */
 export function stopBackgroundWork(): Promise<void> {
   return globalThis.__stopBackgroundWork?.() ?? Promise.resolve();
 }

@@ -1,10 +1,10 @@
 import crypto from "node:crypto";
 import type { Delivery, Prisma, PrismaClient } from "@prisma/client";
+import { createJobLoop } from "../jobs/job-loop";
 import type { Logger } from "../logger.server";
-import { createRefersionClient, RefersionError, type RefersionKeys, type RefersionReply } from "../refersion/client.server";
-import { SecretBoxError } from "../settings/secret-box.server";
-import type { StoredSettings } from "../settings/shop-settings.server";
-import { isReversal, ORDER_KIND } from "./delivery-kind";
+import { createRefersionClient, RefersionError, type RefersionReply } from "../refersion/client.server";
+import type { DeliveryGate } from "../settings/delivery-gate.server";
+import { isReversal } from "./delivery-kind";
 import { DUE_STATUSES, type DeliveryStatus } from "./delivery-status";
 import { nextRetry, shortestSeriesMs } from "./retry-policy";
 
@@ -22,15 +22,15 @@ export interface DeliveryWorkerDeps {
   prisma: PrismaClient;
   config: DeliveryWorkerConfig;
   logger: Logger;
-  /** The shop's settings and decrypted keys (keys null when none are saved). */
-  loadShop: (shop: string) => Promise<{ settings: StoredSettings; keys: RefersionKeys | null }>;
+  /** Whether the shop's rows may be sent now, with which keys, or what they become instead. */
+  gate: (shop: string) => Promise<DeliveryGate>;
   fetch?: typeof fetch;
   now?: () => Date;
   random?: () => number;
   /** Names this process in leases; unique per worker. */
   owner?: string;
-  /** Called once per pass with the orders it delivered (refunds that arrived first wait for them). */
-  onOrdersDelivered?: (orders: { shop: string; orderId: string }[], now: Date) => Promise<unknown>;
+  /** Called once per pass with the rows it delivered (what follows a delivery is the caller's). */
+  onDelivered?: (rows: { shop: string; orderId: string; kind: string }[], now: Date) => Promise<unknown>;
 }
 
 /** Statuses a row's predecessor ends in without being delivered: the row then never runs. */
@@ -49,7 +49,10 @@ const dueWhere = (now: Date): Prisma.DeliveryWhereInput => ({
 /**
  * Delivers due outbox rows to Refersion. Rows are claimed with a conditional update (a lease),
  * so several processes sharing one database never deliver the same row at the same time, and
- * a row whose process died is picked up again once its lease has expired.
+ * a row whose process died is picked up again once its lease has expired. A row that runs after
+ * another (runsAfterId) is claimed only once that one is delivered. The worker knows rows, kinds
+ * and Refersion's two endpoints; what a shop allows (`gate`) and what follows a delivery
+ * (`onDelivered`) are given to it.
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const { prisma, config } = deps;
@@ -59,10 +62,6 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   const now = deps.now ?? (() => new Date());
   const owner = deps.owner ?? `worker-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const log = deps.logger.child({ worker: owner });
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
-  let currentRun: Promise<number> | null = null;
-  let lastRunAt: Date | null = null;
 
   /**
    * Leases every candidate that is still due in one conditional update, then reads the rows
@@ -166,35 +165,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
    */
   async function deliver(
     row: Delivery,
-    loadShop: DeliveryWorkerDeps["loadShop"],
+    gate: DeliveryWorkerDeps["gate"],
   ): Promise<{ outcome: "delivered" | "retry" | "permanent"; written: Promise<void> } | void> {
     const { id } = row;
     const rowLog = log.child({ shop: row.shop, orderId: row.orderId, deliveryId: row.id });
-    let shopState: Awaited<ReturnType<DeliveryWorkerDeps["loadShop"]>>;
-    try {
-      shopState = await loadShop(row.shop);
-    } catch (error) {
-      if (!(error instanceof SecretBoxError)) throw error;
-      // Retrying cannot help until the keys are saved again (which releases waiting orders), and
-      // the merchant must see why rather than an order pending for ever.
-      rowLog.error("the shop's secret key cannot be decrypted", { error: error.message });
-      await release(id, { status: "waiting_for_keys", reasonCode: "secret_unreadable", reasonDetail: null });
+    const shopGate = await gate(row.shop);
+    if (!shopGate.open) {
+      await release(id, { status: shopGate.status, ...(shopGate.reasonCode ? { reasonCode: shopGate.reasonCode, reasonDetail: null } : {}) });
       return;
     }
-    const { settings, keys } = shopState;
-
-    if (settings.uninstalledAt) {
-      await release(id, { status: "skipped", reasonCode: "uninstalled_before_delivery", reasonDetail: null });
-      return;
-    }
-    if (!settings.forwardingEnabled) {
-      await release(id, { status: "skipped", reasonCode: "forwarding_off_before_delivery", reasonDetail: null });
-      return;
-    }
-    if (!keys) {
-      await release(id, { status: "waiting_for_keys" });
-      return;
-    }
+    const { keys } = shopGate;
     if (!row.requestBody) {
       await release(id, { status: "failed", reasonCode: "never_mapped", reasonDetail: null });
       return;
@@ -316,11 +296,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
       candidates.map((candidate) => candidate.id),
       at,
     );
-    // Each shop's settings and keys are read once per pass, not once per order.
-    const shops = new Map<string, ReturnType<DeliveryWorkerDeps["loadShop"]>>();
-    const loadShop = (shop: string) => {
+    // Each shop's gate (settings and keys) is read once per pass, not once per order.
+    const shops = new Map<string, ReturnType<DeliveryWorkerDeps["gate"]>>();
+    const gate = (shop: string) => {
       let loaded = shops.get(shop);
-      if (!loaded) shops.set(shop, (loaded = deps.loadShop(shop)));
+      if (!loaded) shops.set(shop, (loaded = deps.gate(shop)));
       return loaded;
     };
     // A row is only started while its lease outlasts a whole request; the others are handed
@@ -329,7 +309,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     const unstarted: string[] = [];
     let attempted = 0;
     const writes: Promise<void>[] = [];
-    const deliveredOrders: { shop: string; orderId: string }[] = [];
+    const deliveredRows: { shop: string; orderId: string; kind: string }[] = [];
     // Leave the lease to expire: the row is retried later, nothing is lost.
     const failed = (id: string) => (error: unknown) =>
       log.error("delivery failed unexpectedly", { deliveryId: id, error: error instanceof Error ? error.message : String(error) });
@@ -341,12 +321,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
         }
         attempted += 1;
         try {
-          const sent = await deliver(next, loadShop);
+          const sent = await deliver(next, gate);
           if (sent) {
             const row = next;
             writes.push(
               sent.written.then(() => {
-                if (sent.outcome === "delivered" && row.kind === ORDER_KIND) deliveredOrders.push({ shop: row.shop, orderId: row.orderId });
+                if (sent.outcome === "delivered") deliveredRows.push({ shop: row.shop, orderId: row.orderId, kind: row.kind });
               }, failed(row.id)),
             );
           }
@@ -361,12 +341,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     if (unstarted.length > 0) {
       await prisma.delivery.updateMany({ where: { id: { in: unstarted }, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
     }
-    if (deps.onOrdersDelivered && deliveredOrders.length > 0) {
-      await deps.onOrdersDelivered(deliveredOrders, now()).catch((error) =>
+    if (deps.onDelivered && deliveredRows.length > 0) {
+      await deps.onDelivered(deliveredRows, now()).catch((error) =>
         log.error("after-delivery step failed", { error: error instanceof Error ? error.message : String(error) }),
       );
     }
-    lastRunAt = now();
     return attempted;
   }
 
@@ -381,38 +360,25 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
     return total;
   }
 
-  function schedule(delay: number) {
-    if (!running) return;
-    timer = setTimeout(async () => {
-      currentRun = runOnce().catch((error) => {
-        log.error("delivery run failed", { error: error instanceof Error ? error.message : String(error) });
-        return 0;
-      });
-      const attempted = await currentRun;
-      currentRun = null;
-      // A full batch means more is probably due: go again at once.
-      schedule(attempted > 0 ? 0 : config.pollMs);
-    }, delay);
-  }
+  const loop = createJobLoop({
+    pass: async () => (await runOnce()) > 0,
+    idleMs: config.pollMs,
+    onError: (error) => log.error("delivery run failed", { error: error instanceof Error ? error.message : String(error) }),
+  });
 
   return {
     owner,
     runOnce,
     drain,
     start() {
-      if (running) return;
-      running = true;
+      if (loop.isRunning()) return;
       log.info("delivery worker started", { concurrency: config.concurrency });
-      schedule(0);
+      loop.start();
     },
-    async stop() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      await currentRun;
-    },
+    stop: loop.stop,
     /** For health checks: when the loop last completed a pass. */
-    lastRunAt: () => lastRunAt,
-    isRunning: () => running,
+    lastRunAt: loop.lastRunAt,
+    isRunning: loop.isRunning,
   };
 }
 

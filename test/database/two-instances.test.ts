@@ -8,7 +8,6 @@ import type { PrismaClient } from "@prisma/client";
 import { createDeliveryWorker } from "~/outbox/worker.server";
 import { isUniqueViolation } from "~/outbox/inserts.server";
 import type { Logger } from "~/logger.server";
-import { DEFAULT_SETTINGS, type StoredSettings } from "~/settings/shop-settings.server";
 import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
 
 const ROWS = 200;
@@ -101,14 +100,13 @@ describe.each(PROVIDERS)("two instances sharing %s", (provider) => {
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
       return new Response('{"status":"ok"}', { status: 200, headers: { "Content-Type": "application/json" } });
     };
-    const settings: StoredSettings = { shop: SHOP, ...DEFAULT_SETTINGS };
     const workerOn = (prisma: PrismaClient, owner: string) =>
       createDeliveryWorker({
         prisma,
         owner,
         logger: silent,
         fetch: fakeRefersion,
-        loadShop: async () => ({ settings, keys: { publicKey: "pub_race", secretKey: "sec_race_secret" } }),
+        gate: async () => ({ open: true, keys: { publicKey: "pub_race", secretKey: "sec_race_secret" } }),
         config: {
           webhookUrl: "http://127.0.0.1:9/tracker/orders/paid",
           apiUrl: "http://127.0.0.1:9/v2",

@@ -240,7 +240,7 @@ describe("orders/cancelled", () => {
     const interrupted = createConfiguredWorker({
       now: lifecycle.clock.now,
       random: () => 0.5,
-      onOrdersDelivered: undefined,
+      onDelivered: undefined,
       config: { webhookUrl: lifecycle.sandbox.webhookUrl, apiUrl: lifecycle.sandbox.apiUrl, timeoutMs: 5_000, retryBaseMs: 30_000, leaseMs: 60_000, concurrency: 4, pollMs: 50 },
     });
     await interrupted.drain();
