@@ -1,4 +1,3 @@
-import prisma from "../db.server";
 import { latestBackfillJob, progressOf, startBackfill, type BackfillProgress } from "./backfill.server";
 import { backfillFormErrors, backfillFormSchema, DAY_MS, READABLE_DAYS, type BackfillFormErrors } from "./backfill-form";
 
@@ -16,7 +15,7 @@ export interface BackfillPageView {
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
 export async function loadBackfillPage(shop: string, now = new Date()): Promise<BackfillPageView> {
-  const job = await latestBackfillJob(prisma, shop);
+  const job = await latestBackfillJob(shop);
   const progress = job ? progressOf(job) : null;
   return {
     job: progress,
@@ -35,6 +34,6 @@ export type StartBackfillResult =
 export async function startBackfillFromAdmin(shop: string, fields: Record<string, unknown>, now = new Date()): Promise<StartBackfillResult> {
   const form = backfillFormSchema(now).safeParse(fields);
   if (!form.success) return { ok: false, errors: backfillFormErrors(form.error) };
-  const { job, created } = await startBackfill(prisma, shop, form.data);
+  const { job, created } = await startBackfill(shop, form.data);
   return { ok: true, created, job: progressOf(job) };
 }

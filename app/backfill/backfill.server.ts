@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
-import type { BackfillJob, BackfillStatus, Prisma, PrismaClient } from "@prisma/client";
+import type { BackfillJob, BackfillStatus, Prisma } from "@prisma/client";
+import prisma from "../db.server";
 import { createJobLoop } from "../jobs/job-loop";
 import type { Logger } from "../logger.server";
 import { ORDER_KIND } from "../outbox/delivery-kind";
@@ -40,7 +41,7 @@ export interface BackfillRange {
  * Starts a job for the range, unless the shop already has one queued or running: that one is
  * returned instead (`created: false`), so a double click or a second admin starts nothing new.
  */
-export async function startBackfill(prisma: PrismaClient, shop: string, range: BackfillRange): Promise<{ job: BackfillJob; created: boolean }> {
+export async function startBackfill(shop: string, range: BackfillRange): Promise<{ job: BackfillJob; created: boolean }> {
   return prisma.$transaction(async (tx) => {
     const active = await tx.backfillJob.findFirst({ where: { shop, status: { in: ACTIVE } }, orderBy: { createdAt: "desc" } });
     if (active) return { job: active, created: false };
@@ -50,7 +51,7 @@ export async function startBackfill(prisma: PrismaClient, shop: string, range: B
 }
 
 /** The shop's most recent job, for the admin page and the command line. */
-export function latestBackfillJob(prisma: PrismaClient, shop: string): Promise<BackfillJob | null> {
+export function latestBackfillJob(shop: string): Promise<BackfillJob | null> {
   return prisma.backfillJob.findFirst({ where: { shop }, orderBy: { createdAt: "desc" } });
 }
 
@@ -90,7 +91,6 @@ export function progressOf(job: BackfillJob): BackfillProgress {
 }
 
 export interface BackfillRunnerDeps {
-  prisma: PrismaClient;
   logger: Logger;
   /** The shop's order reader (an Admin API client with the shop's offline session). */
   readerFor: (shop: string, options: { personalData: boolean }) => Promise<OrderReader>;
@@ -114,7 +114,6 @@ export type BackfillRunOutcome = "done" | "failed" | "paused" | "lost";
  * a job is only ever read by the process holding its lease.
  */
 export function createBackfillRunner(deps: BackfillRunnerDeps) {
-  const { prisma } = deps;
   const now = deps.now ?? (() => new Date());
   const owner = deps.owner ?? `backfill-${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const log = deps.logger.child({ backfill: owner });
@@ -151,7 +150,7 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
   }
 
   /** Updates the job while this runner holds it; false once the lease was lost. */
-  async function save(job: BackfillJob, data: Parameters<PrismaClient["backfillJob"]["updateMany"]>[0]["data"]): Promise<boolean> {
+  async function save(job: BackfillJob, data: Prisma.BackfillJobUpdateManyMutationInput): Promise<boolean> {
     const { count } = await prisma.backfillJob.updateMany({ where: { id: job.id, leaseOwner: owner }, data });
     return count === 1;
   }
@@ -232,7 +231,8 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
         return "paused";
       }
       jobLog.error("backfill failed", { error: message });
-      await save(job, { status: "failed", error: message, finishedAt: now(), leaseOwner: null, leaseUntil: null });
+      const accessProblem = error instanceof ShopifyReadError ? error.accessProblem : null;
+      await save(job, { status: "failed", error: message, accessProblem, finishedAt: now(), leaseOwner: null, leaseUntil: null });
       return "failed";
     }
   }

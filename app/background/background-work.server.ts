@@ -54,7 +54,6 @@ export function createConfiguredWorker(overrides: Partial<Parameters<typeof crea
 export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunnerDeps> = {}) {
   const config = env();
   return createBackfillRunner({
-    prisma,
     logger,
     readerFor: async (shop, options) => (await import("../backfill/admin-order-reader.server")).adminOrderReaderFor(shop, options),
     leaseMs: config.DELIVERY_LEASE_MS,

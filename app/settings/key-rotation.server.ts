@@ -1,5 +1,4 @@
-import type { PrismaClient } from "@prisma/client";
-import defaultPrisma from "../db.server";
+import prisma from "../db.server";
 import { encryptionEnv } from "../env.server";
 import { logger } from "../logger.server";
 import { keyIdOf, openSecret, sealSecret } from "./secret-box.server";
@@ -25,11 +24,15 @@ export interface KeyRotationReport {
  * to run again: secrets already under the current key are left alone.
  */
 export async function rotateEncryptionKey(
-  input: { currentKey?: string; previousKeys?: string[]; prisma?: PrismaClient } = {},
+  input: {
+    currentKey?: string;
+    previousKeys?: string[];
+    /** Runs between reading the secrets and writing the first one (tests: a merchant's save landing then). */
+    afterRead?: () => Promise<unknown>;
+  } = {},
 ): Promise<KeyRotationReport> {
   const currentKey = input.currentKey ?? encryptionEnv().APP_ENCRYPTION_KEY;
   const previousKeys = input.previousKeys ?? [encryptionEnv().APP_ENCRYPTION_KEY_PREVIOUS].filter((key): key is string => Boolean(key));
-  const prisma = input.prisma ?? defaultPrisma;
   const currentId = keyIdOf(currentKey);
   const report: KeyRotationReport = { keyId: currentId, examined: 0, reEncrypted: 0, alreadyCurrent: 0, failed: [] };
 
@@ -38,6 +41,7 @@ export async function rotateEncryptionKey(
     select: { shop: true, secretKeyCiphertext: true, secretKeyKeyId: true },
     orderBy: { shop: "asc" },
   });
+  await input.afterRead?.();
   for (const row of rows) {
     report.examined += 1;
     if (row.secretKeyKeyId === currentId) {

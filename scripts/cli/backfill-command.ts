@@ -43,7 +43,7 @@ export async function runBackfillCommand(shop: string, options: { since?: string
     return 1;
   }
 
-  const { job, created } = await startBackfill(prisma, shop, form.data);
+  const { job, created } = await startBackfill(shop, form.data);
   const range = (p: { since: string; until: string | null }) => `${p.since} to ${p.until ?? "now"}`;
   const started = progressOf(job);
   console.error(created ? `Resending ${shop}'s orders from ${range(started)}` : `${shop} already has a job (orders from ${range(started)}): following it`);
@@ -63,7 +63,7 @@ export async function runBackfillCommand(shop: string, options: { since?: string
     for (;;) {
       // Runs the job here, unless another live process holds it: then its progress is shown.
       await runner.runOnce(job.id);
-      const current = (await latestBackfillJob(prisma, shop))!;
+      const current = (await latestBackfillJob(shop))!;
       show(current);
       if (current.status === "done" || current.status === "failed" || interrupted) break;
       await sleep(1_000);
@@ -74,7 +74,7 @@ export async function runBackfillCommand(shop: string, options: { since?: string
     printer.finish();
   }
 
-  const final = progressOf((await latestBackfillJob(prisma, shop))!);
+  const final = progressOf((await latestBackfillJob(shop))!);
   if (final.status === "done") {
     console.log(`${final.processed} order(s) read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
     return 0;

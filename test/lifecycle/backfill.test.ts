@@ -51,10 +51,10 @@ describe("resending past orders", () => {
     // Every 7th request is throttled whatever the bucket holds.
     standin.setBucket({ throttleEvery: 7 });
 
-    const { job } = await startBackfill(prisma, SHOP, RANGE);
+    const { job } = await startBackfill(SHOP, RANGE);
     expect(await runner().runOnce()).toEqual({ jobId: job.id, outcome: "done" });
 
-    const saved = progressOf((await latestBackfillJob(prisma, SHOP))!);
+    const saved = progressOf((await latestBackfillJob(SHOP))!);
     expect(saved).toMatchObject({ status: "done", processed: 120, enqueued: 117, total: 120, percent: 100, error: null });
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP } });
     expect(rows.map((row) => row.orderId).sort()).toEqual(inRange.map((order) => String(order.rest.id)).sort());
@@ -87,7 +87,7 @@ describe("resending past orders", () => {
     const orders = pastOrders(110, { start: "2026-11-01T06:00:00Z", firstId: 9_100_000 });
     await install(orders);
     standin.setBucket({ orderDelayMs: 5, restoreRate: 100_000 });
-    const { job } = await startBackfill(prisma, SHOP, RANGE);
+    const { job } = await startBackfill(SHOP, RANGE);
 
     const first = runner();
     const running = first.runOnce();
@@ -95,7 +95,7 @@ describe("resending past orders", () => {
     await until(() => requestsOf("order").length >= 70);
     await first.stop();
     expect(await running).toEqual({ jobId: job.id, outcome: "paused" });
-    const paused = (await latestBackfillJob(prisma, SHOP))!;
+    const paused = (await latestBackfillJob(SHOP))!;
     expect(paused).toMatchObject({ status: "running", processed: 50, enqueued: 50, leaseOwner: null });
     expect(paused.cursor).not.toBeNull();
 
@@ -103,7 +103,7 @@ describe("resending past orders", () => {
     expect(await runner().runOnce()).toEqual({ jobId: job.id, outcome: "done" });
     // The second runner started from the saved cursor, not from the beginning.
     expect(requestsOf("page")[pagesBefore].variables.after).toBe(paused.cursor);
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ status: "done", processed: 110, enqueued: 110, total: 110 });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ status: "done", processed: 110, enqueued: 110, total: 110 });
     expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(110);
   }, 60_000);
 
@@ -112,7 +112,7 @@ describe("resending past orders", () => {
     const template = order.graphql.lineItems.nodes[0];
     order.graphql.lineItems.nodes = Array.from({ length: 120 }, (_, index) => ({ ...template, id: `gid://shopify/LineItem/${7_000_000 + index}`, sku: `LINE-${index}` }));
     await install([order]);
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("done");
 
     expect(requestsOf("order").map((r) => r.variables.linesAfter ?? null)).toEqual([null, expect.any(String), expect.any(String)]);
@@ -127,11 +127,11 @@ describe("resending past orders", () => {
       ...pastOrders(2, { start: "2026-11-03T00:00:00Z", firstId: 9_300_100, financialStatus: "partially_refunded" }),
     ];
     await install(orders);
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     await runner().runOnce();
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { orderId: "asc" } });
     expect(rows.map((row) => row.status)).toEqual(["waiting_for_payment", "waiting_for_payment", "pending", "pending"]);
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 4, enqueued: 4 });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ processed: 4, enqueued: 4 });
   });
 
   it("GIVEN past orders already cancelled, refunded, or partly refunded THEN only what is still credited is sent: the partly refunded order with its refund reversed", async () => {
@@ -149,7 +149,7 @@ describe("resending past orders", () => {
     const { graphqlOrderOf } = await import("../support/shopify-graphql-standin");
     partly.graphql = graphqlOrderOf({ ...docs, id: 9_450_002, admin_graphql_api_id: "gid://shopify/Order/9450002", created_at: "2026-11-04T00:00:00Z", financial_status: "partially_refunded", test: false }, "9450002");
     await install([cancelled, refunded, partly]);
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("done");
 
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: [{ orderId: "asc" }, { kind: "asc" }] });
@@ -166,7 +166,7 @@ describe("resending past orders", () => {
         { sku: "IPOD2008GREEN", quantity: 1, price: 199 },
       ],
     });
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 3, enqueued: 1 });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ processed: 3, enqueued: 1 });
   });
 
   it("GIVEN orders the app holds as failed or skipped THEN a resend queues again, once, those whose reason no longer holds, and leaves the rest", async () => {
@@ -183,7 +183,7 @@ describe("resending past orders", () => {
     await sendWebhook(SHOP, "refunds/create", refundPayload(refundedFirst.rest, 9_799_001, [{ index: 0, quantity: 1 }]));
     await install([failed, forwardingWasOff, cancelledFirst, delivered, refundedFirst]);
 
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("done");
     const statuses = async () =>
       (await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: [{ orderId: "asc" }, { kind: "asc" }] })).map((row) => [row.orderId, row.kind, row.status]);
@@ -196,18 +196,18 @@ describe("resending past orders", () => {
       ["9700004", "refund:9799001", "pending"],
     ];
     expect(await statuses()).toEqual(expected);
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 5, enqueued: 3 });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ processed: 5, enqueued: 3 });
 
     // A second resend finds nothing left to queue.
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("done");
     expect(await statuses()).toEqual(expected);
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ processed: 5, enqueued: 0 });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ processed: 5, enqueued: 0 });
   });
 
   it("GIVEN the app may not read protected customer data THEN past orders are read, and sent, without the buyer's details", async () => {
     await install(pastOrders(2, { start: "2026-11-02T00:00:00Z", firstId: 9_400_000 }), { protectedCustomerData: false });
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("done");
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP } });
     expect(rows).toHaveLength(2);
@@ -218,16 +218,16 @@ describe("resending past orders", () => {
 
   it("GIVEN the shop has no stored offline session THEN the job fails and says why", async () => {
     standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: [] });
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("failed");
-    const job = progressOf((await latestBackfillJob(prisma, SHOP))!);
+    const job = progressOf((await latestBackfillJob(SHOP))!);
     expect(job.status).toBe("failed");
     expect(job.error).toMatch(/no access token/);
   });
 
   it("GIVEN a job is queued or running THEN starting again returns that job instead of a second one", async () => {
-    const first = await startBackfill(prisma, SHOP, RANGE);
-    const second = await startBackfill(prisma, SHOP, { since: new Date("2026-10-01T00:00:00Z"), until: null });
+    const first = await startBackfill(SHOP, RANGE);
+    const second = await startBackfill(SHOP, { since: new Date("2026-10-01T00:00:00Z"), until: null });
     expect(first.created).toBe(true);
     expect(second).toEqual({ job: first.job, created: false });
   });

@@ -458,7 +458,6 @@ describe("app/uninstalled", () => {
     // The runner that held the job loses it at its next save; no runner claims it again.
     const readers: string[] = [];
     const runner = createBackfillRunner({
-      prisma,
       logger,
       readerFor: async (shop) => {
         readers.push(shop);

@@ -152,20 +152,14 @@ describe("rotating the encryption key", () => {
     const saved = sealSecret("sec_saved_meanwhile_424242", CURRENT_KEY);
     let interfered = false;
     // The merchant's save lands between the rotation's read and its first write.
-    const shopSettings = new Proxy(prisma.shopSettings, {
-      get(target, property, receiver) {
-        if (property !== "updateMany") return Reflect.get(target, property, receiver);
-        return async (args: Parameters<typeof prisma.shopSettings.updateMany>[0]) => {
-          if (!interfered) {
-            interfered = true;
-            await prisma.shopSettings.update({ where: { shop: SHOPS.old }, data: { secretKeyCiphertext: saved.ciphertext, secretKeyKeyId: saved.keyId } });
-          }
-          return target.updateMany(args);
-        };
+    const report = await rotateEncryptionKey({
+      currentKey: CURRENT_KEY,
+      previousKeys: [OLD_KEY],
+      afterRead: async () => {
+        interfered = true;
+        await prisma.shopSettings.update({ where: { shop: SHOPS.old }, data: { secretKeyCiphertext: saved.ciphertext, secretKeyKeyId: saved.keyId } });
       },
     });
-    const racing = new Proxy(prisma, { get: (target, property, receiver) => (property === "shopSettings" ? shopSettings : Reflect.get(target, property, receiver)) });
-    const report = await rotateEncryptionKey({ currentKey: CURRENT_KEY, previousKeys: [OLD_KEY], prisma: racing });
     expect(interfered).toBe(true);
     expect(report).toMatchObject({ reEncrypted: 1, alreadyCurrent: 2 });
     const row = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOPS.old } });

@@ -121,10 +121,10 @@ describe("access refused while the merchant is away", () => {
   it("GIVEN the refresh is refused during a backfill THEN the job stops with the reason, the home page shows the problem, and opening the app renews access and clears it", async () => {
     const before = await install({ expires: anHourAgo() });
     harness.shopify.tokens.revoke(SHOP);
-    const { job } = await startBackfill(prisma, SHOP, RANGE);
+    const { job } = await startBackfill(SHOP, RANGE);
 
     expect(await createConfiguredBackfillRunner({ pollMs: 20 }).runOnce()).toEqual({ jobId: job.id, outcome: "failed" });
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!).error).toMatch(/^Shopify refused to renew the app's access to this shop .* then start again\.$/);
+    expect(progressOf((await latestBackfillJob(SHOP))!).error).toMatch(/^Shopify refused to renew the app's access to this shop .* then start again\.$/);
     expect(await problemOf()).toBe("refresh_refused");
 
     // What the home page holds while the problem stands (the theme is beside the point here).

@@ -138,10 +138,10 @@ describe("an expiring offline token", () => {
     // An order that came by webhook, waiting for Refersion.
     expect((await sendWebhook(SHOP, "orders/create", orders[0].rest)).status).toBe(200);
 
-    const { job } = await startBackfill(prisma, SHOP, RANGE);
+    const { job } = await startBackfill(SHOP, RANGE);
     expect(await runner().runOnce()).toEqual({ jobId: job.id, outcome: "failed" });
 
-    const saved = progressOf((await latestBackfillJob(prisma, SHOP))!);
+    const saved = progressOf((await latestBackfillJob(SHOP))!);
     expect(saved).toMatchObject({ status: "failed", processed: 0, enqueued: 0 });
     expect(saved.error).toBe(
       "Shopify refused to renew the app's access to this shop (the access may have been revoked). " +
@@ -171,11 +171,11 @@ describe("an expiring offline token", () => {
   it("GIVEN Shopify answers 503 to the refresh THEN the backfill pauses, goes on by itself once Shopify answers, and nothing is recorded for the merchant", async () => {
     const before = await install(pastOrders(2, { start: "2026-11-02T00:00:00Z", firstId: 9_730_000 }), { expires: anHourAgo() });
     standin.tokens.failNext(SHOP, 503);
-    const { job } = await startBackfill(prisma, SHOP, RANGE);
+    const { job } = await startBackfill(SHOP, RANGE);
     const backfill = runner();
 
     expect(await backfill.runOnce()).toEqual({ jobId: job.id, outcome: "paused" });
-    const paused = progressOf((await latestBackfillJob(prisma, SHOP))!);
+    const paused = progressOf((await latestBackfillJob(SHOP))!);
     expect(paused).toMatchObject({ status: "running", processed: 0 });
     expect(paused.error).toBe("Paused, will go on by itself: The app could not renew its access to this shop just now (Shopify answered 503).");
     expect((await problemOf()).offlineAccessProblem).toBeNull();
@@ -186,7 +186,7 @@ describe("an expiring offline token", () => {
     await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS + 20));
     expect(await backfill.runOnce()).toEqual({ jobId: job.id, outcome: "done" });
     expect(tokenRequests("refresh_token").map((request) => request.status)).toEqual([503, 200]);
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!)).toMatchObject({ status: "done", processed: 2, enqueued: 2, error: null });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ status: "done", processed: 2, enqueued: 2, error: null });
   });
 
   it.each([
@@ -195,9 +195,9 @@ describe("an expiring offline token", () => {
   ] as const)("GIVEN %s THEN the backfill stops with the reason and the problem is recorded, without asking Shopify", async (_, problem, session, message) => {
     if (session) await install([], session);
     else standin.setShop(SHOP, { accessToken: "shpat_unused", orders: [] });
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("failed");
-    expect(progressOf((await latestBackfillJob(prisma, SHOP))!).error).toMatch(message);
+    expect(progressOf((await latestBackfillJob(SHOP))!).error).toMatch(message);
     expect((await problemOf()).offlineAccessProblem).toBe(problem);
     expect(standin.tokens.requests).toEqual([]);
   });
@@ -220,7 +220,7 @@ describe("a non-expiring offline token (a shop installed before expiring tokens)
     expect(standin.tokens.admits(SHOP, before.accessToken)).toBe(false);
 
     standin.tokens.setDelay(0);
-    await startBackfill(prisma, SHOP, RANGE);
+    await startBackfill(SHOP, RANGE);
     expect((await runner().runOnce())?.outcome).toBe("done");
     expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(3);
     expect(standin.tokens.requests).toHaveLength(1);
