@@ -15,6 +15,7 @@ env();
 // `npm run dev` through `remix dev -c`) and server/worker.mjs (`npm run worker`) start delivery,
 // backfill and maintenance with startBackgroundWork() and stop them with stopBackgroundWork().
 export { runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } from "./background/background-work.server";
+export { refuseSqliteSharedBetweenProcesses } from "./database/single-process-sqlite.server";
 
 /** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
 export function listenAddress(): { port: number; host: string } {

@@ -5,10 +5,11 @@
  * from the real order fixtures are sent (plus a duplicate and a forged one). Every request
  * Refersion receives is shown, then the delivery table. Exits 0 when every order arrived once.
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } from "./refersion-sandbox";
 import { renderTable } from "./cli/delivery-table";
 import { freePort } from "./cli/free-port";
@@ -96,6 +97,7 @@ async function main() {
     stdio: ["ignore", process.env.DEMO_VERBOSE ? "inherit" : "ignore", "inherit"],
   });
   const appUrl = `http://127.0.0.1:${appPort}`;
+  const appExited = new Promise<void>((resolve) => app.once("exit", () => resolve()));
   const stopApp = () => app.exitCode === null && app.kill("SIGTERM");
   process.on("exit", stopApp);
   try {
@@ -153,13 +155,12 @@ async function main() {
     if (forged !== 401) throw new Error(`The forged webhook was answered ${forged}, not 401`);
 
     step("7. What Refersion received (the worker retried the 503s after a short backoff)");
-    const { default: prisma } = await (async () => {
-      Object.assign(process.env, env);
-      return import("../app/db.server");
-    })();
+    // Asked with the shop command, as an operator would, without blocking this process (the
+    // Refersion stand-in runs in it).
     const settled = async () => {
-      const open = await prisma.delivery.count({ where: { shop: SHOP, status: { in: ["pending", "retrying"] } } });
-      return open === 0 ? true : undefined;
+      const { stdout } = await promisify(execFile)("npx", ["tsx", "scripts/shop-cli.ts", "deliveries", SHOP, "--json"], { cwd: root, env });
+      const listed = JSON.parse(stdout) as { status: string }[];
+      return listed.some((row) => row.status === "pending" || row.status === "retrying") ? undefined : true;
     };
     await waitFor("every order to be delivered", settled, 60_000);
     for (const request of sandbox.received) {
@@ -170,6 +171,13 @@ async function main() {
     }
 
     step("8. The delivery log");
+    // Read once the app has stopped: the SQLite file serves one process.
+    stopApp();
+    await appExited;
+    const { default: prisma } = await (async () => {
+      Object.assign(process.env, env);
+      return import("../app/db.server");
+    })();
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { createdAt: "asc" } });
     say(
       renderTable(

@@ -22,7 +22,9 @@ import express from "express";
 const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
 const build = await import(pathToFileURL(buildPath).href);
 installGlobals({ nativeFetch: build.future.v3_singleFetch });
-const { listenAddress, logRequest, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+const { listenAddress, logRequest, refuseSqliteSharedBetweenProcesses, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+// SQLite serves this one process only: DELIVERY_WORKER=off on a SQLite file is refused.
+refuseSqliteSharedBetweenProcesses("web");
 startBackgroundWork();
 
 const app = express();

@@ -4,7 +4,8 @@
  *
  * Web processes started with DELIVERY_WORKER=off then only acknowledge webhooks and serve the
  * admin, and the worker's CPU (and its database writes) no longer delay acknowledgements
- * (docs/deployment.md, docs/performance.md). It runs the production build, so it needs
+ * (docs/deployment.md). PostgreSQL only: on a SQLite file it refuses to start, as SQLite serves
+ * one process (`npm start`, worker inside). It runs the production build, so it needs
  * `npm run build` first and the same environment as the web processes (DATABASE_URL, keys).
  * This process also runs "resend past orders" jobs and the hourly retention, as a web process
  * with the worker on does. SIGTERM or SIGINT: deliveries in flight finish, then it exits.
@@ -17,7 +18,9 @@ process.env.DELIVERY_WORKER = "on";
 
 const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
 const build = await import(pathToFileURL(buildPath).href);
-const { runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+const { refuseSqliteSharedBetweenProcesses, runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+// A worker beside the web server needs PostgreSQL: SQLite serves one process.
+refuseSqliteSharedBetweenProcesses("worker");
 startBackgroundWork();
 if (!runningDeliveryWorker()) {
   console.error(`${buildPath} did not start a delivery worker`);

@@ -1,6 +1,6 @@
 import type { PrismaPg } from "@prisma/adapter-pg";
 import { createPostgresAdapterFactory } from "./postgres-adapter";
-import { SqliteAdapterFactory, type SqliteBusyOptions } from "./sqlite-adapter";
+import { SqliteAdapterFactory } from "./sqlite-adapter";
 
 /** Which database a DATABASE_URL names, decided by its scheme. */
 export type DatabaseProvider = "sqlite" | "postgresql";
@@ -27,8 +27,8 @@ export function migrationsPathFor(databaseUrl: string): string {
 }
 
 export interface DriverAdapterOptions {
-  /** SQLite only: lock waiting and retry budget (see sqlite-adapter.ts). */
-  sqliteBusy?: Partial<SqliteBusyOptions>;
+  /** SQLite only: the connection's busy timeout, in ms (see sqlite-adapter.ts). */
+  sqliteBusyTimeoutMs?: number;
 }
 
 /**
@@ -45,5 +45,5 @@ export function createDriverAdapter(
   // value above 2^53 (a BigInt column such as Session.userId could then not be read back at
   // all, while PostgreSQL returns it fine). Prisma maps model fields to their declared types
   // either way; only $queryRaw results show integers as BigInt on SQLite.
-  return new SqliteAdapterFactory({ url: databaseUrl, intMode: "bigint" }, options.sqliteBusy);
+  return new SqliteAdapterFactory({ url: databaseUrl, intMode: "bigint" }, options.sqliteBusyTimeoutMs);
 }

@@ -74,8 +74,8 @@ export function loadPostgresClientClass(): typeof PostgresPrismaClient {
 export function createPrismaClient(databaseUrl: string, options: DriverAdapterOptions = {}): PrismaClient {
   const adapter = createDriverAdapter(databaseUrl, options);
   if (adapter instanceof SqliteAdapterFactory) {
-    // Starting a transaction may wait for another process's write lock (sqlite-adapter.ts):
-    // give it the busy budget rather than Prisma's default 2 s.
+    // Starting a transaction may wait behind this process's other queries and then for the
+    // busy timeout (sqlite-adapter.ts): longer than Prisma's default 2 s.
     return new PrismaClient({ adapter, transactionOptions: { maxWait: adapter.transactionMaxWaitMs } });
   }
   const PostgresClient = loadPostgresClientClass();

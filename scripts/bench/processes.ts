@@ -167,17 +167,6 @@ export function startSandbox(): Promise<Child> {
   });
 }
 
-/** `npm run worker` on the production build: the delivery worker without a web server (no url). */
-export function startWorkerProcess(name: string, env: Record<string, string>, logFile: string): Promise<Child> {
-  return start({
-    name,
-    args: [path.join(ROOT, "server", "worker.mjs"), SERVER_BUILD],
-    env: { PATH: process.env.PATH ?? "", ...env },
-    readyLine: /"msg":"worker process ready"/,
-    logFile,
-  });
-}
-
 /** The production build under server/app-server.mjs, as `npm start` runs it. */
 export async function startApp(name: string, env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Child> {
   const port = await freePort();

@@ -1,6 +1,6 @@
 /**
  * CPU profile of the app under one benchmark workload, to find what limits it:
- *   npx tsx scripts/bench/profile.ts intake     signed orders/create at full speed, worker off
+ *   npx tsx scripts/bench/profile.ts intake     signed orders/create at full speed, worker idle
  *   npx tsx scripts/bench/profile.ts delivery   the worker draining a filled outbox to a fast stand-in
  *   npx tsx scripts/bench/profile.ts summarize FILE.cpuprofile [top]
  * The production build runs under `node --cpu-prof`; the profile is written to
@@ -37,6 +37,12 @@ const DIR = path.join(ROOT, "bench-results", "profiles");
 const WORK = path.join(ROOT, "bench-results", "work-profile");
 const secret = `profile-secret-${crypto.randomBytes(8).toString("hex")}`;
 
+/**
+ * The worker makes one pass at start and the next an hour later: orders stay in the outbox.
+ * DELIVERY_WORKER=off is refused on a SQLite file (it serves one process).
+ */
+const IDLE_WORKER = { DELIVERY_POLL_MS: String(60 * 60 * 1000) };
+
 function env(db: string, sandbox: Child, extra: Record<string, string>): Record<string, string> {
   return {
     NODE_ENV: "production",
@@ -51,6 +57,16 @@ function env(db: string, sandbox: Child, extra: Record<string, string>): Record<
     LOG_LEVEL: "info",
     ...extra,
   };
+}
+
+/** The first row of a query on the SQLite file, read while no app process uses it. */
+async function query(db: string, sql: string) {
+  const client = createClient({ url: `file:${db}` });
+  try {
+    return (await client.execute(sql)).rows[0];
+  } finally {
+    client.close();
+  }
 }
 
 async function main() {
@@ -74,7 +90,7 @@ async function main() {
   const profArgs = profiling ? ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`] : [];
   try {
     if (workload === "intake") {
-      const app = await startApp("app (profiled)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "app.log"), profArgs);
+      const app = await startApp("app (profiled)", env(db, sandbox, IDLE_WORKER), path.join(WORK, "app.log"), profArgs);
       // BENCH_RATE=N: an open loop at N webhooks/s instead of full speed, after a warm-up.
       const rate = Number(process.env.BENCH_RATE ?? 0);
       if (rate) await fixedRate({ url: app.url + WEBHOOK_PATH, rate: rate / 2, durationS: 5, next });
@@ -86,25 +102,25 @@ async function main() {
       console.log(`intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors, ${cpuPerRequest.toFixed(2)} CPU ms/request`);
       await app.stop();
     } else {
-      const filler = await startApp("app (fill)", env(db, sandbox, { DELIVERY_WORKER: "off" }), path.join(WORK, "fill.log"));
+      const filler = await startApp("app (fill)", env(db, sandbox, IDLE_WORKER), path.join(WORK, "fill.log"));
       await fullSpeed({ url: filler.url + WEBHOOK_PATH, connections: 32, durationS: 120, amount, next });
       await filler.stop();
+      const pending = Number((await query(db, "SELECT count(*) AS n FROM Delivery WHERE status = 'pending'")).n);
       const worker = await startApp("worker (profiled)", env(db, sandbox, { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY ?? "8" }), path.join(WORK, "worker.log"), profArgs);
-      const client = createClient({ url: `file:${db}` });
+      // Followed through the stand-in: the database file is the app's alone until it stops.
       const started = Date.now();
       for (;;) {
-        const open = await client.execute("SELECT count(*) AS n FROM Delivery WHERE status IN ('pending', 'retrying')");
-        if (Number(open.rows[0].n) === 0 || Date.now() - started > 120_000) break;
+        const stats = (await (await fetch(`${sandbox.url}/__sandbox/stats`)).json()) as { accepted: number };
+        if (stats.accepted >= pending || Date.now() - started > 120_000) break;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      const span = await client.execute(
+      await worker.stop();
+      const { first, last, n } = await query(
+        db,
         "SELECT (SELECT min(startedAt) FROM DeliveryAttempt) AS first, max(deliveredAt) AS last, count(*) AS n FROM Delivery WHERE status = 'delivered'",
       );
-      client.close();
-      const { first, last, n } = span.rows[0];
       const seconds = (Date.parse(String(last)) - Date.parse(String(first))) / 1000;
       console.log(`delivery: ${n} delivered in ${seconds.toFixed(2)} s = ${(Number(n) / seconds).toFixed(1)} orders/s`);
-      await worker.stop();
     }
   } finally {
     await sandbox.stop();

@@ -5,11 +5,10 @@
  *
  *   1. baseline  a bare node:http server that only verifies the HMAC (the ceiling)
  *   2. naive     verifies, then posts to Refersion inside the webhook request (the seed's way)
- *   3. app       the production build (`npm start`) on a fresh SQLite file: signed orders/create
- *                at a fixed rate and at full speed, with Refersion fast, slow (1 s) and down (503),
- *                in both deployments: one process (`npm start`, the worker inside) and a web
- *                process with DELIVERY_WORKER=off beside `npm run worker`; then the delivery
- *                worker draining a filled outbox to a fast stand-in
+ *   3. app       the production build (`npm start`, the worker inside) on a fresh SQLite file:
+ *                signed orders/create at a fixed rate and at full speed, with Refersion fast,
+ *                slow (1 s) and down (503); then the delivery worker draining a filled outbox to a
+ *                fast stand-in
  *   4. storefront the embed's script: gzipped size, main-thread time and long tasks in Chromium
  *   5. memory    peak RSS (VmHWM) of every app process
  *   6. admin     the embedded admin's pages: gzipped JavaScript and CSS of a first visit to each, in
@@ -37,7 +36,7 @@ import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
 import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, type AdminPageWeight } from "./admin-pages";
 import { fixedRate, fullSpeed, type LoadResult } from "./load";
 import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource, loadOrderTemplates } from "./orders";
-import { ROOT, SERVER_BUILD, killAllChildren, startApp, startSandbox, startTsServer, startWorkerProcess, type Child } from "./processes";
+import { ROOT, SERVER_BUILD, killAllChildren, startApp, startSandbox, startTsServer, type Child } from "./processes";
 import { LONG_TASK_MS, measureStorefront, type StorefrontResult } from "./storefront";
 
 // ---------------------------------------------------------------------------------------------
@@ -90,8 +89,12 @@ const REFERSION_KEYS = DEFAULT_SANDBOX_KEYS;
 type RefersionMode = "fast" | "slow" | "down";
 const MODES: RefersionMode[] = ["fast", "slow", "down"];
 
-/** How the app is deployed: `npm start` alone, or web processes beside `npm run worker`. */
-type Topology = "one process" | "web + worker";
+/**
+ * The app with its worker idle: it makes one pass at start and the next an hour later. SQLite
+ * serves one process, so a server cannot run with DELIVERY_WORKER=off (start-up refuses it);
+ * this is how a phase keeps orders in the outbox while it records them.
+ */
+const IDLE_WORKER = { DELIVERY_POLL_MS: String(60 * 60 * 1000) };
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -282,13 +285,8 @@ async function outboxCounts(file: string): Promise<Record<string, number>> {
   }
 }
 
-async function benchAppIntake(sandbox: Child, baseDb: string, topology: Topology) {
-  const split = topology === "web + worker";
-  phase(
-    split
-      ? "3b. The app: orders/create intake, web process (DELIVERY_WORKER=off) beside `npm run worker`"
-      : "3a. The app: orders/create intake (production build, SQLite, delivery worker on, one process)",
-  );
+async function benchAppIntake(sandbox: Child, baseDb: string) {
+  phase("3. The app: orders/create intake (production build, SQLite, delivery worker on, one process)");
   const byMode: Record<
     string,
     {
@@ -296,29 +294,19 @@ async function benchAppIntake(sandbox: Child, baseDb: string, topology: Topology
       fixedRate: Measured;
       fullSpeed: Measured;
       peakRssMiB: number | null;
-      workerPeakRssMiB: number | null;
       outbox: Record<string, number>;
     }
   > = {};
-  const tag = split ? "split" : "one";
   for (const mode of MODES) {
-    const db = path.join(WORK_DIR, `intake-${tag}-${mode}.sqlite`);
+    const db = path.join(WORK_DIR, `intake-${mode}.sqlite`);
     await checkpointAndCopy(baseDb, db);
     await setRefersion(sandbox, mode);
-    // Latency and CPU per request are the web process's; the worker process's CPU is not counted.
-    const app = await startApp(
-      `app (${topology}, Refersion ${mode})`,
-      appEnv(db, sandbox.url, split ? { DELIVERY_WORKER: "off" } : {}),
-      path.join(WORK_DIR, `app-intake-${tag}-${mode}.log`),
-    );
-    let worker: Child | null = null;
+    const app = await startApp(`app (Refersion ${mode})`, appEnv(db, sandbox.url), path.join(WORK_DIR, `app-intake-${mode}.log`));
     let low: Measured;
     let rate: Measured;
     let full: Measured;
     let peakRssMiB: number | null;
-    let workerPeakRssMiB: number | null = null;
     try {
-      if (split) worker = await startWorkerProcess(`worker (Refersion ${mode})`, appEnv(db, sandbox.url), path.join(WORK_DIR, `worker-intake-${mode}.log`));
       const url = app.url + WEBHOOK_PATH;
       await fixedRate({ url, rate: settings.lowRate, durationS: settings.warmupSeconds, next });
       low = await atRate(app, url, settings.lowRate);
@@ -328,14 +316,12 @@ async function benchAppIntake(sandbox: Child, baseDb: string, topology: Topology
       full = await flatOut(app, url);
       line(`full speed, Refersion ${mode}`, full);
       peakRssMiB = app.peakRssMiB();
-      workerPeakRssMiB = worker?.peakRssMiB() ?? null;
     } finally {
       await app.stop();
-      await worker?.stop();
     }
     const outbox = await outboxCounts(db);
     say(`   outbox afterwards: ${Object.entries(outbox).map(([status, n]) => `${n} ${status}`).join(", ")}`);
-    byMode[mode] = { lowRate: low, fixedRate: rate, fullSpeed: full, peakRssMiB, workerPeakRssMiB, outbox };
+    byMode[mode] = { lowRate: low, fixedRate: rate, fullSpeed: full, peakRssMiB, outbox };
   }
   return byMode as Record<RefersionMode, (typeof byMode)[string]>;
 }
@@ -352,10 +338,11 @@ interface DrainResult {
 }
 
 async function benchDelivery(sandbox: Child, baseDb: string) {
-  phase(`4. Delivery: ${settings.deliveryOrders} orders queued with DELIVERY_WORKER=off, then drained by a worker`);
+  phase(`4. Delivery: ${settings.deliveryOrders} orders queued by the app with its worker idle, then drained by the worker`);
   const filled = path.join(WORK_DIR, "delivery-filled.sqlite");
   await checkpointAndCopy(baseDb, filled);
-  const filler = await startApp("app (worker off)", appEnv(filled, sandbox.url, { DELIVERY_WORKER: "off" }), path.join(WORK_DIR, "app-fill.log"));
+  // The filler is stopped before the drain starts: one process on the file at a time.
+  const filler = await startApp("app (worker idle)", appEnv(filled, sandbox.url, IDLE_WORKER), path.join(WORK_DIR, "app-fill.log"));
   let fill: Measured;
   let fillPeakRss: number | null;
   try {
@@ -363,7 +350,7 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
     fill = await measure(filler, () =>
       fullSpeed({ url, connections: settings.connections, durationS: 120, amount: settings.deliveryOrders, next }),
     );
-    line("fill at full speed, worker off", fill);
+    line("fill at full speed, worker idle", fill);
     fillPeakRss = filler.peakRssMiB();
   } finally {
     await filler.stop();
@@ -382,45 +369,54 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
       appEnv(db, sandbox.url, { DELIVERY_CONCURRENCY: String(concurrency) }),
       path.join(WORK_DIR, `app-drain-c${concurrency}.log`),
     );
+    let appCpu: number;
+    let sandboxCpu: number;
+    let peakRssMiB: number | null;
     try {
-      const client = createClient({ url: `file:${db}` });
+      // Followed through the stand-in: the database file is the app's alone until it stops.
       const deadline = Date.now() + 120_000;
-      try {
-        for (;;) {
-          const open = await client.execute("SELECT count(*) AS n FROM Delivery WHERE status IN ('pending', 'retrying')");
-          if (Number(open.rows[0].n) === 0) break;
-          if (Date.now() > deadline) throw new Error(`The worker did not drain the outbox within 120 s (${open.rows[0].n} left)`);
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-        // From the first attempt's start to the last delivery, as the database recorded them.
-        const span = await client.execute(
-          "SELECT (SELECT min(startedAt) FROM DeliveryAttempt) AS first, max(deliveredAt) AS last, count(*) AS delivered FROM Delivery WHERE status = 'delivered'",
-        );
-        const { first, last, delivered } = span.rows[0];
-        const seconds = (Date.parse(String(last)) - Date.parse(String(first))) / 1000;
-        const appCpu = worker.cpuMs();
-        const result: DrainResult = {
-          concurrency,
-          orders: queued,
-          delivered: Number(delivered),
-          seconds: round(seconds, 2),
-          ordersPerS: round(Number(delivered) / seconds),
-          // Includes the server's start-up; small next to thousands of deliveries.
-          appCpuMsPerOrder: round(appCpu / Number(delivered), 3),
-          sandboxCpuMsPerOrder: round((sandbox.cpuMs() - sandboxCpuBefore) / Number(delivered), 3),
-          peakRssMiB: worker.peakRssMiB(),
-        };
-        drains.push(result);
-        say(
-          `   DELIVERY_CONCURRENCY=${String(concurrency).padEnd(3)} ${result.delivered} delivered in ${result.seconds} s: ` +
-            `${result.ordersPerS} orders/s  (app cpu ${result.appCpuMsPerOrder} ms/order, stand-in ${result.sandboxCpuMsPerOrder} ms/order)`,
-        );
-      } finally {
-        client.close();
+      for (;;) {
+        const { accepted } = (await sandboxControl(sandbox, "stats")) as { accepted: number };
+        if (accepted >= queued) break;
+        if (Date.now() > deadline) throw new Error(`The worker did not drain the outbox within 120 s (${queued - accepted} left)`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
+      appCpu = worker.cpuMs();
+      sandboxCpu = sandbox.cpuMs() - sandboxCpuBefore;
+      peakRssMiB = worker.peakRssMiB();
     } finally {
       await worker.stop();
     }
+    // From the first attempt's start to the last delivery, as the database recorded them.
+    const client = createClient({ url: `file:${db}` });
+    let span: Record<string, unknown>;
+    try {
+      span = (
+        await client.execute(
+          "SELECT (SELECT min(startedAt) FROM DeliveryAttempt) AS first, max(deliveredAt) AS last, count(*) AS delivered FROM Delivery WHERE status = 'delivered'",
+        )
+      ).rows[0];
+    } finally {
+      client.close();
+    }
+    const delivered = Number(span.delivered);
+    const seconds = (Date.parse(String(span.last)) - Date.parse(String(span.first))) / 1000;
+    const result: DrainResult = {
+      concurrency,
+      orders: queued,
+      delivered,
+      seconds: round(seconds, 2),
+      ordersPerS: round(delivered / seconds),
+      // Includes the server's start-up; small next to thousands of deliveries.
+      appCpuMsPerOrder: round(appCpu / delivered, 3),
+      sandboxCpuMsPerOrder: round(sandboxCpu / delivered, 3),
+      peakRssMiB,
+    };
+    drains.push(result);
+    say(
+      `   DELIVERY_CONCURRENCY=${String(concurrency).padEnd(3)} ${result.delivered} delivered in ${result.seconds} s: ` +
+        `${result.ordersPerS} orders/s  (app cpu ${result.appCpuMsPerOrder} ms/order, stand-in ${result.sandboxCpuMsPerOrder} ms/order)`,
+    );
   }
   return { fill, fillPeakRssMiB: fillPeakRss, queued, drains };
 }
@@ -465,7 +461,7 @@ async function benchAdmin(sandbox: Child, baseDb: string): Promise<AdminPageWeig
   // Shopify's Admin API calls of the pages (theme embed status) go to the stand-in.
   const app = await startApp(
     "app (admin pages)",
-    appEnv(db, sandbox.url, { DELIVERY_WORKER: "off", SHOPIFY_ADMIN_STANDIN_URL: shopify.url }),
+    appEnv(db, sandbox.url, { ...IDLE_WORKER, SHOPIFY_ADMIN_STANDIN_URL: shopify.url }),
     path.join(WORK_DIR, "app-admin.log"),
     ["--import", pathToFileURL(SHOPIFY_FETCH_PRELOAD).href],
   );
@@ -505,10 +501,8 @@ function percent(value: number) {
 type IntakeResults = {
   baseline: Awaited<ReturnType<typeof benchBaseline>>;
   naive: Awaited<ReturnType<typeof benchNaive>>;
-  /** `npm start` alone: the worker in the web process. */
+  /** `npm start`: the worker in the web process. */
   app: Awaited<ReturnType<typeof benchAppIntake>>;
-  /** A web process with DELIVERY_WORKER=off beside `npm run worker`. */
-  appSplit: Awaited<ReturnType<typeof benchAppIntake>>;
 };
 
 function summarize(
@@ -521,37 +515,27 @@ function summarize(
   const targets: { target: string; value: string; met: boolean }[] = [];
   if (intake) {
     const base = intake.baseline.fullSpeed.load.throughput;
-    const deployments = [
-      { key: "app", label: "one process", results: intake.app },
-      { key: "appSplit", label: "web + worker", results: intake.appSplit },
-    ];
-    for (const { key, results } of deployments) {
-      for (const mode of MODES) ratios[`${key}OverBaselineThroughput_${mode}`] = round(results[mode].fullSpeed.load.throughput / base, 3);
-      ratios[`${key}OverBaselineThroughput`] = ratios[`${key}OverBaselineThroughput_fast`];
-      ratios[`naiveOver${key === "app" ? "App" : "AppSplit"}P99AckSlowRefersion`] = round(
-        intake.naive.fixedRate.slow.load.latencyMs.p99 / results.slow.fixedRate.load.latencyMs.p99,
-        1,
-      );
-      ratios[`naiveOver${key === "app" ? "App" : "AppSplit"}P99AckSlowRefersion_at${settings.lowRate}PerS`] = round(
-        intake.naive.lowRateSlow.load.latencyMs.p99 / results.slow.lowRate.load.latencyMs.p99,
-        1,
-      );
-    }
-    for (const { key, label, results } of deployments) {
-      const worst = Math.min(...MODES.map((mode) => ratios[`${key}OverBaselineThroughput_${mode}`]));
+    const results = intake.app;
+    for (const mode of MODES) ratios[`appOverBaselineThroughput_${mode}`] = round(results[mode].fullSpeed.load.throughput / base, 3);
+    ratios.appOverBaselineThroughput = ratios.appOverBaselineThroughput_fast;
+    ratios.naiveOverAppP99AckSlowRefersion = round(intake.naive.fixedRate.slow.load.latencyMs.p99 / results.slow.fixedRate.load.latencyMs.p99, 1);
+    ratios[`naiveOverAppP99AckSlowRefersion_at${settings.lowRate}PerS`] = round(
+      intake.naive.lowRateSlow.load.latencyMs.p99 / results.slow.lowRate.load.latencyMs.p99,
+      1,
+    );
+    const worst = Math.min(...MODES.map((mode) => ratios[`appOverBaselineThroughput_${mode}`]));
+    targets.push({
+      target: `intake >= ${percent(TARGETS.intakeShareOfBaseline)} of bare-server throughput (worst Refersion mode)`,
+      value: percent(worst),
+      met: worst >= TARGETS.intakeShareOfBaseline,
+    });
+    for (const mode of MODES) {
+      const { latencyMs, errors } = results[mode].fixedRate.load;
       targets.push({
-        target: `intake >= ${percent(TARGETS.intakeShareOfBaseline)} of bare-server throughput (worst Refersion mode), ${label}`,
-        value: percent(worst),
-        met: worst >= TARGETS.intakeShareOfBaseline,
+        target: `p99 ack < ${TARGETS.p99AckMsAtRate} ms at ${settings.rate}/s, Refersion ${mode}, no errors`,
+        value: `${latencyMs.p99} ms, ${errors} errors`,
+        met: latencyMs.p99 < TARGETS.p99AckMsAtRate && errors === 0,
       });
-      for (const mode of MODES) {
-        const { latencyMs, errors } = results[mode].fixedRate.load;
-        targets.push({
-          target: `p99 ack < ${TARGETS.p99AckMsAtRate} ms at ${settings.rate}/s, Refersion ${mode}, no errors, ${label}`,
-          value: `${latencyMs.p99} ms, ${errors} errors`,
-          met: latencyMs.p99 < TARGETS.p99AckMsAtRate && errors === 0,
-        });
-      }
     }
   }
   if (delivery && delivery.drains.length > 0) {
@@ -615,18 +599,11 @@ function printTables(report: Report) {
       row("baseline", "-", `${settings.rate}/s`, intake.baseline.fixedRate),
       ...MODES.map((mode) => row("naive", mode, `${settings.rate}/s`, intake.naive.fixedRate[mode])),
       row("naive", "slow", `${settings.lowRate}/s`, intake.naive.lowRateSlow),
-      ...(
-        [
-          ["app", intake.app],
-          ["app, web+worker", intake.appSplit],
-        ] as const
-      ).flatMap(([server, results]) =>
-        MODES.flatMap((mode) => [
-          row(server, mode, "full speed", results[mode].fullSpeed),
-          row(server, mode, `${settings.rate}/s`, results[mode].fixedRate),
-          row(server, mode, `${settings.lowRate}/s`, results[mode].lowRate),
-        ]),
-      ),
+      ...MODES.flatMap((mode) => [
+        row("app", mode, "full speed", intake.app[mode].fullSpeed),
+        row("app", mode, `${settings.rate}/s`, intake.app[mode].fixedRate),
+        row("app", mode, `${settings.lowRate}/s`, intake.app[mode].lowRate),
+      ]),
     ];
     say(renderTable(["server", "Refersion", "load", "ok/s", "p50 ms", "p95 ms", "p99 ms", "errors", "cpu ms/req"], rows));
   }
@@ -746,9 +723,8 @@ async function main() {
     if (sandbox && only.has("intake")) {
       const baseline = await benchBaseline();
       const naive = await benchNaive(sandbox);
-      const app = await benchAppIntake(sandbox, baseDb, "one process");
-      const appSplit = await benchAppIntake(sandbox, baseDb, "web + worker");
-      intake = { baseline, naive, app, appSplit };
+      const app = await benchAppIntake(sandbox, baseDb);
+      intake = { baseline, naive, app };
     }
     if (sandbox && only.has("delivery")) delivery = await benchDelivery(sandbox, baseDb);
     if (only.has("storefront")) {
@@ -766,13 +742,9 @@ async function main() {
     peakRssMiB.baseline = intake.baseline.peakRssMiB;
     peakRssMiB.naive = intake.naive.peakRssMiB;
     for (const mode of MODES) peakRssMiB[`app, intake, Refersion ${mode}`] = intake.app[mode].peakRssMiB;
-    for (const mode of MODES) {
-      peakRssMiB[`app web process (worker off), Refersion ${mode}`] = intake.appSplit[mode].peakRssMiB;
-      peakRssMiB[`npm run worker beside it, Refersion ${mode}`] = intake.appSplit[mode].workerPeakRssMiB;
-    }
   }
   if (delivery) {
-    peakRssMiB["app, fill (worker off)"] = delivery.fillPeakRssMiB;
+    peakRssMiB["app, fill (worker idle)"] = delivery.fillPeakRssMiB;
     for (const drain of delivery.drains) peakRssMiB[`app, worker draining (concurrency ${drain.concurrency})`] = drain.peakRssMiB;
   }
 

@@ -2,13 +2,13 @@
  * Two app instances sharing one database, simulated by two PrismaClients (each with its own
  * connection or pool, as two processes would have): every outbox row is claimed and delivered
  * exactly once, and a webhook delivered to both instances at once is recorded once.
- * The same body runs on SQLite (one file) and PostgreSQL.
+ * PostgreSQL only: SQLite serves one process (docs/decisions/0009-sqlite-single-process.md).
  */
 import type { PrismaClient } from "@prisma/client";
 import { createDeliveryWorker } from "~/outbox/worker.server";
 import { isUniqueViolation } from "~/outbox/inserts.server";
 import type { Logger } from "~/logger.server";
-import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
+import { openProvider, type ProviderHarness } from "./providers";
 
 const ROWS = 200;
 const SHOP = "race.myshopify.com";
@@ -27,13 +27,13 @@ async function seedDueRows(prisma: PrismaClient, count: number, at: Date) {
   });
 }
 
-describe.each(PROVIDERS)("two instances sharing %s", (provider) => {
+describe("two instances sharing postgresql", () => {
   let harness: ProviderHarness;
   let instanceA: PrismaClient;
   let instanceB: PrismaClient;
 
   beforeAll(async () => {
-    harness = await openProvider(provider);
+    harness = await openProvider("postgresql");
     const url = await harness.freshDatabase();
     instanceA = harness.client(url);
     instanceB = harness.client(url);

@@ -1,13 +1,14 @@
 /**
- * Two real processes sharing one database (test/database/instance-process.ts each): both
- * record the same orders and then race to claim them. Nothing fails with "database is locked"
- * on SQLite, every order is recorded once, and every row is claimed by exactly one process.
+ * Two real processes sharing one PostgreSQL database (test/database/instance-process.ts each):
+ * both record the same orders and then race to claim them. Nothing fails, every order is
+ * recorded once, and every row is claimed by exactly one process. PostgreSQL only: SQLite
+ * serves one process (docs/decisions/0009-sqlite-single-process.md).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 import readline from "node:readline";
 import type { PrismaClient } from "@prisma/client";
-import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
+import { openProvider, type ProviderHarness } from "./providers";
 
 const ORDERS = 150;
 const TSX = path.resolve("node_modules/.bin/tsx");
@@ -46,13 +47,13 @@ function startInstance(url: string, owner: string) {
   return { child, outcome };
 }
 
-describe.each(PROVIDERS)("two processes sharing %s", (provider) => {
+describe("two processes sharing postgresql", () => {
   let harness: ProviderHarness;
   let url: string;
   let prisma: PrismaClient;
 
   beforeAll(async () => {
-    harness = await openProvider(provider);
+    harness = await openProvider("postgresql");
     url = await harness.freshDatabase();
     prisma = harness.client(url);
   }, 180_000);

@@ -18,7 +18,7 @@ export interface AppServer {
 
 /**
  * Runs the production build the way `npm start` does (server/app-server.mjs), on 127.0.0.1, with the test
- * environment, the given database and stand-ins, the delivery worker off, and fetch for
+ * environment, the given database and stand-ins, the delivery worker idle, and fetch for
  * *.myshopify.com rerouted to the Admin API stand-in by the preload module.
  */
 export async function startAppServer(options: {
@@ -40,7 +40,11 @@ export async function startAppServer(options: {
       DATABASE_URL: options.databaseUrl,
       PORT: String(port),
       HOST: "127.0.0.1",
-      DELIVERY_WORKER: "off",
+      // The worker runs, as SQLite requires (DELIVERY_WORKER=off is refused on a file), but makes
+      // its first pass at start and the next an hour later: the rows a test writes keep the
+      // states it gives them.
+      DELIVERY_WORKER: "on",
+      DELIVERY_POLL_MS: String(60 * 60 * 1000),
       REFERSION_API_URL: options.refersionApiUrl,
       REFERSION_WEBHOOK_URL: options.refersionWebhookUrl,
       REFERSION_TIMEOUT_MS: "3000",
