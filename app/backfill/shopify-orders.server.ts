@@ -1,4 +1,5 @@
 import type { Logger } from "../logger.server";
+import type { OfflineAccessProblem } from "../shops/offline-access-problem.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import {
   ORDER_COUNT_QUERY,
@@ -31,6 +32,8 @@ export class ShopifyReadError extends Error {
     message: string,
     /** Whether trying again later can help (Shopify down or slow) or not (access revoked, bad query). */
     readonly retryable: boolean,
+    /** Set when the shop's offline access stopped the read, which only the merchant can fix. */
+    readonly accessProblem: OfflineAccessProblem | null = null,
   ) {
     super(message);
   }

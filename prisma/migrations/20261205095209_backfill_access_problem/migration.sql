@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "BackfillJob" ADD COLUMN "accessProblem" TEXT;
+
