@@ -1,8 +1,9 @@
 import { z } from "zod";
+import { latestBackfillJob, progressOf } from "../backfill/backfill.server";
 import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../outbox/delivery-status";
 import { deliveryActivity, hasDeliveredOrder } from "../outbox/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
-import { offlineAccessProblemOf, offlineAccessProblemText, type OfflineAccessProblem } from "../shops/offline-access-problem.server";
+import { isOfflineAccessProblem, offlineAccessProblemText } from "../shops/offline-access-problem.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { readThemeEmbedStatus, themeEditorEmbedUrl, type ThemeEmbedState } from "../storefront/theme-embed.server";
 import { connectionView, type ConnectionView } from "./connection-view";
@@ -26,18 +27,25 @@ export interface ThemeEmbedView {
   editorUrl: string;
 }
 
-/** The app cannot use the shop's offline token until the merchant opens the app again. */
-export interface OfflineAccessView {
-  problem: OfflineAccessProblem;
-  /** What went wrong, in plain words. */
-  message: string;
-  /** When it was last seen, formatted. */
+/**
+ * The shop's latest "resend past orders" job stopped because the app's access to the shop needed
+ * the merchant. By the time the merchant sees the home page, opening the app has renewed that
+ * access, so what is left to say is that the job stopped and can be started again.
+ */
+export interface StoppedBackfillView {
+  /** What stopped it, in plain words. */
+  reason: string;
   since: string;
+  until: string | null;
+  processed: number;
+  enqueued: number;
+  /** When it stopped, formatted. */
+  stoppedAt: string;
 }
 
 export interface HomeView {
-  /** Shown above everything while the shop's offline access needs the merchant. */
-  offlineAccess: OfflineAccessView | null;
+  /** Shown above everything until a new job is started. */
+  stoppedBackfill: StoppedBackfillView | null;
   steps: SetupStepView[];
   completedSteps: number;
   forwardingEnabled: boolean;
@@ -65,6 +73,21 @@ function embedDescription(embed: ThemeEmbedView): string {
     case "unknown":
       return `We could not check ${theme}: ${embed.problem ?? "unknown problem"}`;
   }
+}
+
+/** The notice about the shop's latest job, when access stopped it; starting a new job dismisses it. */
+async function stoppedBackfillOf(shop: string): Promise<StoppedBackfillView | null> {
+  const job = await latestBackfillJob(shop);
+  if (!job || job.status !== "failed" || !isOfflineAccessProblem(job.accessProblem)) return null;
+  const progress = progressOf(job);
+  return {
+    reason: offlineAccessProblemText(job.accessProblem),
+    since: progress.since,
+    until: progress.until,
+    processed: progress.processed,
+    enqueued: progress.enqueued,
+    stoppedAt: formatDateTime(job.finishedAt ?? job.updatedAt)!,
+  };
 }
 
 /** The setup checklist, the last 7 days of deliveries and the chart, for one shop. */
@@ -110,12 +133,9 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
     },
   ];
 
-  const accessProblem = offlineAccessProblemOf(settings);
   const byStatus = DELIVERY_STATUSES.map((status) => ({ status, label: STATUS_LABELS[status], count: activity.countsByStatus[status] }));
   return {
-    offlineAccess: accessProblem
-      ? { problem: accessProblem.problem, message: offlineAccessProblemText(accessProblem.problem), since: formatDateTime(accessProblem.since)! }
-      : null,
+    stoppedBackfill: await stoppedBackfillOf(input.shop),
     steps,
     completedSteps: steps.filter((step) => step.state === "done").length,
     forwardingEnabled: settings.forwardingEnabled,

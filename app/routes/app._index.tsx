@@ -3,9 +3,9 @@ import { useLoaderData } from "@remix-run/react";
 import { Badge, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Page, Text } from "@shopify/polaris";
 import { HomeActionSchema, loadHomePage } from "../admin/home-page.server";
 import { testConnectionFromAdmin } from "../admin/settings-page.server";
+import { BackfillStoppedBanner } from "../components/BackfillStoppedBanner";
 import { ConnectionCard } from "../components/ConnectionCard";
 import { DeliveriesChart } from "../components/DeliveriesChart";
-import { OfflineAccessBanner } from "../components/OfflineAccessBanner";
 import { useAppHref } from "../components/embedded-links";
 import { SetupChecklist } from "../components/SetupChecklist";
 import { StatusBadge } from "../components/StatusBadge";
@@ -31,9 +31,9 @@ export default function Home() {
   return (
     <Page title="Refersion order forwarding">
       <Layout>
-        {home.offlineAccess ? (
+        {home.stoppedBackfill ? (
           <Layout.Section>
-            <OfflineAccessBanner access={home.offlineAccess} />
+            <BackfillStoppedBanner stopped={home.stoppedBackfill} resendUrl={href("/app/backfill")} />
           </Layout.Section>
         ) : null}
         <Layout.Section>

@@ -1,4 +1,3 @@
-import type { ShopSettings } from "@prisma/client";
 import prisma from "../db.server";
 import { logger, type LogFields } from "../logger.server";
 
@@ -28,15 +27,6 @@ const PROBLEM_TEXT: Record<OfflineAccessProblem, string> = {
 /** The problem in words a merchant understands. */
 export function offlineAccessProblemText(problem: OfflineAccessProblem): string {
   return PROBLEM_TEXT[problem];
-}
-
-/** The shop's recorded problem, or null (an unknown code, from a later version, counts as none). */
-export function offlineAccessProblemOf(settings: Pick<ShopSettings, "offlineAccessProblem" | "offlineAccessProblemAt">): {
-  problem: OfflineAccessProblem;
-  since: Date;
-} | null {
-  const { offlineAccessProblem: problem, offlineAccessProblemAt: since } = settings;
-  return isOfflineAccessProblem(problem) && since ? { problem, since } : null;
 }
 
 /**

@@ -3,6 +3,7 @@ import { logger, type LogFields } from "../logger.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import {
   clearOfflineAccessProblem,
+  isOfflineAccessProblem,
   offlineAccessProblemText,
   recordOfflineAccessProblem,
   type OfflineAccessProblem,
@@ -21,15 +22,26 @@ import {
  *   instead of renewed again;
  * - converts a non-expiring token (a shop installed before expiring tokens) into an expiring one;
  * - stores what it gets through the session storage, and clears any recorded problem;
- * - sorts failures: Shopify refusing (a 4xx from its token endpoint, a refresh token past its
- *   expiry, no token at all) needs the merchant to open the app, and is recorded for the admin
- *   and logged; Shopify unreachable or failing (network error, 5xx, 429) is worth trying again.
+ * - sorts failures: Shopify refusing the shop's grant (a 4xx from its token endpoint, a refresh
+ *   token past its expiry, no token at all) needs the merchant to open the app, and is recorded
+ *   per shop and logged; Shopify refusing the app's own credentials (`invalid_client`: a wrong or
+ *   rotated SHOPIFY_API_SECRET) is the operator's to fix, logged as an error and recorded for no
+ *   shop; Shopify unreachable or failing (network error, 5xx, 429) is worth trying again. A
+ *   non-expiring token that could not be converted for either of the last two reasons is used
+ *   as it is meanwhile: it still works.
  */
 
 /** The same margin as Shopify's library: a token this close to expiry is renewed before use. */
 export const RENEW_WITHIN_MS = 5 * 60 * 1000;
 
-export type OfflineAccessFailure = OfflineAccessProblem | "shopify_unavailable";
+/** How long a non-expiring token is used as it is after a conversion failed for a reason not the shop's. */
+export const CONVERSION_RETRY_MS = 60 * 1000;
+
+/**
+ * Why no usable token could be had: a problem only the merchant can fix (OfflineAccessProblem),
+ * Shopify unreachable or failing, or Shopify refusing the app's own credentials (the operator's).
+ */
+export type OfflineAccessFailure = OfflineAccessProblem | "shopify_unavailable" | "app_credentials_rejected";
 
 export class OfflineAccessError extends Error {
   override name = "OfflineAccessError";
@@ -41,9 +53,12 @@ export class OfflineAccessError extends Error {
     super(message);
   }
 
-  /** Only the merchant can fix it (by opening the app); otherwise trying again later can. */
+  /**
+   * Only the merchant can fix it (by opening the app). Otherwise trying again later can: once
+   * Shopify answers, or once the operator corrected the app's credentials.
+   */
   get needsMerchant(): boolean {
-    return this.failure !== "shopify_unavailable";
+    return isOfflineAccessProblem(this.failure);
   }
 }
 
@@ -65,27 +80,61 @@ function isFresh(session: Session): boolean {
   return Boolean(session.accessToken) && session.expires !== undefined && !session.isExpired(RENEW_WITHIN_MS);
 }
 
-/** Shopify's token endpoint said no (4xx), as opposed to being unreachable, failing or busy. */
-function refusalStatus(error: unknown): number | null {
-  if (!(error instanceof HttpResponseError)) return null;
+/** OAuth's errors about the client itself (RFC 6749, 5.2): the app's key or secret, not the shop's grant. */
+const APP_CREDENTIAL_ERRORS = new Set(["invalid_client", "unauthorized_client"]);
+
+/** Shopify's OAuth error code in a failed answer of its token endpoint, when it is one. */
+function shopifyErrorOf(error: HttpResponseError): string | undefined {
+  const body = error.response.body as { error?: unknown } | undefined;
+  return typeof body?.error === "string" && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
+}
+
+/**
+ * What a failed call to the token endpoint means:
+ * - app_credentials: Shopify refused the app itself (invalid_client or unauthorized_client, or a
+ *   401 without a code: OAuth answers 401 only when the client's authentication failed). No shop's
+ *   merchant can fix that, and every shop would meet it;
+ * - refused: any other 4xx (invalid_grant, invalid_subject_token: the shop's grant or token);
+ * - transient: unreachable, failing (5xx), busy (408, 429) or an unreadable answer.
+ */
+function sortFailure(error: unknown): "app_credentials" | "refused" | "transient" {
+  if (!(error instanceof HttpResponseError)) return "transient";
   const status = error.response.code;
-  return status >= 400 && status < 500 && status !== 408 && status !== 429 ? status : null;
+  const code = shopifyErrorOf(error);
+  if (code ? APP_CREDENTIAL_ERRORS.has(code) : status === 401) return "app_credentials";
+  return status >= 400 && status < 500 && status !== 408 && status !== 429 ? "refused" : "transient";
+}
+
+/**
+ * The system's code of a network failure (ENOTFOUND, ECONNREFUSED, UND_ERR_CONNECT_TIMEOUT...):
+ * fetch throws a TypeError whose cause, or the cause's cause, carries it.
+ */
+function networkCodeOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current && typeof current === "object"; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[A-Z][A-Z0-9_]{1,63}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** What a failed call to the token endpoint may be logged with: its status and Shopify's error code. */
 function failureFields(error: unknown): LogFields {
-  if (error instanceof HttpResponseError) {
-    const body = error.response.body as { error?: unknown } | undefined;
-    const code = typeof body?.error === "string" && /^[a-z_]{1,64}$/.test(body.error) ? body.error : undefined;
-    return { status: error.response.code, shopifyError: code };
-  }
-  // Network failures and unreadable answers: the error's class says enough, its text may quote a URL.
-  return { error: error instanceof Error ? error.name : typeof error };
+  if (error instanceof HttpResponseError) return { status: error.response.code, shopifyError: shopifyErrorOf(error) };
+  // Network failures and unreadable answers: the error's class and the system's code say enough;
+  // their messages may quote the URL.
+  return { error: error instanceof Error ? error.name : typeof error, errorCode: networkCodeOf(error) };
 }
+
+const APP_CREDENTIALS_REJECTED =
+  "The app could not renew its access to this shop: Shopify did not accept the app's own credentials, which the app's operator must correct.";
 
 export function createOfflineAccess(deps: OfflineAccessDeps) {
   const { api, sessionStorage } = deps;
   const inFlight = new Map<string, Promise<Session>>();
+  // Shops whose non-expiring token is used as it is for now (see convert), until when.
+  const conversionPausedUntil = new Map<string, number>();
 
   async function load(shop: string): Promise<Session | null> {
     return (await sessionStorage.loadSession(api.session.getOfflineId(shop))) ?? null;
@@ -103,17 +152,31 @@ export function createOfflineAccess(deps: OfflineAccessDeps) {
     return renewed;
   }
 
+  /** Shopify refused the app itself: the operator's to fix, so an error, and recorded for no shop. */
+  function logAppCredentialsRejected(shop: string, renewal: "refresh" | "conversion", error: unknown) {
+    logger.error("Shopify refused the app's credentials (SHOPIFY_API_KEY, SHOPIFY_API_SECRET): offline access cannot be renewed", {
+      shop,
+      renewal,
+      ...failureFields(error),
+    });
+  }
+
   /**
-   * After the token endpoint failed: a refusal is recorded, unless a fresh session was stored
-   * meanwhile (another process renewed the token, which is why ours was refused); anything else
-   * is reported as worth trying again.
+   * After the token endpoint failed: a refusal of the shop's grant is recorded, unless a fresh
+   * session was stored meanwhile (another process renewed the token, which is why ours was
+   * refused); anything else is reported as not the shop's.
    */
   async function failed(session: Session, problem: OfflineAccessProblem, error: unknown): Promise<Session> {
     const shop = session.shop;
-    if (refusalStatus(error) !== null) {
+    const kind = sortFailure(error);
+    if (kind === "refused") {
       const latest = await load(shop);
       if (latest && isFresh(latest) && latest.accessToken !== session.accessToken) return latest;
       throw await needsMerchant(shop, problem, failureFields(error));
+    }
+    if (kind === "app_credentials") {
+      logAppCredentialsRejected(shop, "refresh", error);
+      throw new OfflineAccessError(shop, "app_credentials_rejected", APP_CREDENTIALS_REJECTED);
     }
     const fields = failureFields(error);
     logger.warn("offline access token not renewed, will try again", { shop, ...fields });
@@ -137,13 +200,24 @@ export function createOfflineAccess(deps: OfflineAccessDeps) {
   }
 
   async function convert(session: Session): Promise<Session> {
+    const shop = session.shop;
+    const pausedUntil = conversionPausedUntil.get(shop);
+    if (pausedUntil !== undefined && pausedUntil > Date.now()) return session;
     let converted: Session;
     try {
       // Asked again with the same token (after a lost answer), Shopify returns the same pair.
-      converted = (await api.auth.migrateToExpiringToken({ shop: session.shop, nonExpiringOfflineAccessToken: session.accessToken! })).session;
+      converted = (await api.auth.migrateToExpiringToken({ shop, nonExpiringOfflineAccessToken: session.accessToken! })).session;
     } catch (error) {
-      return failed(session, "migration_refused", error);
+      const kind = sortFailure(error);
+      if (kind === "refused") return failed(session, "migration_refused", error);
+      // Unlike an expired token, a non-expiring one still works: it is used until the conversion
+      // succeeds, asked again after CONVERSION_RETRY_MS rather than before every call.
+      if (kind === "app_credentials") logAppCredentialsRejected(shop, "conversion", error);
+      else logger.warn("offline access token not converted, the non-expiring one is used meanwhile", { shop, ...failureFields(error) });
+      conversionPausedUntil.set(shop, Date.now() + CONVERSION_RETRY_MS);
+      return session;
     }
+    conversionPausedUntil.delete(shop);
     return stored(converted, "converted");
   }
 
@@ -209,14 +283,13 @@ export function createOfflineAccess(deps: OfflineAccessDeps) {
    * non-expiring token. Returns true when the stored session changed, so the request's clients,
    * which hold the old token, must be made again. If Shopify refuses to convert the token, the
    * token is of no use: it is removed, and authenticating again exchanges the merchant's session
-   * token for a new, expiring one. If Shopify cannot be reached, the old token still works and
-   * the conversion is tried on the next visit or offline use.
+   * token for a new, expiring one. If Shopify cannot be reached (or refuses the app's own
+   * credentials), the old token still works and the conversion is tried again later.
    */
   async function convertOnOpen(session: Session): Promise<boolean> {
     if (session.isOnline || session.expires !== undefined || !session.accessToken) return false;
     try {
-      await renewOnce(session.shop);
-      return true;
+      return (await renewOnce(session.shop)).accessToken !== session.accessToken;
     } catch (error) {
       if (!(error instanceof OfflineAccessError)) throw error;
       if (!error.needsMerchant) return false;

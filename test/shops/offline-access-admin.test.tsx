@@ -1,7 +1,8 @@
 /**
  * The shops' offline tokens as the admin meets them: opening the app converts a non-expiring
- * token (without reinstalling), and renews access that the backfill found refused, clearing what
- * the home page shows about it. Shopify is the admin stand-in on 127.0.0.1 with its token endpoint
+ * token (without reinstalling), and renews access that the backfill found refused, after which
+ * the home page says that the resend stopped and how to start again. Shopify is the admin
+ * stand-in on 127.0.0.1 with its token endpoint
  * (test/admin/support/shopify-admin-standin.ts, test/support/shopify-token-endpoint.ts); requests
  * carry session tokens as App Bridge sends them.
  */
@@ -16,12 +17,12 @@ import { TEST_ENV } from "../support/test-env";
 const harness = await startAdminHarness();
 const appLayout = await import("~/routes/app");
 const home = await import("~/routes/app._index");
+const backfillPage = await import("~/routes/app.backfill");
 const { default: prisma } = await import("~/db.server");
 const { setLogSink } = await import("~/logger.server");
 const { offlineAccess } = await import("~/shopify.server");
 const { markShopInstalled } = await import("~/shops/uninstall.server");
-const { loadHomePage } = await import("~/admin/home-page.server");
-const { OfflineAccessBanner } = await import("~/components/OfflineAccessBanner");
+const { BackfillStoppedBanner } = await import("~/components/BackfillStoppedBanner");
 const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
 const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
 
@@ -81,7 +82,7 @@ describe("opening the app", () => {
     const view = await openHome();
 
     expect(view.embed).toMatchObject({ state: "enabled", themeName: "Dawn" });
-    expect(view.offlineAccess).toBeNull();
+    expect(view.stoppedBackfill).toBeNull();
     expect(tokenRequests("conversion").map((request) => [request.presented, request.status])).toEqual([[before.accessToken, 200]]);
     expect(tokenRequests("session_token_exchange")).toEqual([]);
     const held = harness.shopify.tokens.current(SHOP)!;
@@ -118,7 +119,7 @@ describe("opening the app", () => {
 });
 
 describe("access refused while the merchant is away", () => {
-  it("GIVEN the refresh is refused during a backfill THEN the job stops with the reason, the home page shows the problem, and opening the app renews access and clears it", async () => {
+  it("GIVEN the refresh is refused during a backfill THEN the job stops with the reason, opening the app renews access, and the home page says the resend stopped until a new one is started", async () => {
     const before = await install({ expires: anHourAgo() });
     harness.shopify.tokens.revoke(SHOP);
     const { job } = await startBackfill(SHOP, RANGE);
@@ -127,36 +128,53 @@ describe("access refused while the merchant is away", () => {
     expect(progressOf((await latestBackfillJob(SHOP))!).error).toMatch(/^Shopify refused to renew the app's access to this shop .* then start again\.$/);
     expect(await problemOf()).toBe("refresh_refused");
 
-    // What the home page holds while the problem stands (the theme is beside the point here).
-    const noTheme = async () => new Response(JSON.stringify({ data: { themes: { nodes: [] } } }));
-    const view = await loadHomePage({ shop: SHOP, graphql: noTheme, apiKey: TEST_ENV.SHOPIFY_API_KEY });
-    expect(view.offlineAccess).toEqual({
-      problem: "refresh_refused",
-      message: "Shopify refused to renew the app's access to this shop (the access may have been revoked).",
-      since: expect.stringMatching(/ UTC$/),
-    });
-    const banner = renderToStaticMarkup(
-      <AppProvider i18n={en}>
-        <OfflineAccessBanner access={view.offlineAccess!} />
-      </AppProvider>,
-    );
-    expect(banner).toContain("The app has lost its access to your shop&#x27;s orders");
-    expect(banner).toContain("Open the app again from your Shopify admin to renew its access.");
-
     // The merchant opens the app: the library exchanges the session token for a new expiring
-    // token, the hook clears the problem, and the page shows none.
+    // token and the hook clears the problem, before any loader reads anything.
     const opened = await openHome();
-    expect(opened.offlineAccess).toBeNull();
-    expect(opened.embed.state).toBe("enabled");
     expect(await problemOf()).toBeNull();
     const held = harness.shopify.tokens.current(SHOP)!;
     expect(held.accessToken).not.toBe(before.accessToken);
     expect(await storedSession()).toMatchObject({ accessToken: held.accessToken, refreshToken: held.refreshToken });
     expect(tokenRequests("session_token_exchange").every((request) => request.status === 200)).toBe(true);
+    expect(opened.embed.state).toBe("enabled");
+
+    // What is left to tell: the resend stopped, and where to start it again.
+    expect(opened.stoppedBackfill).toEqual({
+      reason: "Shopify refused to renew the app's access to this shop (the access may have been revoked).",
+      since: "2026-11-01",
+      until: null,
+      processed: 0,
+      enqueued: 0,
+      stoppedAt: expect.stringMatching(/ UTC$/),
+    });
+    const banner = renderToStaticMarkup(
+      <AppProvider i18n={en}>
+        <BackfillStoppedBanner stopped={opened.stoppedBackfill!} resendUrl="/app/backfill?shop=offline-admin.myshopify.com" />
+      </AppProvider>,
+    );
+    expect(banner).toContain("Resending past orders stopped");
+    expect(banner).toContain("Resending your orders from 2026-11-01 to now stopped on ");
+    expect(banner).toContain("Opening the app has renewed its access. Start again to resend the rest");
+    expect(banner).toMatch(/<a [^>]*href="\/app\/backfill\?shop=offline-admin\.myshopify\.com"[^>]*>.*Resend past orders/);
 
     // Offline work has its token again without asking Shopify.
     const asked = harness.shopify.tokens.requests.length;
     expect((await offlineAccess.sessionFor(SHOP)).accessToken).toBe(held.accessToken);
     expect(harness.shopify.tokens.requests).toHaveLength(asked);
+
+    // Starting again on Resend past orders dismisses it.
+    const started = unwrap(
+      await backfillPage.action({ request: await signedAdminRequest(SHOP, "/app/backfill", { since: "2026-11-01", until: "" }), params: {}, context: {} }),
+    ).data;
+    expect(started).toMatchObject({ ok: true, created: true });
+    expect((await openHome()).stoppedBackfill).toBeNull();
+  });
+
+  it("GIVEN the latest job failed for another reason THEN the home page shows no notice about access", async () => {
+    await install({});
+    await prisma.backfillJob.create({
+      data: { shop: SHOP, since: RANGE.since, status: "failed", error: "Shopify reported: INTERNAL_SERVER_ERROR", finishedAt: new Date() },
+    });
+    expect((await openHome()).stoppedBackfill).toBeNull();
   });
 });

@@ -23,6 +23,9 @@ const { ordersSearchQuery } = await import("~/backfill/graphql-order");
 const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
 const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
 const { sendWebhook, useLifecycleHarness } = await import("../lifecycle/support/lifecycle");
+const { LogSeverity, shopifyApi } = await import("@shopify/shopify-api");
+const { SHOPIFY_API_VERSION, sessionStorage } = await import("~/shopify.server");
+const { CONVERSION_RETRY_MS, createOfflineAccess } = await import("~/shops/offline-access.server");
 
 const SHOP = "offline-access.myshopify.com";
 const RANGE = { since: new Date("2026-11-01T00:00:00.000Z"), until: new Date("2026-11-10T23:59:59.999Z") };
@@ -42,6 +45,29 @@ const tokenRequests = (grant: TokenGrant) => standin.tokens.requests.filter((req
 const storedSession = () => prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } });
 const problemOf = async () => prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP }, select: { offlineAccessProblem: true, offlineAccessProblemAt: true } });
 const anHourAgo = () => new Date(Date.now() - 3_600_000);
+
+/**
+ * The shops' offline access as a process with `apiSecretKey` would have it, on this test file's
+ * session storage: a wrong secret is refused by Shopify's token endpoint (401 invalid_client).
+ * Its own instance also keeps what it remembers per shop out of the app's.
+ */
+function offlineAccessWith(apiSecretKey: string = TEST_ENV.SHOPIFY_API_SECRET) {
+  const appUrl = new URL(TEST_ENV.SHOPIFY_APP_URL);
+  const api = shopifyApi({
+    apiKey: TEST_ENV.SHOPIFY_API_KEY,
+    apiSecretKey,
+    apiVersion: SHOPIFY_API_VERSION,
+    scopes: TEST_ENV.SCOPES.split(","),
+    hostName: appUrl.host,
+    isEmbeddedApp: true,
+    logger: { level: LogSeverity.Error },
+  });
+  return createOfflineAccess({ api, sessionStorage });
+}
+
+/** A runner whose reader goes through `access` instead of the app's offline access. */
+const runnerThrough = (access: ReturnType<typeof offlineAccessWith>) =>
+  createConfiguredBackfillRunner({ pollMs: 20, retryDelayMs: RETRY_DELAY_MS, readerFor: (shop, options) => adminOrderReaderFor(shop, options, access) });
 
 /** The shop's orders at Shopify, its offline session here, and the same token (and refresh token) at Shopify. */
 async function install(orders: ReturnType<typeof pastOrders>, session: OfflineSessionOptions) {
@@ -143,6 +169,8 @@ describe("an expiring offline token", () => {
 
     const saved = progressOf((await latestBackfillJob(SHOP))!);
     expect(saved).toMatchObject({ status: "failed", processed: 0, enqueued: 0 });
+    // What the admin's home page tells the merchant once access is renewed.
+    expect((await latestBackfillJob(SHOP))!.accessProblem).toBe("refresh_refused");
     expect(saved.error).toBe(
       "Shopify refused to renew the app's access to this shop (the access may have been revoked). " +
         "Open the app from the shop's Shopify admin to renew it (or install it again), then start again.",
@@ -180,6 +208,7 @@ describe("an expiring offline token", () => {
     expect(paused.error).toBe("Paused, will go on by itself: The app could not renew its access to this shop just now (Shopify answered 503).");
     expect((await problemOf()).offlineAccessProblem).toBeNull();
     expect(logged("offline access token not renewed, will try again")).toEqual([expect.objectContaining({ level: "warn", shop: SHOP, status: 503 })]);
+    expect((await latestBackfillJob(SHOP))!.accessProblem).toBeNull();
     // The refresh token was not spent: the session is as it was.
     expect((await storedSession()).refreshToken).toBe(before.refreshToken);
 
@@ -200,6 +229,97 @@ describe("an expiring offline token", () => {
     expect(progressOf((await latestBackfillJob(SHOP))!).error).toMatch(message);
     expect((await problemOf()).offlineAccessProblem).toBe(problem);
     expect(standin.tokens.requests).toEqual([]);
+  });
+});
+
+describe("failures that are not the shop's", () => {
+  const CREDENTIALS_REFUSED = "Shopify refused the app's credentials (SHOPIFY_API_KEY, SHOPIFY_API_SECRET): offline access cannot be renewed";
+
+  it("GIVEN the process holds a wrong or rotated SHOPIFY_API_SECRET (401 invalid_client) THEN an error is logged without secrets, nothing is recorded for the shop, and the backfill pauses until the secret is right", async () => {
+    const wrongSecret = "shpss_rotated_0000000000000000aaaa";
+    const before = await install(pastOrders(2, { start: "2026-11-02T00:00:00Z", firstId: 9_750_000 }), { expires: anHourAgo() });
+    const { job } = await startBackfill(SHOP, RANGE);
+
+    expect(await runnerThrough(offlineAccessWith(wrongSecret)).runOnce()).toEqual({ jobId: job.id, outcome: "paused" });
+
+    expect(tokenRequests("refresh_token").map((request) => [request.status, request.error])).toEqual([[401, "invalid_client"]]);
+    const paused = (await latestBackfillJob(SHOP))!;
+    expect(progressOf(paused)).toMatchObject({ status: "running", processed: 0 });
+    expect(paused.error).toBe(
+      "Paused, will go on by itself: The app could not renew its access to this shop: " +
+        "Shopify did not accept the app's own credentials, which the app's operator must correct.",
+    );
+    expect(paused.accessProblem).toBeNull();
+    // Not the merchant's: no problem recorded, no merchant told to open the app.
+    expect((await problemOf()).offlineAccessProblem).toBeNull();
+    expect(logged("offline access needs the merchant to open the app")).toEqual([]);
+    expect(logged(CREDENTIALS_REFUSED)).toEqual([
+      expect.objectContaining({ level: "error", shop: SHOP, renewal: "refresh", status: 401, shopifyError: "invalid_client" }),
+    ]);
+    for (const secret of [wrongSecret, TEST_ENV.SHOPIFY_API_SECRET, before.accessToken, before.refreshToken!]) expect(logLines.join("\n")).not.toContain(secret);
+    expect(await storedSession()).toMatchObject({ accessToken: before.accessToken, refreshToken: before.refreshToken });
+
+    // The operator corrects the secret (here: the app's own process): the job goes on by itself.
+    await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS + 20));
+    expect(await runner().runOnce()).toEqual({ jobId: job.id, outcome: "done" });
+    expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ status: "done", processed: 2, enqueued: 2, error: null });
+  });
+
+  it("GIVEN the connection to Shopify's token endpoint breaks THEN the log names the network error's code and no URL, and the backfill pauses", async () => {
+    await install(pastOrders(1, { start: "2026-11-02T00:00:00Z", firstId: 9_760_000 }), { expires: anHourAgo() });
+    standin.tokens.failNext(SHOP, "disconnect");
+    const { job } = await startBackfill(SHOP, RANGE);
+
+    expect(await runner().runOnce()).toEqual({ jobId: job.id, outcome: "paused" });
+
+    expect(progressOf((await latestBackfillJob(SHOP))!).error).toBe(
+      "Paused, will go on by itself: The app could not renew its access to this shop just now (Shopify could not be reached).",
+    );
+    // undici's code for a connection closed without an answer.
+    expect(logged("offline access token not renewed, will try again")).toEqual([
+      expect.objectContaining({ level: "warn", shop: SHOP, error: "TypeError", errorCode: "UND_ERR_SOCKET" }),
+    ]);
+    expect(logLines.join("\n")).not.toMatch(/oauth\/access_token|127\.0\.0\.1/);
+    expect((await problemOf()).offlineAccessProblem).toBeNull();
+  });
+
+  it.each([
+    ["Shopify's token endpoint fails (503)", 503, "offline access token not converted, the non-expiring one is used meanwhile", "warn"],
+    ["the connection breaks", "disconnect", "offline access token not converted, the non-expiring one is used meanwhile", "warn"],
+    ["Shopify refuses the app's credentials", "wrong secret", CREDENTIALS_REFUSED, "error"],
+  ] as const)("GIVEN a non-expiring token and %s THEN the backfill reads with that token, which still works, and the conversion is asked for again later", async (_, failure, message, level) => {
+    const before = await install(pastOrders(2, { start: "2026-11-02T00:00:00Z", firstId: 9_770_000 }), { expires: null });
+    if (failure !== "wrong secret") standin.tokens.failNext(SHOP, failure);
+    const access = offlineAccessWith(failure === "wrong secret" ? "shpss_rotated_1111111111111111bbbb" : undefined);
+    const { job } = await startBackfill(SHOP, RANGE);
+
+    expect(await runnerThrough(access).runOnce()).toEqual({ jobId: job.id, outcome: "done" });
+
+    expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(2);
+    // Asked once, not before every call: count, a page and two orders, all with the old token.
+    expect(tokenRequests("conversion")).toHaveLength(1);
+    expect(standin.requests.map((request) => [request.operation, request.status])).toEqual([
+      ["count", 200],
+      ["page", 200],
+      ["order", 200],
+      ["order", 200],
+    ]);
+    expect(logged(message)).toEqual([expect.objectContaining({ level, shop: SHOP })]);
+    expect((await problemOf()).offlineAccessProblem).toBeNull();
+    expect(await storedSession()).toMatchObject({ accessToken: before.accessToken, expires: null });
+
+    if (failure === "wrong secret") return;
+    // Once CONVERSION_RETRY_MS passed, the next use converts it.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + CONVERSION_RETRY_MS + 1_000);
+      const converted = await access.sessionFor(SHOP);
+      expect(converted.accessToken).toBe(standin.tokens.current(SHOP)!.accessToken);
+      expect(converted.expires).toBeInstanceOf(Date);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(tokenRequests("conversion").map((request) => request.status)).toEqual([failure === 503 ? 503 : 0, 200]);
   });
 });
 

@@ -126,7 +126,8 @@ export async function startShopifyGraphqlStandin(options: Partial<BucketOptions>
       const shop = typeof req.headers["x-standin-shop"] === "string" ? req.headers["x-standin-shop"] : null;
       const path = new URL(req.url ?? "/", "http://standin.invalid").pathname;
       if (path === TOKEN_PATH) {
-        const { status, payload } = await tokens.handle(shop, req.method ?? "GET", Buffer.concat(chunks).toString("utf8"));
+        const { status, payload, disconnect } = await tokens.handle(shop, req.method ?? "GET", Buffer.concat(chunks).toString("utf8"));
+        if (disconnect) return void req.socket.destroy();
         res.writeHead(status, { "Content-Type": "application/json" });
         res.end(JSON.stringify(payload));
         return;

@@ -21,7 +21,8 @@ import { TEST_ENV } from "./test-env";
  * - token exchange of a non-expiring offline token (the conversion to an expiring one): the
  *   shop's current non-expiring token gives a new expiring pair, and asked again with the same
  *   token it gives the same pair; any other token: 400 invalid_subject_token.
- * `failNext` answers the next requests with an error status instead (Shopify down: 503).
+ * `failNext` answers the next requests with an error status instead (Shopify down: 503), or
+ * closes the connection without an answer (the network failing on the way).
  */
 
 export const TOKEN_PATH = "/admin/oauth/access_token";
@@ -66,7 +67,17 @@ interface ShopState extends ShopCredentials {
   revoked: boolean;
   /** Non-expiring tokens already converted, and the pair each gave. */
   conversions: Map<string, TokenAnswer>;
-  failures: number[];
+  failures: TokenFailure[];
+}
+
+/** An error status, or "disconnect": the connection is closed before any answer. */
+export type TokenFailure = number | "disconnect";
+
+/** What the stand-in's server sends: an answer, or nothing (`disconnect`: it closes the connection). */
+export interface TokenEndpointAnswer {
+  status: number;
+  payload: unknown;
+  disconnect?: boolean;
 }
 
 export interface ShopifyTokenEndpoint {
@@ -79,12 +90,12 @@ export interface ShopifyTokenEndpoint {
   admits(shop: string, token: unknown): boolean;
   /** The merchant's grant is gone: its tokens are refused, and so are refreshes and conversions (400 invalid_grant). */
   revoke(shop: string): void;
-  /** The next `times` requests for the shop are answered `status` (e.g. 503) instead. */
-  failNext(shop: string, status: number, times?: number): void;
+  /** The next `times` requests for the shop are answered `failure` (e.g. 503) instead, or get no answer ("disconnect"). */
+  failNext(shop: string, failure: TokenFailure, times?: number): void;
   /** Holds every answer this long, so that callers overlap. */
   setDelay(ms: number): void;
   /** Serves one request to TOKEN_PATH. */
-  handle(shop: string | null, method: string, body: string): Promise<{ status: number; payload: unknown }>;
+  handle(shop: string | null, method: string, body: string): Promise<TokenEndpointAnswer>;
 }
 
 function verifySessionToken(token: string, shop: string): boolean {
@@ -155,7 +166,7 @@ export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
     };
   }
 
-  async function handle(shop: string | null, method: string, body: string) {
+  async function handle(shop: string | null, method: string, body: string): Promise<TokenEndpointAnswer> {
     if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const params = parseBody(body);
     const entry: TokenRequest = { shop, grant: "unknown", presented: null, status: 0, error: null };
@@ -181,6 +192,10 @@ export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
     }
     const state = stateOf(shop);
     const failure = state.failures.shift();
+    if (failure === "disconnect") {
+      entry.error = "disconnected";
+      return { status: 0, payload: null, disconnect: true };
+    }
     if (failure !== undefined) return answer(failure, { error: "temporarily_unavailable", errors: "Service unavailable" });
 
     switch (entry.grant) {
@@ -257,8 +272,8 @@ export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
       state.revoked = true;
       state.earlierTokens = [];
     },
-    failNext(shop, status, times = 1) {
-      stateOf(shop).failures.push(...Array.from({ length: times }, () => status));
+    failNext(shop, failure, times = 1) {
+      stateOf(shop).failures.push(...Array.from({ length: times }, () => failure));
     },
     setDelay(ms) {
       delayMs = ms;
