@@ -120,6 +120,3 @@ export const loggingEnv: () => EnvOf<"logging"> = parsedOnce((source) => parseEn
 
 /** SHOPIFY_API_SECRET, parsed once. */
 export const appSecretEnv: () => EnvOf<"appSecret"> = parsedOnce((source) => parseEnvPart("appSecret", source));
-
-/** SHOPIFY_API_KEY, SHOPIFY_API_SECRET, SHOPIFY_APP_URL and SCOPES, parsed once. */
-export const shopifyEnv: () => EnvOf<"shopify"> = parsedOnce((source) => parseEnvPart("shopify", source));

@@ -8,8 +8,8 @@
  *   npm run -s shop -- customer-data SHOP CUSTOMER_ID [--orders ID,ID]
  *   npm run -s shop -- rotate-encryption-key
  * Reads .env when present (like the app under `shopify app dev`). Each command needs only the
- * variables it uses: DATABASE_URL and APP_ENCRYPTION_KEY, and the app's Shopify credentials for
- * backfill (README, "Environment").
+ * variables it uses: DATABASE_URL and APP_ENCRYPTION_KEY, and for backfill, which runs the app's
+ * own runner, the app's whole environment (README, "Environment").
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -100,10 +100,29 @@ async function main(argv: string[]): Promise<number> {
         const { registerSecret } = await import("../app/logger.server");
         registerSecret(secretKey);
         const { SettingsFormSchema, fieldErrorsOf } = await import("../app/settings/settings-form");
-        const { getShopSettings, saveShopSettings, toSettingsView } = await import("../app/settings/shop-settings.server");
+        const { getShopSettings, refersionKeysOf, saveShopSettings, toSettingsView } = await import("../app/settings/shop-settings.server");
+        const { SecretBoxError } = await import("../app/settings/secret-box.server");
         const { releaseOrdersWaitingForKeys } = await import("../app/orders/release.server");
         const { ORDER_KIND } = await import("../app/outbox/delivery-kind");
-        const current = toSettingsView(await getShopSettings(shop));
+        const stored = await getShopSettings(shop);
+        const current = toSettingsView(stored);
+        if (!secretKey && !current.secretKeySet) {
+          throw new UsageError(`${shop} has no Refersion secret key saved yet: give it in ${SECRET_KEY_VARIABLE} or on standard input with --secret-key-stdin`);
+        }
+        if (!secretKey) {
+          // The saved key is kept: it must still open with the configured encryption keys, or
+          // "saved" would be reported while every order of the shop waits for a readable secret.
+          try {
+            refersionKeysOf(stored);
+          } catch (error) {
+            if (!(error instanceof SecretBoxError)) throw error;
+            throw new UsageError(
+              `${shop}'s saved secret key (ending ${current.secretKeyLast4}) cannot be decrypted: ${error.message}.\n` +
+                `Give the secret key again (${SECRET_KEY_VARIABLE} or --secret-key-stdin), or set the key it was saved with as ` +
+                "APP_ENCRYPTION_KEY_PREVIOUS and run rotate-encryption-key. Nothing was saved.",
+            );
+          }
+        }
         const parsed = SettingsFormSchema.safeParse({
           ...current,
           publicKey: values["public-key"] ?? current.publicKey,

@@ -2,8 +2,9 @@
  * `npm run -s shop -- backfill SHOP --since YYYY-MM-DD [--until YYYY-MM-DD]`: resends a shop's
  * past orders of those days (UTC, both included) from this process, with a progress bar. It
  * needs the shop's offline session (stored when the app was installed) and the same
- * environment as the app, the Shopify credentials included. The orders are recorded in the outbox; the app's delivery worker
- * sends them. When the shop already has a job running (started from the admin, or by an
+ * environment as the app, the Shopify credentials included: everything is checked before a job
+ * is created, so a missing variable or refused access leaves none behind. The orders are
+ * recorded in the outbox; the app's delivery worker sends them. When the shop already has a job running (started from the admin, or by an
  * earlier command that was interrupted), the command follows that job, and takes it over once
  * its process is gone. Ctrl-C stops after the current order; the same command goes on later.
  */
@@ -22,25 +23,49 @@ export async function runBackfillCommand(shop: string, options: { since?: string
     console.error(Object.values(backfillFormErrors(form.error)).join("; "));
     return 1;
   }
-  // The orders are read through Shopify's library as the app, which refreshes the shop's offline
-  // token when it has expired: unlike the other shop commands, this one needs the app's credentials.
-  const { EnvError, shopifyEnv } = await import("../../app/env.server");
+  // The job runs here on the app's own modules (its runner, Shopify's library configured as the
+  // app, the outbox), which parse the whole environment when they load: unlike the other shop
+  // commands, this one needs all of it, checked before anything is changed.
+  const { EnvError, env } = await import("../../app/env.server");
   try {
-    shopifyEnv();
+    env();
   } catch (error) {
     if (!(error instanceof EnvError)) throw error;
-    console.error(`backfill reads the shop's orders through Shopify's Admin API as the app, so it needs the app's credentials.\n${error.message}`);
+    console.error(
+      `backfill reads the shop's orders through Shopify's Admin API as the app, and records them as the app does, so it needs the app's environment.\n${error.message}`,
+    );
     return 1;
   }
 
   const prisma = (await import("../../app/db.server")).default;
   const { latestBackfillJob, progressOf, startBackfill } = await import("../../app/backfill/backfill.server");
   const { createConfiguredBackfillRunner } = await import("../../app/background/background-work.server");
+  const { offlineAccess } = await import("../../app/shopify.server");
+  const { OfflineAccessError } = await import("../../app/shops/offline-access.server");
 
   const session = await prisma.session.findFirst({ where: { shop, isOnline: false }, select: { id: true } });
   if (!session) {
     console.error(`${shop} has no stored offline session: install the app on the shop (or open it from the shop's admin) first`);
     return 1;
+  }
+  // The shop's token, renewed now if it is due (the job would renew it first anyway). Refused
+  // credentials of the app, or access only the merchant can renew, are for the operator to hear
+  // now rather than a job left paused or failed; Shopify unreachable is not: the job waits for it.
+  try {
+    await offlineAccess.sessionFor(shop);
+  } catch (error) {
+    if (!(error instanceof OfflineAccessError)) throw error;
+    if (error.failure === "app_credentials_rejected") {
+      console.error(
+        "Shopify did not accept the app's credentials: check SHOPIFY_API_KEY and SHOPIFY_API_SECRET " +
+          "(a rotated secret must be set here as in the app). Nothing was started.",
+      );
+      return 1;
+    }
+    if (error.needsMerchant) {
+      console.error(`${error.message} The merchant must open the app from ${shop}'s Shopify admin (or install it again) first. Nothing was started.`);
+      return 1;
+    }
   }
 
   const { job, created } = await startBackfill(shop, form.data);

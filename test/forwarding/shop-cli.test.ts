@@ -129,6 +129,26 @@ describe("npm run shop", { timeout: 120_000 }, () => {
     expect(configured.stdout).toContain("1 waiting order(s) released");
   });
 
+  it("configure without a new secret key says so when the saved one cannot be decrypted with the configured keys, and saves nothing", async () => {
+    const shop = "rekeyed-store.myshopify.com";
+    await runShopCli(["configure", shop, "--public-key", "pub_rekeyed"], { ...databaseAndKeyOnly(), REFERSION_SECRET_KEY: "sec_rekeyed_5678" });
+    const saved = await prisma.shopSettings.findUniqueOrThrow({ where: { shop } });
+
+    const otherKey = "a".repeat(64);
+    const refused = await failure(runShopCli(["configure", shop, "--public-key", "pub_changed"], { ...databaseAndKeyOnly(), APP_ENCRYPTION_KEY: otherKey }));
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).not.toContain("secret key ending");
+    expect(refused.stderr).toContain(`${shop}'s saved secret key (ending 5678) cannot be decrypted`);
+    expect(refused.stderr).toContain("APP_ENCRYPTION_KEY_PREVIOUS");
+    expect(refused.stderr).toContain("Nothing was saved.");
+    expect(refused.stdout + refused.stderr).not.toContain("sec_rekeyed_5678");
+    expect(await prisma.shopSettings.findUniqueOrThrow({ where: { shop } })).toEqual(saved);
+
+    // With the key it was saved with, the same command goes through.
+    const kept = await runShopCli(["configure", shop, "--public-key", "pub_changed"], databaseAndKeyOnly());
+    expect(kept.stdout).toContain(`${shop}: public key pub_changed, secret key ending 5678, forwarding on`);
+  });
+
   it("backfill without the app's Shopify credentials names the missing variables", async () => {
     const refused = await failure(runShopCli(["backfill", SHOP, "--since", "2026-01-01"], databaseAndKeyOnly()));
     expect(refused.code).toBe(1);
@@ -146,6 +166,8 @@ describe("npm run shop", { timeout: 120_000 }, () => {
     const badKey = await fails(["configure", SHOP, "--public-key", "has space"], { REFERSION_SECRET_KEY: "sec_cli_secret" });
     expect(badKey.stderr).toContain("publicKey: A Refersion key has only letters, digits, _ and -");
     const noSecret = await fails(["configure", "new-store.myshopify.com", "--public-key", "pub_ok"]);
-    expect(noSecret.stderr.trim()).toBe("Enter your Refersion secret key");
+    expect(noSecret.stderr.trim()).toBe(
+      "new-store.myshopify.com has no Refersion secret key saved yet: give it in REFERSION_SECRET_KEY or on standard input with --secret-key-stdin",
+    );
   });
 });

@@ -24,19 +24,22 @@ interface CliRun {
 /**
  * `npm run -s shop -- backfill ...` as a process of its own (through tsx, as npm runs it), on this
  * test file's database, with its fetch for *.myshopify.com sent to the stand-in. Leases are short
- * so that a killed run is taken over quickly.
+ * so that a killed run is taken over quickly. `env` changes the environment (undefined: unset).
  */
-function backfillCli(args: string[]): CliRun {
+function backfillCli(args: string[], env: Record<string, string | undefined> = {}): CliRun {
+  const variables: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? "",
+    ...TEST_ENV,
+    DATABASE_URL: process.env.DATABASE_URL!,
+    SHOPIFY_ADMIN_STANDIN_URL: standin.url,
+    DELIVERY_LEASE_MS: "1500",
+    REFERSION_TIMEOUT_MS: "1000",
+    DELIVERY_POLL_MS: "100",
+    ...env,
+  };
   const child = spawn(process.execPath, ["--import", PRELOAD, "--import", "tsx", "scripts/shop-cli.ts", "backfill", ...args], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      ...TEST_ENV,
-      DATABASE_URL: process.env.DATABASE_URL!,
-      SHOPIFY_ADMIN_STANDIN_URL: standin.url,
-      DELIVERY_LEASE_MS: "1500",
-      REFERSION_TIMEOUT_MS: "1000",
-      DELIVERY_POLL_MS: "100",
-    },
+    // Remix's typings make NODE_ENV required; TEST_ENV sets it.
+    env: Object.fromEntries(Object.entries(variables).filter((entry) => entry[1] !== undefined)) as NodeJS.ProcessEnv,
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -111,6 +114,48 @@ describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
     const run = backfillCli([SHOP, "--since", "2026-11-01"]);
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toContain("has no stored offline session");
+    expect(await prisma.backfillJob.count()).toBe(0);
+  });
+
+  it.each([
+    ["APP_ENCRYPTION_KEY is unset", { APP_ENCRYPTION_KEY: undefined }, "APP_ENCRYPTION_KEY: is required"],
+    ["the lease is not longer than Refersion's timeout", { DELIVERY_LEASE_MS: "1000", REFERSION_TIMEOUT_MS: "1500" }, "DELIVERY_LEASE_MS: must be longer than REFERSION_TIMEOUT_MS"],
+  ])("GIVEN %s THEN it names the variable before changing anything: no job, exit 1", async (_, env, problem) => {
+    await storeOfflineSession(SHOP);
+    const run = backfillCli([SHOP, "--since", "2026-11-01"], env);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("so it needs the app's environment");
+    expect(run.stderr()).toContain(problem);
+    expect(run.stderr()).not.toContain("Resending");
+    expect(await prisma.backfillJob.count()).toBe(0);
+  });
+
+  it("GIVEN Shopify refuses the app's secret (invalid_client) THEN it tells the operator, records nothing for the shop, starts nothing and exits 1", async () => {
+    const credentials = await storeOfflineSession(SHOP, { expires: new Date(Date.now() - 3_600_000) });
+    standin.setShop(SHOP, { accessToken: credentials.accessToken, orders: [] });
+    standin.tokens.set(SHOP, credentials);
+    standin.tokens.requests.length = 0;
+
+    const run = backfillCli([SHOP, "--since", "2026-11-01"], { SHOPIFY_API_SECRET: "shpss_rotated_2222222222222222cccc" });
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("Shopify did not accept the app's credentials: check SHOPIFY_API_KEY and SHOPIFY_API_SECRET");
+    expect(run.stderr() + run.stdout()).not.toContain("shpss_rotated_2222222222222222cccc");
+    expect(standin.tokens.requests.map((request) => [request.grant, request.status, request.error])).toEqual([["refresh_token", 401, "invalid_client"]]);
+    expect(await prisma.backfillJob.count()).toBe(0);
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).offlineAccessProblem).toBeNull();
+    expect(await prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } })).toMatchObject({ refreshToken: credentials.refreshToken });
+  });
+
+  it("GIVEN access only the merchant can renew (revoked) THEN it says so, starts nothing and exits 1", async () => {
+    const credentials = await storeOfflineSession(SHOP, { expires: new Date(Date.now() - 3_600_000) });
+    standin.setShop(SHOP, { accessToken: credentials.accessToken, orders: [] });
+    standin.tokens.set(SHOP, credentials);
+    standin.tokens.revoke(SHOP);
+
+    const run = backfillCli([SHOP, "--since", "2026-11-01"]);
+    expect(await run.exited).toBe(1);
+    expect(run.stderr()).toContain("Shopify refused to renew the app's access to this shop");
+    expect(run.stderr()).toContain("The merchant must open the app from cli-backfill.myshopify.com's Shopify admin");
     expect(await prisma.backfillJob.count()).toBe(0);
   });
 
