@@ -14,7 +14,8 @@
  *   browser negotiates nor on the middleware's 1 KB threshold, below which bodies go as they are;
  * - `transferredBytes`: the body as it came over the wire (Chromium's encoded size).
  * When the build's metafile is there (`remix build` writes metafile.js.json beside the server
- * build), each script also names the npm packages whose code it holds.
+ * build), each script also names the npm packages whose code it holds, and the files of those
+ * that are server-only code (SERVER_ONLY_CODE).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -49,6 +50,55 @@ export const ADMIN_JS_BUDGET = {
   forbiddenPackages: ["zod"],
 } as const;
 
+/**
+ * Code that belongs on the server and must reach no admin page's browser bundle: the database
+ * (Prisma, its PostgreSQL and libSQL drivers), the session storage, and Shopify's API clients
+ * (its GraphQL and REST clients, token exchange and refresh). A `.server` module or a route's
+ * loader keeps them out; a stray import from a component or a non-`.server` module brings them in.
+ *
+ * One exception, by file: `@shopify/shopify-api`'s web adapter and runtime abstractions
+ * (`dist/esm/adapters/web-api/`, `dist/esm/runtime/`: fetch, Headers and the runtime string,
+ * about 2 KB). Every page loads them with `boundary` from `@shopify/shopify-app-remix/server` (the
+ * layout's error boundary and headers), whose index imports the adapter for its side effect;
+ * they hold no client, credential handling or session code. Any other file of that package is
+ * server-only.
+ */
+export const SERVER_ONLY_CODE = {
+  /** Whole packages; a trailing `*` matches every package of a scope or with that prefix. */
+  packages: [
+    "@prisma/*",
+    "prisma",
+    ".prisma",
+    "pg",
+    "pg-*",
+    "@libsql/*",
+    "libsql",
+    "@shopify/shopify-app-session-storage*",
+    "@shopify/admin-api-client",
+    "@shopify/graphql-client",
+    "@shopify/storefront-api-client",
+  ],
+  /** Packages of which only these folders may be loaded (paths inside the package). */
+  allowedFilesOf: {
+    "@shopify/shopify-api": ["dist/esm/adapters/web-api/", "dist/esm/runtime/"],
+  } as Record<string, readonly string[]>,
+} as const;
+
+function matchesPackage(name: string, pattern: string): boolean {
+  return pattern.endsWith("*") ? name.startsWith(pattern.slice(0, -1)) : name === pattern;
+}
+
+/** The server-only files among `modules` (paths inside node_modules, e.g. `pg/lib/client.js`). */
+export function serverOnlyModules(modules: readonly string[]): string[] {
+  return modules.filter((module) => {
+    const name = packageOf(`node_modules/${module}`);
+    if (!name) return false;
+    if (SERVER_ONLY_CODE.packages.some((pattern) => matchesPackage(name, pattern))) return true;
+    const allowed = SERVER_ONLY_CODE.allowedFilesOf[name];
+    return allowed !== undefined && !allowed.some((folder) => module.slice(name.length + 1).startsWith(folder));
+  });
+}
+
 /** Shopify's library answers 410 to bot user agents, and HeadlessChrome counts as one. */
 const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 
@@ -63,6 +113,8 @@ export interface AssetTransfer {
   encoding: string;
   /** npm packages with code in this script, from the build's metafile; null when unknown. */
   packages: string[] | null;
+  /** Server-only files in this script (SERVER_ONLY_CODE), paths inside node_modules; null when unknown. */
+  serverOnly: string[] | null;
 }
 
 export interface TransferTotals {
@@ -79,6 +131,8 @@ export interface AdminPageWeight {
   css: TransferTotals;
   /** npm packages with code in any script the page loaded; null without a metafile. */
   packages: string[] | null;
+  /** Server-only files in any script the page loaded (SERVER_ONLY_CODE); null without a metafile. */
+  serverOnly: string[] | null;
   assets: AssetTransfer[];
 }
 
@@ -94,24 +148,35 @@ function packageOf(input: string): string | null {
   return parts[0].startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0];
 }
 
+/** What one browser output of the build holds from npm. */
+export interface AssetContents {
+  /** The npm packages whose code it holds. */
+  packages: string[];
+  /** The server-only files among them (SERVER_ONLY_CODE), paths inside node_modules. */
+  serverOnly: string[];
+}
+
 /**
  * For each browser output of the build, keyed by its path under the public build folder
- * (e.g. `/build/_shared/chunk-ABC.js`), the npm packages whose code it holds.
+ * (e.g. `/build/_shared/chunk-ABC.js`), the npm code it holds.
  */
-export function packagesByAsset(serverBuild: string): Map<string, string[]> | null {
+export function contentsByAsset(serverBuild: string): Map<string, AssetContents> | null {
   const file = path.join(path.dirname(serverBuild), "metafile.js.json");
   if (!fs.existsSync(file)) return null;
   const { outputs } = JSON.parse(fs.readFileSync(file, "utf8")) as { outputs: Record<string, MetafileOutput> };
-  const byAsset = new Map<string, string[]>();
+  const byAsset = new Map<string, AssetContents>();
   for (const [output, { inputs }] of Object.entries(outputs)) {
     const packages = new Set<string>();
+    const modules: string[] = [];
     for (const [input, { bytesInOutput }] of Object.entries(inputs)) {
       const name = bytesInOutput > 0 ? packageOf(input) : null;
-      if (name) packages.add(name);
+      if (!name) continue;
+      packages.add(name);
+      modules.push(input.slice(input.lastIndexOf("node_modules/") + "node_modules/".length));
     }
     // Output paths are relative to the project (public/build/...); the browser sees /build/...
     const urlPath = output.slice(output.indexOf("/build/"));
-    byAsset.set(urlPath, [...packages].sort());
+    byAsset.set(urlPath, { packages: [...packages].sort(), serverOnly: serverOnlyModules(modules).sort() });
   }
   return byAsset;
 }
@@ -135,7 +200,7 @@ async function measurePage(
   browser: Browser,
   page: AdminPage,
   url: string,
-  packages: Map<string, string[]> | null,
+  contents: Map<string, AssetContents> | null,
 ): Promise<AdminPageWeight> {
   const origin = new URL(url).origin;
   const context = await browser.newContext({ userAgent: USER_AGENT, viewport: { width: 1280, height: 900 } });
@@ -165,7 +230,8 @@ async function measurePage(
             gzipBytes: zlib.gzipSync(body).length,
             transferredBytes: sizes.responseBodySize,
             encoding: response.headers()["content-encoding"] ?? "identity",
-            packages: kind === "js" ? (packages?.get(requestUrl.pathname) ?? null) : null,
+            packages: kind === "js" ? (contents?.get(requestUrl.pathname)?.packages ?? null) : null,
+            serverOnly: kind === "js" ? (contents?.get(requestUrl.pathname)?.serverOnly ?? null) : null,
           };
         })(),
       );
@@ -175,8 +241,10 @@ async function measurePage(
     const assets = (await Promise.all(pending)).filter((asset): asset is AssetTransfer => asset !== null);
     if (problems.length > 0) throw new Error(`${page.name} (${page.path}) did not load cleanly: ${problems.join("; ")}`);
     const js = assets.filter((asset) => asset.kind === "js");
-    const pagePackages = packages ? [...new Set(js.flatMap((asset) => asset.packages ?? []))].sort() : null;
-    return { name: page.name, path: page.path, js: totals(js), css: totals(assets.filter((asset) => asset.kind === "css")), packages: pagePackages, assets };
+    const pagePackages = contents ? [...new Set(js.flatMap((asset) => asset.packages ?? []))].sort() : null;
+    const serverOnly = contents ? [...new Set(js.flatMap((asset) => asset.serverOnly ?? []))].sort() : null;
+    const css = totals(assets.filter((asset) => asset.kind === "css"));
+    return { name: page.name, path: page.path, js: totals(js), css, packages: pagePackages, serverOnly, assets };
   } finally {
     await context.close();
   }
@@ -192,11 +260,11 @@ export async function measureAdminPages(options: {
   urlFor: (pathname: string) => string | Promise<string>;
   serverBuild: string;
 }): Promise<AdminPageWeight[]> {
-  const packages = packagesByAsset(options.serverBuild);
+  const contents = contentsByAsset(options.serverBuild);
   const browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
   try {
     const weights: AdminPageWeight[] = [];
-    for (const page of options.pages) weights.push(await measurePage(browser, page, await options.urlFor(page.path), packages));
+    for (const page of options.pages) weights.push(await measurePage(browser, page, await options.urlFor(page.path), contents));
     return weights;
   } finally {
     await browser.close();

@@ -567,6 +567,11 @@ function summarize(
     }
   }
   for (const page of admin ?? []) {
+    targets.push({
+      target: `admin ${page.name}: no server-only code (database, session storage, Shopify's API clients)`,
+      value: page.serverOnly === null ? "unknown (no metafile)" : page.serverOnly.length ? `loads ${page.serverOnly.join(", ")}` : "none",
+      met: page.serverOnly !== null && page.serverOnly.length === 0,
+    });
     if (!(ADMIN_JS_BUDGET.pages as readonly string[]).includes(page.name)) continue;
     const forbidden = (page.packages ?? []).filter((name) => (ADMIN_JS_BUDGET.forbiddenPackages as readonly string[]).includes(name));
     targets.push({

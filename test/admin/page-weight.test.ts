@@ -1,12 +1,13 @@
-import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, type AdminPageWeight } from "../../scripts/bench/admin-pages";
+import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, serverOnlyModules, type AdminPageWeight } from "../../scripts/bench/admin-pages";
 import { embeddedAdminUrl } from "./support/admin-session";
 import { startAdminHarness } from "./support/admin-harness";
 import { SERVER_BUILD, startAppServer, type AppServer } from "./support/app-server";
 
 /**
- * The JavaScript budget of the admin pages that validate nothing in the browser, measured in
- * Chromium on the production build like `npm run bench` does (scripts/bench/admin-pages.ts): every
- * script a first visit loads, shared chunks included, gzipped. docs/performance.md has the figures.
+ * The JavaScript budget of the admin pages that validate nothing in the browser, and no
+ * server-only code on any admin page, measured in Chromium on the production build like `npm run
+ * bench` does (scripts/bench/admin-pages.ts): every script a first visit loads, shared chunks
+ * included, gzipped. docs/performance.md has the figures.
  */
 
 const SHOP = "weight-shop.myshopify.com";
@@ -69,9 +70,44 @@ describe("admin page weight in Chromium", () => {
     expect(weight.js.gzipBytes, `${name}'s scripts:\n${describeScripts(weight)}`).toBeLessThanOrEqual(ADMIN_JS_BUDGET.gzipBytes);
   });
 
+  it.each(adminPages("-").map((page) => page.name))("%s loads no server-only code (database, session storage, Shopify's API clients)", (name) => {
+    const weight = weightOf(name);
+    expect(weight.serverOnly, `${name}'s scripts:\n${describeScripts(weight)}`).toEqual([]);
+    // The one part of Shopify's library allowed (its web adapter, brought by `boundary`) is
+    // there: the rule above is what lets it through.
+    expect(weight.packages, name).toContain("@shopify/shopify-api");
+  });
+
   it.each(ADMIN_JS_BUDGET.pages)("%s loads no validation library", (name) => {
     const weight = weightOf(name);
     const forbidden = (weight.packages ?? []).filter((name) => (ADMIN_JS_BUDGET.forbiddenPackages as readonly string[]).includes(name));
     expect(forbidden, `${name}'s scripts:\n${describeScripts(weight)}`).toEqual([]);
+  });
+});
+
+describe("server-only code", () => {
+  it("is every file of the database, session storage and API client packages, and any of Shopify's library but its web adapter and runtime", () => {
+    const modules = [
+      "@prisma/client/runtime/library.js",
+      ".prisma/client/index-browser.js",
+      "pg/lib/client.js",
+      "pg-protocol/dist/parser.js",
+      "@libsql/client/lib-esm/web.js",
+      "@shopify/shopify-app-session-storage-prisma/dist/esm/prisma.mjs",
+      "@shopify/shopify-app-session-storage/dist/esm/index.mjs",
+      "@shopify/admin-api-client/dist/graphql/client.mjs",
+      "@shopify/graphql-client/dist/graphql-client/graphql-client.mjs",
+      "@shopify/shopify-api/dist/esm/lib/clients/admin/graphql/client.mjs",
+      "@shopify/shopify-api/dist/esm/lib/auth/oauth/refresh-token.mjs",
+      "@shopify/shopify-api/dist/esm/adapters/node/index.mjs",
+    ];
+    const allowed = [
+      "@shopify/shopify-api/dist/esm/adapters/web-api/adapter.mjs",
+      "@shopify/shopify-api/dist/esm/runtime/http/index.mjs",
+      "@shopify/shopify-app-remix/dist/esm/server/boundary/index.mjs",
+      "@shopify/polaris/build/esm/components/Banner/Banner.js",
+      "pgp/index.js",
+    ];
+    expect(serverOnlyModules([...modules, ...allowed])).toEqual(modules);
   });
 });
