@@ -1,9 +1,10 @@
 /**
- * After a run of the production build that saves keys through the admin, checks the connection,
- * delivers with failures (including a Refersion that reflects our request headers, secret key
- * and all, back in its error body), answers a customer's data request and renders every admin
- * page: no log line, no stored row and no page (nor the data download) holds a secret, whole or
- * any 12-character piece of it.
+ * After a run of the production build that refreshes the shop's expired offline token (for a
+ * resend of past orders), saves keys through the admin, checks the connection, delivers with
+ * failures (including a Refersion that reflects our request headers, secret key and all, back in
+ * its error body), answers a customer's data request and renders every admin page: no log line,
+ * no stored row and no page (nor the data download) holds a secret, whole or any 12-character
+ * piece of it; the access and refresh tokens the refresh issued included.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import path from "node:path";
 import { Prisma } from "@prisma/client";
 import prisma from "~/db.server";
+import { startBackfill } from "~/backfill/backfill.server";
 import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
 import { embeddedQuery, mintSessionToken, storeOfflineSession, accessTokenFor, refreshTokenFor } from "../admin/support/admin-session";
 import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../admin/support/shopify-admin-standin";
@@ -150,7 +152,29 @@ afterAll(async () => {
 });
 
 describe("secrets stay secret", () => {
-  it("through saving keys, a connection check, failing deliveries and every admin page", async () => {
+  it("through a token refresh, saving keys, a connection check, failing deliveries and every admin page", async () => {
+    // The shop's offline token expired: the app's backfill runner refreshes it before reading
+    // (an order history with nothing in it). Shopify issues a new access and refresh token.
+    await prisma.session.update({ where: { id: `offline_${SHOP}` }, data: { expires: new Date(Date.now() - 60_000) } });
+    const { job } = await startBackfill(SHOP, { since: new Date(Date.now() - 86_400_000), until: null });
+    await eventually(
+      async () => (await prisma.backfillJob.findUniqueOrThrow({ where: { id: job.id } })).status === "done",
+      20_000,
+      "the resend of past orders to finish",
+    );
+    expect(shopify.tokens.requests.map((request) => [request.grant, request.status])).toEqual([["refresh_token", 200]]);
+    const issued = shopify.tokens.current(SHOP)!;
+    expect(issued.accessToken).not.toBe(accessTokenFor(SHOP));
+    expect(await prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } })).toMatchObject({
+      accessToken: issued.accessToken,
+      refreshToken: issued.refreshToken,
+    });
+    const secrets: Record<string, string> = {
+      ...SECRETS,
+      "Shopify access token issued by the refresh": issued.accessToken,
+      "Shopify refresh token issued by the refresh": issued.refreshToken!,
+    };
+
     // The merchant saves the keys in the admin (the secret travels in the form, once).
     const saved = await render("/app/settings", {
       method: "POST",
@@ -242,7 +266,7 @@ describe("secrets stay secret", () => {
     expect(output.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line).msg)).toEqual(
       expect.arrayContaining(["order recorded", "delivery attempt", "refersion connection checked"]),
     );
-    for (const [name, secret] of Object.entries(SECRETS)) {
+    for (const [name, secret] of Object.entries(secrets)) {
       expect(distinctiveFragmentsOf(secret).length, `${name} has distinctive pieces to search for`).toBeGreaterThan(0);
       const logLines = output.filter((line) => leakOf(line, secret));
       expect(logLines, `${name} in the server's output`).toEqual([]);

@@ -4,7 +4,9 @@ import { createShopifyTokenEndpoint, TOKEN_PATH, type ShopifyTokenEndpoint } fro
 
 /**
  * A local stand-in for Shopify's Admin GraphQL API, answering the three operations the admin
- * pages make: currentAppInstallation, metafieldsSet and the main theme's settings_data.json.
+ * pages make: currentAppInstallation, metafieldsSet and the main theme's settings_data.json; and,
+ * for "resend past orders", an order history with no order in it (ordersCount, orders: for
+ * orders, test/support/shopify-graphql-standin.ts).
  * Requests reach it through test/support/shopify-admin-fetch-preload.mjs, which names the shop
  * in `x-standin-shop`. It checks the access token like Shopify does (401 otherwise: unknown,
  * replaced or expired) and records everything; anything else is answered 404 and listed in
@@ -31,7 +33,7 @@ export interface ShopFixture {
 export interface StandinRequest {
   shop: string | null;
   path: string;
-  operation: "currentAppInstallation" | "metafieldsSet" | "themes" | "unknown";
+  operation: "currentAppInstallation" | "metafieldsSet" | "themes" | "ordersCount" | "orders" | "unknown";
   variables: Record<string, unknown> | null;
   status: number;
 }
@@ -70,6 +72,8 @@ function operationOf(query: string): StandinRequest["operation"] {
   if (/\bmetafieldsSet\s*\(/.test(query)) return "metafieldsSet";
   if (/\bcurrentAppInstallation\b/.test(query)) return "currentAppInstallation";
   if (/\bthemes\s*\(/.test(query)) return "themes";
+  if (/\bordersCount\s*\(/.test(query)) return "ordersCount";
+  if (/\borders\s*\(/.test(query)) return "orders";
   return "unknown";
 }
 
@@ -101,7 +105,7 @@ export interface ShopifyAdminStandin {
   tokens: ShopifyTokenEndpoint;
   /** Sets (or changes) what the stand-in answers for a shop. */
   setShop(shop: string, fixture: Partial<ShopFixture> & { accessToken?: string }): void;
-  /** Requests that were not one of the three known operations, or had no known shop. */
+  /** Requests that were not one of the known operations, or had no known shop. */
   unexpected(): StandinRequest[];
   metafieldWrites(shop: string): Record<string, unknown>[][];
   close(): Promise<void>;
@@ -172,6 +176,10 @@ export async function startShopifyAdminStandin(): Promise<ShopifyAdminStandin> {
         case "themes":
           if (fixture.embed === "http_error") return send(500, { errors: "Internal error" });
           return send(200, { data: themesAnswer(fixture) });
+        case "ordersCount":
+          return send(200, { data: { ordersCount: { count: 0, precision: "EXACT" } } });
+        case "orders":
+          return send(200, { data: { orders: { nodes: [], pageInfo: { hasNextPage: false, endCursor: null } } } });
       }
     });
   });
