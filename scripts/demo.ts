@@ -160,7 +160,9 @@ async function main() {
     const settled = async () => {
       const { stdout } = await promisify(execFile)("npx", ["tsx", "scripts/shop-cli.ts", "deliveries", SHOP, "--json"], { cwd: root, env });
       const listed = JSON.parse(stdout) as { status: string }[];
-      return listed.some((row) => row.status === "pending" || row.status === "retrying") ? undefined : true;
+      // Every order recorded, and none still on its way (due, retrying or waiting for something).
+      if (listed.length < fixtures.length) return undefined;
+      return listed.some((row) => ["pending", "retrying", "waiting_for_keys", "waiting_for_payment"].includes(row.status)) ? undefined : true;
     };
     await waitFor("every order to be delivered", settled, 60_000);
     for (const request of sandbox.received) {
@@ -193,7 +195,14 @@ async function main() {
     );
     await prisma.$disconnect();
     if (uniqueOrders.size !== sandbox.orders().length) throw new Error("An order reached Refersion more than once");
-    if (delivered === 0) throw new Error("No order was delivered");
+    // Every order is delivered, except those with nothing to credit (a zero total), which are
+    // recorded as skipped with that reason and never sent.
+    const zeroTotal = fixtures.filter((name) => Number(JSON.parse(fs.readFileSync(path.join(fixturesDir, name), "utf8")).total_price) === 0).length;
+    const unexpected = rows.filter((row) => row.status !== "delivered" && !(row.status === "skipped" && row.reasonCode === "zero_value"));
+    if (rows.length !== fixtures.length) throw new Error(`${fixtures.length} orders were sent but ${rows.length} recorded`);
+    if (unexpected.length > 0) throw new Error(`Not delivered: ${unexpected.map((row) => `${row.orderName ?? row.orderId} (${row.status})`).join(", ")}`);
+    if (rows.length - delivered !== zeroTotal) throw new Error(`${rows.length - delivered} orders skipped as zero-value, ${zeroTotal} expected`);
+    if (uniqueOrders.size !== delivered) throw new Error(`${delivered} orders delivered but Refersion accepted ${uniqueOrders.size}`);
   } finally {
     stopApp();
     await sandbox.close();
