@@ -122,11 +122,23 @@ function amountText(value: unknown): string {
   return typeof value === "number" ? String(value) : typeof value === "string" ? value.trim() : "";
 }
 
-/** How many decimals an amount is written with, trailing zeros ignored ("12.340" -> 2; exponent notation -> 0). */
+/**
+ * How many decimals an amount is written with, trailing zeros ignored ("12.340" -> 2; exponent
+ * notation -> 0). A scan rather than a regular expression: a lazy fraction before trailing zeros
+ * backtracks quadratically on "13.5000…0001", and the text comes from a webhook body.
+ */
 export function writtenDecimals(value: unknown): number {
   const text = amountText(value);
-  const fraction = /\.(\d*?)0*$/.exec(text);
-  return fraction && !text.includes("e") ? fraction[1].length : 0;
+  if (text.includes("e")) return 0;
+  const point = text.lastIndexOf(".");
+  if (point === -1) return 0;
+  let end = text.length;
+  for (let index = point + 1; index < end; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 48 || code > 57) return 0;
+  }
+  while (end > point + 1 && text.charCodeAt(end - 1) === 48) end -= 1;
+  return end - point - 1;
 }
 
 /**

@@ -26,9 +26,16 @@ export function textOf(value: unknown): string | null {
   return null;
 }
 
+/**
+ * Longest amount text read. Shopify writes at most a dozen digits and four decimals; anything
+ * longer is refused before any pattern or number parsing looks at it.
+ */
+export const AMOUNT_MAX_LENGTH = 64;
+
 /** A money amount as Shopify sends it: "12.34" (or 12.34 in a few older or hand-made payloads). */
 export const Amount = z.custom<string | number>(
-  (value) => (typeof value === "number" ? Number.isFinite(value) : typeof value === "string" && DECIMAL.test(value)),
+  (value) =>
+    typeof value === "number" ? Number.isFinite(value) : typeof value === "string" && value.length <= AMOUNT_MAX_LENGTH && DECIMAL.test(value),
   { error: (issue) => `should be an amount like "12.34", not ${describeValue(issue.input)}` },
 );
 
