@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "WebhookReceipt" DROP COLUMN "shop";
+
