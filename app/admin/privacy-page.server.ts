@@ -21,19 +21,46 @@ export interface DataRequestView {
   downloadable: boolean;
 }
 
+/** A compliance request (of any topic) that could not be carried out yet; retried hourly. */
+export interface UnfinishedRequestView {
+  id: string;
+  /** What Shopify asked, in words. */
+  what: string;
+  receivedAt: string;
+  customerId: string | null;
+  attempts: number;
+  lastAttemptAt: string | null;
+}
+
 export interface PrivacyPageView {
   requests: DataRequestView[];
   total: number;
+  unfinished: UnfinishedRequestView[];
 }
+
+const REQUEST_NAMES: Record<string, string> = {
+  "customers/data_request": "Customer data request",
+  "customers/redact": "Erase a customer's data",
+  "shop/redact": "Erase the shop's data",
+};
 
 /** The shop's customers/data_request webhooks, newest first, as the page shows them. */
 export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
   const where = { shop, topic: DATA_REQUEST_TOPIC };
-  const [rows, total] = await Promise.all([
+  const [rows, total, failed] = await Promise.all([
     prisma.complianceRequest.findMany({ where, orderBy: [{ receivedAt: "desc" }, { id: "desc" }], take: PRIVACY_REQUESTS_SHOWN }),
     prisma.complianceRequest.count({ where }),
+    prisma.complianceRequest.findMany({ where: { shop, status: "failed" }, orderBy: [{ receivedAt: "desc" }, { id: "desc" }], take: PRIVACY_REQUESTS_SHOWN }),
   ]);
   return {
+    unfinished: failed.map((row) => ({
+      id: row.id,
+      what: REQUEST_NAMES[row.topic] ?? row.topic,
+      receivedAt: formatDateTime(row.receivedAt)!,
+      customerId: row.customerId,
+      attempts: row.attempts,
+      lastAttemptAt: formatDateTime(row.lastAttemptAt),
+    })),
     requests: rows.map((row) => {
       const orderIds = orderIdsOf(row.orderIds);
       return {

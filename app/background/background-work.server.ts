@@ -6,6 +6,7 @@ import { logger } from "../logger.server";
 import { releaseOrdersParkedForUnreadableSecret } from "../orders/release.server";
 import { ORDER_KIND } from "../outbox/delivery-kind";
 import { createDeliveryWorker, type DeliveryWorker } from "../outbox/worker.server";
+import { retryFailedComplianceRequests } from "../privacy/compliance.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../reversals/store.server";
 import { deliveryGateFor } from "../settings/delivery-gate.server";
@@ -65,10 +66,11 @@ export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunner
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
- * Beside delivery, once at start and then hourly: retention, and two sweeps that cover a process
+ * Beside delivery, once at start and then hourly: retention, two sweeps that cover a process
  * stopped half-way (refunds set aside for an order delivered meanwhile) or an environment fixed
- * since (orders parked because a secret key could not be decrypted). Each step on its own: one
- * failing does not keep the others from running.
+ * since (orders parked because a secret key could not be decrypted), and compliance requests
+ * that failed, carried out again. Each step on its own: one failing does not keep the others
+ * from running.
  */
 function createMaintenanceLoop(): JobLoop {
   const step = (name: string, run: () => Promise<unknown>) =>
@@ -78,6 +80,7 @@ function createMaintenanceLoop(): JobLoop {
       await step("retention run", () => removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }));
       await step("settling set-aside refunds", () => settleAllReversalsAwaitingOrders());
       await step("releasing orders parked for an unreadable secret", () => releaseOrdersParkedForUnreadableSecret());
+      await step("retrying failed compliance requests", () => retryFailedComplianceRequests());
       return false;
     },
     idleMs: HOUR_MS,

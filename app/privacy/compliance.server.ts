@@ -1,3 +1,5 @@
+import type { Prisma } from "@prisma/client";
+import { inBatches } from "../database/batches";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import {
@@ -31,23 +33,36 @@ export function parseCustomerCompliancePayload(payload: unknown): CustomerCompli
   };
 }
 
-function customerWhere(shop: string, request: CustomerComplianceRequest) {
-  const or = [
-    ...(request.customerId ? [{ customerId: request.customerId }] : []),
-    ...(request.orderIds.length ? [{ orderId: { in: request.orderIds } }] : []),
-  ];
-  return or.length ? { shop, OR: or } : null;
+/**
+ * The ids of the shop's rows that belong to the request: named by customer id, or by one of the
+ * order ids Shopify lists (in batches: a request may list thousands).
+ */
+async function rowsOfRequest<T extends Prisma.DeliverySelect>(shop: string, request: CustomerComplianceRequest, select: T) {
+  const rows = new Map<string, Prisma.DeliveryGetPayload<{ select: T }>>();
+  const add = (found: Prisma.DeliveryGetPayload<{ select: T }>[]) => {
+    for (const row of found) rows.set((row as unknown as { id: string }).id, row);
+  };
+  const selected = { ...select, id: true } as T;
+  if (request.customerId) add(await prisma.delivery.findMany({ where: { shop, customerId: request.customerId }, select: selected }));
+  for (const orderIds of inBatches([...new Set(request.orderIds)])) {
+    add(await prisma.delivery.findMany({ where: { shop, orderId: { in: orderIds } }, select: selected }));
+  }
+  return [...rows.values()];
 }
 
 /** What we hold about a customer, for the merchant to answer a data request. */
 export async function customerDataHeld(shop: string, request: CustomerComplianceRequest) {
-  const where = customerWhere(shop, request);
-  if (!where) return [];
-  const rows = await prisma.delivery.findMany({
-    where,
-    orderBy: { createdAt: "asc" },
-    select: { orderId: true, orderName: true, status: true, createdAt: true, requestBody: true, orderPayload: true, personalDataRemovedAt: true },
+  const rows = await rowsOfRequest(shop, request, {
+    id: true,
+    orderId: true,
+    orderName: true,
+    status: true,
+    createdAt: true,
+    requestBody: true,
+    orderPayload: true,
+    personalDataRemovedAt: true,
   });
+  rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
   return rows.map((row) => ({
     orderId: row.orderId,
     orderName: row.orderName,
@@ -60,19 +75,8 @@ export async function customerDataHeld(shop: string, request: CustomerCompliance
 }
 
 /** customers/data_request: recorded; the data itself is available through customerDataHeld. */
-export async function recordCustomerDataRequest(shop: string, payload: unknown) {
-  const request = parseCustomerCompliancePayload(payload);
-  const held = await customerDataHeld(shop, request);
-  await prisma.complianceRequest.create({
-    data: {
-      shop,
-      topic: "customers/data_request",
-      customerId: request.customerId,
-      orderIds: request.orderIds.join(",") || null,
-      outcome: `${held.length} stored order(s) found`,
-    },
-  });
-  logger.info("customer data request recorded", { shop, customerId: request.customerId, orders: held.length });
+export async function recordCustomerDataRequest(shop: string, payload: unknown, now = new Date()) {
+  await carryOutRecorded(shop, "customers/data_request", parseCustomerCompliancePayload(payload), now);
 }
 
 /**
@@ -85,6 +89,9 @@ export async function recordUnreadableComplianceRequest(shop: string, topic: str
   });
 }
 
+/** Orders cleaned per transaction: short enough not to hold SQLite's writer for long. */
+const ORDERS_PER_TRANSACTION = 100;
+
 /**
  * Removes a set of deliveries' personal data: the stored order loses the buyer's details, the
  * Refersion JSON loses its customer block, and the buyer's names, email, phone, address and IP
@@ -96,46 +103,61 @@ export async function recordUnreadableComplianceRequest(shop: string, topic: str
  * stored meanwhile is not left behind half cleaned. Returns how many rows were changed.
  */
 export async function removePersonalDataFromDeliveries(shop: string, ids: string[], now = new Date()) {
-  const rows = await prisma.delivery.findMany({ where: { shop, id: { in: ids } }, select: { id: true, orderId: true } });
-  const idsByOrder = new Map<string, string[]>();
-  for (const row of rows) idsByOrder.set(row.orderId, [...(idsByOrder.get(row.orderId) ?? []), row.id]);
+  const idsByOrder = new Map<string, Set<string>>();
+  for (const batch of inBatches([...new Set(ids)])) {
+    for (const row of await prisma.delivery.findMany({ where: { shop, id: { in: batch } }, select: { id: true, orderId: true } })) {
+      idsByOrder.set(row.orderId, (idsByOrder.get(row.orderId) ?? new Set()).add(row.id));
+    }
+  }
   let changed = 0;
-  for (const [orderId, orderRowIds] of idsByOrder) {
-    changed += await prisma.$transaction(async (tx) => {
-      const orderRows = await tx.delivery.findMany({
-        where: { shop, orderId },
-        select: { id: true, orderPayload: true, requestBody: true },
-      });
-      const values = new Set<string>();
-      for (const row of orderRows) for (const value of personalValuesIn(parseJson(row.orderPayload), parseJson(row.requestBody))) values.add(value);
-      const searched = [...values];
-      let count = 0;
-      for (const row of orderRows.filter((candidate) => orderRowIds.includes(candidate.id))) {
-        const order = parseJson(row.orderPayload);
-        const conversion = parseJson(row.requestBody);
-        count += (
-          await tx.delivery.updateMany({
-            where: { id: row.id, shop },
-            data: {
-              orderPayload: order ? JSON.stringify(removePersonalDataFromOrder(order)) : row.orderPayload,
-              requestBody: conversion ? JSON.stringify(removePersonalDataFromConversion(conversion)) : row.requestBody,
-              // An unreadable body cannot be searched for personal data reliably: drop it.
-              sourceExcerpt: null,
-              personalDataRemovedAt: now,
-            },
-          })
-        ).count;
-        if (searched.length === 0) continue;
-        const attempts = await tx.deliveryAttempt.findMany({ where: { deliveryId: row.id, shop }, select: { id: true, responseExcerpt: true, error: true } });
-        for (const attempt of attempts) {
-          const responseExcerpt = removeValuesFromText(attempt.responseExcerpt, searched);
-          const error = removeValuesFromText(attempt.error, searched);
-          if (responseExcerpt === attempt.responseExcerpt && error === attempt.error) continue;
-          await tx.deliveryAttempt.updateMany({ where: { id: attempt.id, shop }, data: { responseExcerpt, error } });
+  // Several orders per transaction (each order still read and written inside one), so that a
+  // customer with thousands of orders is not thousands of transactions.
+  for (const orderIds of inBatches([...idsByOrder.keys()], ORDERS_PER_TRANSACTION)) {
+    changed += await prisma.$transaction(
+      async (tx) => {
+        const orderRows = await tx.delivery.findMany({
+          where: { shop, orderId: { in: orderIds } },
+          select: { id: true, orderId: true, orderPayload: true, requestBody: true },
+        });
+        const chosen = orderRows.filter((row) => idsByOrder.get(row.orderId)?.has(row.id));
+        const attempts = await tx.deliveryAttempt.findMany({
+          where: { shop, deliveryId: { in: chosen.map((row) => row.id) } },
+          select: { id: true, deliveryId: true, responseExcerpt: true, error: true },
+        });
+        let count = 0;
+        for (const orderId of orderIds) {
+          const rowsOfOrder = orderRows.filter((row) => row.orderId === orderId);
+          const values = new Set<string>();
+          for (const row of rowsOfOrder) for (const value of personalValuesIn(parseJson(row.orderPayload), parseJson(row.requestBody))) values.add(value);
+          const searched = [...values];
+          for (const row of chosen.filter((candidate) => candidate.orderId === orderId)) {
+            const order = parseJson(row.orderPayload);
+            const conversion = parseJson(row.requestBody);
+            count += (
+              await tx.delivery.updateMany({
+                where: { id: row.id, shop },
+                data: {
+                  orderPayload: order ? JSON.stringify(removePersonalDataFromOrder(order)) : row.orderPayload,
+                  requestBody: conversion ? JSON.stringify(removePersonalDataFromConversion(conversion)) : row.requestBody,
+                  // An unreadable body cannot be searched for personal data reliably: drop it.
+                  sourceExcerpt: null,
+                  personalDataRemovedAt: now,
+                },
+              })
+            ).count;
+            if (searched.length === 0) continue;
+            for (const attempt of attempts.filter((candidate) => candidate.deliveryId === row.id)) {
+              const responseExcerpt = removeValuesFromText(attempt.responseExcerpt, searched);
+              const error = removeValuesFromText(attempt.error, searched);
+              if (responseExcerpt === attempt.responseExcerpt && error === attempt.error) continue;
+              await tx.deliveryAttempt.updateMany({ where: { id: attempt.id, shop }, data: { responseExcerpt, error } });
+            }
+          }
         }
-      }
-      return count;
-    });
+        return count;
+      },
+      { timeout: 60_000 },
+    );
   }
   return changed;
 }
@@ -146,27 +168,96 @@ export async function removePersonalDataFromDeliveries(shop: string, ids: string
  * that name no customer (an order that could not be mapped).
  */
 export async function redactCustomer(shop: string, payload: unknown, now = new Date()) {
-  const request = parseCustomerCompliancePayload(payload);
-  const where = customerWhere(shop, request);
-  const orderIds = where ? [...new Set((await prisma.delivery.findMany({ where, select: { orderId: true } })).map((row) => row.orderId))] : [];
-  const ids = orderIds.length
-    ? (await prisma.delivery.findMany({ where: { shop, orderId: { in: orderIds } }, select: { id: true } })).map((row) => row.id)
-    : [];
-  await removePersonalDataFromDeliveries(shop, ids, now);
-  await prisma.complianceRequest.create({
-    data: {
-      shop,
-      topic: "customers/redact",
-      customerId: request.customerId,
-      orderIds: request.orderIds.join(",") || null,
-      outcome: `personal data removed from ${orderIds.length} stored order(s)`,
-    },
-  });
-  logger.info("customer redacted", { shop, customerId: request.customerId, orders: orderIds.length, deliveries: ids.length });
+  await carryOutRecorded(shop, "customers/redact", parseCustomerCompliancePayload(payload), now);
 }
 
 /** shop/redact (48 hours after uninstall): delete everything of the shop. */
-export async function redactShop(shop: string) {
+export async function redactShop(shop: string, now = new Date()) {
+  await carryOutRecorded(shop, "shop/redact", { customerId: null, orderIds: [] }, now);
+}
+
+export type ComplianceTopic = "customers/data_request" | "customers/redact" | "shop/redact";
+
+/** What a failed request's row says until it is done (the status, not this text, is what is acted on). */
+const NOT_DONE_YET = "Not done yet: the app could not carry out this request and tries again every hour.";
+
+/**
+ * Carries out a compliance request and records it. A request that fails (the database refusing
+ * a statement, a timeout) is recorded as failed, logged as an error and acknowledged: the hourly
+ * maintenance tries it again (retryFailedComplianceRequests) and the Privacy requests page shows
+ * it. Only a failure to record it at all reaches Shopify, which then sends the webhook again.
+ */
+async function carryOutRecorded(shop: string, topic: ComplianceTopic, request: CustomerComplianceRequest, now: Date) {
+  const recorded = { shop, topic, customerId: request.customerId, orderIds: request.orderIds.join(",") || null, lastAttemptAt: now };
+  let outcome: string;
+  try {
+    outcome = await carryOut(shop, topic, request, now);
+  } catch (error) {
+    logger.error("compliance request failed; kept to be tried again", { shop, topic, customerId: request.customerId, error: errorMessage(error) });
+    await prisma.complianceRequest.create({ data: { ...recorded, outcome: NOT_DONE_YET, status: "failed" } });
+    return;
+  }
+  // shop/redact leaves nothing of the shop behind, this record included.
+  if (topic !== "shop/redact") await prisma.complianceRequest.create({ data: { ...recorded, outcome, status: "done" } });
+}
+
+async function carryOut(shop: string, topic: ComplianceTopic, request: CustomerComplianceRequest, now: Date): Promise<string> {
+  switch (topic) {
+    case "customers/data_request": {
+      const held = await customerDataHeld(shop, request);
+      logger.info("customer data request recorded", { shop, customerId: request.customerId, orders: held.length });
+      return `${held.length} stored order(s) found`;
+    }
+    case "customers/redact":
+      return `personal data removed from ${await removeCustomerPersonalData(shop, request, now)} stored order(s)`;
+    case "shop/redact":
+      await deleteShopData(shop);
+      return "shop data deleted";
+  }
+}
+
+/**
+ * Failed compliance requests, carried out again (the hourly maintenance runs this). A request
+ * that fails again stays failed, with one more attempt counted. Returns how many are now done.
+ */
+export async function retryFailedComplianceRequests(now = new Date(), limit = 50): Promise<number> {
+  const failed = await prisma.complianceRequest.findMany({ where: { status: "failed" }, orderBy: { receivedAt: "asc" }, take: limit });
+  let done = 0;
+  for (const row of failed) {
+    const topic = row.topic as ComplianceTopic;
+    const request = { customerId: row.customerId, orderIds: row.orderIds ? row.orderIds.split(",").filter(Boolean) : [] };
+    try {
+      const outcome = await carryOut(row.shop, topic, request, now);
+      // After shop/redact the row is gone with the rest of the shop.
+      await prisma.complianceRequest.updateMany({ where: { id: row.id }, data: { status: "done", outcome, attempts: { increment: 1 }, lastAttemptAt: now } });
+      done += 1;
+      logger.info("failed compliance request carried out", { shop: row.shop, topic, attempts: row.attempts + 1 });
+    } catch (error) {
+      await prisma.complianceRequest.update({ where: { id: row.id }, data: { attempts: { increment: 1 }, lastAttemptAt: now } });
+      logger.error("compliance request failed again", { shop: row.shop, topic, attempts: row.attempts + 1, error: errorMessage(error) });
+    }
+  }
+  return done;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Every row of the customer's orders loses its personal data; returns how many orders. */
+async function removeCustomerPersonalData(shop: string, request: CustomerComplianceRequest, now: Date): Promise<number> {
+  const orderIds = [...new Set((await rowsOfRequest(shop, request, { orderId: true })).map((row) => row.orderId))];
+  const ids: string[] = [];
+  for (const batch of inBatches(orderIds)) {
+    for (const row of await prisma.delivery.findMany({ where: { shop, orderId: { in: batch } }, select: { id: true } })) ids.push(row.id);
+  }
+  await removePersonalDataFromDeliveries(shop, ids, now);
+  logger.info("customer redacted", { shop, customerId: request.customerId, orders: orderIds.length, deliveries: ids.length });
+  return orderIds.length;
+}
+
+/** Deletes every row of the shop, in every table, in one transaction. */
+async function deleteShopData(shop: string) {
   const [attempts, deliveries, settings, sessions, requests, backfills] = await prisma.$transaction([
     prisma.deliveryAttempt.deleteMany({ where: { shop } }),
     prisma.delivery.deleteMany({ where: { shop } }),

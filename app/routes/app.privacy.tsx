@@ -1,7 +1,7 @@
 import { useEffect } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
-import { BlockStack, Box, Button, Card, IndexTable, Page, Text } from "@shopify/polaris";
+import { Banner, BlockStack, Box, Button, Card, IndexTable, List, Page, Text } from "@shopify/polaris";
 import { DataRequestDownloadSchema, exportCustomerData, loadPrivacyPage } from "../admin/privacy-page.server";
 import { useAppHref } from "../components/embedded-links";
 import { authenticate } from "../shopify.server";
@@ -63,6 +63,25 @@ export default function PrivacyRequests() {
           When a customer asks your store for their data, Shopify sends the request here too. Download what this app holds for that customer
           and include it in your answer. Requests Shopify sent with a body the app could not read name no customer: answer those by hand.
         </Text>
+        {view.unfinished.length > 0 ? (
+          <Banner tone="critical" title="Requests not carried out yet">
+            <BlockStack gap="200">
+              <Text as="p">
+                The app could not carry out these requests from Shopify. It tries again every hour; if one stays here, contact the app&apos;s
+                support.
+              </Text>
+              <List>
+                {view.unfinished.map((request) => (
+                  <List.Item key={request.id}>
+                    {request.what}
+                    {request.customerId ? ` for customer ${request.customerId}` : ""}, received {request.receivedAt}: {request.attempts} attempt(s)
+                    {request.lastAttemptAt ? `, last ${request.lastAttemptAt}` : ""}
+                  </List.Item>
+                ))}
+              </List>
+            </BlockStack>
+          </Banner>
+        ) : null}
         <Card padding="0">
           <IndexTable
             resourceName={{ singular: "data request", plural: "data requests" }}
