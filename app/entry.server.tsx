@@ -16,6 +16,7 @@ env();
 // backfill and maintenance with startBackgroundWork() and stop them with stopBackgroundWork().
 export { runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } from "./background/background-work.server";
 export { refuseSqliteSharedBetweenProcesses } from "./database/single-process-sqlite.server";
+export { BUSY_RETRY_AFTER_SECONDS, IN_FLIGHT_BODY_BYTES, bodyLimitFor } from "./body-limits.server";
 
 /** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
 export function listenAddress(): { port: number; host: string } {
@@ -26,6 +27,11 @@ export function listenAddress(): { port: number; host: string } {
 /** The access log of `npm start`: one JSON line per request, the path without its query. */
 export function logRequest(fields: { method: string; path: string; status: number; durationMs: number }) {
   logger.info("request", { ...fields, durationMs: Math.round(fields.durationMs * 10) / 10 });
+}
+
+/** A body the web server refused before the app saw it (too large, or too much in flight at once). */
+export function logRefusedBody(fields: { method: string; path: string; status: number }) {
+  logger.warn("request body refused", fields);
 }
 
 const ABORT_DELAY = 5000;

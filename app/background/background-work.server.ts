@@ -10,6 +10,7 @@ import { retryFailedComplianceRequests } from "../privacy/compliance.server";
 import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../reversals/store.server";
 import { deliveryGateFor } from "../settings/delivery-gate.server";
+import { removeExpiredWebhookReceipts } from "../webhooks/receipts.server";
 
 /**
  * The background work of an app process: delivering the outbox, running "resend past orders"
@@ -66,11 +67,11 @@ export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunner
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
- * Beside delivery, once at start and then hourly: retention, two sweeps that cover a process
- * stopped half-way (refunds set aside for an order delivered meanwhile) or an environment fixed
- * since (orders parked because a secret key could not be decrypted), and compliance requests
- * that failed, carried out again. Each step on its own: one failing does not keep the others
- * from running.
+ * Beside delivery, once at start and then hourly: retention (personal data, webhook receipts),
+ * two sweeps that cover a process stopped half-way (refunds set aside for an order delivered
+ * meanwhile) or an environment fixed since (orders parked because a secret key could not be
+ * decrypted), and compliance requests that failed, carried out again. Each step on its own: one
+ * failing does not keep the others from running.
  */
 function createMaintenanceLoop(): JobLoop {
   const step = (name: string, run: () => Promise<unknown>) =>
@@ -81,6 +82,7 @@ function createMaintenanceLoop(): JobLoop {
       await step("settling set-aside refunds", () => settleAllReversalsAwaitingOrders());
       await step("releasing orders parked for an unreadable secret", () => releaseOrdersParkedForUnreadableSecret());
       await step("retrying failed compliance requests", () => retryFailedComplianceRequests());
+      await step("removing expired webhook receipts", () => removeExpiredWebhookReceipts());
       return false;
     },
     idleMs: HOUR_MS,

@@ -1,18 +1,15 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs } from "@remix-run/node";
 import { receiveOrderCancelled } from "../webhooks/order-webhooks.server";
-import { receiveWebhook } from "../webhooks/receive-webhook.server";
+import { handleWebhook } from "../webhooks/handle-webhook.server";
+import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
 /**
- * orders/cancelled: verified by the library (forged HMAC -> 401), recorded as a reversal of the
- * order's commission in the outbox, and acknowledged. The worker sends it after the order.
+ * orders/cancelled: verified by the library (forged HMAC -> 401) and refused (4xx) unless the body
+ * fits the topic, recorded as a reversal of the order's commission in the outbox, and
+ * acknowledged. The worker sends it after the order.
  */
-export const action = async ({ request }: ActionFunctionArgs) => {
-  await receiveOrderCancelled(await receiveWebhook(request));
-  return new Response(null, { status: 200 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  handleWebhook(request, "orders/cancelled", { verified: receiveOrderCancelled, unreadable: receiveOrderCancelled });
 
 // Only POST is a webhook: anything else is answered 405.
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await receiveWebhook(request);
-  return new Response(null, { status: 405 });
-};
+export const loader = rejectNonPostWebhook;

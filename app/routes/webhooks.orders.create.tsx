@@ -1,18 +1,15 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs } from "@remix-run/node";
 import { receiveOrderCreated } from "../webhooks/order-webhooks.server";
-import { receiveWebhook } from "../webhooks/receive-webhook.server";
+import { handleWebhook } from "../webhooks/handle-webhook.server";
+import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
 /**
- * orders/create: verified by the library (forged HMAC -> 401), recorded in the outbox, and
- * acknowledged at once. Refersion is called later by the delivery worker, never from here.
+ * orders/create: verified by the library (forged HMAC -> 401) and refused (4xx) unless the body
+ * fits the topic, recorded in the outbox, and acknowledged at once. Refersion is called later by
+ * the delivery worker, never from here.
  */
-export const action = async ({ request }: ActionFunctionArgs) => {
-  await receiveOrderCreated(await receiveWebhook(request));
-  return new Response(null, { status: 200 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  handleWebhook(request, "orders/create", { verified: receiveOrderCreated, unreadable: receiveOrderCreated });
 
 // Only POST is a webhook: anything else is answered 405.
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await receiveWebhook(request);
-  return new Response(null, { status: 405 });
-};
+export const loader = rejectNonPostWebhook;

@@ -1,19 +1,15 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs } from "@remix-run/node";
 import { receiveOrderPaid } from "../webhooks/order-webhooks.server";
-import { receiveWebhook } from "../webhooks/receive-webhook.server";
+import { handleWebhook } from "../webhooks/handle-webhook.server";
+import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
 /**
- * orders/paid: verified by the library (forged HMAC -> 401), then either releases the order
- * waiting for payment (the "paid" trigger) or records it if orders/create never did. Acknowledged
- * at once; Refersion is called by the delivery worker.
+ * orders/paid: verified by the library (forged HMAC -> 401) and refused (4xx) unless the body fits
+ * the topic, then either releases the order waiting for payment (the "paid" trigger) or records it
+ * if orders/create never did. Acknowledged at once; Refersion is called by the delivery worker.
  */
-export const action = async ({ request }: ActionFunctionArgs) => {
-  await receiveOrderPaid(await receiveWebhook(request));
-  return new Response(null, { status: 200 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  handleWebhook(request, "orders/paid", { verified: receiveOrderPaid, unreadable: receiveOrderPaid });
 
 // Only POST is a webhook: anything else is answered 405.
-export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await receiveWebhook(request);
-  return new Response(null, { status: 405 });
-};
+export const loader = rejectNonPostWebhook;

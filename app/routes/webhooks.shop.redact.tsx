@@ -1,16 +1,15 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { redactShop } from "../privacy/compliance.server";
-import { receiveWebhook, rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
+import { handleWebhook } from "../webhooks/handle-webhook.server";
+import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
 /**
- * Mandatory, 48 hours after uninstall: delete everything the app holds for the shop. The shop
- * comes from the verified headers, so even a body that cannot be read erases it.
+ * Mandatory, 48 hours after uninstall: delete everything the app holds for the shop. Only a body
+ * of this topic naming the header's shop erases it (handleWebhook): the signature covers the body
+ * alone, so a signed body that cannot be read, or names another shop, erases nothing.
  */
-export const action = async ({ request }: ActionFunctionArgs) => {
-  const webhook = await receiveWebhook(request);
-  await redactShop(webhook.shop);
-  return new Response(null, { status: 200 });
-};
+export const action = async ({ request }: ActionFunctionArgs) =>
+  handleWebhook(request, "shop/redact", { verified: (webhook) => redactShop(webhook.shop) });
 
 // Only POST is a webhook: anything else is answered 405.
 export const loader = rejectNonPostWebhook;

@@ -21,7 +21,15 @@ export function triggeredAtOf(header: string | null): Date | null {
   return Number.isNaN(time) ? null : new Date(time);
 }
 
-export type UninstallOutcome = "uninstalled" | "superseded_by_reinstall";
+export type UninstallOutcome = "uninstalled" | "superseded_by_reinstall" | "time_unknown";
+
+/**
+ * Whether the app recorded an install of the shop. An uninstall whose time is unknown cannot be
+ * told apart from an old one replayed after that install: it is not acted on for such a shop.
+ */
+export async function hasRecordedInstall(shop: string): Promise<boolean> {
+  return (await prisma.shopSettings.count({ where: { shop, uninstalledAt: null } })) > 0;
+}
 
 /**
  * Deletes the shop's sessions, stops its forwarding and backfill, and cancels what was still to

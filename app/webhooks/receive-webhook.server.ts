@@ -1,4 +1,7 @@
+import crypto from "node:crypto";
 import { InvalidShopError, WebhookValidationErrorReason } from "@shopify/shopify-api";
+import { env } from "../env.server";
+import { logger } from "../logger.server";
 import { parseOrderJson } from "../refersion/shopify-order";
 import { sanitizeShop, validateWebhook } from "../shopify.server";
 
@@ -34,6 +37,8 @@ export interface VerifiedWebhook {
   shop: string;
   topic: string;
   webhookId: string;
+  /** X-Shopify-Event-Id, when Shopify sent one. */
+  eventId: string | null;
   apiVersion: string;
   payload: unknown;
 }
@@ -44,6 +49,7 @@ export interface UnreadableWebhook {
   shop: string;
   topic: string;
   webhookId: string | null;
+  eventId: string | null;
   rawExcerpt: string;
   reason: string;
 }
@@ -66,8 +72,8 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, alre
 }
 
 /** Reads a body, keeping nothing once it passes the limit. */
-async function readLimited(request: Request): Promise<string> {
-  if (!request.body) return "";
+async function readLimited(request: Request): Promise<Buffer> {
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -81,7 +87,67 @@ async function readLimited(request: Request): Promise<string> {
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/** Topics as Shopify spells them in the header ("ORDERS_CREATE") or in a URL ("orders/create"). */
+function sameTopic(a: string, b: string): boolean {
+  const normal = (topic: string) => topic.trim().toLowerCase().replace(/_/g, "/");
+  return normal(a) === normal(b);
+}
+
+/**
+ * Shopify's signature covers the body only: a signed body of another topic, sent here with this
+ * route's X-Shopify-Topic or another, must not reach this route's effect. Refused before anything.
+ */
+function refuseOtherTopic(received: string, expected: string, shop: string | null): never {
+  logger.warn("webhook refused: topic of another route", { expected, received, shop });
+  throw new Response(`X-Shopify-Topic ${received} is not this route's topic (${expected})`, {
+    status: 400,
+    headers: { "Content-Type": "text/plain; charset=utf-8" },
+  });
+}
+
+/** The signature of the exact bytes received, for a body the library cannot take as text. */
+function signedByShopify(request: Request, bytes: Buffer): boolean {
+  const header = request.headers.get("X-Shopify-Hmac-Sha256");
+  if (!header) return false;
+  const expected = crypto.createHmac("sha256", env().SHOPIFY_API_SECRET).update(bytes).digest();
+  const received = Buffer.from(header, "base64");
+  return received.length === expected.length && crypto.timingSafeEqual(received, expected);
+}
+
+function shopOf(domain: string | null): string {
+  try {
+    const shop = domain ? sanitizeShop(domain, true) : null;
+    if (shop) return shop;
+  } catch (error) {
+    if (!(error instanceof InvalidShopError)) throw error;
+  }
+  throw new Response("X-Shopify-Shop-Domain is not a valid shop domain", { status: 400 });
+}
+
+/**
+ * A body that is not UTF-8 cannot be handed to the library as text (it would sign the replaced
+ * characters, and a body Shopify signed would look forged): its signature is checked over the
+ * raw bytes here, and a signed one is malformed, not forged.
+ */
+function receiveUndecodable(request: Request, bytes: Buffer, expectedTopic: string): UnreadableWebhook {
+  if (!signedByShopify(request, bytes)) throw refused(401);
+  const topic = request.headers.get("X-Shopify-Topic");
+  const webhookId = request.headers.get("X-Shopify-Webhook-Id");
+  if (!topic || !webhookId || !request.headers.get("X-Shopify-API-Version")) throw refused(400);
+  const shop = shopOf(request.headers.get("X-Shopify-Shop-Domain"));
+  if (!sameTopic(topic, expectedTopic)) refuseOtherTopic(topic, expectedTopic, shop);
+  return {
+    unreadable: true,
+    shop,
+    topic,
+    webhookId,
+    eventId: request.headers.get("X-Shopify-Event-Id"),
+    rawExcerpt: bytes.subarray(0, 2_000).toString("latin1"),
+    reason: "Shopify sent a body that is not valid UTF-8",
+  };
 }
 
 /**
@@ -92,27 +158,34 @@ async function readLimited(request: Request): Promise<string> {
  * payload, comes back as UnreadableWebhook instead of a 500, so it is recorded and acknowledged:
  * Shopify would only send the same bytes again.
  */
-export async function receiveWebhook(request: Request): Promise<VerifiedWebhook | UnreadableWebhook> {
+export async function receiveWebhook(request: Request, expectedTopic: string): Promise<VerifiedWebhook | UnreadableWebhook> {
   if (request.method !== "POST") throw refused(405, { Allow: "POST" });
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > MAX_WEBHOOK_BODY_BYTES) {
     if (request.body && Number(declared) <= MAX_DISCARDED_BYTES) await discardRest(request.body.getReader(), 0);
     throw tooLarge();
   }
-  const rawBody = await readLimited(request);
+  const bytes = await readLimited(request);
+  let rawBody: string;
+  try {
+    rawBody = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return receiveUndecodable(request, bytes, expectedTopic);
+  }
   const check = await validateWebhook({ rawBody, rawRequest: request });
   if (!check.valid) {
     throw refused(check.reason === WebhookValidationErrorReason.InvalidHmac ? 401 : 400);
   }
   // Checked after the HMAC: a signed request whose X-Shopify-Shop-Domain is not a shop domain.
-  let shop: string;
-  try {
-    shop = sanitizeShop(check.domain, true)!;
-  } catch (error) {
-    if (error instanceof InvalidShopError) throw new Response("X-Shopify-Shop-Domain is not a valid shop domain", { status: 400 });
-    throw error;
-  }
-  const verified = { shop, topic: check.topic, webhookId: check.webhookId, apiVersion: check.apiVersion };
+  const shop = shopOf(check.domain);
+  if (!sameTopic(check.topic, expectedTopic)) refuseOtherTopic(check.topic, expectedTopic, shop);
+  const verified = {
+    shop,
+    topic: check.topic,
+    webhookId: check.webhookId,
+    eventId: request.headers.get("X-Shopify-Event-Id"),
+    apiVersion: check.apiVersion,
+  };
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody);
@@ -137,6 +210,7 @@ function unreadable(verified: Omit<VerifiedWebhook, "payload">, text: string, re
     shop: verified.shop,
     topic: verified.topic,
     webhookId: verified.webhookId,
+    eventId: verified.eventId,
     rawExcerpt: text.slice(0, 2_000),
     reason,
   };

@@ -384,8 +384,11 @@ describe("shop/redact", () => {
     expect(await everythingOf(OTHER_SHOP)).toEqual(otherShopBefore);
   });
 
-  it("erases the shop even when its body cannot be read (the shop comes from the signed request)", async () => {
-    expect((await send("shop/redact", SHOP, null, { raw: "{not json" })).status).toBe(200);
+  it("erases nothing when its body cannot be read (the signature covers the body, not the shop header), and the shop when it can", async () => {
+    const before = await everythingOf(SHOP);
+    expect((await send("shop/redact", SHOP, null, { raw: "{not json" })).status).toBe(422);
+    expect(await everythingOf(SHOP)).toEqual(before);
+    expect((await send("shop/redact", SHOP, { shop_id: 954889, shop_domain: SHOP })).status).toBe(200);
     const left = await everythingOf(SHOP);
     for (const model of SHOP_MODELS) expect(left[model], `${model} rows of the redacted shop`).toEqual([]);
     expect((await rowsOf(OTHER_SHOP)).length).toBe(2);

@@ -134,11 +134,14 @@ describe("app/uninstalled and reinstalls", () => {
     expect((await prisma.backfillJob.findUniqueOrThrow({ where: { id: backfill.id } })).status).toBe("failed");
   });
 
-  it("an uninstall without a readable X-Shopify-Triggered-At is taken as happening now", async () => {
+  it("an uninstall without a readable X-Shopify-Triggered-At cannot undo the install, unless its signed body's updated_at dates it", async () => {
     await prisma.session.deleteMany();
     await openAdmin();
     await order(orderBy(ADA, 9203));
     await uninstall("not a time");
+    expect(await sessionsOf()).not.toEqual([]);
+    expect(await statusOf("9203")).not.toBe("skipped");
+    await sendWebhook(appUninstalled, "app/uninstalled", { id: 954889, domain: SHOP, updated_at: new Date().toISOString() }, "not a time");
     expect(await sessionsOf()).toEqual([]);
     expect(await statusOf("9203")).toBe("skipped");
   });

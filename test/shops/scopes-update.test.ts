@@ -171,7 +171,7 @@ describe("app/scopes_update", () => {
     expect(await prisma.shopSettings.findUnique({ where: { shop: SHOP } })).toBeNull();
   });
 
-  it("acknowledges a signed body it cannot use, changes nothing, and logs why", async () => {
+  it("acknowledges a signed body it cannot read, refuses one without the topic's shape (422), changes nothing, and logs why", async () => {
     const before = [await everythingOf(SHOP), await everythingOf(OTHER_SHOP)];
     const cases: [string, RegExp][] = [
       ["{oops", /not valid JSON/],
@@ -185,9 +185,11 @@ describe("app/scopes_update", () => {
     for (const [raw, reason] of cases) {
       logLines.length = 0;
       const response = await send(SHOP, null, { raw });
-      expect({ raw, status: response.status }).toEqual({ raw, status: 200 });
+      const readable = raw !== "{oops";
+      expect({ raw, status: response.status }).toEqual({ raw, status: readable ? 422 : 200 });
       const warning = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.level === "warn");
-      expect(warning, raw).toMatchObject({ msg: "scopes update not applied: its body cannot be used", shop: SHOP });
+      const msg = readable ? "webhook refused: the body does not fit the topic" : "scopes update not applied: its body cannot be used";
+      expect(warning, raw).toMatchObject({ msg, shop: SHOP });
       expect(warning!.webhookId).toEqual(expect.any(String));
       expect(warning!.reason).toMatch(reason);
     }

@@ -1,0 +1,36 @@
+import { MAX_WEBHOOK_BODY_BYTES } from "./webhooks/receive-webhook.server";
+
+/**
+ * How much of a request body the web server (server/app-server.mjs) reads before the app sees
+ * it. Every body is read whole before any route runs, so these are the memory a request can hold.
+ */
+export interface BodyLimit {
+  bytes: number;
+  /** The 413's text. */
+  message: string;
+}
+
+/** The login form carries a shop domain. */
+const LOGIN_FORM_BYTES = 16 * 1024;
+/** The admin's forms: settings, retries, a resend's dates, the privacy page's searches. */
+const ADMIN_FORM_BYTES = 256 * 1024;
+/** Everything else takes no body worth reading (a loader-only page, /healthz, /auth/*): room for a route to say so itself. */
+const OTHER_BYTES = 256 * 1024;
+
+/**
+ * Bodies of all requests in flight together, at most. Past it a request is answered 503 with
+ * Retry-After instead of being read: 300 slow uploads of a webhook-sized body would otherwise
+ * hold 300 times the webhook limit. Far above what Shopify's webhooks and the admin need at once.
+ */
+export const IN_FLIGHT_BODY_BYTES = 64 * 1024 * 1024;
+
+/** Seconds a refused request is asked to wait; Shopify retries a webhook on its own schedule. */
+export const BUSY_RETRY_AFTER_SECONDS = 5;
+
+export function bodyLimitFor(path: string): BodyLimit {
+  if (path.startsWith("/webhooks/")) {
+    return { bytes: MAX_WEBHOOK_BODY_BYTES, message: `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes` };
+  }
+  const bytes = path === "/auth/login" ? LOGIN_FORM_BYTES : path === "/app" || path.startsWith("/app/") ? ADMIN_FORM_BYTES : OTHER_BYTES;
+  return { bytes, message: `Request bodies here are limited to ${bytes} bytes` };
+}

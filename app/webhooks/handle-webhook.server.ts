@@ -1,0 +1,51 @@
+import { logger } from "../logger.server";
+import { alreadyProcessed, recordProcessed } from "./receipts.server";
+import { isUnreadable, receiveWebhook, type UnreadableWebhook, type VerifiedWebhook } from "./receive-webhook.server";
+import { payloadProblem, type WebhookTopic } from "./topic-payloads";
+
+export interface WebhookEffects {
+  /** The topic's effect on a verified body that fits the topic and names the header's shop. */
+  verified: (webhook: VerifiedWebhook) => Promise<void>;
+  /**
+   * What a signed body that cannot be read is recorded as. Without it (topics that erase or
+   * uninstall), nothing is done: such a body cannot show which topic or shop it was signed for.
+   */
+  unreadable?: (webhook: UnreadableWebhook) => Promise<void>;
+}
+
+function refusedBody(status: number, text: string): Response {
+  return new Response(text, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/**
+ * Every webhook route, in one order: the signature and this route's topic (receiveWebhook), a
+ * delivery already processed (acknowledged, nothing done), the body fitting the topic and the
+ * shop, then the effect, and the receipt once it is done. A refusal is a 4xx (Shopify's retries
+ * of a refused body change nothing either), logged with the reason; only an effect done, or a
+ * repeat of one, is a 200.
+ */
+export async function handleWebhook(request: Request, topic: WebhookTopic, effects: WebhookEffects): Promise<Response> {
+  const webhook = await receiveWebhook(request, topic);
+  const ids = { topic, webhookId: webhook.webhookId, eventId: webhook.eventId };
+  const log = logger.child({ shop: webhook.shop, topic, webhookId: webhook.webhookId, eventId: webhook.eventId });
+  if (await alreadyProcessed(ids)) {
+    log.info("webhook already processed: acknowledged, nothing done");
+    return new Response(null, { status: 200 });
+  }
+  if (isUnreadable(webhook)) {
+    if (!effects.unreadable) {
+      log.warn("webhook refused: unreadable body, not acted on", { reason: webhook.reason });
+      return refusedBody(422, `Not acted on: ${webhook.reason}`);
+    }
+    await effects.unreadable(webhook);
+  } else {
+    const problem = payloadProblem(topic, webhook.payload, webhook.shop);
+    if (problem) {
+      log.warn("webhook refused: the body does not fit the topic", { reason: problem });
+      return refusedBody(422, `The body does not fit ${topic}: ${problem}`);
+    }
+    await effects.verified(webhook);
+  }
+  await recordProcessed(ids);
+  return new Response(null, { status: 200 });
+}

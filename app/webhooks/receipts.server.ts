@@ -1,0 +1,54 @@
+import prisma from "../db.server";
+import { logger } from "../logger.server";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a processed webhook's ids are kept. Shopify retries a delivery for 4 hours (and a
+ * resend from the Partner dashboard is a new webhook id): a week covers both with a wide margin.
+ */
+export const WEBHOOK_RECEIPT_RETENTION_DAYS = 7;
+
+interface WebhookIds {
+  topic: string;
+  webhookId: string | null;
+  eventId: string | null;
+}
+
+/** X-Shopify-Event-Id names the event, the same for each topic it is sent as: keyed with the topic. */
+function keysOf(webhook: WebhookIds): string[] {
+  return [
+    ...(webhook.webhookId ? [`webhook:${webhook.webhookId}`] : []),
+    ...(webhook.eventId ? [`event:${webhook.topic.toLowerCase()}:${webhook.eventId}`] : []),
+  ];
+}
+
+/** Whether a webhook with the same webhook id, or the same event for this topic, was processed. */
+export async function alreadyProcessed(webhook: WebhookIds): Promise<boolean> {
+  const keys = keysOf(webhook);
+  if (keys.length === 0) return false;
+  return (await prisma.webhookReceipt.count({ where: { key: { in: keys } } })) > 0;
+}
+
+/**
+ * Recorded once the webhook's effect is done, so a delivery that failed half-way is processed
+ * again when Shopify retries it. Two copies processed at the same moment both get here: each
+ * effect is idempotent on its own rows, and the second receipt is not an error.
+ */
+export async function recordProcessed(webhook: WebhookIds): Promise<void> {
+  for (const key of keysOf(webhook)) {
+    await prisma.webhookReceipt.upsert({
+      where: { key },
+      create: { key, topic: webhook.topic.toLowerCase() },
+      update: {},
+    });
+  }
+}
+
+/** The hourly maintenance's sweep: receipts older than the retention period. */
+export async function removeExpiredWebhookReceipts(now = new Date()): Promise<number> {
+  const cutoff = new Date(now.getTime() - WEBHOOK_RECEIPT_RETENTION_DAYS * DAY_MS);
+  const { count } = await prisma.webhookReceipt.deleteMany({ where: { receivedAt: { lt: cutoff } } });
+  if (count > 0) logger.info("webhook receipts removed after the retention period", { receipts: count });
+  return count;
+}
