@@ -1,0 +1,86 @@
+/**
+ * Bodies held by the production build are bounded: each route reads at most its limit (the
+ * login form too), and all requests in flight together at most IN_FLIGHT_BODY_BYTES, past which
+ * a request is answered 503 with Retry-After instead of being read.
+ */
+import net from "node:net";
+import { IN_FLIGHT_BODY_BYTES } from "~/body-limits.server";
+import { orderFixtureText } from "../support/fixtures";
+import { DOCS_ORDER } from "../support/outbox";
+import { startProductionApp, type ProductionApp } from "../support/production-app";
+import { rawRequest, sendWebhook } from "./http";
+
+const SHOP = "request-bodies.myshopify.com";
+const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const ONE_MB = Buffer.alloc(1024 * 1024, "a");
+/** A webhook-sized body: under the webhook limit, so only the budget can refuse it. */
+const WEBHOOK_SIZED = Math.floor(1.9 * 1024 * 1024);
+
+let app: ProductionApp;
+
+beforeAll(async () => {
+  app = await startProductionApp({ DATABASE_URL: process.env.DATABASE_URL!, REFERSION_WEBHOOK_URL: "http://127.0.0.1:9/", REFERSION_API_URL: "http://127.0.0.1:9/" });
+}, 90_000);
+
+afterAll(async () => {
+  await app?.stop();
+});
+
+describe("every route that reads a body has a limit", () => {
+  it.each([
+    ["/auth/login", "shop="],
+    ["/app/settings", "intent=save&publicKey="],
+    ["/healthz", "x="],
+  ])("%s: 1 MB is refused with 413, with or without a Content-Length", async (path, prefix) => {
+    const body = Buffer.concat([Buffer.from(prefix), ONE_MB]);
+    const headers = { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded" };
+    for (const chunked of [false, true]) {
+      const reply = await rawRequest(`${app.url}${path}`, { headers, body, chunked });
+      expect({ path, chunked, status: reply.status }).toEqual({ path, chunked, status: 413 });
+      expect(reply.text).toMatch(/limited to \d+ bytes/);
+    }
+    expect(app.output().join("\n")).toMatch(/request body refused/);
+  });
+});
+
+/** A client that declares a webhook-sized body, sends its start and then nothing more. */
+function slowUpload(url: URL): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname, () => {
+      socket.write(
+        `POST /webhooks/orders/create HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: ${WEBHOOK_SIZED}\r\n\r\n` + "{".repeat(1024),
+      );
+      resolve(socket);
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe("the bytes of all bodies in flight are bounded", () => {
+  it("slow uploads past the budget are answered 503 with Retry-After; once they end, requests are read again", async () => {
+    const url = new URL(app.url);
+    const count = Math.ceil(IN_FLIGHT_BODY_BYTES / WEBHOOK_SIZED) + 5;
+    const sockets: net.Socket[] = [];
+    const answers: string[] = [];
+    try {
+      for (let i = 0; i < count; i++) {
+        const socket = await slowUpload(url);
+        socket.on("data", (chunk: Buffer) => answers.push(chunk.toString("latin1")));
+        sockets.push(socket);
+      }
+      // A whole webhook-sized body now: the budget is taken by the slow ones.
+      const refused = await sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body: Buffer.alloc(WEBHOOK_SIZED, " ") });
+      expect(refused.status).toBe(503);
+      expect(refused.headers["retry-after"]).toMatch(/^\d+$/);
+      // The slow ones past the budget were refused from their headers on, not read.
+      expect(answers.length).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    // Their shares are released with their connections.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const accepted = await sendWebhook(app.url, { topic: "orders/create", shop: SHOP, body: orderFixtureText(DOCS_ORDER) });
+    expect(accepted.status).toBe(200);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+});
