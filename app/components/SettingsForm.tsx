@@ -10,6 +10,13 @@ type OnOffField = { [K in keyof Values]: Values[K] extends boolean ? K : never }
 
 const MISSING_SECRET = "Enter your Refersion secret key";
 
+/** The auto-credit option's help: the affiliate id lives in the cart, which every shopper can write. */
+export const AUTO_CREDIT_AFFILIATE_HELP =
+  "Sends the affiliate id captured by the tracking script with the order, instead of letting Refersion match the click. " +
+  "Risk: the id is kept in the shopper's cart, where any shopper can change it, so with this on a buyer can choose which " +
+  "affiliate is credited, themselves included. Only ids made of digits are accepted. Leave it off unless you check these " +
+  "commissions before paying them.";
+
 /**
  * Validates in the browser with the schema the server uses, so a mistake is shown before
  * anything is sent; the server validates again and its errors appear on the same fields.
@@ -197,7 +204,7 @@ export function SettingsForm({
             {option(
               "autoCreditAffiliate",
               "Credit the affiliate recorded by the storefront directly",
-              "Sends the affiliate id captured by the tracking script with the order, instead of letting Refersion match the click.",
+              AUTO_CREDIT_AFFILIATE_HELP,
             )}
           </BlockStack>
         </Card>

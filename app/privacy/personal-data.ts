@@ -46,8 +46,8 @@ function removeValuesFromPairs(pairs: unknown, keep: (name: string) => boolean):
   return pairs;
 }
 
-// Only what the mapping reads survives (the storefront's cart id and affiliate id, subscription
-// markers); every other value (gift messages, engravings, names) goes.
+// Only what the mapping reads survives (the storefront's cart id and affiliate id); every other
+// value (gift messages, engravings, names) goes.
 const keptNoteAttribute = (name: string) => MAPPED_NOTE_ATTRIBUTES.has(name);
 const keptLineProperty = (name: string) => MAPPED_LINE_PROPERTIES.has(name);
 

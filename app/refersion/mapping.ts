@@ -1,7 +1,7 @@
 import { computeAmounts, amountsRead } from "./amounts";
 import { MappingError, type MappingOptions, type MappingResult, type OrderSummary, type RefersionConversion } from "./conversion";
 import { orderCurrencies, reportingDecimals, roundTo } from "./money";
-import { affiliateIdOf, cartIdFor, customerIdOf, customerOf, discountCodesOf, subscriptionOf } from "./order-attributes";
+import { affiliateIdOf, cartIdFor, customerIdOf, customerOf, discountCodesOf, isSubscriptionOrder } from "./order-attributes";
 import { parseOrder, readOrderId } from "./order-payload";
 
 export { currencyDecimals } from "./money";
@@ -40,7 +40,6 @@ function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
   const round = (value: number) => roundTo(value, decimals);
   const amounts = computeAmounts(order, currencies);
   const cartId = cartIdFor(order, orderId, options);
-  const subscription = subscriptionOf(order);
   const affiliateId = options.autoCreditAffiliate ? affiliateIdOf(order) : null;
   const customer = options.includeCustomer ? customerOf(order) : null;
   const discountCode = discountCodesOf(order);
@@ -50,8 +49,7 @@ function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
   const conversion: RefersionConversion = {
     cart_id: cartId,
     order_id: orderId,
-    ...(subscription.isSubscription ? { is_subscription: true } : {}),
-    ...(subscription.isSubscription && subscription.id ? { subscription_id: subscription.id } : {}),
+    ...(isSubscriptionOrder(order) ? { is_subscription: true } : {}),
     ...(affiliateId !== null ? { auto_credit_affiliate_id: affiliateId } : {}),
     shipping: round(amounts.shipping),
     tax: round(amounts.tax),

@@ -20,7 +20,10 @@ const STOREFRONT_AFFILIATE_ATTRIBUTE = "_rfsn_aid";
 /** Source names Shopify gives orders that a subscription contract created (renewals, billing attempts). */
 const SUBSCRIPTION_CONTRACT_SOURCES = new Set(["subscription_contract", "subscription_contract_checkout_one"]);
 
-/** Order tags subscription apps add (compared case-insensitively). */
+/**
+ * Order tags subscription apps add (compared case-insensitively). Tags are written by the shop's
+ * staff and apps through the Admin API, never by the buyer's cart.
+ */
 const SUBSCRIPTION_TAGS = new Set([
   // Recharge
   "subscription first order",
@@ -31,26 +34,13 @@ const SUBSCRIPTION_TAGS = new Set([
 ]);
 
 /**
- * Line item properties Recharge writes on subscription lines only. Not `_rc_bundle*`: Recharge
- * writes those on every checkout order of a dynamically priced bundle, one-time purchases
- * included; a subscribed bundle line also carries the delivery interval below.
- */
-const RECHARGE_LINE_PROPERTIES = ["shipping_interval_frequency", "shipping_interval_unit_type", "charge_interval_frequency"];
-
-/** Recharge's subscription id line property (the numeric id sent as `subscription_id`). */
-const RECHARGE_SUBSCRIPTION_ID_PROPERTY = "subscription_id";
-
-/** Skio's note attributes: its subscription id, and the provider marker. */
-const SKIO_ID_ATTRIBUTE = "shopify_order_subscription_id";
-const SKIO_PROVIDER_ATTRIBUTE = "subscription_provider";
-
-/**
  * What the mapping reads from note attributes and line item properties, none of it naming a
  * buyer: removing personal data keeps exactly these (app/privacy/personal-data.ts), so a redacted
- * order still maps to the same cart id and subscription fields.
+ * order still maps to the same cart id and affiliate. Subscription markers are not read from
+ * either: any shopper can write both through the cart API.
  */
-export const MAPPED_NOTE_ATTRIBUTES: ReadonlySet<string> = new Set([STOREFRONT_CART_ATTRIBUTE, STOREFRONT_AFFILIATE_ATTRIBUTE, SKIO_ID_ATTRIBUTE, SKIO_PROVIDER_ATTRIBUTE]);
-export const MAPPED_LINE_PROPERTIES: ReadonlySet<string> = new Set([RECHARGE_SUBSCRIPTION_ID_PROPERTY, ...RECHARGE_LINE_PROPERTIES]);
+export const MAPPED_NOTE_ATTRIBUTES: ReadonlySet<string> = new Set([STOREFRONT_CART_ATTRIBUTE, STOREFRONT_AFFILIATE_ATTRIBUTE]);
+export const MAPPED_LINE_PROPERTIES: ReadonlySet<string> = new Set<string>();
 
 // ---------------------------------------------------------------------------------------------
 // Identifiers and attributes
@@ -128,38 +118,27 @@ function tagsOf(order: ShopifyOrder): string[] {
   return raw.map((tag) => (typeof tag === "string" ? tag.trim().toLowerCase() : "")).filter(Boolean);
 }
 
-interface SubscriptionFacts {
-  isSubscription: boolean;
-  id: string | null;
-}
-
 /**
- * Subscription orders: Shopify subscription contracts (source_name), Recharge (tags, line
- * properties of subscribed lines), Skio (note attributes), Appstle and Seal (tags). The id is only ever one the
- * subscription app wrote; none is made up.
+ * Subscription orders, from what the buyer cannot write: a line bought with a selling plan
+ * (`selling_plan_allocation`, set by Shopify's checkout), an order a subscription contract created
+ * (`source_name`), or a subscription app's order tags (Recharge, Appstle, Seal). Note attributes
+ * and line item properties are not read: any shopper can set them through the cart API. No
+ * subscription id is sent: every one an order carries (Skio's note attribute, Recharge's line
+ * property) is writable by the buyer too.
  */
-export function subscriptionOf(order: ShopifyOrder): SubscriptionFacts {
-  const attributes = noteAttributesOf(order);
+export function isSubscriptionOrder(order: ShopifyOrder): boolean {
   const tags = tagsOf(order);
-  const lineProperties = order.line_items.map((line) => nameValuePairs(line.properties));
-
-  const skioId = usableId(attributes.get(SKIO_ID_ATTRIBUTE));
-  const rechargeId = lineProperties.map((properties) => properties.get(RECHARGE_SUBSCRIPTION_ID_PROPERTY)?.trim() ?? "").find((id) => /^\d{1,20}$/.test(id));
-
-  const isSubscription =
-    Boolean(skioId) ||
-    attributes.get(SKIO_PROVIDER_ATTRIBUTE)?.trim().toLowerCase() === "skio" ||
+  return (
+    order.line_items.some((line) => hasSellingPlan(line.selling_plan_allocation)) ||
     SUBSCRIPTION_CONTRACT_SOURCES.has(typeof order.source_name === "string" ? order.source_name.trim() : "") ||
-    tags.some((tag) => SUBSCRIPTION_TAGS.has(tag) || tag.startsWith("seal subscription") || tag.startsWith("seal_subscription")) ||
-    Boolean(rechargeId) ||
-    lineProperties.some((properties) => RECHARGE_LINE_PROPERTIES.some((name) => properties.has(name)));
-
-  return { isSubscription, id: isSubscription ? (skioId ?? rechargeId ?? null) : null };
+    tags.some((tag) => SUBSCRIPTION_TAGS.has(tag) || tag.startsWith("seal subscription") || tag.startsWith("seal_subscription"))
+  );
 }
 
-function usableId(value: string | undefined): string | null {
-  const text = value?.trim() ?? "";
-  return text && text.length <= 255 ? text : null;
+/** A selling plan allocation as Shopify's checkout writes it: an object naming its selling plan. */
+function hasSellingPlan(allocation: unknown): boolean {
+  const plan = recordOf(allocation)?.selling_plan;
+  return recordOf(plan) !== null;
 }
 
 // ---------------------------------------------------------------------------------------------

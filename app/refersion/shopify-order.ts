@@ -91,6 +91,8 @@ export const LineItem = z.looseObject({
   total_discount: Amount.nullish(),
   total_discount_set: MoneySet.nullish(),
   properties: z.unknown().optional(),
+  /** Set by Shopify's checkout on a line bought with a selling plan (a subscription, a pre-order, ...). */
+  selling_plan_allocation: z.unknown().optional(),
   /** Present (possibly null) only on the line Shopify adds for a tip. */
   tip_payment_gateway: z.unknown().optional(),
   tip_payment_method: z.unknown().optional(),

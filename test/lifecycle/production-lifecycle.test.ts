@@ -96,14 +96,11 @@ describe("the order lifecycle on the production build", () => {
   it("with the paid trigger and the buyer's currency: a subscription order waits for orders/paid, then goes out once, in the buyer's currency, marked as a subscription", async () => {
     const shop = "production-paid-trigger.myshopify.com";
     await configureLifecycleShop(shop, { forwardTrigger: "paid", currency: "presentment" });
-    // The AUD shop's order paid in USD, placed through Skio (its marker note attributes).
+    // The AUD shop's order paid in USD, created by a subscription contract.
     const order: Record<string, unknown> = {
       ...orderFixture("real-aud-shop-usd-presentment-order-1029-2020.json"),
       financial_status: "pending",
-      note_attributes: [
-        { name: "shopify_order_subscription_id", value: "sub_production_1" },
-        { name: "subscription_provider", value: "skio" },
-      ],
+      source_name: "subscription_contract_checkout_one",
     };
     const orderId = String(order.id);
     const sentFor = () => sandbox.orders().filter((request) => request.orderId === orderId);
@@ -124,7 +121,7 @@ describe("the order lifecycle on the production build", () => {
     const expected = mapOrderToConversion(paid, mappingOptionsFor(await getShopSettings(shop)));
     expect(expected.ok).toBe(true);
     expect(sentFor()[0].body).toEqual(JSON.parse(JSON.stringify(expected.ok ? expected.conversion : null)));
-    expect(sentFor()[0].body).toMatchObject({ currency_code: "USD", is_subscription: true, subscription_id: "sub_production_1" });
+    expect(sentFor()[0].body).toMatchObject({ currency_code: "USD", is_subscription: true });
     expect(await prisma.delivery.count({ where: { shop, orderId } })).toBe(1);
   }, 60_000);
 

@@ -453,16 +453,14 @@ describe("summary", () => {
 });
 
 describe("subscriptions", () => {
-  it("does not take Recharge's _rc_bundle properties alone for a subscription (one-time bundles carry them too), but a subscribed bundle line's interval", () => {
+  it("does not take Recharge's _rc_bundle properties for a subscription (one-time bundles carry them too), nor any line property", () => {
     const order = fixture(RECHARGE_SBL1069);
     expect(conversionOf(order).conversion).not.toHaveProperty("is_subscription");
     order.line_items = order.line_items.map((line: Json) => ({
       ...line,
       properties: [...(line.properties as Json[]), { name: "shipping_interval_frequency", value: "1" }, { name: "shipping_interval_unit_type", value: "week" }],
     }));
-    const { conversion } = conversionOf(order);
-    expect(conversion.is_subscription).toBe(true);
-    expect(conversion).not.toHaveProperty("subscription_id");
+    expect(conversionOf(order).conversion).not.toHaveProperty("is_subscription");
   });
 
   it("does not mark ordinary orders", () => {
@@ -473,15 +471,6 @@ describe("subscriptions", () => {
     }
   });
 
-  it("takes Skio's subscription id from the note attributes", () => {
-    const order = fixture(AUD_1030);
-    order.note_attributes = [
-      { name: "shopify_order_subscription_id", value: "sub_7f3a9" },
-      { name: "subscription_provider", value: "skio" },
-    ];
-    expect(conversionOf(order).conversion).toMatchObject({ is_subscription: true, subscription_id: "sub_7f3a9" });
-  });
-
   it.each([
     ["a Shopify subscription contract renewal", (order: Json) => (order.source_name = "subscription_contract_checkout_one")],
     ["an older contract renewal", (order: Json) => (order.source_name = "subscription_contract")],
@@ -489,22 +478,13 @@ describe("subscriptions", () => {
     ["a Recharge renewal (tag)", (order: Json) => (order.tags = "Subscription Recurring Order")],
     ["an Appstle renewal (tag)", (order: Json) => (order.tags = "appstle_subscription_recurring_order")],
     ["a Seal order (tag)", (order: Json) => (order.tags = "VIP, Seal Subscription")],
-    ["a Recharge line with a delivery interval", (order: Json) => (order.line_items[0].properties = [{ name: "shipping_interval_frequency", value: "30" }])],
-    ["Skio without an id yet", (order: Json) => (order.note_attributes = [{ name: "subscription_provider", value: "skio" }])],
+    ["a line bought with a selling plan", (order: Json) => (order.line_items[0].selling_plan_allocation = { selling_plan: { id: 690_119_000, name: "Every month" } })],
   ])("detects %s", (_label, mark) => {
     const order = fixture(AUD_1030);
     mark(order);
     const { conversion } = conversionOf(order);
     expect(conversion.is_subscription).toBe(true);
     expect(conversion).not.toHaveProperty("subscription_id");
-  });
-
-  it("takes Recharge's numeric subscription_id line property, but not a theme's made-up one", () => {
-    const order = fixture(AUD_1030);
-    order.line_items[0].properties = [{ name: "subscription_id", value: "22093657" }];
-    expect(conversionOf(order).conversion).toMatchObject({ is_subscription: true, subscription_id: "22093657" });
-    order.line_items[0].properties = [{ name: "subscription_id", value: "bundle_box" }];
-    expect(conversionOf(order).conversion).not.toHaveProperty("is_subscription");
   });
 });
 
