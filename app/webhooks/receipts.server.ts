@@ -1,5 +1,6 @@
 import prisma from "../db.server";
 import { logger } from "../logger.server";
+import { isUniqueViolation } from "../outbox/inserts.server";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -37,11 +38,11 @@ export async function alreadyProcessed(webhook: WebhookIds): Promise<boolean> {
  */
 export async function recordProcessed(webhook: WebhookIds): Promise<void> {
   for (const key of keysOf(webhook)) {
-    await prisma.webhookReceipt.upsert({
-      where: { key },
-      create: { key, topic: webhook.topic.toLowerCase() },
-      update: {},
-    });
+    try {
+      await prisma.webhookReceipt.create({ data: { key, topic: webhook.topic.toLowerCase() } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
   }
 }
 

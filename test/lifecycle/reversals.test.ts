@@ -331,29 +331,33 @@ describe("the lifecycle webhook routes", () => {
     expect((await sendWebhook(SHOP, topic, "", { method: "GET" })).status).toBe(405);
   });
 
-  it("acknowledges a signed refund it cannot read, and records it as failed with the reason", async () => {
-    expect((await sendWebhook(SHOP, "refunds/create", { id: 1, order_id: "not an id" }, { webhookId: "refund-bad-order-id" })).status).toBe(200);
-    expect(await prisma.delivery.findMany({ select: { kind: true, status: true, webhookId: true } })).toEqual([
-      { kind: "refund:unreadable", status: "failed", webhookId: "refund-bad-order-id" },
-    ]);
+  it("refuses a signed refund naming no order (422), and records nothing", async () => {
+    expect((await sendWebhook(SHOP, "refunds/create", { id: 1, order_id: "not an id" }, { webhookId: "refund-bad-order-id" })).status).toBe(422);
+    expect(await prisma.delivery.findMany({ select: { kind: true, status: true, webhookId: true } })).toEqual([]);
   });
 });
 
 describe("signed reversal webhooks that cannot be read", () => {
-  it("GIVEN invalid JSON, or a payload naming no order or refund THEN each is acknowledged and recorded as failed with the reason, and nothing is sent", async () => {
+  it("GIVEN invalid JSON THEN each is acknowledged and recorded as failed with the reason; a payload naming no order or refund is refused (422); nothing is sent", async () => {
     const cases = [
       { topic: "orders/cancelled", webhookId: "cancel-not-json", body: '{"id": 45', kind: "cancel", reason: /not valid JSON/ },
       { topic: "orders/cancelled", webhookId: "cancel-no-id", body: JSON.stringify({ name: "#1001", line_items: [] }), kind: "cancel", reason: /no id/ },
       { topic: "refunds/create", webhookId: "refund-not-json", body: "[1, 2", kind: "refund:unreadable", reason: /not valid JSON/ },
       { topic: "refunds/create", webhookId: "refund-no-order", body: JSON.stringify({ id: 7, refund_line_items: "none" }), kind: "refund:unreadable", reason: /./ },
     ] as const;
+    // Not a cancellation or a refund at all: refused before anything is recorded (test/webhooks/signed-bodies.test.ts).
+    const refused = (webhookId: string) => webhookId.endsWith("-no-id") || webhookId.endsWith("-no-order");
     for (const { topic, webhookId, body } of cases) {
-      expect((await sendWebhook(SHOP, topic, body, { webhookId })).status).toBe(200);
+      expect((await sendWebhook(SHOP, topic, body, { webhookId })).status).toBe(refused(webhookId) ? 422 : 200);
     }
     await worker().drain();
     expect(lifecycle.sandbox.received).toEqual([]);
     for (const { webhookId, kind, reason } of cases) {
       const row = await prisma.delivery.findFirst({ where: { shop: SHOP, webhookId } });
+      if (refused(webhookId)) {
+        expect(row, webhookId).toBeNull();
+        continue;
+      }
       expect(row, webhookId).toMatchObject({ kind, status: "failed", orderId: `unreadable-${webhookId}`, requestBody: null });
       expect(row!.reasonCode, webhookId).toBe("unreadable_webhook");
       expect(describeReason(row!.reasonCode, row!.reasonDetail), webhookId).toMatch(reason);

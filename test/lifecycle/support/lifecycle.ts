@@ -31,10 +31,13 @@ export async function sendWebhook(
   options: { webhookId?: string; forgeWith?: string; method?: string } = {},
 ): Promise<Response> {
   const route = await ROUTES[topic]();
+  // Shopify's orders/cancelled always carries cancelled_at; the tests build it from orders/create bodies.
+  const cancelledAt = (payload as { cancelled_at?: unknown } | null)?.cancelled_at ?? "2026-11-21T10:00:00-05:00";
+  const body = topic === "orders/cancelled" && payload && typeof payload === "object" && !Array.isArray(payload) ? { ...payload, cancelled_at: cancelledAt } : payload;
   const request = webhookRequest({
     topic,
     shop,
-    body: typeof payload === "string" ? payload : JSON.stringify(payload),
+    body: typeof body === "string" ? body : JSON.stringify(body),
     secret: TEST_ENV.SHOPIFY_API_SECRET,
     ...options,
   });
