@@ -4,9 +4,11 @@ import DataLoader from "dataloader";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { createOutboxInserter } from "../outbox/inserts.server";
+import type { DeliveryStatus } from "../outbox/delivery-status";
 import { getManyShopSettings, hasKeys, type StoredSettings } from "../settings/shop-settings.server";
 import { planOrder, type OrderTrigger } from "./plan";
 import { releaseOrdersWaitingForKeys } from "./release.server";
+import { replaceUnmappableOrder } from "./requeue.server";
 
 export type IntakeOutcome = "queued" | "waiting_for_keys" | "waiting_for_payment" | "skipped" | "unmappable" | "duplicate";
 
@@ -70,15 +72,13 @@ export async function acceptOrderWebhook(input: {
       reasonCode: plan.reasonCode,
       reasonDetail: plan.reasonDetail,
       sourceExcerpt: JSON.stringify(payload)?.slice(0, EXCERPT_LIMIT) ?? String(payload),
+      // Kept whole when the order is known, so that the merchant's Retry can map it again once
+      // the cause is gone (a setting changed, the app updated).
+      orderPayload: plan.orderId ? (JSON.stringify(payload) ?? null) : null,
       webhookId,
     };
   } else {
-    outcome =
-      plan.status === "pending"
-        ? "queued"
-        : plan.status === "waiting_for_keys" || plan.status === "waiting_for_payment"
-          ? plan.status
-          : "skipped";
+    outcome = outcomeOf(plan.status);
     data = {
       shop,
       orderId: plan.orderId,
@@ -93,6 +93,13 @@ export async function acceptOrderWebhook(input: {
   const log = logger.child({ shop, orderId: data.orderId, webhookId });
   const row = await outbox.insert(data);
   if (!row) {
+    const source = input.source ?? "orders/create";
+    if (plan.mapped && source !== "backfill") {
+      // The order's first payload could not be mapped; this one can, and replaces it. (Resend
+      // past orders replaces it too, through requeueOrder.)
+      const replaced = await replaceUnmappableOrder(shop, plan.orderId, payload, source);
+      if (replaced.requeued) return { outcome: outcomeOf(replaced.status), deliveryId: replaced.deliveryId, orderId: plan.orderId };
+    }
     log.info("duplicate order webhook ignored");
     return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
   }
@@ -103,4 +110,10 @@ export async function acceptOrderWebhook(input: {
     await releaseOrdersWaitingForKeys(shop);
   }
   return { outcome, deliveryId: row.id, orderId: data.orderId };
+}
+
+function outcomeOf(status: DeliveryStatus): IntakeOutcome {
+  if (status === "pending") return "queued";
+  if (status === "waiting_for_keys" || status === "waiting_for_payment") return status;
+  return "skipped";
 }

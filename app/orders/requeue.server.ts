@@ -7,7 +7,7 @@ import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { CANCELLED_BEFORE_SENDING, rebuildPendingReversals, settleReversalsAwaitingOrder } from "../reversals/store.server";
 import { getShopSettings } from "../settings/shop-settings.server";
 import { PAST_ORDER_SKIP_REASONS } from "./payment-status";
-import { planOrder, plannedColumns } from "./plan";
+import { planOrder, plannedColumns, type OrderTrigger } from "./plan";
 
 /**
  * Sending an order that was not delivered (failed, or skipped for a reason that may no longer
@@ -47,7 +47,7 @@ export async function hasReversedCommission(shop: string, orderId: string): Prom
 }
 
 export type RequeueResult =
-  | { requeued: true; status: DeliveryStatus }
+  | { requeued: true; status: DeliveryStatus; deliveryId: string }
   | {
       requeued: false;
       why: "not_found" | "not_eligible" | "cancelled" | "still_skipped" | "not_mapped" | "changed";
@@ -73,18 +73,50 @@ export async function requeueOrder(
   orderId: string,
   options: { payload?: unknown; now?: Date } = {},
 ): Promise<RequeueResult> {
+  return requeue(shop, orderId, { ...options, trigger: "backfill", onlyUnmappable: false });
+}
+
+/**
+ * An order whose row failed because its first payload could not be mapped (an invalid amount, a
+ * currency missing), when a later webhook of the order (orders/create again, orders/paid) brings
+ * a payload that can be: the row is planned again from that payload, with that trigger, and
+ * records what the order now deserves, a skip included. Rows failed for any other reason, and
+ * every other status, are left alone (a webhook never resends an order).
+ */
+export async function replaceUnmappableOrder(
+  shop: string,
+  orderId: string,
+  payload: unknown,
+  trigger: Extract<OrderTrigger, "orders/create" | "orders/paid">,
+  now = new Date(),
+): Promise<RequeueResult> {
+  return requeue(shop, orderId, { payload, now, trigger, onlyUnmappable: true });
+}
+
+async function requeue(
+  shop: string,
+  orderId: string,
+  options: { payload?: unknown; now?: Date; trigger: Extract<OrderTrigger, "orders/create" | "orders/paid" | "backfill">; onlyUnmappable: boolean },
+): Promise<RequeueResult> {
   const now = options.now ?? new Date();
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
     select: { id: true, status: true, reasonCode: true, requestBody: true, orderPayload: true, personalDataRemovedAt: true, updatedAt: true },
   });
   if (!row) return { requeued: false, why: "not_found" };
-  if (row.status !== "failed" && row.status !== "skipped") return { requeued: false, why: "not_eligible" };
+  const unmappable = row.status === "failed" && row.reasonCode === "unmappable";
+  if (options.onlyUnmappable ? !unmappable : row.status !== "failed" && row.status !== "skipped") return { requeued: false, why: "not_eligible" };
   if (await wasCancelled(shop, orderId, row)) return { requeued: false, why: "cancelled" };
 
   const fresh = options.payload !== undefined;
-  // An order whose buyer's data was removed (customers/redact, retention) stays without it.
-  const payload = fresh ? keepPersonalDataRemoved(options.payload, row.personalDataRemovedAt) : row.status === "skipped" ? parseStored(row.orderPayload) : undefined;
+  // An order whose buyer's data was removed (customers/redact, retention) stays without it. An
+  // order that could not be mapped is mapped again from what it stored (the settings, or the
+  // app, may have changed since: a currency now reported in the shop's).
+  const payload = fresh
+    ? keepPersonalDataRemoved(options.payload, row.personalDataRemovedAt)
+    : row.status === "skipped" || unmappable
+      ? parseStored(row.orderPayload)
+      : undefined;
   let data: Prisma.DeliveryUpdateManyMutationInput;
   let status: DeliveryStatus = "pending";
   if (payload === undefined) {
@@ -94,11 +126,12 @@ export async function requeueOrder(
   } else {
     // Only a fresh payload tells whether the order is paid now, or was cancelled or refunded
     // since; a retried one is judged on what the app stored.
-    const plan = planOrder(payload, await getShopSettings(shop), fresh ? "backfill" : "retry");
+    const plan = planOrder(payload, await getShopSettings(shop), fresh ? options.trigger : "retry");
     if (!plan.mapped) return { requeued: false, why: "not_mapped", reasonCode: plan.reasonCode, reasonDetail: plan.reasonDetail };
-    if (plan.status === "skipped") return { requeued: false, why: "still_skipped", reasonCode: plan.reasonCode ?? undefined };
+    // A replaced unmappable row records the skip: that is now what the order deserves.
+    if (plan.status === "skipped" && !options.onlyUnmappable) return { requeued: false, why: "still_skipped", reasonCode: plan.reasonCode ?? undefined };
     status = plan.status;
-    data = { ...plannedColumns(plan), ...(fresh ? { orderPayload: JSON.stringify(payload) } : {}) };
+    data = { ...plannedColumns(plan), sourceExcerpt: null, ...(fresh ? { orderPayload: JSON.stringify(payload) } : {}) };
   }
   const { count } = await prisma.delivery.updateMany({
     // updatedAt too: a cancellation recorded since wasCancelled() locks (touches) the order's
@@ -112,7 +145,7 @@ export async function requeueOrder(
   await rebuildPendingReversals(shop, orderId);
   await settleReversalsAwaitingOrder(shop, orderId, now, { neverSent: true });
   logger.info("order queued again", { shop, orderId, deliveryId: row.id, previousStatus: row.status, status });
-  return { requeued: true, status };
+  return { requeued: true, status, deliveryId: row.id };
 }
 
 function parseStored(text: string | null): unknown {
