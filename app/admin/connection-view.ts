@@ -1,7 +1,7 @@
 import { formatDateTime } from "./format";
 
 /** The outcome of the last key check as the admin shows it. */
-export type ConnectionState = "valid" | "rejected" | "plan_unavailable" | "unreachable" | "no_keys" | "unchecked";
+export type ConnectionState = "valid" | "rejected" | "plan_unavailable" | "unreachable" | "secret_unreadable" | "no_keys" | "unchecked";
 export type ConnectionTone = "success" | "critical" | "warning" | "info";
 
 export interface ConnectionView {
@@ -35,6 +35,12 @@ const WORDS: Record<ConnectionState, { tone: ConnectionTone; title: string; mess
     title: "Refersion unreachable",
     message:
       "Refersion did not answer (network error, timeout or a server error). This says nothing about your keys; try again in a few minutes. Orders are kept and retried meanwhile.",
+  },
+  secret_unreadable: {
+    tone: "critical",
+    title: "Secret key needs to be entered again",
+    message:
+      "The app can no longer read the secret key saved for your shop (the app's encryption key was changed). Enter your Refersion secret key again in Settings and save it, then test again. Orders are kept and sent once the key is saved.",
   },
   no_keys: {
     tone: "info",

@@ -2,6 +2,7 @@ import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
 import { createRefersionClient, RefersionError } from "../refersion/client.server";
+import { SecretBoxError } from "./secret-box.server";
 import { getShopSettings, refersionKeysOf } from "./shop-settings.server";
 
 /**
@@ -10,9 +11,12 @@ import { getShopSettings, refersionKeysOf } from "./shop-settings.server";
  * - rejected: Refersion said the keys are wrong (401, or a 2xx whose body says so);
  * - plan_unavailable: the API refused for another reason (403 and similar). REST access is
  *   plan-gated, so the webhook keys may still work;
- * - unreachable: no usable answer (network error, timeout, 408/429, 5xx).
+ * - unreachable: no usable answer (network error, timeout, 408/429, 5xx);
+ * - secret_unreadable: the saved secret key cannot be decrypted with the configured encryption
+ *   keys (APP_ENCRYPTION_KEY changed without its previous value): nothing was asked of Refersion,
+ *   and the merchant must enter the secret key again.
  */
-export const CONNECTION_STATUSES = ["valid", "rejected", "plan_unavailable", "unreachable"] as const;
+export const CONNECTION_STATUSES = ["valid", "rejected", "plan_unavailable", "unreachable", "secret_unreadable"] as const;
 export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
 
 export type ConnectionCheckResult =
@@ -43,7 +47,19 @@ export interface ConnectionCheckOptions {
  */
 export async function checkRefersionConnection(shop: string, options: ConnectionCheckOptions = {}): Promise<ConnectionCheckResult> {
   const settings = await getShopSettings(shop);
-  const keys = refersionKeysOf(settings);
+  let keys: ReturnType<typeof refersionKeysOf>;
+  try {
+    keys = refersionKeysOf(settings);
+  } catch (error) {
+    if (!(error instanceof SecretBoxError)) throw error;
+    const checkedAt = options.now?.() ?? new Date();
+    await prisma.shopSettings.updateMany({
+      where: { shop, publicKey: settings.publicKey, secretKeyCiphertext: settings.secretKeyCiphertext },
+      data: { connectionStatus: "secret_unreadable", connectionCheckedAt: checkedAt },
+    });
+    logger.warn("refersion connection not checked: the saved secret key cannot be decrypted", { shop });
+    return { status: "secret_unreadable", checkedAt, httpStatus: null };
+  }
   if (!keys) return { status: "no_keys" };
   const config = env();
   const client = createRefersionClient({
