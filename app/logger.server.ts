@@ -14,10 +14,25 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-/** Secrets registered here are masked in every log line, whatever field they end up in. */
+/**
+ * Secrets registered here are masked in every log line, whatever field they end up in. A secret
+ * is registered each time it is read for use (app/settings/shop-settings.server.ts), so only the
+ * most recently used are needed: past MAX_KNOWN_SECRETS the least recently registered is
+ * forgotten, and the set stays bounded however many shops (or keys saved again) there are.
+ */
+export const MAX_KNOWN_SECRETS = 1_000;
 const knownSecrets = new Set<string>();
 export function registerSecret(secret: string | null | undefined) {
-  if (secret && secret.length >= 6) knownSecrets.add(secret);
+  if (!secret || secret.length < 6) return;
+  // Re-inserted, so that a Set's insertion order is the order of last use.
+  knownSecrets.delete(secret);
+  knownSecrets.add(secret);
+  if (knownSecrets.size > MAX_KNOWN_SECRETS) knownSecrets.delete(knownSecrets.values().next().value!);
+}
+
+/** How many secrets are masked now (bounded by MAX_KNOWN_SECRETS). */
+export function knownSecretCount(): number {
+  return knownSecrets.size;
 }
 export function redactSecrets(text: string): string {
   let out = text;

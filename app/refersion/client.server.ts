@@ -48,6 +48,34 @@ export class RefersionError extends Error {
 }
 
 const EXCERPT_LIMIT = 500;
+
+/**
+ * How much of an answer is read. Refersion's answers are a few hundred bytes; only an excerpt is
+ * kept, and an error reported in the body is near its start. The rest of a larger answer is not
+ * read: an endpoint answering without end cannot make the worker hold it all.
+ */
+export const ANSWER_READ_LIMIT = 64 * 1024;
+
+/** The answer's first `limit` bytes as text; the rest is left unread and the stream cancelled. */
+async function readAnswer(response: Response, limit: number): Promise<{ text: string; complete: boolean }> {
+  if (!response.body) return { text: "", complete: true };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let complete = true;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value.subarray(0, Math.max(0, limit - size)));
+    size += value.byteLength;
+    if (size >= limit) {
+      complete = size === limit && (await reader.read()).done;
+      if (!complete) await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), complete };
+}
 const PERMANENT_STATUSES = new Set([400, 401, 403, 404, 405, 410, 413, 415, 422]);
 
 export function isRetryableStatus(status: number): boolean {
@@ -111,6 +139,7 @@ export function createRefersionClient(options: RefersionClientOptions) {
     const signal = AbortSignal.timeout(options.timeoutMs);
     let response: Response;
     let text: string;
+    let complete: boolean;
     try {
       response = await doFetch(url, {
         method: "POST",
@@ -126,7 +155,7 @@ export function createRefersionClient(options: RefersionClientOptions) {
         // followed: following would repeat the secret key header to wherever it points.
         redirect: "manual",
       });
-      text = await response.text();
+      ({ text, complete } = await readAnswer(response, ANSWER_READ_LIMIT));
     } catch (error) {
       const timedOut = signal.aborted;
       const reason = error instanceof Error ? error.message : String(error);
@@ -139,7 +168,8 @@ export function createRefersionClient(options: RefersionClientOptions) {
     }
     const durationMs = elapsed();
     const excerpt = excerptOf(text, secrets);
-    const parsed = parseBody(text);
+    // A cut answer is kept as text: its JSON cannot be read whole.
+    const parsed = complete ? parseBody(text) : text;
     if (response.status >= 200 && response.status < 300) {
       if (bodyReportsError(parsed)) {
         throw new RefersionError(
