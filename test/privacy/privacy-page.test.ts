@@ -26,8 +26,8 @@ async function sendWebhook(route: { action: (args: never) => Promise<unknown> },
   expect(response.status).toBe(200);
 }
 
-const requestData = (buyer: typeof ADA, orders: number[]) =>
-  JSON.stringify({ shop_domain: "x", orders_requested: orders, customer: { id: buyer.id, email: buyer.email }, data_request: { id: 1 } });
+const requestData = (buyer: typeof ADA, orders: number[], shop = SHOP_A) =>
+  JSON.stringify({ shop_domain: shop, orders_requested: orders, customer: { id: buyer.id, email: buyer.email }, data_request: { id: 1 } });
 
 async function load(shop: string) {
   return unwrap(await page.loader({ request: adminRequest(shop, "/app/privacy"), params: {}, context: {} })).data;
@@ -54,7 +54,7 @@ beforeAll(async () => {
   await sendWebhook(dataRequest, "customers/data_request", SHOP_A, requestData(ADA, [9401, 9402]));
   await new Promise((resolve) => setTimeout(resolve, 5));
   await sendWebhook(dataRequest, "customers/data_request", SHOP_A, "{not json");
-  await sendWebhook(dataRequest, "customers/data_request", SHOP_B, requestData(BO, [9501]));
+  await sendWebhook(dataRequest, "customers/data_request", SHOP_B, requestData(BO, [9501], SHOP_B));
 });
 afterAll(() => harness.close());
 afterEach(() => {
@@ -97,7 +97,7 @@ describe("Privacy requests page", () => {
   it("shows what is held now: an order redacted since the request is downloaded without the buyer", async () => {
     const ada = await adaRequestOf(SHOP_A);
     const redact = await import("~/routes/webhooks.customers.redact");
-    await sendWebhook(redact, "customers/redact", SHOP_A, JSON.stringify({ customer: { id: ADA.id }, orders_to_redact: [9402] }));
+    await sendWebhook(redact, "customers/redact", SHOP_A, JSON.stringify({ shop_domain: SHOP_A, customer: { id: ADA.id }, orders_to_redact: [9402] }));
     const document = JSON.parse((await download(SHOP_A, ada.id)).json);
     expect(document.orders.every((order: { personalDataRemovedAt: string | null }) => order.personalDataRemovedAt !== null)).toBe(true);
     for (const value of personalValuesOf(ADA)) expect(JSON.stringify(document.orders)).not.toContain(value);
