@@ -3,7 +3,7 @@ import { renderToPipeableStream } from "react-dom/server";
 import { isRouteErrorResponse, RemixServer } from "@remix-run/react";
 import { createReadableStreamFromReadable, type ActionFunctionArgs, type EntryContext, type LoaderFunctionArgs } from "@remix-run/node";
 import { isbot } from "isbot";
-import { addDocumentResponseHeaders } from "./shopify.server";
+import { addDocumentResponseHeaders, verifiedSessionTokenShop } from "./shopify.server";
 import { env } from "./env.server";
 import { logger } from "./logger.server";
 
@@ -42,7 +42,7 @@ export default async function handleRequest(
   responseHeaders: Headers,
   remixContext: EntryContext,
 ) {
-  addDocumentResponseHeaders(request, responseHeaders);
+  await addFramingHeaders(request, responseHeaders);
   const userAgent = request.headers.get("user-agent");
   const callbackName = isbot(userAgent ?? "") ? "onAllReady" : "onShellReady";
 
@@ -71,6 +71,19 @@ export default async function handleRequest(
 }
 
 /**
+ * The library's document headers (frame-ancestors among them) name the shop of the request's
+ * `shop` query, which anyone can write: they get the shop of the verified session token instead,
+ * and no shop at all without one (Shopify's admin alone may frame the page then).
+ */
+async function addFramingHeaders(request: Request, responseHeaders: Headers) {
+  const url = new URL(request.url);
+  const shop = await verifiedSessionTokenShop(request);
+  url.searchParams.delete("shop");
+  if (shop) url.searchParams.set("shop", shop);
+  addDocumentResponseHeaders(new Request(url, { headers: request.headers }), responseHeaders);
+}
+
+/**
  * Errors thrown by loaders and actions go to the app's JSON log (which masks every registered
  * secret) with the path only: query strings carry session tokens and OAuth codes.
  */
@@ -79,7 +92,18 @@ export function handleError(error: unknown, { request }: LoaderFunctionArgs | Ac
   // nothing failed on our side.
   if (request.signal.aborted) return;
   if (isRouteErrorResponse(error) && error.status < 500) return;
+  if (isLegacyDataRequestWarning(request, error)) {
+    // Remix reports every `?_data=` request this way (the app's pages use single fetch's `.data`
+    // URLs): whoever sent it gets the route's own answer (401 without a session token); it is
+    // noted, not logged as a failure with a stack trace.
+    logger.warn("legacy ?_data request", { method: request.method, path: new URL(request.url).pathname });
+    return;
+  }
   logFailure("request failed", request, error);
+}
+
+function isLegacyDataRequestWarning(request: Request, error: unknown): boolean {
+  return new URL(request.url).searchParams.has("_data") && error instanceof Error && error.message.startsWith("Warning: Single fetch-enabled apps should not be making ?_data requests");
 }
 
 function logFailure(message: string, request: Request, error: unknown) {

@@ -79,10 +79,72 @@ export const offlineAccess = createOfflineAccess({ api, sessionStorage: shopify.
  * session is the shop's offline session.
  */
 const authenticateAdmin: typeof shopify.authenticate.admin = async (request) => {
+  await refuseMalformedAdminRequest(request);
   const context = await shopify.authenticate.admin(request);
+  refuseAnotherShop(request, context.session.shop);
   if (!(await offlineAccess.convertOnOpen(context.session))) return context;
   return shopify.authenticate.admin(request);
 };
+
+/** Longest shop domain accepted: a DNS name is at most 253 characters. */
+const SHOP_MAX_LENGTH = 253;
+
+function refused(status: 400 | 401, reason: string): Response {
+  return new Response(reason, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
+/** The `shop` of the query: absent (null), a valid shop domain, or refused (400). */
+function queryShop(request: Request): string | null {
+  const values = new URL(request.url).searchParams.getAll("shop");
+  if (values.length === 0) return null;
+  const shop = values.length === 1 && values[0].length <= SHOP_MAX_LENGTH ? sanitizeShop(values[0]) : null;
+  if (!shop) throw refused(400, "The shop parameter is not a shop's myshopify.com domain");
+  return shop;
+}
+
+/**
+ * What the library would otherwise answer with a 500 and a stack trace in the log, or with a
+ * redirect meant for a browser: a `shop` that is not a shop domain; a data request (`?_data=`,
+ * made by the page's own scripts) without a session token; a POST whose body is not a form.
+ */
+async function refuseMalformedAdminRequest(request: Request): Promise<void> {
+  queryShop(request);
+  const url = new URL(request.url);
+  const hasToken = /^Bearer\s+\S/i.test(request.headers.get("authorization") ?? "") || url.searchParams.has("id_token");
+  if (url.searchParams.has("_data") && !hasToken) throw refused(401, "A session token is required");
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    // Every admin action reads a form: anything else (JSON, broken multipart) is refused here,
+    // once, rather than failing in the route.
+    try {
+      await request.clone().formData();
+    } catch {
+      throw refused(400, "The request's body is not a form");
+    }
+  }
+}
+
+/** Every shop-scoped decision is the session token's shop: a query naming another is refused. */
+function refuseAnotherShop(request: Request, sessionShop: string): void {
+  const shop = queryShop(request);
+  if (shop !== null && shop !== sessionShop) throw refused(400, "The shop parameter differs from the session's shop");
+}
+
+/**
+ * The shop of the request's session token (App Bridge's Authorization header, or the `id_token`
+ * Shopify's admin opens the app with), verified with the app's secret; null without a valid one.
+ */
+export async function verifiedSessionTokenShop(request: Request): Promise<string | null> {
+  const url = new URL(request.url);
+  const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "")?.[1];
+  const token = bearer ?? url.searchParams.get("id_token");
+  if (!token) return null;
+  try {
+    const payload = await api.session.decodeSessionToken(token);
+    return sanitizeShop(new URL(payload.dest).hostname);
+  } catch {
+    return null;
+  }
+}
 
 export default shopify;
 export const apiVersion = SHOPIFY_API_VERSION;
