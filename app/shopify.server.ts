@@ -25,10 +25,12 @@ const appCredentials = {
   scopes: config.SCOPES,
 };
 
+const AUTH_PATH_PREFIX = "/auth";
+
 const shopify = shopifyApp({
   ...appCredentials,
   appUrl: config.SHOPIFY_APP_URL,
-  authPathPrefix: "/auth",
+  authPathPrefix: AUTH_PATH_PREFIX,
   sessionStorage: new PrismaSessionStorage(prisma),
   distribution: AppDistribution.AppStore,
   hooks: {
@@ -108,8 +110,9 @@ function queryShop(request: Request): string | null {
  * made by the page's own scripts) without a session token; a POST whose body is not a form.
  */
 async function refuseMalformedAdminRequest(request: Request): Promise<void> {
-  queryShop(request);
   const url = new URL(request.url);
+  // The library's own paths (OAuth, the session-token bounce, login) send a bad shop to log in.
+  if (!url.pathname.startsWith(AUTH_PATH_PREFIX)) queryShop(request);
   const hasToken = /^Bearer\s+\S/i.test(request.headers.get("authorization") ?? "") || url.searchParams.has("id_token");
   if (url.searchParams.has("_data") && !hasToken) throw refused(401, "A session token is required");
   if (request.method !== "GET" && request.method !== "HEAD") {
