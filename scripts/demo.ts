@@ -78,6 +78,17 @@ async function main() {
   step("1. A fresh SQLite database");
   execFileSync("npx", ["prisma", "migrate", "deploy"], { cwd: root, env, stdio: ["ignore", "ignore", "inherit"] });
   say(`   migrated ${databaseUrl}`);
+  // What Shopify's login does for a merchant installing the app (the auth hook records it): the app
+  // keeps nothing of webhooks for a shop that never installed it. Before the server starts: the
+  // SQLite file serves one process at a time.
+  {
+    Object.assign(process.env, env);
+    const { markShopInstalled } = await import("../app/shops/uninstall.server");
+    const { default: prisma } = await import("../app/db.server");
+    await markShopInstalled(SHOP);
+    await prisma.$disconnect();
+    say(`   ${SHOP} has installed the app`);
+  }
 
   step("2. The Refersion stand-in on 127.0.0.1");
   const sandbox = await startRefersionSandbox();

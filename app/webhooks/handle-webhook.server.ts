@@ -1,4 +1,5 @@
 import { logger } from "../logger.server";
+import { isKnownShop } from "../shops/known-shop.server";
 import { alreadyProcessed, recordProcessed } from "./receipts.server";
 import { isUnreadable, receiveWebhook, type UnreadableWebhook, type VerifiedWebhook } from "./receive-webhook.server";
 import { payloadProblem, type WebhookTopic } from "./topic-payloads";
@@ -13,14 +14,34 @@ export interface WebhookEffects {
   unreadable?: (webhook: UnreadableWebhook) => Promise<void>;
 }
 
+/**
+ * Topics whose effect is harmless for a shop the app never knew: an uninstall or an erasure of
+ * nothing stores nothing. Every other topic would store what the body carries.
+ */
+const HARMLESS_FOR_UNKNOWN_SHOPS: readonly WebhookTopic[] = ["app/uninstalled", "shop/redact"];
+
+/** Unknown shops whose webhooks are logged, and how often each, bounded both ways. */
+const MAX_LOGGED_UNKNOWN_SHOPS = 1_000;
+const MAX_LOGS_PER_UNKNOWN_SHOP = 10;
+const unknownShopLogs = new Map<string, number>();
+
+function logUnknownShop(shop: string, log: typeof logger) {
+  const count = unknownShopLogs.get(shop) ?? 0;
+  if (count >= MAX_LOGS_PER_UNKNOWN_SHOP) return;
+  if (count === 0 && unknownShopLogs.size >= MAX_LOGGED_UNKNOWN_SHOPS) return;
+  unknownShopLogs.set(shop, count + 1);
+  log.warn("webhook of a shop that never installed the app: acknowledged, nothing stored");
+}
+
 function refusedBody(status: number, text: string): Response {
   return new Response(text, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 }
 
 /**
  * Every webhook route, in one order: the signature and this route's topic (receiveWebhook), a
- * delivery already processed (acknowledged, nothing done), the body fitting the topic and the
- * shop, then the effect, and the receipt once it is done. A refusal is a 4xx (Shopify's retries
+ * delivery already processed (acknowledged, nothing done), a shop that never installed the app
+ * (acknowledged, nothing stored), the body fitting the topic and the shop, then the effect, and
+ * the receipt once it is done. A refusal is a 4xx (Shopify's retries
  * of a refused body change nothing either), logged with the reason; only an effect done, or a
  * repeat of one, is a 200.
  */
@@ -30,6 +51,12 @@ export async function handleWebhook(request: Request, topic: WebhookTopic, effec
   const log = logger.child({ shop: webhook.shop, topic, webhookId: webhook.webhookId, eventId: webhook.eventId });
   if (await alreadyProcessed(ids)) {
     log.info("webhook already processed: acknowledged, nothing done");
+    return new Response(null, { status: 200 });
+  }
+  if (!HARMLESS_FOR_UNKNOWN_SHOPS.includes(topic) && !(await isKnownShop(webhook.shop))) {
+    // Signed bodies can be replayed with any shop domain: nothing of them is kept for a shop
+    // that never installed the app, and the log about them is bounded per shop and in shops.
+    logUnknownShop(webhook.shop, log);
     return new Response(null, { status: 200 });
   }
   if (isUnreadable(webhook)) {

@@ -1,6 +1,7 @@
 import prisma from "~/db.server";
 import { action, loader } from "~/routes/webhooks.orders.create";
 import { saveShopSettings } from "~/settings/shop-settings.server";
+import { markShopInstalled } from "~/shops/uninstall.server";
 import { TEST_ENV } from "../support/test-env";
 import { orderFixtureText } from "../support/fixtures";
 import { webhookRequest, type WebhookRequestOptions } from "../support/shopify-webhooks";
@@ -28,6 +29,8 @@ describe("POST /webhooks/orders/create", () => {
   beforeEach(async () => {
     await prisma.delivery.deleteMany();
     await prisma.shopSettings.deleteMany();
+    // Installed, no keys saved yet: webhooks of a shop that never installed the app store nothing.
+    await markShopInstalled(SHOP);
   });
 
   it("answers 200 to a correctly signed order and stores exactly one outbox row", async () => {

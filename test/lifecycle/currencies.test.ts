@@ -1,6 +1,7 @@
 import { releaseOrdersWaitingForKeys } from "~/orders/release.server";
 import { SettingsFormSchema } from "~/settings/settings-form";
 import { saveShopSettings } from "~/settings/shop-settings.server";
+import { markShopInstalled } from "~/shops/uninstall.server";
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { orderFixture } from "../support/fixtures";
 import {
@@ -66,7 +67,9 @@ describe("the buyer's currency, end to end", () => {
   });
 
   it("GIVEN a refund arrives while the order waits for keys, and the keys are saved with the buyer's currency THEN the refund is reversed in USD", async () => {
-    // A live order (the fixture's store was in test mode; a shop without settings skips test orders).
+    // Installed, no keys saved yet: webhooks of a shop that never installed the app store nothing.
+    await markShopInstalled(SHOP);
+    // A live order (the fixture's store was in test mode; a shop without saved settings skips test orders).
     const order = { ...orderFixture(AUD_SHOP_USD_BUYER), test: false };
     await sendWebhook(SHOP, "orders/create", order);
     await sendWebhook(SHOP, "refunds/create", refundPayload(order, 4_002, [{ index: 0, quantity: 1 }]));

@@ -11,6 +11,7 @@ import {
   withOrderId,
 } from "./support/lifecycle";
 import { settleAllReversalsAwaitingOrders } from "~/reversals/store.server";
+import { markShopInstalled } from "~/shops/uninstall.server";
 import { describeReason } from "~/admin/delivery-reasons";
 import { loadDeliveryDetail } from "~/admin/deliveries-page.server";
 import { createConfiguredWorker } from "~/background/background-work.server";
@@ -296,6 +297,8 @@ describe("orders/cancelled", () => {
 
   it("GIVEN the order still waits for keys WHEN it is cancelled THEN the order itself is skipped and nothing is ever sent", async () => {
     await prisma.shopSettings.deleteMany();
+    // Installed, no keys saved yet: webhooks of a shop that never installed the app store nothing.
+    await markShopInstalled(SHOP);
     const order = orderFixture(DOCS_ORDER);
     await sendWebhook(SHOP, "orders/create", order);
     await sendWebhook(SHOP, "orders/cancelled", order);

@@ -207,3 +207,30 @@ describe("a signed body that is not UTF-8", () => {
     expect(forged.status).toBe(401);
   });
 });
+
+describe("webhooks of shops that never installed the app", () => {
+  it("one signed body replayed with 100 invented shop domains stores nothing, for any topic, and is logged a bounded number of times", async () => {
+    const body = Buffer.from(JSON.stringify({ ...bodyOf("orders/create", SOURCE), note: "x".repeat(1_900_000) }));
+    const before = app.output().filter((line) => line.includes("never installed the app")).length;
+    for (let i = 0; i < 100; i++) {
+      const shop = `invented-${i}.myshopify.com`;
+      const reply = await sendWebhook(app.url, { topic: "orders/create", shop, body });
+      expect({ shop, status: reply.status }).toEqual({ shop, status: 200 });
+    }
+    for (let i = 0; i < 20; i++) {
+      expect((await sendWebhook(app.url, { topic: "orders/create", shop: "invented-0.myshopify.com", body })).status).toBe(200);
+    }
+    for (const topic of TOPICS) {
+      const shop = "invented-all-topics.myshopify.com";
+      expect((await sendWebhook(app.url, { topic, shop, body: JSON.stringify(bodyOf(topic, shop)) })).status).toBe(200);
+    }
+    const invented = { startsWith: "invented-" };
+    expect(await prisma.delivery.count({ where: { shop: invented } })).toBe(0);
+    expect(await prisma.complianceRequest.count({ where: { shop: invented } })).toBe(0);
+    expect(await prisma.shopSettings.count({ where: { shop: invented } })).toBe(0);
+    expect(await prisma.webhookReceipt.count({ where: { topic: "orders/create" } })).toBeLessThan(50);
+    const logged = app.output().filter((line) => line.includes("never installed the app")).length - before;
+    expect(logged).toBeLessThanOrEqual(100 + 10 + TOPICS.length);
+    expect(app.output().filter((line) => line.includes("never installed the app") && line.includes("invented-0.myshopify.com")).length).toBeLessThanOrEqual(10);
+  }, 60_000);
+});
