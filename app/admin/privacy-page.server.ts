@@ -8,13 +8,18 @@ export const PRIVACY_REQUESTS_SHOWN = 100;
 
 const DATA_REQUEST_TOPIC = "customers/data_request";
 
+/** Order ids of a request shown on the page; the download holds them all. */
+const ORDER_IDS_SHOWN = 10;
+
 export interface DataRequestView {
   id: string;
   receivedAt: string;
   /** Shopify's customer id, as Shopify sent it; null when the request could not be read. */
   customerId: string | null;
-  /** The order ids Shopify listed in the request. */
+  /** The first order ids Shopify listed in the request (a request may list thousands). */
   orderIds: string[];
+  /** How many order ids Shopify listed. */
+  ordersRequested: number;
   /** What the app found or did, in words (e.g. "3 stored order(s) found"). */
   outcome: string;
   /** Whether the request names a customer or orders, so that there is something to download. */
@@ -67,7 +72,8 @@ export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
         id: row.id,
         receivedAt: formatDateTime(row.receivedAt)!,
         customerId: row.customerId,
-        orderIds,
+        orderIds: orderIds.slice(0, ORDER_IDS_SHOWN),
+        ordersRequested: orderIds.length,
         outcome: row.outcome,
         downloadable: row.customerId !== null || orderIds.length > 0,
       };

@@ -21,6 +21,13 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   return file;
 };
 
+/** A request may name thousands of orders: the table shows the first few and how many more. */
+function orderList(orderIds: string[], ordersRequested: number): string {
+  if (ordersRequested === 0) return "—";
+  const more = ordersRequested - orderIds.length;
+  return more > 0 ? `${orderIds.join(", ")} and ${more} more` : orderIds.join(", ");
+}
+
 function saveFile(fileName: string, json: string) {
   const url = URL.createObjectURL(new Blob([json], { type: "application/json" }));
   const link = document.createElement("a");
@@ -105,7 +112,7 @@ export default function PrivacyRequests() {
               <IndexTable.Row id={request.id} key={request.id} position={index}>
                 <IndexTable.Cell>{request.receivedAt}</IndexTable.Cell>
                 <IndexTable.Cell>{request.customerId ? `Customer ${request.customerId}` : "—"}</IndexTable.Cell>
-                <IndexTable.Cell>{request.orderIds.length > 0 ? request.orderIds.join(", ") : "—"}</IndexTable.Cell>
+                <IndexTable.Cell>{orderList(request.orderIds, request.ordersRequested)}</IndexTable.Cell>
                 <IndexTable.Cell>
                   <Text as="span" tone={request.downloadable ? undefined : "critical"}>
                     {request.outcome}

@@ -77,3 +77,12 @@ describe("failed compliance requests", () => {
     expect(await prisma.shopSettings.count({ where: { shop: SHOP } })).toBe(0);
   });
 });
+
+describe("a data request naming thousands of orders on the Privacy requests page", () => {
+  it("shows the first ten order ids and how many there are", async () => {
+    const orders = Array.from({ length: 2_500 }, (_, index) => 70_000 + index);
+    await recordCustomerDataRequest(SHOP, { customer: { id: ADA.id }, orders_requested: orders });
+    const [request] = (await loadPrivacyPage(SHOP)).requests;
+    expect(request).toMatchObject({ ordersRequested: 2_500, orderIds: orders.slice(0, 10).map(String), downloadable: true });
+  });
+});
