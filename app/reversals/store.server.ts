@@ -1,4 +1,5 @@
 import { Prisma, type DeliveryReason } from "@prisma/client";
+import { IN_LIST_BATCH, inBatches } from "../database/batches";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { CANCEL_KIND, ORDER_KIND, type DeliveryKind } from "../outbox/delivery-kind";
@@ -355,16 +356,22 @@ export async function settleAllReversalsAwaitingOrders(now = new Date()): Promis
  */
 export async function settleReversalsAwaitingOrders(orders: { shop: string; orderId: string }[], now = new Date()): Promise<number> {
   if (orders.length === 0) return 0;
-  const waiting = await prisma.delivery.findMany({
-    where: {
-      OR: orders.map(({ shop, orderId }) => ({ shop, orderId })),
-      kind: { not: ORDER_KIND },
-      status: "skipped",
-      attempts: 0,
-      reasonCode: "awaiting_order",
-    },
-    select: { shop: true, orderId: true },
-  });
+  const waiting: { shop: string; orderId: string }[] = [];
+  // Two parameters per order: batches keep the statement within SQLite's parameter limit.
+  for (const batch of inBatches(orders, IN_LIST_BATCH / 2)) {
+    waiting.push(
+      ...(await prisma.delivery.findMany({
+        where: {
+          OR: batch.map(({ shop, orderId }) => ({ shop, orderId })),
+          kind: { not: ORDER_KIND },
+          status: "skipped",
+          attempts: 0,
+          reasonCode: "awaiting_order",
+        },
+        select: { shop: true, orderId: true },
+      })),
+    );
+  }
   const unique = new Map(waiting.map((row) => [`${row.shop}\u0000${row.orderId}`, row]));
   let settled = 0;
   for (const { shop, orderId } of unique.values()) settled += await settleReversalsAwaitingOrder(shop, orderId, now);
