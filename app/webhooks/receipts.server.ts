@@ -20,7 +20,8 @@ interface WebhookIds {
 function keysOf(webhook: WebhookIds): string[] {
   return [
     ...(webhook.webhookId ? [`webhook:${webhook.webhookId}`] : []),
-    ...(webhook.eventId ? [`event:${webhook.topic.toLowerCase()}:${webhook.eventId}`] : []),
+    // Topics as Shopify spells them in the header ("ORDERS_CREATE") or in a route ("orders/create").
+    ...(webhook.eventId ? [`event:${webhook.topic.toLowerCase().replace(/_/g, "/")}:${webhook.eventId}`] : []),
   ];
 }
 
