@@ -168,7 +168,8 @@ export async function receiveWebhook(request: Request, expectedTopic: string): P
   const bytes = await readLimited(request);
   let rawBody: string;
   try {
-    rawBody = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a leading byte-order mark in the text, so the library signs the bytes as sent.
+    rawBody = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return receiveUndecodable(request, bytes, expectedTopic);
   }

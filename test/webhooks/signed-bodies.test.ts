@@ -206,6 +206,14 @@ describe("a signed body that is not UTF-8", () => {
     const forged = await sendWebhook(app.url, { topic: "orders/create", shop, body: bytes, headers: { "X-Shopify-Hmac-Sha256": signature("not-the-secret") } });
     expect(forged.status).toBe(401);
   });
+
+  it("a body starting with a byte-order mark is checked as sent: signed, not forged", async () => {
+    const shop = "replay-bom.myshopify.com";
+    await install(shop);
+    const reply = await sendWebhook(app.url, { topic: "orders/create", shop, body: "\uFEFF" + JSON.stringify(bodyOf("orders/create", shop)) });
+    expect(reply.status).toBe(200);
+    expect(await prisma.delivery.findFirstOrThrow({ where: { shop } })).toMatchObject({ status: "failed", reasonCode: "unreadable_webhook" });
+  });
 });
 
 describe("webhooks of shops that never installed the app", () => {
