@@ -190,8 +190,8 @@ describe("shop isolation", () => {
     expect((await loadDetail(SHOP_B, theirs.id)).id).toBe(theirs.id);
   });
 
-  it("ignores a shop named in the URL: the session decides", async () => {
+  it("refuses a shop named in the URL that is not the session's: the session decides", async () => {
     await insertDelivery(SHOP_B, { status: "failed" });
-    expect((await loadList(SHOP_A, `?shop=${SHOP_B}`)).rows).toEqual([]);
+    expect((await thrownResponse(() => loadList(SHOP_A, `?shop=${SHOP_B}`))).status).toBe(400);
   });
 });
