@@ -65,6 +65,10 @@ describe("the same webhook, 100 times, concurrently", () => {
 
     const log = app.output().join("\n");
     expect(log.match(/"msg":"order recorded"/g)).toHaveLength(1);
-    expect(log.match(/"msg":"duplicate order webhook ignored"/g)).toHaveLength(COPIES - 1);
+    // A copy arriving once the first was processed is stopped by its webhook id's receipt; one
+    // arriving meanwhile, by the outbox's unique key.
+    const duplicates = (log.match(/"msg":"duplicate order webhook ignored"/g) ?? []).length;
+    const repeats = (log.match(/"msg":"webhook already processed: acknowledged, nothing done"/g) ?? []).length;
+    expect(duplicates + repeats).toBe(COPIES - 1);
   }, 60_000);
 });
