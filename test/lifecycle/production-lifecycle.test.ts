@@ -75,7 +75,7 @@ describe("the order lifecycle on the production build", () => {
 
     expect((await post("refunds/create", (order.refunds as unknown[])[0])).status).toBe(200);
     await sandbox.waitFor(() => cancels().length === 1, 20_000);
-    expect((await post("orders/cancelled", order)).status).toBe(200);
+    expect((await post("orders/cancelled", { ...order, cancelled_at: "2026-11-21T10:00:00-05:00" })).status).toBe(200);
     await sandbox.waitFor(() => cancels().length === 2, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
 
