@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes sure Debian's PostgreSQL server binaries are installed (initdb, pg_ctl, postgres), for
-# the tests in test/database/ that start their own throwaway cluster (test/support/postgres.ts).
+# the tests in test/database/ that start their own throwaway cluster (scripts/local-postgres.ts).
 # Idempotent: does nothing when they are already there. Does not start a server.
 # Needs root (apt-get) when it has to install; CI runs as root.
 set -euo pipefail

@@ -10,7 +10,7 @@
  * First regenerates prisma/postgresql/schema.prisma (npm run db:schemas). Each migration is
  * `prisma migrate diff --from-migrations <dir> --to-schema-datamodel <schema> --script`, run on
  * a shadow database: a temporary SQLite file, and for PostgreSQL the server in $POSTGRES_URL
- * or, without it, a throwaway local server (test/support/postgres.ts; needs Debian's
+ * or, without it, a throwaway local server (scripts/local-postgres.ts; needs Debian's
  * postgresql package). Review the SQL before committing it.
  */
 import { spawnSync } from "node:child_process";
@@ -67,7 +67,7 @@ async function main(argv: string[]) {
   let stopPostgres: (() => Promise<void>) | null = null;
   let postgresUrl = process.env.POSTGRES_URL;
   if (!postgresUrl) {
-    const { startPostgres } = await import("../test/support/postgres");
+    const { startPostgres } = await import("./local-postgres");
     const server = await startPostgres();
     postgresUrl = server.url;
     stopPostgres = server.stop;

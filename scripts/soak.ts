@@ -19,13 +19,22 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "../app/database/prisma-clients";
-import { orderFixtureText } from "../test/support/fixtures";
-import { startProductionApp } from "../test/support/production-app";
-import { webhookHeaders } from "../test/support/shopify-webhooks";
-import { TEST_ENV } from "../test/support/test-env";
+import { startAppProcess } from "./app-process";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox } from "./refersion-sandbox";
+import { shopifyWebhookHeaders } from "./shopify-webhooks";
 
 const SHOP = "soak-store.myshopify.com";
+/** The real order payloads kept in the repository (test/fixtures/orders/SOURCES.md). */
+const ORDER_FIXTURE = path.resolve("test/fixtures/orders/shopify-docs-order-1001-2026-07.json");
+/** The app's environment: throwaway credentials, made for this run. */
+const APP_ENV = {
+  NODE_ENV: "production" as const,
+  SHOPIFY_API_KEY: "soak-api-key",
+  SHOPIFY_API_SECRET: `soak-secret-${crypto.randomBytes(12).toString("hex")}`,
+  SHOPIFY_APP_URL: "https://soak-app.invalid",
+  SCOPES: "read_orders,read_themes",
+  APP_ENCRYPTION_KEY: crypto.randomBytes(32).toString("hex"),
+};
 const ACK_LIMIT_MS = 5_000;
 const FIRST_ORDER_ID = 7_000_000_000;
 
@@ -72,7 +81,7 @@ interface Webhook {
 
 /** The webhooks to send: unique orders, with some re-deliveries of earlier ones mixed in. */
 function plan(): Webhook[] {
-  const order = JSON.parse(orderFixtureText("shopify-docs-order-1001-2026-07.json")) as Record<string, unknown>;
+  const order = JSON.parse(fs.readFileSync(ORDER_FIXTURE, "utf8")) as Record<string, unknown>;
   const random = prng(7);
   const list: Webhook[] = [];
   for (let index = 0; list.length < WEBHOOKS; index += 1) {
@@ -94,7 +103,7 @@ async function main(): Promise<number> {
   const databaseUrl = `file:${path.join(runDir, "soak.sqlite")}`;
   log(`migrating ${databaseUrl}`);
   execFileSync("npx", ["prisma", "migrate", "deploy"], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ["ignore", "ignore", "inherit"] });
-  const env = { PATH: process.env.PATH ?? "", ...TEST_ENV, DATABASE_URL: databaseUrl };
+  const env = { PATH: process.env.PATH ?? "", ...APP_ENV, DATABASE_URL: databaseUrl };
   execFileSync(
     process.execPath,
     ["--import", "tsx", "scripts/shop-cli.ts", "configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey],
@@ -103,15 +112,19 @@ async function main(): Promise<number> {
 
   const sandbox = await startRefersionSandbox({ recordBodies: false });
   sandbox.setBehavior({ mode: "flaky", failRate: FAIL_RATE, status: 503, seed: 11 }, "order");
-  const app = await startProductionApp({
-    DATABASE_URL: databaseUrl,
-    REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
-    REFERSION_API_URL: sandbox.apiUrl,
-    DELIVERY_RETRY_BASE_MS: "200",
-    DELIVERY_POLL_MS: "100",
-    DELIVERY_CONCURRENCY: "16",
-    // info: the access log (one line per request, with the time spent on it) is read below.
-    LOG_LEVEL: "info",
+  const app = await startAppProcess({
+    env: {
+      ...APP_ENV,
+      DATABASE_URL: databaseUrl,
+      REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
+      REFERSION_API_URL: sandbox.apiUrl,
+      DELIVERY_WORKER: "on",
+      DELIVERY_RETRY_BASE_MS: "200",
+      DELIVERY_POLL_MS: "100",
+      DELIVERY_CONCURRENCY: "16",
+      // info: the access log (one line per request, with the time spent on it) is read below.
+      LOG_LEVEL: "info",
+    },
   });
   let prisma: PrismaClient | null = null;
   let ok = false;
@@ -132,7 +145,7 @@ async function main(): Promise<number> {
         Array.from({ length: Math.min(CONCURRENCY, burst.length) }, async () => {
           for (let index = next++; index < burst.length; index = next++) {
             const webhook = burst[index];
-            const headers = webhookHeaders({ topic: "orders/create", shop: SHOP, body: webhook.body, secret: TEST_ENV.SHOPIFY_API_SECRET, webhookId: webhook.webhookId });
+            const headers = shopifyWebhookHeaders({ topic: "orders/create", shop: SHOP, body: webhook.body, secret: APP_ENV.SHOPIFY_API_SECRET, webhookId: webhook.webhookId });
             const sentAt = performance.now();
             let status: string;
             try {

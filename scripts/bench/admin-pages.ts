@@ -21,7 +21,7 @@ import fs from "node:fs";
 import path from "node:path";
 import zlib from "node:zlib";
 import { chromium, type Browser } from "playwright-core";
-import { CHROMIUM_LAUNCH_OPTIONS } from "../../test/storefront/fake-storefront";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../chromium";
 
 export interface AdminPage {
   name: string;

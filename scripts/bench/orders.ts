@@ -6,9 +6,9 @@
  * app records one outbox row per request instead of treating repeats as duplicates. Fixtures
  * from before admin_graphql_api_id existed get one, as every webhook carries it today.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { shopifyWebhookHeaders } from "../shopify-webhooks";
 
 /** The real order payloads kept in the repository (test/fixtures/orders/SOURCES.md). */
 export const FIXTURES_DIR = path.resolve(import.meta.dirname, "..", "..", "test", "fixtures", "orders");
@@ -62,10 +62,6 @@ export function loadOrderTemplates(dir = FIXTURES_DIR): OrderTemplate[] {
   return names.map((name) => orderTemplate(name, fs.readFileSync(path.join(dir, name), "utf8")));
 }
 
-export function signWebhook(body: string | Buffer, secret: string): string {
-  return crypto.createHmac("sha256", secret).update(body).digest("base64");
-}
-
 export interface SignedWebhook {
   orderId: number;
   body: Buffer;
@@ -90,15 +86,7 @@ export function createWebhookSource(options: { secret: string; shop?: string; te
       return {
         orderId,
         body,
-        headers: {
-          "content-type": "application/json",
-          "x-shopify-hmac-sha256": signWebhook(body, options.secret),
-          "x-shopify-topic": "orders/create",
-          "x-shopify-shop-domain": shop,
-          "x-shopify-api-version": "2026-10",
-          "x-shopify-webhook-id": crypto.randomUUID(),
-          "x-shopify-triggered-at": new Date().toISOString(),
-        },
+        headers: shopifyWebhookHeaders({ topic: "orders/create", shop, body, secret: options.secret }),
       };
     },
     get sent() {

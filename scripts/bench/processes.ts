@@ -6,10 +6,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { freePort } from "../cli/free-port";
+import { startAppProcess, type AppProcess } from "../app-process";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..");
-const APP_SERVER = path.join(ROOT, "server", "app-server.mjs");
 /** The production build; BENCH_SERVER_BUILD points at another copy (inside the repository) for A/B runs. */
 export const SERVER_BUILD = process.env.BENCH_SERVER_BUILD
   ? path.resolve(process.env.BENCH_SERVER_BUILD)
@@ -29,9 +28,11 @@ export interface Child {
 }
 
 const running = new Set<ChildProcess>();
+const apps = new Set<AppProcess>();
 /** Last resort when the run dies: no server outlives it. */
 export function killAllChildren() {
   for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const app of apps) void app.kill("SIGKILL");
 }
 process.on("exit", killAllChildren);
 
@@ -61,27 +62,20 @@ interface StartOptions {
   name: string;
   args: string[];
   env: Record<string, string | undefined>;
-  /** Ready when a line of output matches; the first group, if any, is the port. */
-  readyLine?: RegExp;
-  /** Ready when GET url answers 2xx (the port is known in advance). */
-  readyUrl?: string;
-  /** Where stdout and stderr go instead of this process (a busy server logs a line per request). */
-  logFile?: string;
+  /** Ready when a line of output matches; its first group is the port. */
+  readyLine: RegExp;
   timeoutMs?: number;
 }
 
 async function start(options: StartOptions): Promise<Child> {
-  const log = options.logFile ? fs.openSync(options.logFile, "a") : null;
-  const sink: "pipe" | number = log ?? "pipe";
   const child: ChildProcess = spawn(process.execPath, options.args, {
     cwd: ROOT,
     env: options.env as NodeJS.ProcessEnv,
-    stdio: ["ignore", sink, sink],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  if (log !== null) fs.closeSync(log);
   running.add(child);
   const lines: string[] = [];
-  const output = () => (options.logFile ? tail(options.logFile) : [...lines]);
+  const output = () => [...lines];
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   let port: string | null = null;
   let partial = "";
@@ -93,8 +87,8 @@ async function start(options: StartOptions): Promise<Child> {
       if (!line.trim()) continue;
       if (lines.length >= 200) lines.shift();
       lines.push(line);
-      const match = options.readyLine?.exec(line);
-      if (match && port === null) port = match[1] ?? "";
+      const match = options.readyLine.exec(line);
+      if (match && port === null) port = match[1];
     }
   };
   child.stdout?.on("data", record);
@@ -106,15 +100,7 @@ async function start(options: StartOptions): Promise<Child> {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${options.name} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output().join("\n")}`);
     }
-    if (options.readyUrl) {
-      if (await fetch(options.readyUrl).then((r) => r.ok, () => false)) {
-        url = new URL(options.readyUrl).origin;
-        break;
-      }
-    } else if (options.logFile && options.readyLine) {
-      const readyLine = options.readyLine;
-      if (tail(options.logFile, 200).some((line) => readyLine.test(line))) break;
-    } else if (port !== null) {
+    if (port !== null) {
       url = `http://127.0.0.1:${port}`;
       break;
     }
@@ -144,14 +130,6 @@ async function start(options: StartOptions): Promise<Child> {
   };
 }
 
-function tail(file: string, count = 40): string[] {
-  try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").slice(-count);
-  } catch {
-    return [];
-  }
-}
-
 const TSX = ["--import", "tsx"];
 
 export function startTsServer(name: string, file: string, env: Record<string, string>): Promise<Child> {
@@ -167,14 +145,25 @@ export function startSandbox(): Promise<Child> {
   });
 }
 
-/** The production build under server/app-server.mjs, as `npm start` runs it. */
-export async function startApp(name: string, env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Child> {
-  const port = await freePort();
-  return start({
+/** The production build under server/app-server.mjs, as `npm start` runs it (scripts/app-process.ts). */
+export async function startApp(
+  name: string,
+  env: Record<string, string>,
+  logFile: string,
+  options: { nodeArgs?: string[]; shopifyAdminStandinUrl?: string } = {},
+): Promise<Child> {
+  const app = await startAppProcess({ env, logFile, serverBuild: SERVER_BUILD, ...options });
+  apps.add(app);
+  return {
     name,
-    args: [...nodeArgs, APP_SERVER, SERVER_BUILD],
-    env: { PATH: process.env.PATH ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" },
-    readyUrl: `http://127.0.0.1:${port}/`,
-    logFile,
-  });
+    pid: app.pid,
+    url: app.url,
+    output: app.output,
+    cpuMs: () => readCpuMs(app.pid),
+    peakRssMiB: () => readPeakRssMiB(app.pid),
+    stop: async () => {
+      await app.stop();
+      apps.delete(app);
+    },
+  };
 }

@@ -90,7 +90,7 @@ async function main() {
   const profArgs = profiling ? ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`] : [];
   try {
     if (workload === "intake") {
-      const app = await startApp("app (profiled)", env(db, sandbox, IDLE_WORKER), path.join(WORK, "app.log"), profArgs);
+      const app = await startApp("app (profiled)", env(db, sandbox, IDLE_WORKER), path.join(WORK, "app.log"), { nodeArgs: profArgs });
       // BENCH_RATE=N: an open loop at N webhooks/s instead of full speed, after a warm-up.
       const rate = Number(process.env.BENCH_RATE ?? 0);
       if (rate) await fixedRate({ url: app.url + WEBHOOK_PATH, rate: rate / 2, durationS: 5, next });
@@ -106,7 +106,7 @@ async function main() {
       await fullSpeed({ url: filler.url + WEBHOOK_PATH, connections: 32, durationS: 120, amount, next });
       await filler.stop();
       const pending = Number((await query(db, "SELECT count(*) AS n FROM Delivery WHERE status = 'pending'")).n);
-      const worker = await startApp("worker (profiled)", env(db, sandbox, { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY ?? "8" }), path.join(WORK, "worker.log"), profArgs);
+      const worker = await startApp("worker (profiled)", env(db, sandbox, { DELIVERY_CONCURRENCY: process.env.DELIVERY_CONCURRENCY ?? "8" }), path.join(WORK, "worker.log"), { nodeArgs: profArgs });
       // Followed through the stand-in: the database file is the app's alone until it stops.
       const started = Date.now();
       for (;;) {

@@ -24,15 +24,14 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { createClient } from "@libsql/client";
 import { Session } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { createPrismaClient } from "../../app/database/prisma-clients";
-import { embeddedQuery, mintSessionToken } from "../../test/admin/support/admin-session";
-import { startShopifyAdminStandin } from "../../test/admin/support/shopify-admin-standin";
 import { renderTable } from "../cli/delivery-table";
 import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
+import { startShopifyAdminStandin } from "../shopify-admin-standin";
+import { embeddedQuery, mintSessionToken } from "../shopify-session-token";
 import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, type AdminPageWeight } from "./admin-pages";
 import { fixedRate, fullSpeed, type LoadResult } from "./load";
 import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource, loadOrderTemplates } from "./orders";
@@ -421,8 +420,6 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
   return { fill, fillPeakRssMiB: fillPeakRss, queued, drains };
 }
 
-const SHOPIFY_FETCH_PRELOAD = path.join(ROOT, "test", "support", "shopify-admin-fetch-preload.mjs");
-
 /**
  * The offline session installation leaves, stored through Shopify's Prisma session storage in the
  * bench's database: with it the app authenticates the admin's session tokens without a token
@@ -456,14 +453,14 @@ async function benchAdmin(sandbox: Child, baseDb: string): Promise<AdminPageWeig
   await checkpointAndCopy(baseDb, db);
   const accessToken = "shpat_bench";
   await storeOfflineSession(db, BENCH_SHOP, accessToken);
-  const shopify = await startShopifyAdminStandin();
+  const shopify = await startShopifyAdminStandin({ appEnv: { SHOPIFY_API_KEY: API_KEY, SHOPIFY_API_SECRET: API_SECRET, SCOPES } });
   shopify.setShop(BENCH_SHOP, { accessToken, embed: "enabled" });
   // Shopify's Admin API calls of the pages (theme embed status) go to the stand-in.
   const app = await startApp(
     "app (admin pages)",
-    appEnv(db, sandbox.url, { ...IDLE_WORKER, SHOPIFY_ADMIN_STANDIN_URL: shopify.url }),
+    appEnv(db, sandbox.url, IDLE_WORKER),
     path.join(WORK_DIR, "app-admin.log"),
-    ["--import", pathToFileURL(SHOPIFY_FETCH_PRELOAD).href],
+    { shopifyAdminStandinUrl: shopify.url },
   );
   try {
     // One order through the webhook route, for the delivery detail page.

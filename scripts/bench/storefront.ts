@@ -1,7 +1,7 @@
 /**
  * The storefront's cost of the app embed: the script's transfer size, and the main-thread
  * time and long tasks of a theme page with the embed against the same page without it, in
- * Chromium on the fake storefront (test/storefront/fake-storefront.ts), nothing leaving the machine.
+ * Chromium on the fake storefront (scripts/fake-storefront.ts), nothing leaving the machine.
  *
  * Every load is a first visit from an affiliate link in a new tab: local storage is cleared and
  * the cart's attributes are reset, so the embed does all its work (Refersion's script,
@@ -20,12 +20,12 @@
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { chromium, type Browser, type CDPSession } from "playwright-core";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../chromium";
 import {
-  CHROMIUM_LAUNCH_OPTIONS,
   SCRIPT_FILE,
   routeStorefront,
   startFakeStorefront,
-} from "../../test/storefront/fake-storefront";
+} from "../fake-storefront";
 
 const SCRIPT_NAME = "refersion-tracking.js";
 export const LONG_TASK_MS = 50;

@@ -3,9 +3,10 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../support/test-env";
-import { embeddedAdminUrl } from "./support/admin-session";
-import { startAdminHarness } from "./support/admin-harness";
-import { startAppServer, type AppServer } from "./support/app-server";
+import { embeddedAdminUrl } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../../scripts/chromium";
+import type { ProductionApp } from "../support/production-app";
 
 /**
  * The embedded admin in a real browser: the production build served as `npm start` serves it, loaded the
@@ -14,8 +15,7 @@ import { startAppServer, type AppServer } from "./support/app-server";
  * stand-ins; the database is this test file's own SQLite copy.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+if (!fs.existsSync(CHROMIUM_LAUNCH_OPTIONS.executablePath)) throw new Error(`${CHROMIUM_LAUNCH_OPTIONS.executablePath} is missing: apt-get install -y chromium`);
 
 const SCREENSHOTS = path.resolve("test-results/admin");
 const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -27,11 +27,11 @@ const EXPECTED_BLOCKED_HOSTS = new Set(["cdn.shopify.com"]);
 
 const harness = await startAdminHarness();
 const { default: prisma } = await import("~/db.server");
-const { insertDelivery } = await import("./support/deliveries");
+const { insertDelivery } = await import("../support/outbox");
 const { acceptOrderWebhook } = await import("~/orders/intake.server");
 const { orderFixture } = await import("../support/fixtures");
 
-let server: AppServer;
+let server: ProductionApp;
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
@@ -59,26 +59,8 @@ beforeAll(async () => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await harness.install(SHOP, { embed: "not_added", themeName: "Dawn" });
   await harness.install(OTHER_SHOP);
-  server = await startAppServer({
-    databaseUrl: process.env.DATABASE_URL!,
-    shopifyStandinUrl: harness.shopify.url,
-    refersionApiUrl: harness.refersion.apiUrl,
-    refersionWebhookUrl: harness.refersion.webhookUrl,
-  });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  server = await harness.startApp();
+  browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
   context = await browser.newContext({ userAgent: USER_AGENT, viewport: { width: 1280, height: 900 } });
   await context.route("**/*", (route) => {
     const url = new URL(route.request().url());
@@ -104,7 +86,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
-  if (server) fs.writeFileSync(path.join(SCREENSHOTS, "app-server.log"), server.output());
+  if (server) fs.writeFileSync(path.join(SCREENSHOTS, "app-server.log"), server.output().join("\n"));
   await harness.close();
 });
 

@@ -1,12 +1,12 @@
-import { signedAdminRequest, thrownResponse, unwrap } from "./support/admin-session";
-import { startAdminHarness } from "./support/admin-harness";
+import { signedAdminRequest, thrownResponse, unwrap } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
 import type { DeliveryStatus } from "@prisma/client";
 
 const harness = await startAdminHarness();
 const list = await import("~/routes/app.deliveries._index");
 const detail = await import("~/routes/app.deliveries.$id");
 const { default: prisma } = await import("~/db.server");
-const { insertDelivery, conversionJson } = await import("./support/deliveries");
+const { insertDelivery, conversionJson } = await import("../support/outbox");
 
 const SHOP_A = "log-shop-a.myshopify.com";
 const SHOP_B = "log-shop-b.myshopify.com";

@@ -1,14 +1,14 @@
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../support/test-env";
-import { signedAdminRequest, unwrap } from "./support/admin-session";
-import { startAdminHarness } from "./support/admin-harness";
-import type { EmbedFixture } from "./support/shopify-admin-standin";
+import { signedAdminRequest, unwrap } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
+import type { EmbedFixture } from "../../scripts/shopify-admin-standin";
 
 const harness = await startAdminHarness();
 const home = await import("~/routes/app._index");
 const { default: prisma } = await import("~/db.server");
 const { saveShopSettings } = await import("~/settings/shop-settings.server");
-const { insertDelivery } = await import("./support/deliveries");
+const { insertDelivery } = await import("../support/outbox");
 
 const SHOP = "home-shop.myshopify.com";
 const OTHER_SHOP = "home-other.myshopify.com";

@@ -1,7 +1,7 @@
 import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, serverOnlyModules, type AdminPageWeight } from "../../scripts/bench/admin-pages";
-import { embeddedAdminUrl } from "./support/admin-session";
-import { startAdminHarness } from "./support/admin-harness";
-import { SERVER_BUILD, startAppServer, type AppServer } from "./support/app-server";
+import { embeddedAdminUrl } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
+import { SERVER_BUILD, type ProductionApp } from "../support/production-app";
 
 /**
  * The JavaScript budget of the admin pages that validate nothing in the browser, and no
@@ -13,9 +13,9 @@ import { SERVER_BUILD, startAppServer, type AppServer } from "./support/app-serv
 const SHOP = "weight-shop.myshopify.com";
 
 const harness = await startAdminHarness();
-const { insertDelivery } = await import("./support/deliveries");
+const { insertDelivery } = await import("../support/outbox");
 
-let server: AppServer;
+let server: ProductionApp;
 let weights: AdminPageWeight[] = [];
 
 function weightOf(name: string): AdminPageWeight {
@@ -36,12 +36,7 @@ beforeAll(async () => {
   const delivery = await insertDelivery(SHOP, { status: "failed", reasonCode: "refersion_rejected", reasonDetail: "Refersion rejected the order (422)", lastStatusCode: 422, attempts: 1 }, [
     { startedAt: new Date(), durationMs: 87, statusCode: 422, outcome: "permanent", responseExcerpt: '{"errors":["items: must not be empty"]}' },
   ]);
-  server = await startAppServer({
-    databaseUrl: process.env.DATABASE_URL!,
-    shopifyStandinUrl: harness.shopify.url,
-    refersionApiUrl: harness.refersion.apiUrl,
-    refersionWebhookUrl: harness.refersion.webhookUrl,
-  });
+  server = await harness.startApp();
   weights = await measureAdminPages({
     pages: adminPages(delivery.id),
     urlFor: (pathname) => embeddedAdminUrl(SHOP, `${server.url}${pathname}`),

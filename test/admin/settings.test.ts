@@ -1,8 +1,8 @@
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../support/test-env";
-import { signedAdminRequest, thrownResponse, unwrap } from "./support/admin-session";
-import { startAdminHarness } from "./support/admin-harness";
-import { APP_INSTALLATION_ID } from "./support/shopify-admin-standin";
+import { signedAdminRequest, thrownResponse, unwrap } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
+import { APP_INSTALLATION_ID } from "../../scripts/shopify-admin-standin";
 
 // The network boundary first; app modules only after it (see startAdminHarness).
 const harness = await startAdminHarness();

@@ -1,7 +1,7 @@
 import { embedStateInSettings, parseSettingsData, themeEditorEmbedUrl } from "~/storefront/theme-embed.server";
 import { classifyConnectionFailure } from "~/settings/connection-check.server";
 import { RefersionError } from "~/refersion/client.server";
-import { settingsDataFile } from "./support/shopify-admin-standin";
+import { settingsDataFile } from "../../scripts/shopify-admin-standin";
 
 describe("settings_data.json", () => {
   it("parses the file Shopify writes, comment block first", () => {

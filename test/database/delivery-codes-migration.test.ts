@@ -9,12 +9,12 @@ import fs from "node:fs";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import pg from "pg";
-import { startPostgres, type TestPostgres } from "../support/postgres";
+import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
 import { PROVIDERS, type Provider } from "./providers";
 
 const MIGRATION = "20261205092758_delivery_codes";
 const workDir = path.resolve(".cache/database-tests", `codes-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
-let server: TestPostgres;
+let server: LocalPostgres;
 
 beforeAll(async () => {
   fs.mkdirSync(workDir, { recursive: true });

@@ -8,11 +8,11 @@ import fs from "node:fs";
 import path from "node:path";
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/database/prisma-clients";
-import { startPostgres, type TestPostgres } from "../support/postgres";
+import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
 import { describeRun, prismaCli } from "./prisma-cli";
 
 const workDir = path.resolve(".cache/database-tests", `migrate-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
-let server: TestPostgres;
+let server: LocalPostgres;
 
 beforeAll(async () => {
   fs.mkdirSync(workDir, { recursive: true });

@@ -3,7 +3,7 @@
  * A template is migrated once per harness by running the provider's migration scripts, and
  * every fresh database is a copy of it: a file copy for SQLite (under .cache/database-tests/,
  * apart from the per-file databases of test/setup), CREATE DATABASE ... TEMPLATE on a
- * throwaway PostgreSQL server (test/support/postgres.ts).
+ * throwaway PostgreSQL server (scripts/local-postgres.ts).
  * migrations.test.ts checks `prisma migrate deploy` itself on both providers.
  */
 import crypto from "node:crypto";
@@ -14,7 +14,7 @@ import pg from "pg";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/database/prisma-clients";
 import type { DriverAdapterOptions } from "~/database/driver-adapter";
-import { startPostgres, type TestPostgres } from "../support/postgres";
+import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
 
 export const PROVIDERS = ["sqlite", "postgresql"] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -43,7 +43,7 @@ export function migrationScripts(dir: string): string[] {
 export async function openProvider(provider: Provider): Promise<ProviderHarness> {
   const clients: PrismaClient[] = [];
   const workDir = path.join(CACHE_DIR, `${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
-  let server: TestPostgres | null = null;
+  let server: LocalPostgres | null = null;
   let template = "";
 
   if (provider === "sqlite") {

@@ -11,7 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
 import { POSTGRES_SCHEMA, SOURCE_SCHEMA, renderPostgresSchema } from "../../scripts/db-sync-schemas";
-import { startPostgres, type TestPostgres } from "../support/postgres";
+import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
 import { describeRun, prismaCli } from "./prisma-cli";
 
 const SQLITE_MIGRATIONS = path.resolve("prisma/migrations");
@@ -25,7 +25,7 @@ const migrationNames = (dir: string) =>
     .map((entry) => entry.name)
     .sort();
 
-let server: TestPostgres;
+let server: LocalPostgres;
 beforeAll(async () => {
   fs.mkdirSync(workDir, { recursive: true });
   server = await startPostgres();

@@ -4,7 +4,7 @@ import { retryDelivery } from "~/orders/manual-retry.server";
 import { requeueOrder } from "~/orders/requeue.server";
 import { redactCustomer } from "~/privacy/compliance.server";
 import { orderFixture } from "../support/fixtures";
-import { acceptedCancels, configureLifecycleShop, rowOf, sendWebhook, useLifecycleHarness, withOrderId } from "../lifecycle/support/lifecycle";
+import { acceptedCancels, configureLifecycleShop, rowOf, sendWebhook, useLifecycleHarness, withOrderId } from "../support/order-lifecycle";
 
 const SHOP = "manual-retry.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";

@@ -2,16 +2,16 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import prisma from "~/db.server";
-import { accessTokenFor, storeOfflineSession } from "../admin/support/admin-session";
-import { startShopifyGraphqlStandin, type ShopifyGraphqlStandin } from "../support/shopify-graphql-standin";
+import { accessTokenFor, storeOfflineSession } from "../support/admin-session";
+import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import { TEST_ENV } from "../support/test-env";
-import { configureLifecycleShop } from "./support/lifecycle";
-import { pastOrders } from "./support/past-orders";
+import { configureLifecycleShop } from "../support/order-lifecycle";
+import { pastOrders } from "../support/past-orders";
 
 const SHOP = "cli-backfill.myshopify.com";
-const PRELOAD = pathToFileURL(path.resolve("test/support/shopify-admin-fetch-preload.mjs")).href;
+const PRELOAD = pathToFileURL(path.resolve("scripts/shopify-admin-fetch-preload.mjs")).href;
 
-let standin: ShopifyGraphqlStandin;
+let standin: ShopifyAdminStandin;
 
 interface CliRun {
   pid: number;
@@ -64,7 +64,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 90
 }
 
 beforeAll(async () => {
-  standin = await startShopifyGraphqlStandin({ maximumAvailable: 2_000, restoreRate: 100_000 });
+  standin = await startShopifyAdminStandin({ appEnv: TEST_ENV, bucket: { maximumAvailable: 2_000, restoreRate: 100_000 } });
 });
 afterAll(() => standin.close());
 beforeEach(async () => {
@@ -94,7 +94,7 @@ describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
     const killed = await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } });
     expect(killed).toMatchObject({ status: "running", processed: 50, enqueued: 50, total: 110 });
     expect(killed.leaseOwner).not.toBeNull();
-    const pagesBefore = standin.requests.filter((r) => r.operation === "page").length;
+    const pagesBefore = standin.requests.filter((r) => r.operation === "orders").length;
 
     const second = backfillCli([SHOP, "--since", "2026-11-01", "--until", "2026-11-10"]);
     expect(await second.exited).toBe(0);
@@ -104,7 +104,7 @@ describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
     expect(second.stdout().trim().split("\n").at(-1)).toBe("110 order(s) read, 110 queued for Refersion (the app's delivery worker sends them)");
 
     // Taken over where the dead run saved it, not from the first page.
-    expect(standin.requests.filter((r) => r.operation === "page")[pagesBefore].variables.after).toBe(killed.cursor);
+    expect(standin.requests.filter((r) => r.operation === "orders")[pagesBefore].variables.after).toBe(killed.cursor);
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, select: { orderId: true } });
     expect(rows.map((row) => row.orderId).sort()).toEqual(orders.map((order) => String(order.rest.id)).sort());
     expect(await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done", processed: 110, enqueued: 110, leaseOwner: null });

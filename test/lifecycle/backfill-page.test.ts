@@ -1,6 +1,6 @@
 import prisma from "~/db.server";
 import { action, loader } from "~/routes/app.backfill";
-import { adminRequest, storeOfflineSession, unwrap } from "../admin/support/admin-session";
+import { adminRequest, storeOfflineSession, unwrap } from "../support/admin-session";
 
 const SHOP = "backfill-page.myshopify.com";
 const OTHER_SHOP = "backfill-other.myshopify.com";

@@ -1,17 +1,18 @@
 import { describeReason } from "~/admin/delivery-reasons";
-import { startShopifyGraphqlStandin, type GraphqlStandinRequest } from "../support/shopify-graphql-standin";
-import { accessTokenFor, storeOfflineSession } from "../admin/support/admin-session";
-import { pastOrders } from "./support/past-orders";
+import { startShopifyAdminStandin, type Operation } from "../../scripts/shopify-admin-standin";
+import { accessTokenFor, storeOfflineSession } from "../support/admin-session";
+import { pastOrders } from "../support/past-orders";
+import { TEST_ENV } from "../support/test-env";
 
 // The network boundary first: the app's fetch for *.myshopify.com goes to the stand-in, and must
 // be rerouted before Shopify's library (imported by the app modules below) captures fetch.
-const standin = await startShopifyGraphqlStandin();
+const standin = await startShopifyAdminStandin({ appEnv: TEST_ENV });
 process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
-await import("../support/shopify-admin-fetch-preload.mjs");
+await import("../../scripts/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
 const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
 const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
-const { configureLifecycleShop, refundPayload, sendWebhook } = await import("./support/lifecycle");
+const { configureLifecycleShop, refundPayload, sendWebhook } = await import("../support/order-lifecycle");
 
 const SHOP = "past-orders.myshopify.com";
 const RANGE = { since: new Date("2026-11-01T00:00:00.000Z"), until: new Date("2026-11-10T23:59:59.999Z") };
@@ -25,7 +26,7 @@ async function install(orders: ReturnType<typeof pastOrders>, extra: { protected
   await storeOfflineSession(SHOP);
 }
 
-const requestsOf = (operation: GraphqlStandinRequest["operation"]) => standin.requests.filter((request) => request.operation === operation);
+const requestsOf = (operation: Operation) => standin.requests.filter((request) => request.operation === operation);
 
 afterAll(() => standin.close());
 beforeEach(async () => {
@@ -62,7 +63,7 @@ describe("resending past orders", () => {
     expect(new Set(rows.map((row) => row.status))).toEqual(new Set(["pending"]));
 
     // Pages follow each other's cursors.
-    expect(requestsOf("page").filter((r) => r.throttled === "no").map((r) => r.variables.after ?? null)).toEqual([
+    expect(requestsOf("orders").filter((r) => r.throttled === "no").map((r) => r.variables.after ?? null)).toEqual([
       null,
       expect.any(String),
       expect.any(String),
@@ -99,10 +100,10 @@ describe("resending past orders", () => {
     expect(paused).toMatchObject({ status: "running", processed: 50, enqueued: 50, leaseOwner: null });
     expect(paused.cursor).not.toBeNull();
 
-    const pagesBefore = requestsOf("page").length;
+    const pagesBefore = requestsOf("orders").length;
     expect(await runner().runOnce()).toEqual({ jobId: job.id, outcome: "done" });
     // The second runner started from the saved cursor, not from the beginning.
-    expect(requestsOf("page")[pagesBefore].variables.after).toBe(paused.cursor);
+    expect(requestsOf("orders")[pagesBefore].variables.after).toBe(paused.cursor);
     expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ status: "done", processed: 110, enqueued: 110, total: 110 });
     expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(110);
   }, 60_000);
@@ -146,7 +147,7 @@ describe("resending past orders", () => {
     });
     // The partly refunded one is the docs order, with the refund Shopify's docs show for it.
     const docs = (await import("../support/fixtures")).orderFixture("shopify-docs-order-1001-2026-07.json");
-    const { graphqlOrderOf } = await import("../support/shopify-graphql-standin");
+    const { graphqlOrderOf } = await import("../support/past-orders");
     partly.graphql = graphqlOrderOf({ ...docs, id: 9_450_002, admin_graphql_api_id: "gid://shopify/Order/9450002", created_at: "2026-11-04T00:00:00Z", financial_status: "partially_refunded", test: false }, "9450002");
     await install([cancelled, refunded, partly]);
     await startBackfill(SHOP, RANGE);

@@ -11,7 +11,7 @@ import {
   rowOf,
   sendWebhook,
   useLifecycleHarness,
-} from "./support/lifecycle";
+} from "../support/order-lifecycle";
 
 // An AUD shop whose buyer paid in USD: every *_set holds AUD shop_money and USD presentment_money.
 const AUD_SHOP_USD_BUYER = "real-aud-shop-usd-presentment-order-1029-2020.json";

@@ -2,7 +2,7 @@ import { ORDER_PAGE_QUERY, orderQuery, ordersSearchQuery, toRestOrder, type GqlO
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { parseOrderJson } from "~/refersion/shopify-order";
 import { orderFixtureNames, orderFixtureText } from "../support/fixtures";
-import { graphqlOrderOf } from "../support/shopify-graphql-standin";
+import { graphqlOrderOf } from "../support/past-orders";
 import { TEST_ENV } from "../support/test-env";
 
 type Json = Record<string, unknown>;

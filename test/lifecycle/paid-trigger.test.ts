@@ -9,7 +9,7 @@ import {
   sendWebhook,
   useLifecycleHarness,
   withOrderId,
-} from "./support/lifecycle";
+} from "../support/order-lifecycle";
 
 const SHOP = "paid-trigger.myshopify.com";
 const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";

@@ -1,19 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
 import prisma from "~/db.server";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../../scripts/chromium";
 import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
-import { accessTokenFor, embeddedQuery, storeOfflineSession } from "../admin/support/admin-session";
+import { accessTokenFor, embeddedQuery, storeOfflineSession } from "../support/admin-session";
 import { orderFixture } from "../support/fixtures";
 import { startProductionApp, type ProductionApp } from "../support/production-app";
-import { startShopifyGraphqlStandin, type ShopifyGraphqlStandin } from "../support/shopify-graphql-standin";
+import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import { webhookHeaders } from "../support/shopify-webhooks";
 import { TEST_ENV } from "../support/test-env";
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { getShopSettings, mappingOptionsFor } from "~/settings/shop-settings.server";
-import { configureLifecycleShop } from "./support/lifecycle";
-import { pastOrders } from "./support/past-orders";
+import { configureLifecycleShop } from "../support/order-lifecycle";
+import { pastOrders } from "../support/past-orders";
 
 /**
  * The order lifecycle on the production build, run as `npm start` runs it (server/app-server.mjs, the
@@ -23,19 +23,17 @@ import { pastOrders } from "./support/past-orders";
  * goes to the Admin API stand-in.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-const PRELOAD = pathToFileURL(path.resolve("test/support/shopify-admin-fetch-preload.mjs")).href;
+if (!fs.existsSync(CHROMIUM_LAUNCH_OPTIONS.executablePath)) throw new Error(`${CHROMIUM_LAUNCH_OPTIONS.executablePath} is missing: apt-get install -y chromium`);
 const SHOP = "production-lifecycle.myshopify.com";
 const SCREENSHOTS = path.resolve("test-results/lifecycle");
 
 let sandbox: RefersionSandbox;
-let standin: ShopifyGraphqlStandin;
+let standin: ShopifyAdminStandin;
 let app: ProductionApp;
 
 beforeAll(async () => {
   sandbox = await startRefersionSandbox();
-  standin = await startShopifyGraphqlStandin({ maximumAvailable: 2_000, restoreRate: 100_000 });
+  standin = await startShopifyAdminStandin({ appEnv: TEST_ENV, bucket: { maximumAvailable: 2_000, restoreRate: 100_000 } });
   await storeOfflineSession(SHOP);
   await configureLifecycleShop(SHOP);
   app = await startProductionApp({
@@ -44,9 +42,7 @@ beforeAll(async () => {
     REFERSION_API_URL: sandbox.apiUrl,
     DELIVERY_POLL_MS: "100",
     DELIVERY_RETRY_BASE_MS: "200",
-    SHOPIFY_ADMIN_STANDIN_URL: standin.url,
-    NODE_OPTIONS: `--import=${PRELOAD}`,
-  });
+  }, { shopifyAdminStandinUrl: standin.url });
 }, 120_000);
 
 afterAll(async () => {
@@ -131,7 +127,7 @@ describe("the order lifecycle on the production build", () => {
     const problems: string[] = [];
 
     beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+      browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
       // Shopify's library turns away bots (HeadlessChrome among them) with 410: look like a browser.
       const userAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
       const context = await browser.newContext({ userAgent, viewport: { width: 1280, height: 900 } });

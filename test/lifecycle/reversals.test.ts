@@ -9,7 +9,7 @@ import {
   sendWebhook,
   useLifecycleHarness,
   withOrderId,
-} from "./support/lifecycle";
+} from "../support/order-lifecycle";
 import { settleAllReversalsAwaitingOrders } from "~/reversals/store.server";
 import { markShopInstalled } from "~/shops/uninstall.server";
 import { describeReason } from "~/admin/delivery-reasons";

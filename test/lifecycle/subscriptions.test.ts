@@ -1,7 +1,7 @@
 import { toRestOrder } from "~/backfill/graphql-order";
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { orderFixture } from "../support/fixtures";
-import { graphqlOrderOf } from "../support/shopify-graphql-standin";
+import { graphqlOrderOf } from "../support/past-orders";
 import { TEST_ENV } from "../support/test-env";
 import {
   acceptedCancels,
@@ -10,7 +10,7 @@ import {
   sendWebhook,
   useLifecycleHarness,
   withOrderId,
-} from "./support/lifecycle";
+} from "../support/order-lifecycle";
 
 type Json = Record<string, unknown>;
 

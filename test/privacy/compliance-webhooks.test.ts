@@ -21,7 +21,7 @@ import { shopCli } from "../support/cli";
 import { configureShop } from "../support/outbox";
 import { webhookRequest } from "../support/shopify-webhooks";
 import { TEST_ENV } from "../support/test-env";
-import { refundPayload } from "../lifecycle/support/lifecycle";
+import { refundPayload } from "../support/order-lifecycle";
 import { ADA, BO, orderBy, personalValuesOf, textsOf, type Buyer } from "./buyers";
 
 const SHOP = "privacy-shop.myshopify.com";

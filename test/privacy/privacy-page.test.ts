@@ -3,8 +3,8 @@
  * sent them, and a JSON download of what the app holds for each customer. Through the route's
  * loader and action with session tokens as App Bridge sends them; each shop sees only its own.
  */
-import { adminRequest, thrownResponse, unwrap } from "../admin/support/admin-session";
-import { startAdminHarness } from "../admin/support/admin-harness";
+import { adminRequest, thrownResponse, unwrap } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
 
 const harness = await startAdminHarness();
 const page = await import("~/routes/app.privacy");

@@ -46,12 +46,12 @@ async function startTokenExchangeStandin() {
 
 const standin = await startTokenExchangeStandin();
 process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
-await import("../support/shopify-admin-fetch-preload.mjs");
+await import("../../scripts/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
 const appLayout = await import("~/routes/app");
 const appUninstalled = await import("~/routes/webhooks.app.uninstalled");
 const ordersCreate = await import("~/routes/webhooks.orders.create");
-const { adminRequest } = await import("../admin/support/admin-session");
+const { adminRequest } = await import("../support/admin-session");
 const { webhookHeaders } = await import("../support/shopify-webhooks");
 const { configureShop } = await import("../support/outbox");
 const { DEFAULT_SANDBOX_KEYS } = await import("../../scripts/refersion-sandbox");

@@ -11,7 +11,8 @@ const SPECIFIERS = [/\bfrom\s+["']([^"']+)["']/g, /\bimport\s*\(\s*["']([^"']+)[
 
 export type ImportGraph = Map<string, Map<string, string[]>>;
 
-function filesUnder(dir: string): string[] {
+/** The source files under a folder, at any depth. */
+export function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return filesUnder(full);

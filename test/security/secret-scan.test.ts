@@ -8,14 +8,12 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
-import path from "node:path";
 import { Prisma } from "@prisma/client";
 import prisma from "~/db.server";
 import { startBackfill } from "~/backfill/backfill.server";
 import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
-import { embeddedQuery, mintSessionToken, storeOfflineSession, accessTokenFor, refreshTokenFor } from "../admin/support/admin-session";
-import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../admin/support/shopify-admin-standin";
+import { embeddedQuery, mintSessionToken, storeOfflineSession, accessTokenFor, refreshTokenFor } from "../support/admin-session";
+import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import { orderFixtureText } from "../support/fixtures";
 import { DOCS_ORDER } from "../support/outbox";
 import { startProductionApp, type ProductionApp } from "../support/production-app";
@@ -25,7 +23,6 @@ import { eventually, rawRequest, sendWebhook } from "./http";
 const SHOP = "secret-scan.myshopify.com";
 const KEYS = { publicKey: "pub_scan_4f1a2b3c", secretKey: "sec_scan_DO_NOT_LEAK_9f8e7d6c5b4a" };
 const BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-const FETCH_PRELOAD = pathToFileURL(path.resolve("test/support/shopify-admin-fetch-preload.mjs")).href;
 
 /** Everything that must never be written down or shown. */
 const SECRETS = {
@@ -129,7 +126,7 @@ async function render(pathname: string, init: { method?: string; form?: Record<s
 beforeAll(async () => {
   sandbox = await startRefersionSandbox({ keys: [KEYS] });
   refersion = await startReflectingRefersion(sandbox);
-  shopify = await startShopifyAdminStandin();
+  shopify = await startShopifyAdminStandin({ appEnv: TEST_ENV });
   shopify.setShop(SHOP, { accessToken: accessTokenFor(SHOP), embed: "enabled", themeName: "Dawn" });
   shopify.tokens.set(SHOP, await storeOfflineSession(SHOP));
   app = await startProductionApp({
@@ -139,9 +136,7 @@ beforeAll(async () => {
     DELIVERY_POLL_MS: "100",
     DELIVERY_RETRY_BASE_MS: "200",
     LOG_LEVEL: "debug",
-    SHOPIFY_ADMIN_STANDIN_URL: shopify.url,
-    NODE_OPTIONS: `--import=${FETCH_PRELOAD}`,
-  });
+  }, { shopifyAdminStandinUrl: shopify.url });
 }, 90_000);
 
 afterAll(async () => {

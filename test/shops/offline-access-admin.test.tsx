@@ -9,9 +9,9 @@
 import { renderToStaticMarkup } from "react-dom/server";
 import { AppProvider } from "@shopify/polaris";
 import en from "@shopify/polaris/locales/en.json";
-import { startAdminHarness } from "../admin/support/admin-harness";
-import { signedAdminRequest, storeOfflineSession, unwrap, type OfflineSessionOptions } from "../admin/support/admin-session";
-import type { TokenGrant } from "../support/shopify-token-endpoint";
+import { startAdminHarness } from "../support/admin-harness";
+import { signedAdminRequest, storeOfflineSession, unwrap, type OfflineSessionOptions } from "../support/admin-session";
+import type { TokenGrant } from "../../scripts/shopify-token-endpoint";
 import { TEST_ENV } from "../support/test-env";
 
 const harness = await startAdminHarness();

@@ -5,24 +5,24 @@
  * 127.0.0.1 (test/support/shopify-graphql-standin.ts with its token endpoint,
  * test/support/shopify-token-endpoint.ts), reached by the app's own fetch.
  */
-import { startShopifyGraphqlStandin } from "../support/shopify-graphql-standin";
-import type { TokenGrant } from "../support/shopify-token-endpoint";
-import { storeOfflineSession, type OfflineSessionOptions } from "../admin/support/admin-session";
-import { pastOrders } from "../lifecycle/support/past-orders";
+import { startShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
+import type { TokenGrant } from "../../scripts/shopify-token-endpoint";
+import { storeOfflineSession, type OfflineSessionOptions } from "../support/admin-session";
+import { pastOrders } from "../support/past-orders";
 import { TEST_ENV } from "../support/test-env";
 
 // The network boundary first: the app's fetch for *.myshopify.com goes to the stand-in, and must
 // be rerouted before Shopify's library (imported by the app modules below) captures fetch.
-const standin = await startShopifyGraphqlStandin();
+const standin = await startShopifyAdminStandin({ appEnv: TEST_ENV });
 process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
-await import("../support/shopify-admin-fetch-preload.mjs");
+await import("../../scripts/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
 const { setLogSink } = await import("~/logger.server");
 const { adminOrderReaderFor } = await import("~/backfill/admin-order-reader.server");
 const { ordersSearchQuery } = await import("~/backfill/graphql-order");
 const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
 const { startBackfill, latestBackfillJob, progressOf } = await import("~/backfill/backfill.server");
-const { sendWebhook, useLifecycleHarness } = await import("../lifecycle/support/lifecycle");
+const { sendWebhook, useLifecycleHarness } = await import("../support/order-lifecycle");
 const { LogSeverity, shopifyApi } = await import("@shopify/shopify-api");
 const { SHOPIFY_API_VERSION, sessionStorage } = await import("~/shopify.server");
 const { CONVERSION_RETRY_MS, createOfflineAccess } = await import("~/shops/offline-access.server");
@@ -109,8 +109,8 @@ describe("an expiring offline token", () => {
     expect(Math.abs(stored.refreshTokenExpires!.getTime() - held.refreshTokenExpiresAt!)).toBeLessThan(5_000);
     // Both reads were accepted: they carried the new token (Shopify refuses the old one).
     expect(standin.requests.map((request) => [request.operation, request.status])).toEqual([
-      ["count", 200],
-      ["count", 200],
+      ["ordersCount", 200],
+      ["ordersCount", 200],
     ]);
     expect(standin.tokens.admits(SHOP, before.accessToken)).toBe(false);
   });
@@ -299,8 +299,8 @@ describe("failures that are not the shop's", () => {
     // Asked once, not before every call: count, a page and two orders, all with the old token.
     expect(tokenRequests("conversion")).toHaveLength(1);
     expect(standin.requests.map((request) => [request.operation, request.status])).toEqual([
-      ["count", 200],
-      ["page", 200],
+      ["ordersCount", 200],
+      ["orders", 200],
       ["order", 200],
       ["order", 200],
     ]);

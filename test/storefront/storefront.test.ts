@@ -7,9 +7,9 @@ import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { parseOrderJson } from "../../app/refersion/shopify-order";
 import { orderFixtureText } from "../support/fixtures";
-import { configureLifecycleShop, sendWebhook, useLifecycleHarness, withOrderId } from "../lifecycle/support/lifecycle";
+import { configureLifecycleShop, sendWebhook, useLifecycleHarness, withOrderId } from "../support/order-lifecycle";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../../scripts/chromium";
 import {
-  CHROMIUM_LAUNCH_OPTIONS,
   REFERSION_SCRIPT_URL,
   assetUrl,
   blockJavascriptAsset,
@@ -19,7 +19,7 @@ import {
   type FakeStorefront,
   type RefersionStubOptions,
   type StorefrontOptions,
-} from "./fake-storefront";
+} from "../../scripts/fake-storefront";
 
 const CLICK = "?rfsn=8908369.4f153d"; // an affiliate link: affiliate 8908369, checksum 4f153d
 const ARTIFACTS = path.resolve("test-results/storefront");

@@ -4,7 +4,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import zlib from "node:zlib";
 import { check } from "@shopify/theme-check-node";
-import { EXTENSION_DIR, SCRIPT_FILE, blockJavascriptAsset, readBlockSchema } from "./fake-storefront";
+import { EXTENSION_DIR, SCRIPT_FILE, blockJavascriptAsset, readBlockSchema } from "../../scripts/fake-storefront";
 
 const require = createRequire(import.meta.url);
 const APP_EXTENSION_CONFIG = path.join(

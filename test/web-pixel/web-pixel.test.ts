@@ -7,7 +7,7 @@
 import fs from "node:fs";
 import zlib from "node:zlib";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { CHROMIUM_LAUNCH_OPTIONS } from "../storefront/fake-storefront";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../../scripts/chromium";
 import {
   CONSENT_GIVEN,
   PIXEL_DIR,

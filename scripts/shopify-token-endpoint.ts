@@ -1,11 +1,11 @@
 import crypto from "node:crypto";
-import { TEST_ENV } from "./test-env";
 
 /**
  * Shopify's token endpoint, POST https://<shop>/admin/oauth/access_token, as the Admin API
- * stand-ins serve it (test/support/shopify-graphql-standin.ts, test/admin/support/shopify-admin-
- * standin.ts), with what Shopify holds for each shop: the access token the Admin API accepts now
- * (and until when) and the refresh token. The stand-ins check every Admin API call against it.
+ * stand-in serves it (scripts/shopify-admin-standin.ts), with what Shopify holds for each shop:
+ * the access token the Admin API accepts now (and until when) and the refresh token. The
+ * stand-in checks every Admin API call against it. The app's credentials (SHOPIFY_API_KEY,
+ * SHOPIFY_API_SECRET, SCOPES) are those of the environment the app runs with.
  *
  * Grants, as Shopify documents them and Shopify's library sends them (JSON body, client_id and
  * client_secret checked first, 401 invalid_client otherwise):
@@ -98,14 +98,21 @@ export interface ShopifyTokenEndpoint {
   handle(shop: string | null, method: string, body: string): Promise<TokenEndpointAnswer>;
 }
 
-function verifySessionToken(token: string, shop: string): boolean {
+/** The part of the app's environment Shopify knows: its credentials and the scopes it was granted. */
+export interface AppCredentials {
+  SHOPIFY_API_KEY: string;
+  SHOPIFY_API_SECRET: string;
+  SCOPES: string;
+}
+
+function verifySessionToken(app: AppCredentials, token: string, shop: string): boolean {
   const [header, payload, signature] = token.split(".");
   if (!header || !payload || !signature) return false;
-  const expected = crypto.createHmac("sha256", TEST_ENV.SHOPIFY_API_SECRET).update(`${header}.${payload}`).digest("base64url");
+  const expected = crypto.createHmac("sha256", app.SHOPIFY_API_SECRET).update(`${header}.${payload}`).digest("base64url");
   if (expected.length !== signature.length || !crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) return false;
   try {
     const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { aud?: unknown; dest?: unknown; exp?: unknown };
-    return claims.aud === TEST_ENV.SHOPIFY_API_KEY && claims.dest === `https://${shop}` && typeof claims.exp === "number" && claims.exp * 1000 > Date.now();
+    return claims.aud === app.SHOPIFY_API_KEY && claims.dest === `https://${shop}` && typeof claims.exp === "number" && claims.exp * 1000 > Date.now();
   } catch {
     return false;
   }
@@ -120,7 +127,7 @@ function parseBody(body: string): Record<string, unknown> {
   }
 }
 
-export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
+export function createShopifyTokenEndpoint(app: AppCredentials): ShopifyTokenEndpoint {
   const shops = new Map<string, ShopState>();
   const requests: TokenRequest[] = [];
   let delayMs = 0;
@@ -152,14 +159,14 @@ export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
     state.accessToken = `shpat_${name}_issued_${issued}_${crypto.randomBytes(6).toString("hex")}`;
     if (!expiring) {
       Object.assign(state, { accessTokenExpiresAt: null, refreshToken: null, refreshTokenExpiresAt: null, previousRefreshToken: null });
-      return { access_token: state.accessToken, scope: TEST_ENV.SCOPES };
+      return { access_token: state.accessToken, scope: app.SCOPES };
     }
     state.accessTokenExpiresAt = Date.now() + ACCESS_TOKEN_SECONDS * 1000;
     state.refreshToken = `shprt_${crypto.randomBytes(12).toString("hex")}`;
     state.refreshTokenExpiresAt = Date.now() + REFRESH_TOKEN_SECONDS * 1000;
     return {
       access_token: state.accessToken,
-      scope: TEST_ENV.SCOPES,
+      scope: app.SCOPES,
       expires_in: ACCESS_TOKEN_SECONDS,
       refresh_token: state.refreshToken,
       refresh_token_expires_in: REFRESH_TOKEN_SECONDS,
@@ -187,7 +194,7 @@ export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
     }
 
     if (method !== "POST" || !shop) return answer(404, { error: "not_found" });
-    if (params.client_id !== TEST_ENV.SHOPIFY_API_KEY || params.client_secret !== TEST_ENV.SHOPIFY_API_SECRET) {
+    if (params.client_id !== app.SHOPIFY_API_KEY || params.client_secret !== app.SHOPIFY_API_SECRET) {
       return answer(401, { error: "invalid_client", error_description: "Client authentication failed" });
     }
     const state = stateOf(shop);
@@ -211,7 +218,7 @@ export function createShopifyTokenEndpoint(): ShopifyTokenEndpoint {
         return answer(200, pair);
       }
       case "session_token_exchange": {
-        if (typeof params.subject_token !== "string" || !verifySessionToken(params.subject_token, shop)) {
+        if (typeof params.subject_token !== "string" || !verifySessionToken(app, params.subject_token, shop)) {
           return answer(400, { error: "invalid_subject_token", error_description: "The session token is invalid" });
         }
         // The merchant opened the app: a new grant.

@@ -1,5 +1,5 @@
 /**
- * A throwaway PostgreSQL server for tests: its own cluster under .cache/postgres/, on a free
+ * A throwaway PostgreSQL server for tests and `npm run db:migration`: its own cluster under .cache/postgres/, on a free
  * port on 127.0.0.1, trust authentication, gone after stop(). Uses the server binaries Debian's
  * `postgresql` package installs (.ci/postgres-setup.sh installs them); when they are missing it
  * throws, it never skips. PostgreSQL refuses to run as root, so as root (CI) the cluster is
@@ -10,9 +10,9 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
-import { freePort } from "../../scripts/cli/free-port";
+import { freePort } from "./cli/free-port";
 
-export interface TestPostgres {
+export interface LocalPostgres {
   /** postgresql://postgres@127.0.0.1:PORT/postgres */
   url: string;
   /** Creates an empty database on this server and returns its URL. */
@@ -96,7 +96,7 @@ function removeAbandonedClusters(bin: string, asUser: SpawnSyncOptions) {
 }
 
 /** Starts a fresh PostgreSQL cluster. Throws with the reason when it cannot. */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(): Promise<LocalPostgres> {
   const bin = findPostgresBinaries();
   const user = serverUser();
   const asUser: SpawnSyncOptions = user ? { uid: user.uid, gid: user.gid } : {};
@@ -181,8 +181,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   };
 }
 
-/** For scripts and debugging: `tsx test/support/postgres.ts` prints a server's URL until Ctrl-C. */
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve("test/support/postgres.ts")) {
+/** For debugging: `npx tsx scripts/local-postgres.ts` prints a server's URL until Ctrl-C. */
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve("scripts/local-postgres.ts")) {
   const server = await startPostgres();
   console.log(server.url);
   const stop = () => void server.stop().then(() => process.exit(0));

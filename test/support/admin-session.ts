@@ -1,9 +1,9 @@
-import crypto from "node:crypto";
 import type { PrismaClient } from "@prisma/client";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { RequestType, setUpValidRequest, setUpValidSession } from "@shopify/shopify-api/test-helpers";
-import { TEST_ENV } from "../../support/test-env";
-import type { ShopCredentials } from "../../support/shopify-token-endpoint";
+import { embeddedQuery as queryWith, mintSessionToken as mint } from "../../scripts/shopify-session-token";
+import type { ShopCredentials } from "../../scripts/shopify-token-endpoint";
+import { TEST_ENV } from "./test-env";
 
 /**
  * What Shopify's admin gives an embedded app, made for tests with Shopify's own test helpers
@@ -101,44 +101,18 @@ export async function storeOfflineSession(shop: string, options: OfflineSessionO
 
 /*
  * Synchronous variants, for callers that build a URL or a request where nothing can be awaited.
- * Shopify's helpers sign asynchronously, so these sign the same claims with node:crypto.
+ * Shopify's helpers sign asynchronously; scripts/shopify-session-token.ts signs the same claims
+ * with node:crypto.
  */
 
-function base64url(value: string | Buffer): string {
-  return Buffer.from(value).toString("base64url");
-}
-
-/** A session token for `shop`, as App Bridge sends it (claims per Shopify's session-token docs). */
-export function mintSessionToken(
-  shop: string,
-  options: { apiKey?: string; secret?: string; ttlSeconds?: number; now?: number } = {},
-): string {
-  const now = Math.floor((options.now ?? Date.now()) / 1000);
-  const header = { alg: "HS256", typ: "JWT" };
-  const payload = {
-    iss: `https://${shop}/admin`,
-    dest: `https://${shop}`,
-    aud: options.apiKey ?? TEST_ENV.SHOPIFY_API_KEY,
-    sub: "74219999",
-    exp: now + (options.ttlSeconds ?? 3600),
-    nbf: now - 5,
-    iat: now - 5,
-    jti: crypto.randomUUID(),
-    sid: crypto.randomUUID(),
-  };
-  const unsigned = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
-  const signature = crypto.createHmac("sha256", options.secret ?? TEST_ENV.SHOPIFY_API_SECRET).update(unsigned).digest("base64url");
-  return `${unsigned}.${signature}`;
-}
-
-/** The admin's `host` parameter: base64 of admin.shopify.com/store/<name>. */
-export function hostParam(shop: string): string {
-  return Buffer.from(`admin.shopify.com/store/${storeName(shop)}`).toString("base64");
+/** A session token for `shop`, as App Bridge sends it; the test app's key and secret unless told otherwise. */
+export function mintSessionToken(shop: string, options: { apiKey?: string; secret?: string; ttlSeconds?: number; now?: number } = {}): string {
+  return mint(shop, { ...options, apiKey: options.apiKey ?? TEST_ENV.SHOPIFY_API_KEY, secret: options.secret ?? TEST_ENV.SHOPIFY_API_SECRET });
 }
 
 /** The query string Shopify's admin opens an embedded app with (see embeddedAdminUrl). */
 export function embeddedQuery(shop: string, token = mintSessionToken(shop)): string {
-  return new URLSearchParams({ embedded: "1", shop, host: hostParam(shop), id_token: token }).toString();
+  return queryWith(shop, token);
 }
 
 /** signedAdminRequest's synchronous variant; `token` replaces the session token. */

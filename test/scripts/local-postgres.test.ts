@@ -1,6 +1,6 @@
-import { findPostgresBinaries } from "../support/postgres";
+import { findPostgresBinaries } from "../../scripts/local-postgres";
 
-describe("test/support/postgres.ts", () => {
+describe("scripts/local-postgres.ts", () => {
   it("finds Debian's server binaries", () => {
     expect(findPostgresBinaries()).toMatch(/bin$/);
   });

@@ -1,12 +1,16 @@
-import { startRefersionSandbox, type RefersionSandbox } from "../../../scripts/refersion-sandbox";
+import { startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { startShopifyAdminStandin, type ShopifyAdminStandin, type StandinShop } from "../../scripts/shopify-admin-standin";
 import { accessTokenFor, storeOfflineSession } from "./admin-session";
-import { startShopifyAdminStandin, type ShopFixture, type ShopifyAdminStandin } from "./shopify-admin-standin";
+import { IDLE_WORKER, startProductionApp, type ProductionApp } from "./production-app";
+import { TEST_ENV } from "./test-env";
 
 export interface AdminHarness {
   shopify: ShopifyAdminStandin;
   refersion: RefersionSandbox;
   /** Installs the app for a shop: an expiring offline session here, the same token and refresh token at the stand-in. */
-  install(shop: string, fixture?: Partial<ShopFixture>): Promise<void>;
+  install(shop: string, fixture?: Partial<StandinShop>): Promise<void>;
+  /** The production build on this test file's database, its worker idle, talking to these stand-ins. */
+  startApp(): Promise<ProductionApp>;
   close(): Promise<void>;
 }
 
@@ -17,13 +21,13 @@ export interface AdminHarness {
  * library captures fetch.
  */
 export async function startAdminHarness(): Promise<AdminHarness> {
-  const shopify = await startShopifyAdminStandin();
+  const shopify = await startShopifyAdminStandin({ appEnv: TEST_ENV });
   const refersion = await startRefersionSandbox();
   process.env.SHOPIFY_ADMIN_STANDIN_URL = shopify.url;
   process.env.REFERSION_API_URL = refersion.apiUrl;
   process.env.REFERSION_WEBHOOK_URL = refersion.webhookUrl;
   process.env.REFERSION_TIMEOUT_MS = "3000";
-  await import("../../support/shopify-admin-fetch-preload.mjs");
+  await import("../../scripts/shopify-admin-fetch-preload.mjs");
   return {
     shopify,
     refersion,
@@ -31,6 +35,18 @@ export async function startAdminHarness(): Promise<AdminHarness> {
       shopify.setShop(shop, { accessToken: accessTokenFor(shop), ...fixture });
       shopify.tokens.set(shop, await storeOfflineSession(shop, { accessToken: fixture.accessToken }));
     },
+    startApp: () =>
+      startProductionApp(
+        {
+          DATABASE_URL: process.env.DATABASE_URL!,
+          ...IDLE_WORKER,
+          REFERSION_API_URL: refersion.apiUrl,
+          REFERSION_WEBHOOK_URL: refersion.webhookUrl,
+          REFERSION_TIMEOUT_MS: "3000",
+          LOG_LEVEL: "warn",
+        },
+        { shopifyAdminStandinUrl: shopify.url },
+      ),
     async close() {
       await Promise.all([shopify.close(), refersion.close()]);
     },

@@ -10,7 +10,7 @@
  * `routeStorefront()` serves a stand-in for Refersion's CDN script and blocks every other host,
  * so nothing leaves the machine.
  *
- * Reusable outside the tests (e.g. to measure the script's main-thread cost): start it with
+ * The storefront tests (test/storefront/) and the bench's storefront phase use it; start it with
  * `{ embed: false }` for a baseline page without the app embed (neither its Liquid nor its script).
  */
 import http from "node:http";
@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
 import { Liquid } from "liquidjs";
 import type { BrowserContext } from "playwright-core";
 
-export const EXTENSION_DIR = fileURLToPath(new URL("../../extensions/refersion-tracking", import.meta.url));
+export const EXTENSION_DIR = fileURLToPath(new URL("../extensions/refersion-tracking", import.meta.url));
 export const BLOCK_FILE = path.join(EXTENSION_DIR, "blocks/refersion-tracking.liquid");
 export const SCRIPT_FILE = path.join(EXTENSION_DIR, "assets/refersion-tracking.js");
 /** The URL the embed loads Refersion's v4 tracker from; `routeStorefront` answers it locally. */
@@ -461,18 +461,3 @@ export async function routeStorefront(context: BrowserContext, refersion: Refers
   });
   return traffic;
 }
-
-/** Chromium launch options that work on this project's machines (see docs/storefront.md). */
-export const CHROMIUM_LAUNCH_OPTIONS = {
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-};

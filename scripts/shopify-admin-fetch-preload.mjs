@@ -1,11 +1,12 @@
 /**
- * Test-only: sends this process's requests for Shopify shops (https://<shop>.myshopify.com/...)
- * to a local stand-in for the Admin API, named by SHOPIFY_ADMIN_STANDIN_URL. Every other request
- * is left alone. The original host goes along in `x-standin-shop`.
+ * Local runs only (tests, the bench): sends this process's requests for Shopify shops
+ * (https://<shop>.myshopify.com/...) to the local Admin API stand-in named by
+ * SHOPIFY_ADMIN_STANDIN_URL (scripts/shopify-admin-standin.ts). Every other request is left
+ * alone. The original host goes along in `x-standin-shop`.
  *
  * Shopify's API library keeps the fetch it finds when it is first imported, so this must run
- * first: `NODE_OPTIONS="--import <this file>"` for a server process, or an import before any
- * app module in a test file.
+ * first: `--import <this file>` for a server process (startAppProcess's shopifyAdminStandinUrl),
+ * or an import before any app module in a test file.
  */
 const target = process.env.SHOPIFY_ADMIN_STANDIN_URL;
 if (!target) throw new Error("shopify-admin-fetch-preload: set SHOPIFY_ADMIN_STANDIN_URL to the Admin API stand-in's URL");

@@ -2,9 +2,9 @@ import prisma from "~/db.server";
 import { createConfiguredWorker } from "~/background/background-work.server";
 import { saveShopSettings } from "~/settings/shop-settings.server";
 import type { SettingsForm } from "~/settings/settings-form";
-import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../../scripts/refersion-sandbox";
-import { TEST_ENV } from "../../support/test-env";
-import { webhookRequest } from "../../support/shopify-webhooks";
+import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { TEST_ENV } from "./test-env";
+import { webhookRequest } from "./shopify-webhooks";
 
 type Json = Record<string, unknown>;
 type Action = (args: { request: Request; params: Record<string, string>; context: Record<string, unknown> }) => Promise<unknown>;
