@@ -14,12 +14,6 @@ export interface WebhookEffects {
   unreadable?: (webhook: UnreadableWebhook) => Promise<void>;
 }
 
-/**
- * Topics whose effect is harmless for a shop the app never knew: an uninstall or an erasure of
- * nothing stores nothing. Every other topic would store what the body carries.
- */
-const HARMLESS_FOR_UNKNOWN_SHOPS: readonly WebhookTopic[] = ["app/uninstalled", "shop/redact"];
-
 /** Unknown shops whose webhooks are logged, and how often each, bounded both ways. */
 const MAX_LOGGED_UNKNOWN_SHOPS = 1_000;
 const MAX_LOGS_PER_UNKNOWN_SHOP = 10;
@@ -53,9 +47,10 @@ export async function handleWebhook(request: Request, topic: WebhookTopic, effec
     log.info("webhook already processed: acknowledged, nothing done");
     return new Response(null, { status: 200 });
   }
-  if (!HARMLESS_FOR_UNKNOWN_SHOPS.includes(topic) && !(await isKnownShop(webhook.shop))) {
-    // Signed bodies can be replayed with any shop domain: nothing of them is kept for a shop
-    // that never installed the app, and the log about them is bounded per shop and in shops.
+  if (!(await isKnownShop(webhook.shop))) {
+    // Signed bodies can be replayed with any shop domain: nothing of them is kept for a shop the
+    // app does not know (not even a receipt; an uninstall or erasure would have nothing to act
+    // on), and the log about them is bounded per shop and in shops.
     logUnknownShop(webhook.shop, log);
     return new Response(null, { status: 200 });
   }

@@ -220,6 +220,7 @@ describe("webhooks of shops that never installed the app", () => {
   it("one signed body replayed with 100 invented shop domains stores nothing, for any topic, and is logged a bounded number of times", async () => {
     const body = Buffer.from(JSON.stringify({ ...bodyOf("orders/create", SOURCE), note: "x".repeat(1_900_000) }));
     const before = app.output().filter((line) => line.includes("never installed the app")).length;
+    const receiptsBefore = await prisma.webhookReceipt.count();
     for (let i = 0; i < 100; i++) {
       const shop = `invented-${i}.myshopify.com`;
       const reply = await sendWebhook(app.url, { topic: "orders/create", shop, body });
@@ -236,7 +237,7 @@ describe("webhooks of shops that never installed the app", () => {
     expect(await prisma.delivery.count({ where: { shop: invented } })).toBe(0);
     expect(await prisma.complianceRequest.count({ where: { shop: invented } })).toBe(0);
     expect(await prisma.shopSettings.count({ where: { shop: invented } })).toBe(0);
-    expect(await prisma.webhookReceipt.count({ where: { topic: "orders/create" } })).toBeLessThan(50);
+    expect(await prisma.webhookReceipt.count()).toBe(receiptsBefore);
     const logged = app.output().filter((line) => line.includes("never installed the app")).length - before;
     expect(logged).toBeLessThanOrEqual(100 + 10 + TOPICS.length);
     expect(app.output().filter((line) => line.includes("never installed the app") && line.includes("invented-0.myshopify.com")).length).toBeLessThanOrEqual(10);
