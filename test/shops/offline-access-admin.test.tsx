@@ -3,7 +3,7 @@
  * token (without reinstalling), and renews access that the backfill found refused, after which
  * the home page says that the resend stopped and how to start again. Shopify is the admin
  * stand-in on 127.0.0.1 with its token endpoint
- * (test/admin/support/shopify-admin-standin.ts, test/support/shopify-token-endpoint.ts); requests
+ * (scripts/shopify-admin-standin.ts, scripts/shopify-token-endpoint.ts); requests
  * carry session tokens as App Bridge sends them.
  */
 import { renderToStaticMarkup } from "react-dom/server";

@@ -2,8 +2,8 @@
  * The shops' offline tokens as "resend past orders" (and the shop command line, which runs the
  * same runner) uses them: refreshed when expired, converted when non-expiring, and failures
  * sorted into "the merchant must open the app" and "try again later". Shopify is a stand-in on
- * 127.0.0.1 (test/support/shopify-graphql-standin.ts with its token endpoint,
- * test/support/shopify-token-endpoint.ts), reached by the app's own fetch.
+ * 127.0.0.1 (scripts/shopify-admin-standin.ts with its token endpoint,
+ * scripts/shopify-token-endpoint.ts), reached by the app's own fetch.
  */
 import { startShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import type { TokenGrant } from "../../scripts/shopify-token-endpoint";

@@ -25,7 +25,7 @@ import { pastOrders } from "../support/past-orders";
 
 if (!fs.existsSync(CHROMIUM_LAUNCH_OPTIONS.executablePath)) throw new Error(`${CHROMIUM_LAUNCH_OPTIONS.executablePath} is missing: apt-get install -y chromium`);
 const SHOP = "production-lifecycle.myshopify.com";
-const SCREENSHOTS = path.resolve("test-results/lifecycle");
+const SCREENSHOTS = path.resolve("test-results/order-lifecycle");
 
 let sandbox: RefersionSandbox;
 let standin: ShopifyAdminStandin;
