@@ -5,7 +5,7 @@ import type { DeliveryReason } from "@prisma/client";
  * and the command line. Code never reads these sentences back: rewording one changes what the
  * merchant reads, nothing else. `detail` is the free text stored with the code (Refersion's error,
  * the mapping's message, why a webhook body could not be read).
- * test/repository/reason-codes.test.ts fails when a code of the schema has no sentence here.
+ * test/repository/reason-codes.unit.test.ts fails when a code of the schema has no sentence here.
  */
 export const REASON_SENTENCES: Record<DeliveryReason, (detail: string | null) => string> = {
   uninstalled_on_arrival: () => "The app was uninstalled when this order arrived",

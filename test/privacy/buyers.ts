@@ -1,5 +1,4 @@
-import { orderFixture } from "../support/fixtures";
-import { DOCS_ORDER } from "../support/outbox";
+import { DOCS_ORDER, orderFixture } from "../support/fixtures";
 
 /** A buyer whose personal data is distinctive enough to be searched for in everything stored. */
 export interface Buyer {

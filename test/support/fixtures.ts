@@ -7,6 +7,9 @@ import { fileURLToPath } from "node:url";
  * personal data replaced in its SOURCES.md). Located from this file, not from the working
  * directory, so every test, script and benchmark finds them wherever it is started.
  */
+/** The order of Shopify's documentation, the one most tests send. */
+export const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
+
 export const ORDER_FIXTURES_DIR = fileURLToPath(new URL("../fixtures/orders/", import.meta.url));
 
 export function orderFixtureNames(): string[] {

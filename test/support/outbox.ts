@@ -2,9 +2,9 @@ import type { Prisma } from "@prisma/client";
 import prisma from "~/db.server";
 import { acceptOrderWebhook } from "~/orders/intake.server";
 import { saveShopSettings } from "~/settings/shop-settings.server";
-import { orderFixture } from "./fixtures";
+import { DOCS_ORDER, orderFixture } from "./fixtures";
 
-export const DOCS_ORDER = "shopify-docs-order-1001-2026-07.json";
+export { DOCS_ORDER } from "./fixtures";
 
 /** Saves Refersion keys for a shop with the defaults a merchant would keep. */
 export async function configureShop(shop: string, keys: { publicKey: string; secretKey: string }) {

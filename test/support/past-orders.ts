@@ -9,7 +9,7 @@ import { orderFixtureNames, orderFixtureText } from "./fixtures";
 
 type Json = Record<string, unknown>;
 
-/** The fixtures an Admin API read can return (with *_set amounts; see graphql-order.test.ts). */
+/** The fixtures an Admin API read can return (with *_set amounts; see graphql-order.unit.test.ts). */
 export function modernFixtures(): string[] {
   return orderFixtureNames().filter((name) => "total_price_set" in (parseOrderJson(orderFixtureText(name)) as Json));
 }

@@ -5,7 +5,7 @@
  * non-blank ids, at least one item, numbers as JSON numbers). Anything else is a typed
  * MappingError, recorded at intake with its reason; never an exception.
  *
- * test/refersion/mapping.property.test.ts checks amounts and shapes field by field; this adds
+ * test/refersion/mapping.property.unit.test.ts checks amounts and shapes field by field; this adds
  * the contract with the receiver, which those invariants do not cover (e.g. an empty item list).
  */
 import fc from "fast-check";

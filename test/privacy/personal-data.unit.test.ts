@@ -5,8 +5,7 @@
  */
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { personalValuesIn, REMOVED, removePersonalDataFromOrder, removeValuesFromText } from "~/privacy/personal-data";
-import { orderFixture } from "../support/fixtures";
-import { DOCS_ORDER } from "../support/outbox";
+import { DOCS_ORDER, orderFixture } from "../support/fixtures";
 import { ADA, orderBy } from "./buyers";
 
 const RECHARGE_BUNDLE = "real-usd-order-sbl1069-recharge-bundle-c1-cart-token-2023.json";

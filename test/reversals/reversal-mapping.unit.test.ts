@@ -1,7 +1,7 @@
 import { planReversals, readRefund, reversedAmount, sentLinePositions, sentOrderOf, type ReversalSource } from "~/reversals/reversal-mapping";
 import { mapOrderToConversion } from "~/refersion/mapping";
 import { orderFixture } from "../support/fixtures";
-import { refundPayload } from "../support/order-lifecycle";
+import { refundPayload } from "../support/order-payloads";
 
 type Json = Record<string, unknown>;
 const OPTIONS = { shop: "r.myshopify.com", currency: "shop" as const, includeCustomer: false, autoCreditAffiliate: false, cartIdSecret: "s" };
