@@ -3,12 +3,14 @@ import type { Prisma } from "@prisma/client";
 import DataLoader from "dataloader";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
+import { removePersonalDataFromOrder } from "../privacy/personal-data";
 import { createOutboxInserter } from "../outbox/inserts.server";
 import type { DeliveryStatus } from "../outbox/delivery-status";
 import { getManyShopSettings, hasKeys, type StoredSettings } from "../settings/shop-settings.server";
 import { planOrder, type OrderTrigger } from "./plan";
 import { releaseOrdersWaitingForKeys } from "./release.server";
 import { replaceUnmappableOrder } from "./requeue.server";
+import { minimiseOrder, storedOrderJson } from "./stored-order";
 
 export type IntakeOutcome = "queued" | "waiting_for_keys" | "waiting_for_payment" | "skipped" | "unmappable" | "duplicate";
 
@@ -71,10 +73,12 @@ export async function acceptOrderWebhook(input: {
       status: plan.status,
       reasonCode: plan.reasonCode,
       reasonDetail: plan.reasonDetail,
-      sourceExcerpt: JSON.stringify(payload)?.slice(0, EXCERPT_LIMIT) ?? String(payload),
-      // Kept whole when the order is known, so that the merchant's Retry can map it again once
-      // the cause is gone (a setting changed, the app updated).
-      orderPayload: plan.orderId ? (JSON.stringify(payload) ?? null) : null,
+      // What the mapping could not read, for diagnosis: the fields it reads, without the buyer
+      // (sealed at rest anyway, as the excerpt of a body that could not be read is).
+      sourceExcerpt: JSON.stringify(removePersonalDataFromOrder(minimiseOrder(payload)))?.slice(0, EXCERPT_LIMIT) ?? String(payload),
+      // Kept (as stored orders are: what the mapping reads) when the order is known, so that the
+      // merchant's Retry can map it again once the cause is gone (a setting changed, the app updated).
+      orderPayload: plan.orderId ? storedOrderJson(payload) : null,
       webhookId,
     };
   } else {
@@ -85,7 +89,7 @@ export async function acceptOrderWebhook(input: {
       status: plan.status,
       reasonCode: plan.reasonCode,
       ...plan.columns,
-      orderPayload: JSON.stringify(payload),
+      orderPayload: storedOrderJson(payload),
       webhookId,
     };
   }

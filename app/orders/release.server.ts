@@ -7,6 +7,7 @@ import { SecretBoxError } from "../settings/secret-box.server";
 import { getShopSettings, hasKeys, refersionKeysOf } from "../settings/shop-settings.server";
 import { orderIdOf } from "./order-id";
 import { planOrder, plannedColumns } from "./plan";
+import { storedOrderJson } from "./stored-order";
 
 /**
  * Orders that waited (for payment, for keys) are planned again when what they waited for
@@ -49,7 +50,7 @@ export async function releaseOrderOnPayment(
   const data = plan.mapped
     ? {
         ...plannedColumns(plan),
-        orderPayload: JSON.stringify(order),
+        orderPayload: storedOrderJson(order),
         nextAttemptAt: now,
         // A fresh payload: the retention period starts again for it, unless it was cleaned above.
         personalDataRemovedAt: redacted ? row.personalDataRemovedAt : null,

@@ -8,6 +8,7 @@ import { CANCELLED_BEFORE_SENDING, rebuildPendingReversals, settleReversalsAwait
 import { getShopSettings } from "../settings/shop-settings.server";
 import { PAST_ORDER_SKIP_REASONS } from "./payment-status";
 import { planOrder, plannedColumns, type OrderTrigger } from "./plan";
+import { storedOrderJson } from "./stored-order";
 
 /**
  * Sending an order that was not delivered (failed, or skipped for a reason that may no longer
@@ -131,7 +132,7 @@ async function requeue(
     // A replaced unmappable row records the skip: that is now what the order deserves.
     if (plan.status === "skipped" && !options.onlyUnmappable) return { requeued: false, why: "still_skipped", reasonCode: plan.reasonCode ?? undefined };
     status = plan.status;
-    data = { ...plannedColumns(plan), sourceExcerpt: null, ...(fresh ? { orderPayload: JSON.stringify(payload) } : {}) };
+    data = { ...plannedColumns(plan), sourceExcerpt: null, ...(fresh ? { orderPayload: storedOrderJson(payload) } : {}) };
   }
   const { count } = await prisma.delivery.updateMany({
     // updatedAt too: a cancellation recorded since wasCancelled() locks (touches) the order's
