@@ -7,6 +7,7 @@ import {
 import { LogSeverity, shopifyApi } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import prisma from "./db.server";
+import { SealedSessionStorage } from "./shops/sealed-session-storage.server";
 import { markShopInstalled } from "./shops/uninstall.server";
 import { clearOfflineAccessProblem } from "./shops/offline-access-problem.server";
 import { createOfflineAccess } from "./shops/offline-access.server";
@@ -31,7 +32,7 @@ const shopify = shopifyApp({
   ...appCredentials,
   appUrl: config.SHOPIFY_APP_URL,
   authPathPrefix: AUTH_PATH_PREFIX,
-  sessionStorage: new PrismaSessionStorage(prisma),
+  sessionStorage: new SealedSessionStorage(new PrismaSessionStorage(prisma)),
   distribution: AppDistribution.AppStore,
   hooks: {
     // After every token exchange (an install, or the merchant opening the app once the token

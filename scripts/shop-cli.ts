@@ -228,7 +228,15 @@ async function main(argv: string[]): Promise<number> {
             `${report.alreadyCurrent} already under it, ${report.failed.length} could not be opened`,
         );
         for (const failure of report.failed) console.error(`${failure.shop}: ${failure.reason}`);
-        return report.failed.length === 0 ? 0 : 1;
+        // Then the buyers' personal data in the outbox and the shops' Shopify tokens.
+        const { resealStoredData } = await import("../app/settings/sealed-data-rotation.server");
+        const sealed = await resealStoredData();
+        console.log(
+          `Stored data sealed with key ${sealed.keyId}: ${sealed.deliveriesResealed} order row(s), ` +
+            `${sealed.sessionsResealed} session(s), ${sealed.failed.length} could not be opened`,
+        );
+        for (const failure of sealed.failed) console.error(`${failure.shop}: ${failure.table} ${failure.id}: ${failure.reason}`);
+        return report.failed.length === 0 && sealed.failed.length === 0 ? 0 : 1;
       }
       case "backfill": {
         // Resend past orders, with a progress bar (scripts/cli/backfill-command.ts).

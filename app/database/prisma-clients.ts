@@ -3,6 +3,7 @@ import path from "node:path";
 import { Prisma, PrismaClient } from "@prisma/client";
 import type { PrismaClient as PostgresPrismaClient } from ".prisma/client-postgresql";
 import { createDriverAdapter, type DriverAdapterOptions } from "./driver-adapter";
+import { withSealedColumns } from "./sealed-columns.server";
 import { SqliteAdapterFactory } from "./sqlite-adapter";
 
 /*
@@ -76,8 +77,8 @@ export function createPrismaClient(databaseUrl: string, options: DriverAdapterOp
   if (adapter instanceof SqliteAdapterFactory) {
     // Starting a transaction may wait behind this process's other queries and then for the
     // busy timeout (sqlite-adapter.ts): longer than Prisma's default 2 s.
-    return new PrismaClient({ adapter, transactionOptions: { maxWait: adapter.transactionMaxWaitMs } });
+    return withSealedColumns(new PrismaClient({ adapter, transactionOptions: { maxWait: adapter.transactionMaxWaitMs } }));
   }
   const PostgresClient = loadPostgresClientClass();
-  return new PostgresClient({ adapter }) as unknown as PrismaClient;
+  return withSealedColumns(new PostgresClient({ adapter }) as unknown as PrismaClient);
 }

@@ -48,6 +48,7 @@ const standin = await startTokenExchangeStandin();
 process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
 await import("../../scripts/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
+const { configuredKeys, openValue } = await import("~/database/sealed-values.server");
 const appLayout = await import("~/routes/app");
 const appUninstalled = await import("~/routes/webhooks.app.uninstalled");
 const ordersCreate = await import("~/routes/webhooks.orders.create");
@@ -82,7 +83,12 @@ const uninstall = (triggeredAt: string) => sendWebhook(appUninstalled, "app/unin
 const order = (buyerOrder: Record<string, unknown>) => sendWebhook(ordersCreate, "orders/create", buyerOrder);
 const statusOf = async (orderId: string) =>
   (await prisma.delivery.findUniqueOrThrow({ where: { shop_orderId_kind: { shop: SHOP, orderId, kind: "order" } } })).status;
-const sessionsOf = () => prisma.session.findMany({ where: { shop: SHOP }, select: { id: true, accessToken: true } });
+// The shop's sessions as stored, with their tokens opened (sealed at rest: SealedSessionStorage).
+const sessionsOf = async () =>
+  (await prisma.session.findMany({ where: { shop: SHOP }, select: { id: true, accessToken: true } })).map((session) => ({
+    ...session,
+    accessToken: openValue(session.accessToken, configuredKeys().all),
+  }));
 const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe("app/uninstalled and reinstalls", () => {

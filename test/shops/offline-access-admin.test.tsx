@@ -20,6 +20,7 @@ const home = await import("~/routes/app._index");
 const backfillPage = await import("~/routes/app.backfill");
 const { default: prisma } = await import("~/db.server");
 const { setLogSink } = await import("~/logger.server");
+const { configuredKeys, openValue } = await import("~/database/sealed-values.server");
 const { offlineAccess } = await import("~/shopify.server");
 const { markShopInstalled } = await import("~/shops/uninstall.server");
 const { BackfillStoppedBanner } = await import("~/components/BackfillStoppedBanner");
@@ -35,7 +36,12 @@ const logged = (msg: string) => logLines.map((line) => JSON.parse(line) as Recor
 
 const tokenRequests = (grant: TokenGrant) => harness.shopify.tokens.requests.filter((request) => request.shop === SHOP && request.grant === grant);
 const themeReads = () => harness.shopify.requests.filter((request) => request.shop === SHOP && request.operation === "themes").map((request) => request.status);
-const storedSession = () => prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } });
+// The session as stored, with its tokens opened (they are sealed at rest: SealedSessionStorage).
+const storedSession = async () => {
+  const row = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } });
+  const keys = configuredKeys().all;
+  return { ...row, accessToken: openValue(row.accessToken, keys), refreshToken: row.refreshToken === null ? null : openValue(row.refreshToken, keys) };
+};
 const problemOf = async () => (await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).offlineAccessProblem;
 const anHourAgo = () => new Date(Date.now() - 3_600_000);
 

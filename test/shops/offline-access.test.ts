@@ -18,6 +18,7 @@ process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
 await import("../../scripts/shopify-admin-fetch-preload.mjs");
 const { default: prisma } = await import("~/db.server");
 const { setLogSink } = await import("~/logger.server");
+const { configuredKeys, openValue } = await import("~/database/sealed-values.server");
 const { adminOrderReaderFor } = await import("~/backfill/admin-order-reader.server");
 const { ordersSearchQuery } = await import("~/backfill/graphql-order");
 const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
@@ -42,7 +43,12 @@ const lifecycle = useLifecycleHarness({ configureShop: SHOP });
 const runner = () => createConfiguredBackfillRunner({ pollMs: 20, retryDelayMs: RETRY_DELAY_MS });
 const reader = () => adminOrderReaderFor(SHOP, { personalData: false });
 const tokenRequests = (grant: TokenGrant) => standin.tokens.requests.filter((request) => request.shop === SHOP && request.grant === grant);
-const storedSession = () => prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } });
+// The session as stored, with its tokens opened (they are sealed at rest: SealedSessionStorage).
+const storedSession = async () => {
+  const row = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${SHOP}` } });
+  const keys = configuredKeys().all;
+  return { ...row, accessToken: openValue(row.accessToken, keys), refreshToken: row.refreshToken === null ? null : openValue(row.refreshToken, keys) };
+};
 const problemOf = async () => prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP }, select: { offlineAccessProblem: true, offlineAccessProblemAt: true } });
 const anHourAgo = () => new Date(Date.now() - 3_600_000);
 
