@@ -20,6 +20,7 @@ import { removeExpiredPersonalData } from "~/privacy/retention.server";
 import { resealStoredData } from "~/settings/sealed-data-rotation.server";
 import { SealedSessionStorage } from "~/shops/sealed-session-storage.server";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { shopCli } from "../support/cli";
 import { configureShop } from "../support/outbox";
 import { TEST_ENV } from "../support/test-env";
 import { ADA, BO, orderBy, personalValuesOf } from "./buyers";
@@ -164,6 +165,21 @@ describe("the buyer's personal data at rest", () => {
     await resealStoredData({ keys: { current: APP_KEY, all: [APP_KEY, NEW_KEY] } });
     const held = await customerDataHeld(SHOP, { customerId: String(ADA.id), orderIds: [] });
     expect(JSON.stringify(held)).toContain(ADA.email);
+  });
+});
+
+describe("the rotation command", () => {
+  it("`npm run -s shop -- rotate-encryption-key` seals rows and sessions written before, and says how many", async () => {
+    await acceptOrderWebhook({ shop: SHOP, payload: orderBy(BO, 9631), webhookId: "wh-9631" });
+    const legacyBody = JSON.stringify({ order_id: "9631", customer: { email: BO.email }, items: [] });
+    await prisma.$executeRaw`UPDATE "Delivery" SET "requestBody" = ${legacyBody} WHERE "orderId" = '9631'`;
+    await new PrismaSessionStorage(prisma).storeSession(new Session({ id: `offline_${SHOP}`, shop: SHOP, state: "", isOnline: false, accessToken: ACCESS_TOKEN }));
+
+    const { stdout } = await shopCli(["rotate-encryption-key"], process.env.DATABASE_URL!);
+    expect(stdout).toContain(`Stored data sealed with key ${keyIdOf(APP_KEY)}: 1 order row(s), 1 session(s), 0 could not be opened`);
+    const [raw] = await prisma.$queryRaw<{ text: string }[]>`
+      SELECT d."requestBody" || s."accessToken" AS "text" FROM "Delivery" d, "Session" s WHERE d."orderId" = '9631'`;
+    expect(plainValuesIn(raw.text, [BO.email, ACCESS_TOKEN])).toEqual([]);
   });
 });
 
