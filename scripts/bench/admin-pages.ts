@@ -1,7 +1,7 @@
 /**
  * What the embedded admin's pages weigh in the browser: per page, the JavaScript and CSS a first
  * visit transfers, in Chromium, from the production build served as `npm start` serves it (with
- * `compression`). `npm run bench` (phase 6, `BENCH_ONLY=admin`) reports it and
+ * `compression`). `npm run bench` (phase 5, `BENCH_ONLY=admin`) reports it and
  * test/admin/page-weight.test.ts holds the budget below.
  *
  * Each page is opened in a fresh browser context (nothing cached), the way Shopify's admin opens

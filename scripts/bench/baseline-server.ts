@@ -3,9 +3,18 @@
  * answers 200 (401 when forged). Nothing is parsed or stored, so no webhook receiver in Node
  * can be faster on this machine. run.ts starts it as its own process; it prints "listening PORT".
  */
+import crypto from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { hmacMatches } from "./hmac";
+
+/** Shopify's webhook check: base64 HMAC-SHA256 of the raw body, compared in constant time. */
+function hmacMatches(body: Buffer, header: string | string[] | undefined, secret: string): boolean {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return false;
+  const expected = crypto.createHmac("sha256", secret).update(body).digest();
+  const given = Buffer.from(value, "base64");
+  return given.length === expected.length && crypto.timingSafeEqual(given, expected);
+}
 
 const secret = process.env.BENCH_SECRET;
 if (!secret) throw new Error("BENCH_SECRET is required");

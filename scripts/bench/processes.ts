@@ -1,7 +1,7 @@
 /**
  * Child processes of a benchmark run: each server under test runs in its own Node process
  * (the load generator's work never shares its event loop), on 127.0.0.1, and is always
- * stopped by the run. Memory is read from /proc: VmHWM is the kernel's peak resident set.
+ * stopped by the run. CPU time is read from /proc.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -22,8 +22,6 @@ export interface Child {
   output(): string[];
   /** CPU time (user + system) used so far, in ms. */
   cpuMs(): number;
-  /** Peak resident set size so far, in MiB (VmHWM); null once the process is gone. */
-  peakRssMiB(): number | null;
   stop(): Promise<void>;
 }
 
@@ -45,16 +43,6 @@ export function readCpuMs(pid: number): number {
     return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return NaN;
-  }
-}
-
-export function readPeakRssMiB(pid: number): number | null {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : null;
-  } catch {
-    return null;
   }
 }
 
@@ -117,7 +105,6 @@ async function start(options: StartOptions): Promise<Child> {
     url,
     output,
     cpuMs: () => readCpuMs(child.pid!),
-    peakRssMiB: () => readPeakRssMiB(child.pid!),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
@@ -160,7 +147,6 @@ export async function startApp(
     url: app.url,
     output: app.output,
     cpuMs: () => readCpuMs(app.pid),
-    peakRssMiB: () => readPeakRssMiB(app.pid),
     stop: async () => {
       await app.stop();
       apps.delete(app);

@@ -1,18 +1,17 @@
 /**
- * npm run bench: webhook intake, delivery throughput, storefront weight and memory, each next
- * to a baseline measured in the same run, on 127.0.0.1 only. Bounded in time (a few minutes on
- * a 2-core machine) and stops by itself; every server it starts is stopped at the end.
+ * npm run bench: the figures docs/performance.md answers its targets with, on 127.0.0.1 only.
+ * Bounded in time (a few minutes on a 2-core machine) and stops by itself; every server it starts
+ * is stopped at the end.
  *
- *   1. baseline  a bare node:http server that only verifies the HMAC (the ceiling)
- *   2. naive     verifies, then posts to Refersion inside the webhook request (the seed's way)
- *   3. app       the production build (`npm start`, the worker inside) on a fresh SQLite file:
- *                signed orders/create at a fixed rate and at full speed, with Refersion fast,
- *                slow (1 s) and down (503); then the delivery worker draining a filled outbox to a
- *                fast stand-in
+ *   1. baseline   a bare node:http server that only verifies the HMAC, at full speed (the ceiling
+ *                 intake is measured against)
+ *   2. app        the production build (`npm start`, the worker inside) on a fresh SQLite file:
+ *                 signed orders/create at the low and the fixed rate and at full speed, with
+ *                 Refersion fast, slow (1 s) and down (503)
+ *   3. delivery   the delivery worker draining a filled outbox to a fast stand-in
  *   4. storefront the embed's script: gzipped size, main-thread time and long tasks in Chromium
- *   5. memory    peak RSS (VmHWM) of every app process
- *   6. admin     the embedded admin's pages: gzipped JavaScript and CSS of a first visit to each, in
- *                Chromium, from the production build with a local Admin API stand-in
+ *   5. admin      the embedded admin's pages: gzipped JavaScript and CSS of a first visit to each, in
+ *                 Chromium, from the production build with a local Admin API stand-in
  *
  * Prints a table and writes bench-results/bench-<timestamp>.json and bench-results/latest.json.
  * Knobs (environment): BENCH_QUICK=1 (short runs, for trying the script), BENCH_ONLY=intake,delivery,storefront,admin,
@@ -52,7 +51,7 @@ const num = (name: string, fallback: number) => {
 
 const settings = {
   rate: num("BENCH_RATE", 200),
-  /** A second, lower fixed rate for the app and the naive peer: latency where the app is not saturated. */
+  /** A second, lower fixed rate for the app: latency where it is not saturated. */
   lowRate: num("BENCH_LOW_RATE", 100),
   rateSeconds: num("BENCH_RATE_SECONDS", quick ? 3 : 8),
   fullSeconds: num("BENCH_FULL_SECONDS", quick ? 3 : 8),
@@ -239,36 +238,7 @@ async function benchBaseline() {
     await fullSpeed({ url, connections: settings.connections, durationS: settings.warmupSeconds, next });
     const full = await flatOut(server, url);
     line("full speed", full);
-    const rate = await atRate(server, url);
-    line(`${settings.rate}/s`, rate);
-    return { fullSpeed: full, fixedRate: rate, peakRssMiB: server.peakRssMiB() };
-  } finally {
-    await server.stop();
-  }
-}
-
-async function benchNaive(sandbox: Child) {
-  phase(`2. Naive peer: posts to Refersion inside the webhook request`);
-  const server = await startTsServer("naive", "scripts/bench/naive-server.ts", {
-    BENCH_SECRET: API_SECRET,
-    REFERSION_WEBHOOK_URL: `${sandbox.url}/tracker/orders/paid`,
-    REFERSION_PUBLIC_KEY: REFERSION_KEYS.publicKey,
-    REFERSION_SECRET_KEY: REFERSION_KEYS.secretKey,
-  });
-  const byMode: Partial<Record<RefersionMode, Measured>> = {};
-  try {
-    const url = server.url + WEBHOOK_PATH;
-    await setRefersion(sandbox, "fast");
-    await fixedRate({ url, rate: settings.rate, durationS: settings.warmupSeconds, next });
-    for (const mode of MODES) {
-      await setRefersion(sandbox, mode);
-      byMode[mode] = await atRate(server, url);
-      line(`${settings.rate}/s, Refersion ${mode}`, byMode[mode]);
-    }
-    await setRefersion(sandbox, "slow");
-    const lowRateSlow = await atRate(server, url, settings.lowRate);
-    line(`${settings.lowRate}/s, Refersion slow`, lowRateSlow);
-    return { fixedRate: byMode as Record<RefersionMode, Measured>, lowRateSlow, peakRssMiB: server.peakRssMiB() };
+    return { fullSpeed: full };
   } finally {
     await server.stop();
   }
@@ -285,14 +255,13 @@ async function outboxCounts(file: string): Promise<Record<string, number>> {
 }
 
 async function benchAppIntake(sandbox: Child, baseDb: string) {
-  phase("3. The app: orders/create intake (production build, SQLite, delivery worker on, one process)");
+  phase("2. The app: orders/create intake (production build, SQLite, delivery worker on, one process)");
   const byMode: Record<
     string,
     {
       lowRate: Measured;
       fixedRate: Measured;
       fullSpeed: Measured;
-      peakRssMiB: number | null;
       outbox: Record<string, number>;
     }
   > = {};
@@ -304,7 +273,6 @@ async function benchAppIntake(sandbox: Child, baseDb: string) {
     let low: Measured;
     let rate: Measured;
     let full: Measured;
-    let peakRssMiB: number | null;
     try {
       const url = app.url + WEBHOOK_PATH;
       await fixedRate({ url, rate: settings.lowRate, durationS: settings.warmupSeconds, next });
@@ -314,13 +282,12 @@ async function benchAppIntake(sandbox: Child, baseDb: string) {
       line(`${settings.rate}/s, Refersion ${mode}`, rate);
       full = await flatOut(app, url);
       line(`full speed, Refersion ${mode}`, full);
-      peakRssMiB = app.peakRssMiB();
     } finally {
       await app.stop();
     }
     const outbox = await outboxCounts(db);
     say(`   outbox afterwards: ${Object.entries(outbox).map(([status, n]) => `${n} ${status}`).join(", ")}`);
-    byMode[mode] = { lowRate: low, fixedRate: rate, fullSpeed: full, peakRssMiB, outbox };
+    byMode[mode] = { lowRate: low, fixedRate: rate, fullSpeed: full, outbox };
   }
   return byMode as Record<RefersionMode, (typeof byMode)[string]>;
 }
@@ -333,24 +300,21 @@ interface DrainResult {
   ordersPerS: number;
   appCpuMsPerOrder: number;
   sandboxCpuMsPerOrder: number;
-  peakRssMiB: number | null;
 }
 
 async function benchDelivery(sandbox: Child, baseDb: string) {
-  phase(`4. Delivery: ${settings.deliveryOrders} orders queued by the app with its worker idle, then drained by the worker`);
+  phase(`3. Delivery: ${settings.deliveryOrders} orders queued by the app with its worker idle, then drained by the worker`);
   const filled = path.join(WORK_DIR, "delivery-filled.sqlite");
   await checkpointAndCopy(baseDb, filled);
   // The filler is stopped before the drain starts: one process on the file at a time.
   const filler = await startApp("app (worker idle)", appEnv(filled, sandbox.url, IDLE_WORKER), path.join(WORK_DIR, "app-fill.log"));
   let fill: Measured;
-  let fillPeakRss: number | null;
   try {
     const url = filler.url + WEBHOOK_PATH;
     fill = await measure(filler, () =>
       fullSpeed({ url, connections: settings.connections, durationS: 120, amount: settings.deliveryOrders, next }),
     );
     line("fill at full speed, worker idle", fill);
-    fillPeakRss = filler.peakRssMiB();
   } finally {
     await filler.stop();
   }
@@ -370,7 +334,6 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
     );
     let appCpu: number;
     let sandboxCpu: number;
-    let peakRssMiB: number | null;
     try {
       // Followed through the stand-in: the database file is the app's alone until it stops.
       const deadline = Date.now() + 120_000;
@@ -382,7 +345,6 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
       }
       appCpu = worker.cpuMs();
       sandboxCpu = sandbox.cpuMs() - sandboxCpuBefore;
-      peakRssMiB = worker.peakRssMiB();
     } finally {
       await worker.stop();
     }
@@ -409,7 +371,6 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
       // Includes the server's start-up; small next to thousands of deliveries.
       appCpuMsPerOrder: round(appCpu / delivered, 3),
       sandboxCpuMsPerOrder: round(sandboxCpu / delivered, 3),
-      peakRssMiB,
     };
     drains.push(result);
     say(
@@ -417,7 +378,7 @@ async function benchDelivery(sandbox: Child, baseDb: string) {
         `${result.ordersPerS} orders/s  (app cpu ${result.appCpuMsPerOrder} ms/order, stand-in ${result.sandboxCpuMsPerOrder} ms/order)`,
     );
   }
-  return { fill, fillPeakRssMiB: fillPeakRss, queued, drains };
+  return { fill, queued, drains };
 }
 
 /**
@@ -448,7 +409,7 @@ async function storeOfflineSession(file: string, shop: string, accessToken: stri
 }
 
 async function benchAdmin(sandbox: Child, baseDb: string): Promise<AdminPageWeight[]> {
-  phase("6. Admin pages: JavaScript and CSS of a first visit to each page, in Chromium");
+  phase("5. Admin pages: JavaScript and CSS of a first visit to each page, in Chromium");
   const db = path.join(WORK_DIR, "admin.sqlite");
   await checkpointAndCopy(baseDb, db);
   const accessToken = "shpat_bench";
@@ -497,7 +458,6 @@ function percent(value: number) {
 
 type IntakeResults = {
   baseline: Awaited<ReturnType<typeof benchBaseline>>;
-  naive: Awaited<ReturnType<typeof benchNaive>>;
   /** `npm start`: the worker in the web process. */
   app: Awaited<ReturnType<typeof benchAppIntake>>;
 };
@@ -515,11 +475,6 @@ function summarize(
     const results = intake.app;
     for (const mode of MODES) ratios[`appOverBaselineThroughput_${mode}`] = round(results[mode].fullSpeed.load.throughput / base, 3);
     ratios.appOverBaselineThroughput = ratios.appOverBaselineThroughput_fast;
-    ratios.naiveOverAppP99AckSlowRefersion = round(intake.naive.fixedRate.slow.load.latencyMs.p99 / results.slow.fixedRate.load.latencyMs.p99, 1);
-    ratios[`naiveOverAppP99AckSlowRefersion_at${settings.lowRate}PerS`] = round(
-      intake.naive.lowRateSlow.load.latencyMs.p99 / results.slow.lowRate.load.latencyMs.p99,
-      1,
-    );
     const worst = Math.min(...MODES.map((mode) => ratios[`appOverBaselineThroughput_${mode}`]));
     targets.push({
       target: `intake >= ${percent(TARGETS.intakeShareOfBaseline)} of bare-server throughput (worst Refersion mode)`,
@@ -598,9 +553,6 @@ function printTables(report: Report) {
     ];
     const rows = [
       row("baseline", "-", "full speed", intake.baseline.fullSpeed),
-      row("baseline", "-", `${settings.rate}/s`, intake.baseline.fixedRate),
-      ...MODES.map((mode) => row("naive", mode, `${settings.rate}/s`, intake.naive.fixedRate[mode])),
-      row("naive", "slow", `${settings.lowRate}/s`, intake.naive.lowRateSlow),
       ...MODES.flatMap((mode) => [
         row("app", mode, "full speed", intake.app[mode].fullSpeed),
         row("app", mode, `${settings.rate}/s`, intake.app[mode].fixedRate),
@@ -613,8 +565,8 @@ function printTables(report: Report) {
     phase("Delivery (outbox drained to a fast stand-in)");
     say(
       renderTable(
-        ["DELIVERY_CONCURRENCY", "orders", "seconds", "orders/s", "app cpu ms/order", "stand-in cpu ms/order", "peak RSS MiB"],
-        delivery.drains.map((d) => [d.concurrency, d.delivered, d.seconds, d.ordersPerS, d.appCpuMsPerOrder, d.sandboxCpuMsPerOrder, d.peakRssMiB]),
+        ["DELIVERY_CONCURRENCY", "orders", "seconds", "orders/s", "app cpu ms/order", "stand-in cpu ms/order"],
+        delivery.drains.map((d) => [d.concurrency, d.delivered, d.seconds, d.ordersPerS, d.appCpuMsPerOrder, d.sandboxCpuMsPerOrder]),
       ),
     );
   }
@@ -661,8 +613,6 @@ function printTables(report: Report) {
       ),
     );
   }
-  phase("Memory: peak RSS (VmHWM) of each app process, MiB");
-  say(renderTable(["process", "peak RSS MiB"], Object.entries(report.memory.peakRssMiB).map(([name, value]) => [name, value])));
   phase("Ratios");
   for (const [name, value] of Object.entries(report.ratios)) say(`   ${name}: ${value}`);
   phase("Targets");
@@ -678,7 +628,6 @@ interface Report {
   delivery: Awaited<ReturnType<typeof benchDelivery>> | null;
   storefront: StorefrontResult | null;
   admin: AdminPageWeight[] | null;
-  memory: { peakRssMiB: Record<string, number | null> };
   ratios: Record<string, number>;
   targets: { target: string; value: string; met: boolean }[];
 }
@@ -724,30 +673,18 @@ async function main() {
     }
     if (sandbox && only.has("intake")) {
       const baseline = await benchBaseline();
-      const naive = await benchNaive(sandbox);
       const app = await benchAppIntake(sandbox, baseDb);
-      intake = { baseline, naive, app };
+      intake = { baseline, app };
     }
     if (sandbox && only.has("delivery")) delivery = await benchDelivery(sandbox, baseDb);
     if (only.has("storefront")) {
-      phase("5. Storefront: the embed's script in Chromium, page with and without the embed");
+      phase("4. Storefront: the embed's script in Chromium, page with and without the embed");
       storefront = await measureStorefront({ loads: settings.storefrontLoads, cpuThrottling: settings.storefrontCpuThrottling });
       say(`   done (${settings.storefrontLoads} loads per page and CPU rate)`);
     }
     if (sandbox && only.has("admin")) admin = await benchAdmin(sandbox, baseDb);
   } finally {
     await sandbox?.stop();
-  }
-
-  const peakRssMiB: Record<string, number | null> = {};
-  if (intake) {
-    peakRssMiB.baseline = intake.baseline.peakRssMiB;
-    peakRssMiB.naive = intake.naive.peakRssMiB;
-    for (const mode of MODES) peakRssMiB[`app, intake, Refersion ${mode}`] = intake.app[mode].peakRssMiB;
-  }
-  if (delivery) {
-    peakRssMiB["app, fill (worker idle)"] = delivery.fillPeakRssMiB;
-    for (const drain of delivery.drains) peakRssMiB[`app, worker draining (concurrency ${drain.concurrency})`] = drain.peakRssMiB;
   }
 
   info.loadAverageAfter = os.loadavg().map((v) => round(v, 2));
@@ -760,7 +697,6 @@ async function main() {
     delivery,
     storefront,
     admin,
-    memory: { peakRssMiB },
     ...summarize(intake, delivery, storefront, admin),
   };
   printTables(report);
