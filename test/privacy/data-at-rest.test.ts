@@ -15,6 +15,7 @@ import { loadDeliveryDetail } from "~/admin/deliveries-page.server";
 import { sealedKeyId } from "~/database/sealed-values.server";
 import { keyIdOf } from "~/database/secret-box.server";
 import { acceptOrderWebhook } from "~/orders/intake.server";
+import { recordUnreadableWebhook } from "~/outbox/unreadable.server";
 import { customerDataHeld, redactCustomer } from "~/privacy/compliance.server";
 import { removeExpiredPersonalData } from "~/privacy/retention.server";
 import { resealStoredData } from "~/settings/sealed-data-rotation.server";
@@ -111,6 +112,15 @@ describe("the buyer's personal data at rest", () => {
     expect(after.find((entry) => entry.orderId === "9604")?.personalDataRemovedAt).not.toBeNull();
     for (const entry of after) expect(plainValuesIn(JSON.stringify(entry), [ADA.email, ADA.firstName, ADA.ip]), entry.orderId).toEqual([]);
     expect(after.find((entry) => entry.orderId === "9601")?.sentToRefersion).toMatchObject({ order_id: "9601", items: expect.any(Array) });
+  });
+
+  it("of a body that could not be read is sealed whole, and shown to the merchant as it came", async () => {
+    const rawExcerpt = `{"id":9641,"email":"${ADA.email}","phone":"${ADA.phone}",`;
+    const { deliveryId } = await recordUnreadableWebhook({ shop: SHOP, webhookId: "wh-9641", rawExcerpt, reason: "Unexpected end of JSON input" });
+    const [raw] = await prisma.$queryRaw<{ sourceExcerpt: string }[]>`SELECT "sourceExcerpt" FROM "Delivery" WHERE "id" = ${deliveryId}`;
+    expect(sealedKeyId(raw.sourceExcerpt)).toBe(keyIdOf(APP_KEY));
+    expect(plainValuesIn(raw.sourceExcerpt, personalValuesOf(ADA))).toEqual([]);
+    expect((await loadDeliveryDetail(SHOP, deliveryId!))?.sourceExcerpt).toBe(rawExcerpt);
   });
 
   it("reads rows written before sealing existed, delivers them, and the rotation command seals them", async () => {
