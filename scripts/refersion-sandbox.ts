@@ -76,6 +76,11 @@ export interface ReceivedRequest {
   accepted: boolean;
   /** The status answered; 0 while no answer has been sent (slow) or will ever be sent (timeout). */
   status: number;
+  /**
+   * The sandbox is done with the request: it answered, or its client had gone when a slow
+   * answer was due (then it is neither answered nor accepted). False while held.
+   */
+  settled: boolean;
   problems: string[];
   /** The order_id of the body, when it carried a string one (kept even without bodies). */
   orderId: string | null;
@@ -374,6 +379,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
     if (!res.writableEnded && !res.destroyed) sendJson(res, status, payload, secrets, extra.headers);
     if (!entry) return;
     entry.status = status;
+    entry.settled = true;
     entry.accepted = extra.accepted ?? false;
     entry.problems = (extra.problems ?? []).map((problem) => redactText(problem, [...secrets, ...allSecrets()]));
     stats.byStatus[String(status)] = (stats.byStatus[String(status)] ?? 0) + 1;
@@ -435,6 +441,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
       publicKey: recordedPublic,
       accepted: false,
       status: 0,
+      settled: false,
       problems: [],
       orderId: typeof orderIdValue === "string" ? redactText(orderIdValue, knownSecrets) : null,
       mode: "ok",
@@ -514,7 +521,11 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
           }, behavior.delayMs ?? 1000);
           pendingDelays.set(timer, resolve);
         });
-        if (closing || res.destroyed) return;
+        if (closing || res.destroyed) {
+          entry.settled = true;
+          notify();
+          return;
+        }
         break;
       }
       case "ok":

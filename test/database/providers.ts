@@ -15,6 +15,7 @@ import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/database/prisma-clients";
 import type { DriverAdapterOptions } from "~/database/driver-adapter";
 import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
+import { migrationScripts } from "../support/migrations";
 
 export const PROVIDERS = ["sqlite", "postgresql"] as const;
 export type Provider = (typeof PROVIDERS)[number];
@@ -28,16 +29,6 @@ export interface ProviderHarness {
   /** A client for a URL, closed by close(). */
   client(url: string, options?: DriverAdapterOptions): PrismaClient;
   close(): Promise<void>;
-}
-
-/** The migration scripts of a migrations folder, oldest first. */
-export function migrationScripts(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
-    .map((name) => fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8"));
 }
 
 export async function openProvider(provider: Provider): Promise<ProviderHarness> {

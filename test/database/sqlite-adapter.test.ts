@@ -12,7 +12,7 @@ import { createClient, type Client } from "@libsql/client";
 import type { PrismaClient } from "@prisma/client";
 import { createPrismaClient } from "~/database/prisma-clients";
 import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS, isSqliteBusy } from "~/database/sqlite-adapter";
-import { migrationScripts } from "./providers";
+import { migrationScripts } from "../support/migrations";
 
 const SHOP = "adapter.myshopify.com";
 const dir = path.resolve(".cache/database-tests", `sqlite-adapter-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);

@@ -173,7 +173,7 @@ describe("Refersion down for 72 hours", () => {
     expect(row).toMatchObject({ status: "delivered", attempts: 3 });
     // The two slow requests were abandoned by us before the stand-in answered them; once their
     // delay has passed, the stand-in still counts neither as accepted (see docs/reliability.md).
-    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    await sandbox.waitFor((received) => received.every((request) => request.settled), 10_000);
     expect(sandbox.received.map((request) => [request.status, request.accepted])).toEqual([
       [0, false],
       [0, false],

@@ -294,6 +294,20 @@ describe("Refersion sandbox", () => {
       expect(performance.now() - started).toBeGreaterThanOrEqual(140);
       expect(answer.status).toBe(200);
       expect(sandbox.orders()).toHaveLength(1);
+      expect(sandbox.received[0].settled).toBe(true);
+    });
+
+    it("slow, to a client that left before the delay ended: settled, neither answered nor accepted", async () => {
+      sandbox.setBehavior({ mode: "slow", delayMs: 300 });
+      const gaveUp = new AbortController();
+      const leaving = post(sandbox.webhookUrl, validOrder(), { signal: gaveUp.signal }).catch(() => "left");
+      await sandbox.waitFor((received) => received.length === 1);
+      expect(sandbox.received[0].settled).toBe(false);
+      gaveUp.abort();
+      expect(await leaving).toBe("left");
+      await sandbox.waitFor((received) => received[0].settled, 5_000);
+      expect(sandbox.received[0]).toMatchObject({ mode: "slow", status: 0, accepted: false, settled: true });
+      expect(sandbox.orders()).toHaveLength(0);
     });
 
     it("reject answers 401 even to valid keys", async () => {
