@@ -21,8 +21,12 @@ export function configuredKeys(): SealingKeys {
   return { current: APP_ENCRYPTION_KEY, all: [APP_ENCRYPTION_KEY, ...(APP_ENCRYPTION_KEY_PREVIOUS ? [APP_ENCRYPTION_KEY_PREVIOUS] : [])] };
 }
 
+// The whole shape, not only the prefix: a buyer's text that merely starts with "sealed:" (a note
+// written before notes were dropped) is plain text, sealed like any other value.
+const SEALED_SHAPE = /^sealed:[0-9a-f]{16}:v1:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{22}:[A-Za-z0-9_-]*$/;
+
 export function isSealed(value: unknown): value is string {
-  return typeof value === "string" && value.startsWith(PREFIX);
+  return typeof value === "string" && SEALED_SHAPE.test(value);
 }
 
 /** The id of the key a sealed value was sealed with; null for a value that is not sealed. */
