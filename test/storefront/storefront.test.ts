@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { test } from "vitest";
 import { parseOrderJson } from "../../app/refersion/shopify-order";
 import { orderFixtureText } from "../support/fixtures";
 import { configureLifecycleShop, sendWebhook, useLifecycleHarness, withOrderId } from "../support/order-lifecycle";
@@ -48,9 +49,7 @@ interface Store {
   seen: string[];
 }
 
-const open: Store[] = [];
-
-async function openStore(options: StorefrontOptions = {}, refersion: RefersionStubOptions = {}): Promise<Store> {
+async function newStore(options: StorefrontOptions, refersion: RefersionStubOptions): Promise<Store> {
   const storefront = await startFakeStorefront(options);
   const context = await browser.newContext();
   const traffic = await routeStorefront(context, refersion);
@@ -70,20 +69,40 @@ async function openStore(options: StorefrontOptions = {}, refersion: RefersionSt
     w.refersionLoadedEvents = 0;
     document.addEventListener("refersion-loaded", () => (w.refersionLoadedEvents += 1));
   });
-  open.push(store);
   return store;
 }
 
-afterEach(async (ctx) => {
-  for (const store of open.splice(0)) {
-    if (ctx.task.result?.state === "fail") {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      const name = ctx.task.name.replace(/[^\w-]+/g, "_").slice(0, 80);
-      await store.page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => {});
+type OpenStore = (options?: StorefrontOptions, refersion?: RefersionStubOptions) => Promise<Store>;
+type Poll = <T>(fn: () => T | Promise<T>) => ReturnType<typeof expect.poll<T>>;
+
+/**
+ * Each test opens its stores through its own `openStore`, closed when that test ends (with a
+ * screenshot when it failed): the tests of a describe.concurrent run side by side, each with
+ * its own storefront and browser context, so one's waits overlap another's.
+ */
+const it = test.extend<{ openStore: OpenStore; poll: Poll }>({
+  openStore: async ({ task }, use) => {
+    const stores: Store[] = [];
+    await use(async (options = {}, refersion = {}) => {
+      const store = await newStore(options, refersion);
+      stores.push(store);
+      return store;
+    });
+    for (const store of stores) {
+      if (task.result?.state === "fail") {
+        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        const name = task.name.replace(/[^\w-]+/g, "_").slice(0, 80);
+        await store.page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) }).catch(() => {});
+      }
+      await store.context.close();
+      await store.storefront.close();
     }
-    await store.context.close();
-    await store.storefront.close();
-  }
+  },
+  // expect.poll with room for a loaded machine (the default gives up after 1 s), from the test's
+  // own expect: concurrent tests must not use the global one.
+  poll: async ({ expect }, use) => {
+    await use((fn) => expect.poll(fn, { timeout: 10_000, interval: 25 }));
+  },
 });
 
 /**
@@ -102,8 +121,6 @@ async function recordPageListeners(page: Page) {
   });
 }
 
-/** expect.poll with room for a loaded machine (the default gives up after 1 s). */
-const poll = <T>(fn: () => T) => expect.poll(fn, { timeout: 10_000, interval: 25 });
 const settle = (page: Page) => page.waitForTimeout(SETTLE_MS);
 const reports = (s: FakeStorefront) => s.refersionCalls.filter((c) => c.method === "sendCheckoutEvent");
 const attributeWrites = (s: FakeStorefront) => s.requests.filter((r) => r.method === "POST" && r.path === "/cart/update.js");
@@ -146,7 +163,7 @@ async function expectNothingLoaded(store: Store) {
   expect(attributeWrites(store.storefront)).toEqual([]);
 }
 
-describe("rendering the app embed", () => {
+describe.concurrent("rendering the app embed", () => {
   it("names its script in the schema and renders only the JSON config when a public key is set and forwarding is on", async () => {
     // Shopify includes the schema's "javascript" file itself; the Liquid must not load it again.
     expect(blockJavascriptAsset()).toBe("refersion-tracking.js");
@@ -158,12 +175,12 @@ describe("rendering the app embed", () => {
     expect(config).toEqual({ publicKey: "pub_abc123", withoutConsentApi: "dont_track", debug: false });
   });
 
-  it.each([
+  it.for([
     ["no public key metafield", { publicKey: null, forwardingEnabled: true }],
     ["a blank public key", { publicKey: "   ", forwardingEnabled: true }],
     ["forwarding turned off", { publicKey: "pub_abc123", forwardingEnabled: false }],
     ["no forwarding metafield", { publicKey: "pub_abc123", forwardingEnabled: null }],
-  ] as const)("renders nothing with %s; its script then loads and does nothing", async (_name, metafields) => {
+  ] as const)("renders nothing with %s; its script then loads and does nothing", async ([, metafields], { openStore }) => {
     expect(await renderEmbed(metafields)).toBe("");
 
     const store = await openStore({ ...metafields });
@@ -197,8 +214,8 @@ describe("rendering the app embed", () => {
   });
 });
 
-describe("reporting the cart", () => {
-  it("loads Refersion with the public key and reports the cart token without its key", async () => {
+describe.concurrent("reporting the cart", () => {
+  it("loads Refersion with the public key and reports the cart token without its key", async ({ openStore, poll }) => {
     const store = await openStore();
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -223,7 +240,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("reports each (cart token, click) pair once: a reload sends nothing again", async () => {
+  it("reports each (cart token, click) pair once: a reload sends nothing again", async ({ openStore, poll }) => {
     const store = await openStore();
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -242,7 +259,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("does not report an empty cart (its token is not stable yet)", async () => {
+  it("does not report an empty cart (its token is not stable yet)", async ({ openStore, poll }) => {
     const store = await openStore({ initialItems: 0 });
     await store.page.goto(store.storefront.url("/" + CLICK));
     await poll(() => cartReads(store.storefront)).toBeGreaterThan(0);
@@ -252,7 +269,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("sends no report without click data (a visit that came from no affiliate)", async () => {
+  it("sends no report without click data (a visit that came from no affiliate)", async ({ openStore, poll }) => {
     const store = await openStore();
     await store.page.goto(store.storefront.url("/"));
     await poll(() => cartReads(store.storefront)).toBeGreaterThan(0);
@@ -262,11 +279,11 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it.each([
+  it.for([
     ["the affiliate id and checksum", { rfsn_v4_id: CLICK_ID }],
     ["the checksum", { rfsn_v4_id: CLICK_ID, rfsn_v4_aid: "8908369" }],
     ["the affiliate id", { rfsn_v4_id: CLICK_ID, rfsn_v4_cs: "4f153d" }],
-  ])("sends no report and writes no attributes when click data lacks %s", async (_missing, clickData) => {
+  ] as const)("sends no report and writes no attributes when click data lacks %s", async ([, clickData], { openStore, poll }) => {
     const store = await openStore();
     await store.page.addInitScript((data) => {
       for (const [key, value] of Object.entries(data)) localStorage.setItem(key, value);
@@ -280,7 +297,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("reports the first token once the page adds the first item (fetch), leaving the theme's response intact", async () => {
+  it("reports the first token once the page adds the first item (fetch), leaving the theme's response intact", async ({ openStore, poll }) => {
     const store = await openStore({ initialItems: 0 });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -295,7 +312,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("reports again when the token changes after /cart/add.js (fetch and XMLHttpRequest)", async () => {
+  it("reports again when the token changes after /cart/add.js (fetch and XMLHttpRequest)", async ({ openStore, poll }) => {
     const store = await openStore({ rotateTokenOnChange: true });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -318,7 +335,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("reports again when the token changes after /cart/change.js (fetch and XMLHttpRequest)", async () => {
+  it("reports again when the token changes after /cart/change.js (fetch and XMLHttpRequest)", async ({ openStore, poll }) => {
     const store = await openStore({ rotateTokenOnChange: true });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -337,9 +354,9 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it.each(["throws", "rejects"] as const)(
+  it.for(["throws", "rejects"] as const)(
     "remembers a pair as sent only after Refersion took it: when sendCheckoutEvent %s, the next check reports it again",
-    async (failure) => {
+    async (failure, { openStore, poll }) => {
       const store = await openStore({ settings: { debug: true } }, { firstCheckoutEvent: failure });
       const { storefront, page } = store;
       await page.goto(storefront.url("/" + CLICK));
@@ -362,7 +379,7 @@ describe("reporting the cart", () => {
     },
   );
 
-  it("while Refersion has not yet answered a report, neither remembers the pair nor sends it again", async () => {
+  it("while Refersion has not yet answered a report, neither remembers the pair nor sends it again", async ({ openStore, poll }) => {
     const store = await openStore({}, { firstCheckoutEvent: "pending" });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -382,9 +399,9 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it.each(["rejects", "hangs"] as const)(
+  it.for(["rejects", "hangs"] as const)(
     "does not report before Refersion has started (launchDefault %s), but still writes the cart attributes",
-    async (launch) => {
+    async (launch, { openStore, poll }) => {
       const store = await openStore({}, { launchDefault: launch });
       const { storefront, page } = store;
       await page.goto(storefront.url("/" + CLICK));
@@ -399,7 +416,7 @@ describe("reporting the cart", () => {
     },
   );
 
-  it("re-checks the cart before the buyer leaves for checkout", async () => {
+  it("re-checks the cart before the buyer leaves for checkout", async ({ openStore, poll }) => {
     const store = await openStore({ initialItems: 0, checkoutDelayMs: 1500 });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -414,7 +431,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("re-checks the cart when the cart form is submitted to checkout", async () => {
+  it("re-checks the cart when the cart form is submitted to checkout", async ({ openStore, poll }) => {
     const store = await openStore({ initialItems: 0, checkoutDelayMs: 1500 });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -428,7 +445,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("writes the hidden cart attributes once per token", async () => {
+  it("writes the hidden cart attributes once per token", async ({ openStore, poll }) => {
     const store = await openStore();
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -449,7 +466,7 @@ describe("reporting the cart", () => {
     expectCleanRun(store);
   });
 
-  it("causes no page error when /cart.js fails", async () => {
+  it("causes no page error when /cart.js fails", async ({ openStore, poll }) => {
     const store = await openStore({ cartStatus: 500 });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -463,7 +480,7 @@ describe("reporting the cart", () => {
     expect(store.logs.filter((l) => l.includes("refersion-tracking"))).toEqual([]);
   });
 
-  it("logs only in debug mode, and turns on Refersion's debug mode there", async () => {
+  it("logs only in debug mode, and turns on Refersion's debug mode there", async ({ openStore, poll }) => {
     const quiet = await openStore();
     await quiet.page.goto(quiet.storefront.url("/" + CLICK));
     await poll(() => reports(quiet.storefront).length).toBe(1);
@@ -479,15 +496,15 @@ describe("reporting the cart", () => {
   });
 });
 
-describe("consent", () => {
-  it("reports where consent was given earlier", async () => {
+describe.concurrent("consent", () => {
+  it("reports where consent was given earlier", async ({ openStore, poll }) => {
     const store = await openStore({ consent: "granted" });
     await store.page.goto(store.storefront.url("/" + CLICK));
     await poll(() => reports(store.storefront).length).toBe(1);
     expectCleanRun(store);
   });
 
-  it("never loads Refersion where consent was declined", async () => {
+  it("never loads Refersion where consent was declined", async ({ openStore }) => {
     const store = await openStore({ consent: "denied" });
     await store.page.goto(store.storefront.url("/" + CLICK));
     await expectNothingLoaded(store);
@@ -495,7 +512,7 @@ describe("consent", () => {
     expectCleanRun(store);
   });
 
-  it("waits for the visitor's choice and loads Refersion once marketing consent is collected", async () => {
+  it("waits for the visitor's choice and loads Refersion once marketing consent is collected", async ({ openStore, poll }) => {
     const store = await openStore({ consent: "pending" });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -508,7 +525,7 @@ describe("consent", () => {
     expectCleanRun(store);
   });
 
-  it("stays off when the visitor declines in the banner", async () => {
+  it("stays off when the visitor declines in the banner", async ({ openStore }) => {
     const store = await openStore({ consent: "pending" });
     await store.page.goto(store.storefront.url("/" + CLICK));
     await store.page.evaluate(() => (window as unknown as { giveConsent(marketing: boolean): void }).giveConsent(false));
@@ -516,12 +533,12 @@ describe("consent", () => {
     expectCleanRun(store);
   });
 
-  it.each([
+  it.for([
     ["absent", "dont_track", false],
     ["absent", "track", true],
     ["load-error", "dont_track", false],
     ["load-error", "track", true],
-  ] as const)("follows the merchant's setting where the Customer Privacy API is %s (%s)", async (consent, setting, tracks) => {
+  ] as const)("follows the merchant's setting where the Customer Privacy API is %s (%s)", async ([consent, setting, tracks], { openStore, poll }) => {
     const store = await openStore({ consent, settings: { without_consent_api: setting } });
     await store.page.goto(store.storefront.url("/" + CLICK));
     if (tracks) {
@@ -531,7 +548,7 @@ describe("consent", () => {
     }
     expectCleanRun(store);
   });
-  it("falls back to the merchant's setting when the Customer Privacy API never answers (track)", async () => {
+  it("falls back to the merchant's setting when the Customer Privacy API never answers (track)", async ({ openStore, poll }) => {
     const store = await openStore({ consent: "never-answers", settings: { without_consent_api: "track" } });
     await store.page.goto(store.storefront.url("/" + CLICK));
     await poll(() => reports(store.storefront).length).toBe(1);
@@ -539,7 +556,7 @@ describe("consent", () => {
     expectCleanRun(store);
   });
 
-  it("falls back to the merchant's setting when the Customer Privacy API never answers (don't track)", async () => {
+  it("falls back to the merchant's setting when the Customer Privacy API never answers (don't track)", async ({ openStore, poll }) => {
     const store = await openStore({ consent: "never-answers", settings: { without_consent_api: "dont_track", debug: true } });
     await store.page.goto(store.storefront.url("/" + CLICK));
     // The script logs its decision in debug mode; without the fallback it would never decide.
@@ -548,7 +565,7 @@ describe("consent", () => {
     expectCleanRun(store);
   });
 
-  it("stops reporting when the visitor withdraws consent in the banner", async () => {
+  it("stops reporting when the visitor withdraws consent in the banner", async ({ openStore, poll }) => {
     const store = await openStore({ consent: "granted", rotateTokenOnChange: true });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -563,7 +580,7 @@ describe("consent", () => {
     expectCleanRun(store);
   });
 
-  it("asks the Customer Privacy API again before each report (consent withdrawn without an event)", async () => {
+  it("asks the Customer Privacy API again before each report (consent withdrawn without an event)", async ({ openStore, poll }) => {
     const store = await openStore({ consent: "granted", rotateTokenOnChange: true });
     const { storefront, page } = store;
     await page.goto(storefront.url("/" + CLICK));
@@ -591,7 +608,7 @@ describe("from the storefront to Refersion's order webhook", () => {
   // The app's own webhook route, outbox and worker, in this process, and a Refersion stand-in.
   const lifecycle = useLifecycleHarness();
 
-  it("sends the reported token as cart_id, whether the order carries the cart token or only the hidden cart attributes", async () => {
+  it("sends the reported token as cart_id, whether the order carries the cart token or only the hidden cart attributes", async ({ openStore, poll }) => {
     await configureLifecycleShop(SHOP, { autoCreditAffiliate: true });
     const store = await openStore();
     const { storefront, page } = store;
@@ -630,7 +647,7 @@ describe("from the storefront to Refersion's order webhook", () => {
   });
 });
 
-describe("the fake storefront itself", () => {
+describe.concurrent("the fake storefront itself", () => {
   it("includes the schema's javascript asset deferred on every page while the embed is on, configured or not", async () => {
     const tag = `<script src="${assetUrl(blockJavascriptAsset()!)}" defer></script>`;
     for (const options of [{}, { publicKey: null }, { forwardingEnabled: false }] as StorefrontOptions[]) {
@@ -646,7 +663,7 @@ describe("the fake storefront itself", () => {
     }
   });
 
-  it("serves a baseline page without the embed (neither its script nor its Liquid) for measurements", async () => {
+  it("serves a baseline page without the embed (neither its script nor its Liquid) for measurements", async ({ openStore }) => {
     const store = await openStore({ embed: false });
     expect(await store.storefront.renderPage()).not.toMatch(/\/assets\/|refersion-tracking/);
     await store.page.goto(store.storefront.url("/" + CLICK));
