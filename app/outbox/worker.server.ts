@@ -3,7 +3,7 @@ import type { Delivery, Prisma, PrismaClient } from "@prisma/client";
 import { createJobLoop } from "../jobs/job-loop";
 import type { Logger } from "../logger.server";
 import { createRefersionClient, RefersionError, type RefersionReply } from "../refersion/client.server";
-import type { DeliveryGate } from "../settings/delivery-gate.server";
+import type { DeliveryGate } from "./delivery-gate";
 import { isReversal } from "./delivery-kind";
 import { DUE_STATUSES, type DeliveryStatus } from "./delivery-status";
 import { nextRetry, shortestSeriesMs } from "./retry-policy";

@@ -1,19 +1,10 @@
-import type { DeliveryReason } from "@prisma/client";
 import { logger } from "../logger.server";
+import type { DeliveryGate } from "../outbox/delivery-gate";
 import type { RefersionKeys } from "../refersion/client.server";
 import { SecretBoxError } from "./secret-box.server";
 import { getShopSettings, refersionKeysOf } from "./shop-settings.server";
 
-/**
- * Whether a shop's outbox rows may be sent now, and with which keys; otherwise what the row
- * becomes. Asked by the outbox's worker before each send (once per shop and pass): the shop's
- * state can change after a row was planned (the app uninstalled, forwarding switched off, the
- * encryption key replaced).
- */
-export type DeliveryGate =
-  | { open: true; keys: RefersionKeys }
-  | { open: false; status: "waiting_for_keys" | "skipped"; reasonCode: DeliveryReason | null };
-
+/** The outbox's delivery gate, read from the shop's settings before each send. */
 export async function deliveryGateFor(shop: string): Promise<DeliveryGate> {
   const settings = await getShopSettings(shop);
   let keys: RefersionKeys | null;
