@@ -1,4 +1,4 @@
-import { HttpResponseError, type Session, type Shopify } from "@shopify/shopify-api";
+import { GraphqlQueryError, HttpResponseError, type Session, type Shopify } from "@shopify/shopify-api";
 import { logger, type LogFields } from "../logger.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import {
@@ -63,6 +63,16 @@ export class OfflineAccessError extends Error {
 }
 
 /** The session storage calls this module makes (PrismaSessionStorage in the app). */
+/**
+ * What Shopify says of the app on a shop: still installed (it answered a call made with the
+ * shop's offline token), not installed (it refused the token, or refused to renew it), or nothing
+ * to ask with (no offline session stored).
+ */
+export type InstallationStatus = "installed" | "not_installed" | "no_offline_session";
+
+/** The cheapest Admin API call: any answer means the token, hence the install, is live. */
+const INSTALLATION_QUERY = "{ currentAppInstallation { id } }";
+
 export interface OfflineSessionStorage {
   loadSession(id: string): Promise<Session | undefined>;
   storeSession(session: Session): Promise<boolean>;
@@ -298,7 +308,33 @@ export function createOfflineAccess(deps: OfflineAccessDeps) {
     }
   }
 
-  return { sessionFor, graphqlFor, convertOnOpen };
+  /**
+   * Asks Shopify whether the app is still installed on the shop, before an effect that cannot be
+   * undone (an uninstall, an erasure). Throws OfflineAccessError (not needsMerchant) when Shopify
+   * cannot be reached, fails, or refuses the app's own credentials: the answer is then unknown.
+   */
+  async function installationStatus(shop: string): Promise<InstallationStatus> {
+    if (!(await load(shop))) return "no_offline_session";
+    try {
+      await graphqlFor(shop)(INSTALLATION_QUERY);
+      return "installed";
+    } catch (error) {
+      if (error instanceof OfflineAccessError) {
+        // Shopify refused the shop's grant: uninstalling revokes it.
+        if (error.needsMerchant) return "not_installed";
+        throw error;
+      }
+      // Errors in an answer to the token (throttled, say) still mean Shopify accepted it.
+      if (error instanceof GraphqlQueryError) return "installed";
+      if (error instanceof HttpResponseError && (error.response.code === 401 || error.response.code === 403)) return "not_installed";
+      const fields = failureFields(error);
+      logger.warn("could not ask Shopify whether the app is installed", { shop, ...fields });
+      const reason = typeof fields.status === "number" ? `Shopify answered ${fields.status}` : "Shopify could not be reached";
+      throw new OfflineAccessError(shop, "shopify_unavailable", `Whether the app is still installed on this shop is unknown (${reason}).`);
+    }
+  }
+
+  return { sessionFor, graphqlFor, convertOnOpen, installationStatus };
 }
 
 export type OfflineAccess = ReturnType<typeof createOfflineAccess>;

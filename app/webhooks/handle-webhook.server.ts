@@ -1,4 +1,6 @@
 import { logger } from "../logger.server";
+import { offlineAccess } from "../shopify.server";
+import { OfflineAccessError } from "../shops/offline-access.server";
 import { isKnownShop } from "../shops/known-shop.server";
 import { alreadyProcessed, recordProcessed } from "./receipts.server";
 import { isUnreadable, receiveWebhook, type UnreadableWebhook, type VerifiedWebhook } from "./receive-webhook.server";
@@ -12,6 +14,38 @@ export interface WebhookEffects {
    * uninstall), nothing is done: such a body cannot show which topic or shop it was signed for.
    */
   unreadable?: (webhook: UnreadableWebhook) => Promise<void>;
+  /**
+   * The effect cannot be undone (an uninstall, an erasure): it is done only once Shopify does not
+   * confirm the app installed on the shop. Signed bodies can be replayed, and the webhook id and
+   * X-Shopify-Triggered-At headers are not signed, so an old uninstall or shop/redact of a shop
+   * that installed again would otherwise erase an installed shop.
+   */
+  onlyIfUninstalled?: boolean;
+}
+
+/** Seconds Shopify is asked to wait before sending again a webhook that could not be decided. */
+const UNDECIDED_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * Null when the effect may go ahead; otherwise the answer: 200 when Shopify says the app is
+ * installed (a replayed or stale webhook: nothing is done), 503 when Shopify could not be asked
+ * (it sends the webhook again later; nothing is erased on doubt).
+ */
+async function refusedWhileInstalled(shop: string, log: typeof logger): Promise<Response | null> {
+  let status;
+  try {
+    status = await offlineAccess.installationStatus(shop);
+  } catch (error) {
+    if (!(error instanceof OfflineAccessError)) throw error;
+    log.warn("webhook not acted on yet: whether the app is still installed is unknown", { failure: error.failure });
+    return new Response("Could not confirm the uninstall with Shopify; send again later", {
+      status: 503,
+      headers: { "Content-Type": "text/plain; charset=utf-8", "Retry-After": String(UNDECIDED_RETRY_AFTER_SECONDS) },
+    });
+  }
+  if (status !== "installed") return null;
+  log.warn("webhook ignored: Shopify says the app is still installed (a replayed or stale delivery)");
+  return new Response(null, { status: 200 });
 }
 
 /** Unknown shops whose webhooks are logged, and how often each, bounded both ways. */
@@ -65,6 +99,11 @@ export async function handleWebhook(request: Request, topic: WebhookTopic, effec
     if (problem) {
       log.warn("webhook refused: the body does not fit the topic", { reason: problem });
       return refusedBody(422, `The body does not fit ${topic}: ${problem}`);
+    }
+    if (effects.onlyIfUninstalled) {
+      const answer = await refusedWhileInstalled(webhook.shop, log);
+      // Not recorded as processed: nothing was done.
+      if (answer) return answer;
     }
     await effects.verified(webhook);
   }

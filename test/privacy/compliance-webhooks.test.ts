@@ -4,25 +4,33 @@
  * change, and that nothing else (another customer, another shop) changes.
  */
 import { Prisma } from "@prisma/client";
-import prisma from "~/db.server";
-import { createConfiguredWorker } from "~/background/background-work.server";
-import { createBackfillRunner } from "~/backfill/backfill.server";
-import { logger } from "~/logger.server";
-import { customerDataHeld } from "~/privacy/compliance.server";
-import * as appUninstalled from "~/routes/webhooks.app.uninstalled";
-import * as dataRequest from "~/routes/webhooks.customers.data_request";
-import * as customersRedact from "~/routes/webhooks.customers.redact";
-import * as ordersCreate from "~/routes/webhooks.orders.create";
-import * as ordersPaid from "~/routes/webhooks.orders.paid";
-import * as refundsCreate from "~/routes/webhooks.refunds.create";
-import * as shopRedact from "~/routes/webhooks.shop.redact";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
-import { shopCli } from "../support/cli";
-import { configureShop } from "../support/outbox";
-import { webhookRequest } from "../support/shopify-webhooks";
+import { startShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import { TEST_ENV } from "../support/test-env";
-import { refundPayload } from "../support/order-lifecycle";
-import { ADA, BO, orderBy, personalValuesOf, textsOf, type Buyer } from "./buyers";
+
+// Shopify is a stand-in on 127.0.0.1: the app asks it whether it is still installed before an
+// uninstall or erasure. The app's fetch must be rerouted before Shopify's library captures it.
+const shopify = await startShopifyAdminStandin({ appEnv: TEST_ENV });
+process.env.SHOPIFY_ADMIN_STANDIN_URL = shopify.url;
+await import("../../scripts/shopify-admin-fetch-preload.mjs");
+const { default: prisma } = await import("~/db.server");
+const { createConfiguredWorker } = await import("~/background/background-work.server");
+const { createBackfillRunner } = await import("~/backfill/backfill.server");
+const { logger } = await import("~/logger.server");
+const { customerDataHeld } = await import("~/privacy/compliance.server");
+const appUninstalled = await import("~/routes/webhooks.app.uninstalled");
+const dataRequest = await import("~/routes/webhooks.customers.data_request");
+const customersRedact = await import("~/routes/webhooks.customers.redact");
+const ordersCreate = await import("~/routes/webhooks.orders.create");
+const ordersPaid = await import("~/routes/webhooks.orders.paid");
+const refundsCreate = await import("~/routes/webhooks.refunds.create");
+const shopRedact = await import("~/routes/webhooks.shop.redact");
+const { shopCli } = await import("../support/cli");
+const { configureShop } = await import("../support/outbox");
+const { webhookRequest } = await import("../support/shopify-webhooks");
+const { refundPayload } = await import("../support/order-lifecycle");
+const { ADA, BO, orderBy, personalValuesOf, textsOf } = await import("./buyers");
+type Buyer = import("./buyers").Buyer;
 
 const SHOP = "privacy-shop.myshopify.com";
 const OTHER_SHOP = "privacy-other.myshopify.com";
@@ -41,6 +49,8 @@ type Topic = keyof typeof ROUTES;
 /** Calls a webhook route as Remix would, turning thrown Responses into returned ones. */
 async function send(topic: Topic, shop: string, body: unknown, options: { forgeWith?: string; raw?: string } = {}): Promise<Response> {
   const text = options.raw ?? JSON.stringify(body);
+  // Every uninstall and erasure here is a genuine one: Shopify refuses the shop's token by then.
+  if (topic === "shop/redact" || topic === "app/uninstalled") shopify.tokens.revoke(shop);
   const request = webhookRequest({ topic, shop, body: text, secret: TEST_ENV.SHOPIFY_API_SECRET, forgeWith: options.forgeWith });
   try {
     return (await ROUTES[topic].action({ request, params: {}, context: {} })) as Response;
@@ -97,6 +107,7 @@ async function addQuotingAttempt(shop: string, orderId: number, buyer: Buyer) {
 }
 
 async function storeSession(shop: string) {
+  shopify.setShop(shop, { accessToken: `shpat_${shop.split(".")[0]}` });
   await prisma.session.create({
     data: { id: `offline_${shop}`, shop, state: "", isOnline: false, scope: TEST_ENV.SCOPES, accessToken: `shpat_${shop.split(".")[0]}` },
   });
@@ -121,6 +132,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await sandbox.close();
+  await shopify.close();
 });
 
 beforeEach(async () => {

@@ -11,11 +11,13 @@ import { TEST_ENV } from "../support/test-env";
 
 /**
  * Shopify's token-exchange endpoint, as far as the library uses it: a new offline token per
- * install, expiring (with a refresh token) as the app asks for.
+ * install, expiring (with a refresh token) as the app asks for. The Admin API answers the shop's
+ * latest token until `uninstall` revokes it (the app asks it before acting on app/uninstalled).
  */
 async function startTokenExchangeStandin() {
   const exchanges: string[] = [];
   const unexpected: string[] = [];
+  const liveTokens = new Map<string, string>();
   let issued = 0;
   const server = http.createServer((req, res) => {
     const shop = String(req.headers["x-standin-shop"] ?? "");
@@ -27,8 +29,15 @@ async function startTokenExchangeStandin() {
         issued += 1;
         const expiring = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { expiring?: string }).expiring === "1";
         const refresh = expiring ? { expires_in: 3600, refresh_token: `shprt_install_${issued}`, refresh_token_expires_in: 7_776_000 } : {};
+        liveTokens.set(shop, `shpat_install_${issued}`);
         res.writeHead(200, { "Content-Type": "application/json" });
         res.end(JSON.stringify({ access_token: `shpat_install_${issued}`, scope: TEST_ENV.SCOPES, ...refresh }));
+        return;
+      }
+      if (req.method === "POST" && /^\/admin\/api\/[^/]+\/graphql\.json$/.test(req.url ?? "")) {
+        const live = liveTokens.has(shop) && req.headers["x-shopify-access-token"] === liveTokens.get(shop);
+        res.writeHead(live ? 200 : 401, { "Content-Type": "application/json" });
+        res.end(JSON.stringify(live ? { data: { currentAppInstallation: { id: "gid://shopify/AppInstallation/1" } } } : { errors: "Invalid API key or access token" }));
         return;
       }
       unexpected.push(`${req.method} ${req.url}`);
@@ -40,6 +49,8 @@ async function startTokenExchangeStandin() {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     exchanges,
     unexpected,
+    /** The merchant uninstalls the app: Shopify revokes its token. */
+    uninstall: (shop: string) => void liveTokens.delete(shop),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -105,6 +116,7 @@ describe("app/uninstalled and reinstalls", () => {
     // The merchant uninstalls; Shopify's webhook arrives and is acted on.
     await pause();
     const uninstalledAt = new Date().toISOString();
+    standin.uninstall(SHOP);
     await uninstall(uninstalledAt);
     expect(await sessionsOf()).toEqual([]);
     expect(await statusOf("9201")).toBe("skipped");
@@ -133,6 +145,7 @@ describe("app/uninstalled and reinstalls", () => {
 
     // The merchant uninstalls again: that one is acted on.
     await pause();
+    standin.uninstall(SHOP);
     await uninstall(new Date().toISOString());
     expect(await sessionsOf()).toEqual([]);
     expect(await statusOf("9202")).toBe("skipped");
@@ -147,6 +160,7 @@ describe("app/uninstalled and reinstalls", () => {
     await uninstall("not a time");
     expect(await sessionsOf()).not.toEqual([]);
     expect(await statusOf("9203")).not.toBe("skipped");
+    standin.uninstall(SHOP);
     await sendWebhook(appUninstalled, "app/uninstalled", { id: 954889, domain: SHOP, updated_at: new Date().toISOString() }, "not a time");
     expect(await sessionsOf()).toEqual([]);
     expect(await statusOf("9203")).toBe("skipped");

@@ -2,14 +2,18 @@
  * A Shopify signature proves the body, nothing else: the route, X-Shopify-Topic,
  * X-Shopify-Shop-Domain, X-Shopify-Triggered-At and the webhook ids are not covered by it. Signed
  * bodies replayed over HTTP to the production build, to every webhook route, with other topics,
- * other shops, missing headers and repeated ids, change nothing they were not signed for.
+ * other shops, missing headers and repeated ids, change nothing they were not signed for. Nor does
+ * a replayed erasure or uninstall of a shop Shopify says still has the app: Shopify is a stand-in
+ * on 127.0.0.1 (scripts/shopify-admin-standin.ts), where a genuine uninstall revokes the shop's token.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import prisma from "~/db.server";
 import { DEFAULT_SANDBOX_KEYS, startRefersionSandbox, type RefersionSandbox } from "../../scripts/refersion-sandbox";
+import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import { eventually, sendWebhook } from "../security/http";
+import { storeOfflineSession } from "../support/admin-session";
 import { orderFixture } from "../support/fixtures";
 import { configureShop, DOCS_ORDER } from "../support/outbox";
 import { startProductionApp, type ProductionApp } from "../support/production-app";
@@ -57,9 +61,11 @@ function bodyOf(topic: string, shop: string): Record<string, unknown> {
 const fitsAnyway = (route: string, source: string) => route === "orders/create" && source.startsWith("orders/");
 
 let sandbox: RefersionSandbox;
+let shopify: ShopifyAdminStandin;
 let app: ProductionApp;
 
 async function install(shop: string) {
+  shopify.setShop(shop, { accessToken: `shpat_${shop}` });
   await configureShop(shop, DEFAULT_SANDBOX_KEYS);
   await prisma.session.upsert({
     where: { id: `offline_${shop}` },
@@ -67,6 +73,9 @@ async function install(shop: string) {
     update: {},
   });
 }
+
+/** The merchant uninstalls the app: Shopify refuses the shop's token from then on. */
+const uninstallAtShopify = (shop: string) => shopify.tokens.revoke(shop);
 
 /** The victim still has everything: keys, install, session, and nothing recorded for it. */
 async function expectUntouched(shop: string) {
@@ -78,17 +87,22 @@ async function expectUntouched(shop: string) {
 
 beforeAll(async () => {
   sandbox = await startRefersionSandbox();
-  app = await startProductionApp({
-    DATABASE_URL: process.env.DATABASE_URL!,
-    REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
-    REFERSION_API_URL: sandbox.apiUrl,
-    DELIVERY_POLL_MS: "100",
-  });
+  shopify = await startShopifyAdminStandin({ appEnv: TEST_ENV });
+  app = await startProductionApp(
+    {
+      DATABASE_URL: process.env.DATABASE_URL!,
+      REFERSION_WEBHOOK_URL: sandbox.webhookUrl,
+      REFERSION_API_URL: sandbox.apiUrl,
+      DELIVERY_POLL_MS: "100",
+    },
+    { shopifyAdminStandinUrl: shopify.url },
+  );
 }, 90_000);
 
 afterAll(async () => {
   await app?.stop();
   await sandbox?.close();
+  await shopify?.close();
 });
 
 describe("every webhook route accepts only its own topic", () => {
@@ -157,10 +171,75 @@ describe("app/uninstalled without X-Shopify-Triggered-At", () => {
       expect(await prisma.shopSettings.findUnique({ where: { shop } })).toMatchObject({ uninstalledAt: null });
       expect(await prisma.session.count({ where: { shop } })).toBe(1);
     }
+    uninstallAtShopify(shop);
     const real = await sendWebhook(app.url, { topic: "app/uninstalled", shop, body: JSON.stringify(bodyOf("app/uninstalled", shop)) });
     expect(real.status).toBe(200);
     expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop } })).uninstalledAt).not.toBeNull();
     expect(await prisma.session.count({ where: { shop } })).toBe(0);
+  });
+});
+
+describe("a replayed erasure or uninstall of a shop that still has the app", () => {
+  /** The shop's data as the tests compare it: settings, sessions, orders. */
+  const holdings = async (shop: string) => ({
+    settings: await prisma.shopSettings.findUnique({ where: { shop } }),
+    sessions: await prisma.session.count({ where: { shop } }),
+    deliveries: await prisma.delivery.count({ where: { shop } }),
+  });
+
+  async function installWithAnOrder(shop: string) {
+    await install(shop);
+    const order = await sendWebhook(app.url, { topic: "orders/create", shop, body: JSON.stringify(bodyOf("orders/create", shop)) });
+    expect(order.status).toBe(200);
+    const before = await holdings(shop);
+    expect(before).toMatchObject({ settings: { uninstalledAt: null }, sessions: 1, deliveries: 1 });
+    return before;
+  }
+
+  it("shop/redact with a new webhook id is acknowledged and erases nothing; once Shopify refuses the token, it erases the shop", async () => {
+    const shop = "replay-redact.myshopify.com";
+    const before = await installWithAnOrder(shop);
+    const body = JSON.stringify({ shop_id: 1, shop_domain: shop });
+    const replayed = await sendWebhook(app.url, { topic: "shop/redact", shop, body, webhookId: `replayed-${crypto.randomUUID()}` });
+    expect(replayed.status).toBe(200);
+    expect(await holdings(shop)).toEqual(before);
+    expect(app.output().join("\n")).toMatch(/webhook ignored: Shopify says the app is still installed/);
+
+    uninstallAtShopify(shop);
+    const genuine = await sendWebhook(app.url, { topic: "shop/redact", shop, body, webhookId: `genuine-${crypto.randomUUID()}` });
+    expect(genuine.status).toBe(200);
+    expect(await holdings(shop)).toEqual({ settings: null, sessions: 0, deliveries: 0 });
+  });
+
+  it("an old app/uninstalled body with a fresh X-Shopify-Triggered-At uninstalls nothing, whether Shopify confirms the install or the body's time predates it", async () => {
+    const shop = "replay-stale-uninstall.myshopify.com";
+    const before = await installWithAnOrder(shop);
+    const old = JSON.stringify({ ...bodyOf("app/uninstalled", shop), updated_at: "2020-01-01T00:00:00Z" });
+    const fresh = { "X-Shopify-Triggered-At": new Date(Date.now() + 60_000).toISOString() };
+    const replayed = await sendWebhook(app.url, { topic: "app/uninstalled", shop, body: old, headers: fresh, webhookId: `replayed-${crypto.randomUUID()}` });
+    expect(replayed.status).toBe(200);
+    expect(await holdings(shop)).toEqual(before);
+
+    // Even were Shopify to refuse the token, the signed time is before the install: not undone.
+    uninstallAtShopify(shop);
+    const again = await sendWebhook(app.url, { topic: "app/uninstalled", shop, body: old, headers: fresh, webhookId: `again-${crypto.randomUUID()}` });
+    expect(again.status).toBe(200);
+    expect(await holdings(shop)).toEqual(before);
+  });
+
+  it("when Shopify cannot be asked, the answer is 503 (Shopify sends it again later) and nothing is erased", async () => {
+    const shop = "replay-undecided.myshopify.com";
+    const before = await installWithAnOrder(shop);
+    // An expired token, and Shopify's token endpoint down: whether the app is installed is unknown.
+    await prisma.session.deleteMany({ where: { shop } });
+    shopify.tokens.set(shop, await storeOfflineSession(shop, { expires: new Date(Date.now() - 60_000) }));
+    shopify.tokens.failNext(shop, 503, 10);
+    for (const topic of ["shop/redact", "app/uninstalled"]) {
+      const reply = await sendWebhook(app.url, { topic, shop, body: JSON.stringify(bodyOf(topic, shop)) });
+      expect({ topic, status: reply.status }).toEqual({ topic, status: 503 });
+      expect(reply.headers["retry-after"]).toBe("60");
+    }
+    expect(await holdings(shop)).toEqual(before);
   });
 });
 
@@ -171,6 +250,7 @@ describe("a webhook already processed is acknowledged and ignored", () => {
     const body = JSON.stringify(bodyOf(topic, shop));
     const webhookId = `repeat-${crypto.randomUUID()}`;
     const eventId = `event-${crypto.randomUUID()}`;
+    if (topic === "app/uninstalled" || topic === "shop/redact") uninstallAtShopify(shop);
     const first = await sendWebhook(app.url, { topic, shop, body, webhookId, headers: { "X-Shopify-Event-Id": eventId } });
     expect(first.status).toBe(200);
     const again = await sendWebhook(app.url, { topic, shop, body, webhookId });
