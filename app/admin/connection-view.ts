@@ -1,7 +1,8 @@
+import type { ConnectionStatus } from "@prisma/client";
 import { formatDateTime } from "./format";
 
 /** The outcome of the last key check as the admin shows it. */
-export type ConnectionState = "valid" | "rejected" | "plan_unavailable" | "unreachable" | "secret_unreadable" | "no_keys" | "unchecked";
+export type ConnectionState = ConnectionStatus | "no_keys" | "unchecked";
 export type ConnectionTone = "success" | "critical" | "warning" | "info";
 
 export interface ConnectionView {
@@ -54,13 +55,7 @@ const WORDS: Record<ConnectionState, { tone: ConnectionTone; title: string; mess
   },
 };
 
-const STATES = new Set<string>(Object.keys(WORDS));
-
-export function connectionView(input: { status: string | null; checkedAt: Date | null; hasKeys: boolean }): ConnectionView {
-  const state: ConnectionState = !input.hasKeys
-    ? "no_keys"
-    : input.status && STATES.has(input.status)
-      ? (input.status as ConnectionState)
-      : "unchecked";
+export function connectionView(input: { status: ConnectionStatus | null; checkedAt: Date | null; hasKeys: boolean }): ConnectionView {
+  const state: ConnectionState = !input.hasKeys ? "no_keys" : (input.status ?? "unchecked");
   return { state, ...WORDS[state], checkedAt: state === "no_keys" || state === "unchecked" ? null : formatDateTime(input.checkedAt) };
 }

@@ -3,7 +3,7 @@ import { latestBackfillJob, progressOf } from "../backfill/backfill.server";
 import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../outbox/delivery-status";
 import { deliveryActivity, hasDeliveredOrder } from "../outbox/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
-import { isOfflineAccessProblem, offlineAccessProblemText } from "../shops/offline-access-problem.server";
+import { offlineAccessProblemText } from "../shops/offline-access-problem.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { readThemeEmbedStatus, themeEditorEmbedUrl, type ThemeEmbedState } from "../storefront/theme-embed.server";
 import { connectionView, type ConnectionView } from "./connection-view";
@@ -78,7 +78,7 @@ function embedDescription(embed: ThemeEmbedView): string {
 /** The notice about the shop's latest job, when access stopped it; starting a new job dismisses it. */
 async function stoppedBackfillOf(shop: string): Promise<StoppedBackfillView | null> {
   const job = await latestBackfillJob(shop);
-  if (!job || job.status !== "failed" || !isOfflineAccessProblem(job.accessProblem)) return null;
+  if (!job || job.status !== "failed" || !job.accessProblem) return null;
   const progress = progressOf(job);
   return {
     reason: offlineAccessProblemText(job.accessProblem),

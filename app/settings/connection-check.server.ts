@@ -1,3 +1,4 @@
+import type { ConnectionStatus } from "@prisma/client";
 import prisma from "../db.server";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
@@ -6,7 +7,8 @@ import { SecretBoxError } from "./secret-box.server";
 import { getShopSettings, refersionKeysOf } from "./shop-settings.server";
 
 /**
- * The outcomes of "test connection", stored in ShopSettings.connectionStatus:
+ * The outcomes of "test connection", stored in ShopSettings.connectionStatus (the schema's
+ * ConnectionStatus enum):
  * - valid: Refersion's REST API accepted the keys (2xx);
  * - rejected: Refersion said the keys are wrong (401, or a 2xx whose body says so);
  * - plan_unavailable: the API refused for another reason (403 and similar). REST access is
@@ -16,8 +18,8 @@ import { getShopSettings, refersionKeysOf } from "./shop-settings.server";
  *   keys (APP_ENCRYPTION_KEY changed without its previous value): nothing was asked of Refersion,
  *   and the merchant must enter the secret key again.
  */
-export const CONNECTION_STATUSES = ["valid", "rejected", "plan_unavailable", "unreachable", "secret_unreadable"] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+export const CONNECTION_STATUSES = ["valid", "rejected", "plan_unavailable", "unreachable", "secret_unreadable"] as const satisfies readonly ConnectionStatus[];
+export type { ConnectionStatus };
 
 export type ConnectionCheckResult =
   | { status: "no_keys" }

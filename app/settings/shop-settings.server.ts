@@ -1,4 +1,4 @@
-import type { ShopSettings } from "@prisma/client";
+import type { ConnectionStatus, ShopSettings } from "@prisma/client";
 import prisma from "../db.server";
 import { appSecretEnv, encryptionEnv } from "../env.server";
 import { registerSecret } from "../logger.server";
@@ -56,7 +56,7 @@ export interface SettingsView {
   forwardTrigger: "created" | "paid";
   reverseCancellations: boolean;
   reverseRefunds: boolean;
-  connectionStatus: string | null;
+  connectionStatus: ConnectionStatus | null;
   connectionCheckedAt: string | null;
 }
 

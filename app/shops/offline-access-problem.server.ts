@@ -1,3 +1,4 @@
+import type { OfflineAccessProblem } from "@prisma/client";
 import prisma from "../db.server";
 import { logger, type LogFields } from "../logger.server";
 
@@ -8,10 +9,11 @@ import { logger, type LogFields } from "../logger.server";
  * - refresh_token_expired: the refresh token's own expiry date passed;
  * - refresh_refused: Shopify's token endpoint refused the refresh token (4xx: revoked, invalid_grant);
  * - migration_refused: Shopify refused to convert the shop's non-expiring token into an expiring one.
- * Stored as these codes (ShopSettings.offlineAccessProblem); the words are chosen when shown.
+ * Stored as these codes (the schema's OfflineAccessProblem enum, in ShopSettings.offlineAccessProblem
+ * and BackfillJob.accessProblem); the words are chosen when shown.
  */
-export const OFFLINE_ACCESS_PROBLEMS = ["no_session", "refresh_token_expired", "refresh_refused", "migration_refused"] as const;
-export type OfflineAccessProblem = (typeof OFFLINE_ACCESS_PROBLEMS)[number];
+export const OFFLINE_ACCESS_PROBLEMS = ["no_session", "refresh_token_expired", "refresh_refused", "migration_refused"] as const satisfies readonly OfflineAccessProblem[];
+export type { OfflineAccessProblem };
 
 export function isOfflineAccessProblem(value: unknown): value is OfflineAccessProblem {
   return typeof value === "string" && (OFFLINE_ACCESS_PROBLEMS as readonly string[]).includes(value);

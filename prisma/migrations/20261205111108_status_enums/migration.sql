@@ -1,5 +1,5 @@
 -- ShopSettings.connectionStatus, ShopSettings.offlineAccessProblem and BackfillJob.accessProblem
--- become enums. SQLite stores enums as TEXT, so the columns stay; only values outside the enums
+-- become enums. SQLite stores enums as TEXT, so the columns stay: only values outside the enums
 -- (none written by the app, but the columns were free text) are cleared, since the client
 -- refuses to read them.
 UPDATE "ShopSettings" SET "connectionStatus" = NULL

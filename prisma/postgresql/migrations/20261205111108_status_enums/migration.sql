@@ -1,6 +1,6 @@
 -- ShopSettings.connectionStatus, ShopSettings.offlineAccessProblem and BackfillJob.accessProblem
--- become enums. The columns are converted in place, keeping their values; a value outside the
--- enum (none written by the app, but the columns were free text) becomes NULL.
+-- become enums. The columns are converted in place, keeping their values (a value outside the
+-- enum, never written by the app but possible in free text, becomes NULL).
 
 -- CreateEnum
 CREATE TYPE "ConnectionStatus" AS ENUM ('valid', 'rejected', 'plan_unavailable', 'unreachable', 'secret_unreadable');
