@@ -83,10 +83,27 @@ export const offlineAccess = createOfflineAccess({ api, sessionStorage: shopify.
  */
 const authenticateAdmin: typeof shopify.authenticate.admin = async (request) => {
   await refuseMalformedAdminRequest(request);
-  const context = await shopify.authenticate.admin(request);
+  const context = await libraryAuthenticateAdmin(request);
   refuseAnotherShop(request, context.session.shop);
   if (!(await offlineAccess.convertOnOpen(context.session))) return context;
-  return shopify.authenticate.admin(request);
+  return libraryAuthenticateAdmin(request);
+};
+
+/** The library's paths that put the query's shop into the page or its CSP (frame-ancestors). */
+const AUTH_PATHS_NAMING_THE_SHOP = new Set([`${AUTH_PATH_PREFIX}/session-token`, `${AUTH_PATH_PREFIX}/exit-iframe`]);
+
+/**
+ * The library's `authenticate.admin`, its errors on a request it cannot serve answered 400: it
+ * throws (a 500 with a stack trace) when /auth/exit-iframe is asked to leave for a site that is
+ * neither the shop's nor the app's. Its own answers (thrown Responses: redirects, 401s) pass.
+ */
+const libraryAuthenticateAdmin: typeof shopify.authenticate.admin = async (request) => {
+  try {
+    return await shopify.authenticate.admin(request);
+  } catch (error) {
+    if (error instanceof Response || new URL(request.url).pathname !== `${AUTH_PATH_PREFIX}/exit-iframe`) throw error;
+    throw refused(400, "The page to leave for is neither the shop's nor the app's");
+  }
 };
 
 /** Longest shop domain accepted: a DNS name is at most 253 characters. */
@@ -112,18 +129,23 @@ function queryShop(request: Request): string | null {
  */
 async function refuseMalformedAdminRequest(request: Request): Promise<void> {
   const url = new URL(request.url);
-  // The library's own paths (OAuth, the session-token bounce, login) send a bad shop to log in.
-  if (!url.pathname.startsWith(AUTH_PATH_PREFIX)) queryShop(request);
+  // The library's OAuth paths send a bad shop to log in; the session-token bounce and the
+  // exit-iframe page would write it into their CSP header, so a bad one is refused there too.
+  if (!url.pathname.startsWith(AUTH_PATH_PREFIX) || AUTH_PATHS_NAMING_THE_SHOP.has(url.pathname)) queryShop(request);
   const hasToken = /^Bearer\s+\S/i.test(request.headers.get("authorization") ?? "") || url.searchParams.has("id_token");
   if (url.searchParams.has("_data") && !hasToken) throw refused(401, "A session token is required");
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    // Every admin action reads a form: anything else (JSON, broken multipart) is refused here,
-    // once, rather than failing in the route.
-    try {
-      await request.clone().formData();
-    } catch {
-      throw refused(400, "The request's body is not a form");
-    }
+  // Every admin action reads a form: anything else (JSON, broken multipart) is refused here,
+  // once, rather than failing in the route.
+  await refuseNonFormBody(request);
+}
+
+/** A POST whose body is not a form (JSON, broken multipart, plain text): 400, before any route reads it. */
+async function refuseNonFormBody(request: Request): Promise<void> {
+  if (request.method === "GET" || request.method === "HEAD") return;
+  try {
+    await request.clone().formData();
+  } catch {
+    throw refused(400, "The request's body is not a form");
   }
 }
 
@@ -156,6 +178,10 @@ export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
 export const authenticate = { ...shopify.authenticate, admin: authenticateAdmin };
 /** Refreshes expiring tokens on its own, outside `offlineAccess`: use `offlineAccess` for offline work. */
 export const unauthenticated = shopify.unauthenticated;
-export const login = shopify.login;
+/** The login page's `login`: its form posted as anything but a form is refused (400), not a 500. */
+export const login: typeof shopify.login = async (request) => {
+  await refuseNonFormBody(request);
+  return shopify.login(request);
+};
 export const registerWebhooks = shopify.registerWebhooks;
 export const sessionStorage = shopify.sessionStorage;

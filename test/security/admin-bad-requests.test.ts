@@ -140,6 +140,42 @@ describe("malformed admin requests", () => {
   });
 });
 
+describe("the library's /auth paths", () => {
+  it.each([
+    ["a JSON body", JSON.stringify({ shop: SHOP }), "application/json"],
+    ["a multipart body cut short", "--xyz\r\nContent-Disposition: form-da", "multipart/form-data; boundary=xyz"],
+    ["a text/plain body", `shop=${SHOP}`, "text/plain"],
+  ])("answers the login form posted as %s with a 400, without a stack trace", async (_name, body, type) => {
+    const mark = app.output().length;
+    const reply = await rawRequest(`${app.url}/auth/login`, { method: "POST", headers: { "User-Agent": BROWSER, "Content-Type": type }, body });
+    // The page's error boundary renders the refusal, with its status.
+    expect(reply.status).toBe(400);
+    expectNoStackSince(mark);
+  });
+
+  it.each(["/auth/session-token", "/auth/exit-iframe"])("%s refuses a shop= that is not a shop domain with a 400, writing none of it into a header", async (path) => {
+    const mark = app.output().length;
+    for (const shop of ["x.com%0d%0aSet-Cookie:a=b", "x.com%3B%20script-src%20*", "*", "evil.example.com"]) {
+      const reply = await get(`${path}?shop=${shop}&exitIframe=%2Fapp`);
+      expect({ shop, status: reply.status }).toEqual({ shop, status: 400 });
+      expect(String(reply.headers["content-security-policy"] ?? "")).not.toMatch(/script-src|\*|x\.com|evil/);
+      expect(reply.headers["set-cookie"]).toBeUndefined();
+    }
+    expectNoStackSince(mark);
+  });
+
+  it("/auth/exit-iframe refuses to leave for another site with a 400, and still leaves for the app's own page", async () => {
+    const mark = app.output().length;
+    const evil = await get(`/auth/exit-iframe?shop=${SHOP}&exitIframe=${encodeURIComponent("https://evil.example/")}`);
+    expect(evil.status).toBe(400);
+    expect(evil.text).not.toContain("evil.example");
+    const own = await get(`/auth/exit-iframe?shop=${SHOP}&exitIframe=%2Fapp`);
+    expect(own.status).toBe(200);
+    expect(String(own.headers["content-security-policy"])).toContain(`frame-ancestors https://${SHOP}`);
+    expectNoStackSince(mark);
+  });
+});
+
 describe("the shop a page acts for", () => {
   it("lets the session token's shop frame the page, and no other", async () => {
     const reply = await get(`/app?${embeddedQuery(SHOP)}`);

@@ -288,6 +288,7 @@ describe("/auth/* with bad input", () => {
       headers: { "User-Agent": BROWSER },
     });
     expect(exit.status).toBeGreaterThanOrEqual(400);
+    expect(exit.status).toBeLessThan(500);
     expect(exit.headers.location).toBeUndefined();
     expect(exit.text).not.toContain("evil.example");
     expectNoSecret(exit);
