@@ -12,12 +12,27 @@ import { createRemixRequest, sendRemixResponse } from "@remix-run/express/dist/s
 /** What is read and dropped after a refusal before the connection is closed instead. */
 const DISCARD_LIMIT_BYTES = 32 * 1024 * 1024;
 
+/**
+ * The path Remix routes the request on. Express's `request.path` is the raw one: with
+ * dot-segments (`/webhooks/../auth/login`, `/webhooks/%2e%2e/auth/login`) it names another route
+ * than the one that reads the body, and would give that body another route's limit. Remix's
+ * Express adapter makes its URL from `originalUrl` after a scheme and host, which resolves them;
+ * the same is done here.
+ */
+function routedPath(request) {
+  try {
+    return new URL(`http://routed.invalid${request.originalUrl}`).pathname;
+  } catch {
+    return request.path;
+  }
+}
+
 export function createBodyReader({ bodyLimitFor, budgetBytes, retryAfterSeconds, onRefused }) {
   let inFlight = 0;
 
   function readBody(request, response, next) {
     if (request.method === "GET" || request.method === "HEAD") return next();
-    const limit = bodyLimitFor(request.path);
+    const limit = bodyLimitFor(routedPath(request));
     let reserved = 0;
     const release = () => {
       inFlight -= reserved;

@@ -3,6 +3,7 @@
  * login form too), and all requests in flight together at most IN_FLIGHT_BODY_BYTES, past which
  * a request is answered 503 with Retry-After instead of being read.
  */
+import http from "node:http";
 import net from "node:net";
 import { IN_FLIGHT_BODY_BYTES } from "~/body-limits.server";
 import { orderFixtureText } from "../support/fixtures";
@@ -41,6 +42,42 @@ describe("every route that reads a body has a limit", () => {
     }
     expect(app.output().join("\n")).toMatch(/request body refused/);
   });
+});
+
+/** POSTs to `path` exactly as written: no client resolves its dot-segments first (curl --path-as-is). */
+function postAsIs(path: string, body: Buffer): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        hostname,
+        port,
+        path,
+        method: "POST",
+        agent: false,
+        headers: { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded", "Content-Length": String(body.length) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+describe("a body's limit is the limit of the route that reads it", () => {
+  it.each(["/webhooks/../auth/login", "/webhooks/%2e%2e/auth/login", "/webhooks/%2E%2E/auth/login", "/webhooks/./.%2e/auth/login"])(
+    "%s: 1.5 MB for the login form is refused with 413, as at /auth/login",
+    async (path) => {
+      const body = Buffer.concat([Buffer.from("shop="), Buffer.alloc(1.5 * 1024 * 1024, "a")]);
+      const reply = await postAsIs(path, body);
+      expect({ path, status: reply.status }).toEqual({ path, status: 413 });
+      expect(reply.text).toMatch(/limited to 16384 bytes/);
+    },
+  );
 });
 
 /** A client that declares a webhook-sized body, sends its start and then nothing more. */
