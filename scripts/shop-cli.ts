@@ -185,24 +185,13 @@ async function main(argv: string[]): Promise<number> {
         const orderId = rest[1];
         if (!orderId || !/^\d+$/.test(orderId)) throw new UsageError("Name the Shopify order id (digits), e.g. 450789469");
         const { retryDelivery } = await import("../app/orders/manual-retry.server");
-        const { describeReason } = await import("../app/admin/delivery-reasons");
+        const { describeRetryRefusal } = await import("../app/admin/delivery-reasons");
         const result = await explainEnvError(
           `Retrying order ${orderId} maps it again, and ${CART_ID_SECRET}; nothing was changed.`,
           () => retryDelivery(shop, { orderId }),
         );
         if (!result.ok) {
-          const why = {
-            not_found: `no delivery of order ${orderId} for ${shop}`,
-            already_queued: `order ${orderId} is already queued`,
-            not_mapped: `order ${orderId} could not be mapped, so there is nothing to send`,
-            waiting_for_keys: `order ${orderId} waits for the shop's Refersion keys`,
-            waiting_for_payment: `order ${orderId} is sent when Shopify reports it paid`,
-            cancelled: `order ${orderId} was cancelled in Shopify; it is not sent again`,
-            reversed: `order ${orderId}'s commission was reversed; sending it again would credit it again`,
-            still_skipped: `order ${orderId} is still skipped: ${describeReason(result.reasonCode, result.reasonDetail) ?? "its reason still holds"}`,
-            not_retryable: `only a failed cancellation or refund can be retried`,
-          }[result.reason];
-          console.error(why);
+          console.error(`order ${orderId} of ${shop}: ${describeRetryRefusal(result)}`);
           return 1;
         }
         console.log(`order ${orderId} queued for delivery`);

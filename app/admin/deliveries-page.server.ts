@@ -1,10 +1,10 @@
-import { DELIVERY_STATUSES, STATUS_LABELS, isDeliveryStatus, type DeliveryStatus } from "../outbox/delivery-status";
+import { DELIVERY_STATUSES, isDeliveryStatus, type DeliveryStatus } from "../outbox/delivery-status";
 import { getDelivery, listDeliveries } from "../outbox/delivery-log.server";
 import { retryDelivery } from "../orders/manual-retry.server";
 import { isCancelledOrderSkip } from "../orders/requeue.server";
 import type { DeliveryReason } from "@prisma/client";
 import type { DeliveryLogSearch } from "./delivery-log-query.server";
-import { describeReason, WAITING_FOR_PREDECESSOR } from "./delivery-reasons";
+import { describeReason, describeRetryRefusal, RETRY_REFUSALS, STATUS_LABELS, WAITING_FOR_PREDECESSOR } from "./delivery-reasons";
 import { formatDateTime, formatMoney } from "./format";
 
 export const DELIVERY_LOG_PAGE_SIZE = 25;
@@ -188,36 +188,7 @@ export async function retryFromAdmin(shop: string, id: string): Promise<RetryFro
   switch (result.reason) {
     case "not_found":
       return { found: false };
-    case "already_queued":
-      return { found: true, queued: false, tone: "info", message: "This order is already queued; it will be sent shortly." };
-    case "waiting_for_keys":
-      return { found: true, queued: false, tone: "warning", message: "This order is waiting for your Refersion keys. Save them in Settings." };
-    case "not_mapped":
-      return { found: true, queued: false, tone: "warning", message: "This order could not be turned into Refersion's format, so there is nothing to send." };
-    case "waiting_for_payment":
-      return { found: true, queued: false, tone: "info", message: "This order is sent once Shopify reports it paid, as your settings ask." };
-    case "cancelled":
-      return {
-        found: true,
-        queued: false,
-        tone: "warning",
-        message: "This order was cancelled in Shopify, so it is not sent again: Refersion would credit a commission that nothing reverses.",
-      };
-    case "reversed":
-      return {
-        found: true,
-        queued: false,
-        tone: "warning",
-        message: "This order's commission was reversed in Refersion (a cancellation or refund), so it is not resent: that would credit it again.",
-      };
-    case "still_skipped":
-      return {
-        found: true,
-        queued: false,
-        tone: "info",
-        message: `This order is still skipped with your current settings: ${describeReason(result.reasonCode, result.reasonDetail) ?? "nothing to send"}.`,
-      };
-    case "not_retryable":
-      return { found: true, queued: false, tone: "info", message: "Only a reversal that failed can be tried again." };
+    default:
+      return { found: true, queued: false, tone: RETRY_REFUSALS[result.reason].tone, message: describeRetryRefusal(result) };
   }
 }

@@ -1,4 +1,6 @@
 import type { DeliveryReason } from "@prisma/client";
+import type { ManualRetryRefusal } from "../orders/manual-retry.server";
+import type { DeliveryStatus } from "../outbox/delivery-status";
 
 /**
  * The one place where a delivery's reason code becomes a sentence, for the admin's delivery log
@@ -50,4 +52,49 @@ export const WAITING_FOR_PREDECESSOR = "Waiting for the order itself to be deliv
 export function describeReason(code: DeliveryReason | null | undefined, detail: string | null | undefined): string | null {
   if (code) return REASON_SENTENCES[code](detail ?? null);
   return detail ?? null;
+}
+
+/** The statuses of the outbox as the delivery log and the home page name them. */
+export const STATUS_LABELS: Record<DeliveryStatus, string> = {
+  waiting_for_keys: "Waiting for keys",
+  // Only with the "paid" trigger: recorded at orders/create, released by orders/paid.
+  waiting_for_payment: "Waiting for payment",
+  pending: "Pending",
+  retrying: "Retrying",
+  delivered: "Delivered",
+  failed: "Failed",
+  skipped: "Skipped",
+};
+
+export type RefusalTone = "info" | "warning";
+
+/**
+ * Why a retry or resend asked by the merchant (the delivery log's button, `npm run -s shop --
+ * retry`) queued nothing, in the words both show. `still_skipped` carries the skip's own reason.
+ */
+export const RETRY_REFUSALS: Record<ManualRetryRefusal, { tone: RefusalTone; sentence: (skipReason: string | null) => string }> = {
+  not_found: { tone: "warning", sentence: () => "No delivery of this order was found for the shop." },
+  already_queued: { tone: "info", sentence: () => "This order is already queued; it will be sent shortly." },
+  waiting_for_keys: { tone: "warning", sentence: () => "This order is waiting for your Refersion keys. Save them in Settings." },
+  not_mapped: { tone: "warning", sentence: () => "This order could not be turned into Refersion's format, so there is nothing to send." },
+  waiting_for_payment: { tone: "info", sentence: () => "This order is sent once Shopify reports it paid, as your settings ask." },
+  cancelled: {
+    tone: "warning",
+    sentence: () => "This order was cancelled in Shopify, so it is not sent again: Refersion would credit a commission that nothing reverses.",
+  },
+  reversed: {
+    tone: "warning",
+    sentence: () => "This order's commission was reversed in Refersion (a cancellation or refund), so it is not resent: that would credit it again.",
+  },
+  still_skipped: {
+    tone: "info",
+    sentence: (skipReason) => `This order is still skipped with your current settings: ${skipReason ?? "nothing to send"}.`,
+  },
+  not_retryable: { tone: "info", sentence: () => "Only a reversal that failed can be tried again." },
+};
+
+/** The sentence for a refused retry, with the skip's reason when it is one. */
+export function describeRetryRefusal(refusal: { reason: ManualRetryRefusal; reasonCode?: DeliveryReason; reasonDetail?: string }): string {
+  // Only a refusal for a skip that still holds carries a reason code.
+  return RETRY_REFUSALS[refusal.reason].sentence(describeReason(refusal.reasonCode, refusal.reasonDetail));
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { latestBackfillJob, progressOf } from "../backfill/backfill.server";
-import { DELIVERY_STATUSES, STATUS_LABELS, type DeliveryStatus } from "../outbox/delivery-status";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../outbox/delivery-status";
+import { STATUS_LABELS } from "./delivery-reasons";
 import { deliveryActivity, hasDeliveredOrder } from "../outbox/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
 import { offlineAccessProblemText } from "../shops/offline-access-problem.server";

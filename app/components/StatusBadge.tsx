@@ -1,5 +1,6 @@
 import { Badge } from "@shopify/polaris";
-import { STATUS_LABELS, type DeliveryStatus } from "../outbox/delivery-status";
+import { STATUS_LABELS } from "../admin/delivery-reasons";
+import type { DeliveryStatus } from "../outbox/delivery-status";
 
 type Tone = "success" | "critical" | "warning" | "attention" | "info" | undefined;
 

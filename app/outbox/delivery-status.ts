@@ -5,17 +5,6 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 /** States the worker picks up when they are due. */
 export const DUE_STATUSES: DeliveryStatus[] = ["pending", "retrying"];
 
-export const STATUS_LABELS: Record<DeliveryStatus, string> = {
-  waiting_for_keys: "Waiting for keys",
-  // Only with the "paid" trigger: recorded at orders/create, released by orders/paid.
-  waiting_for_payment: "Waiting for payment",
-  pending: "Pending",
-  retrying: "Retrying",
-  delivered: "Delivered",
-  failed: "Failed",
-  skipped: "Skipped",
-};
-
 export function isDeliveryStatus(value: unknown): value is DeliveryStatus {
   return typeof value === "string" && (DELIVERY_STATUSES as readonly string[]).includes(value);
 }

@@ -1,5 +1,6 @@
 import { Prisma, type PrismaClient } from "@prisma/client";
 import { ORDER_KIND } from "./delivery-kind";
+import { isUniqueViolation } from "../database/unique-violation";
 
 /** What an insert came to: the new row's id, or null when the (shop, order, kind) row already existed. */
 export type OutboxInsertResult = { id: string } | null;
@@ -10,10 +11,6 @@ export interface OutboxInserter {
 
 /** Large enough to absorb a flash-sale burst, small enough to keep one transaction short. */
 export const MAX_INSERTS_PER_COMMIT = 64;
-
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-}
 
 /**
  * Group commit for the outbox. Webhooks that arrive while the previous commit is being written

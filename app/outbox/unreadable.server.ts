@@ -2,7 +2,7 @@ import crypto from "node:crypto";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { ORDER_KIND, type DeliveryKind } from "./delivery-kind";
-import { isUniqueViolation } from "./inserts.server";
+import { isUniqueViolation } from "../database/unique-violation";
 
 export interface UnreadableRecord {
   outcome: "unmappable" | "duplicate";

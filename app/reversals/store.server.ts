@@ -4,6 +4,7 @@ import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { CANCEL_KIND, ORDER_KIND, type DeliveryKind } from "../outbox/delivery-kind";
 import { planReversals, reversedAmount, sentOrderOf, type ReversalSource } from "./reversal-mapping";
+import { isUniqueViolation } from "../database/unique-violation";
 
 /**
  * Reversals in the outbox. A reversal is a Delivery row of kind "cancel" or "refund:<id>" beside
@@ -181,7 +182,7 @@ export async function recordReversal(input: {
       return { outcome: planned.status === "pending" ? "queued" : "skipped", deliveryId: row.id };
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+    if (isUniqueViolation(error)) {
       // orders/create recorded the order meanwhile: record the cancellation against its row.
       if (insertingOrder) return recordReversal(input);
       // Two deliveries of the same webhook at once: the second finds the first's row.

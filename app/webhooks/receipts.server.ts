@@ -1,6 +1,6 @@
 import prisma from "../db.server";
 import { logger } from "../logger.server";
-import { isUniqueViolation } from "../outbox/inserts.server";
+import { isUniqueViolation } from "../database/unique-violation";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

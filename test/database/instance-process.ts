@@ -12,7 +12,7 @@
  */
 import readline from "node:readline";
 import { createPrismaClient } from "../../app/database/prisma-clients";
-import { isUniqueViolation } from "../../app/outbox/inserts.server";
+import { isUniqueViolation } from "../../app/database/unique-violation";
 
 const [url, owner, ordersArg] = process.argv.slice(2);
 const orders = Number(ordersArg);

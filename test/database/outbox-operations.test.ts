@@ -6,7 +6,8 @@
  * cannot be written fails only its own caller.
  */
 import { Prisma, type PrismaClient } from "@prisma/client";
-import { createOutboxInserter, isUniqueViolation } from "~/outbox/inserts.server";
+import { isUniqueViolation } from "~/database/unique-violation";
+import { createOutboxInserter } from "~/outbox/inserts.server";
 import { openProvider, PROVIDERS, type ProviderHarness } from "./providers";
 
 const SHOP = "group-commit.myshopify.com";

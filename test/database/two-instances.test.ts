@@ -6,7 +6,7 @@
  */
 import type { PrismaClient } from "@prisma/client";
 import { createDeliveryWorker } from "~/outbox/worker.server";
-import { isUniqueViolation } from "~/outbox/inserts.server";
+import { isUniqueViolation } from "~/database/unique-violation";
 import type { Logger } from "~/logger.server";
 import { openProvider, type ProviderHarness } from "./providers";
 

@@ -10,8 +10,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AttemptOutcome, BackfillStatus, DeliveryReason, DeliveryStatus } from "@prisma/client";
-import { REASON_SENTENCES, WAITING_FOR_PREDECESSOR, describeReason } from "~/admin/delivery-reasons";
-import { DELIVERY_STATUSES, STATUS_LABELS } from "~/outbox/delivery-status";
+import { REASON_SENTENCES, STATUS_LABELS, WAITING_FOR_PREDECESSOR, describeReason } from "~/admin/delivery-reasons";
+import { DELIVERY_STATUSES } from "~/outbox/delivery-status";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const TABLE = "app/admin/delivery-reasons.ts";
