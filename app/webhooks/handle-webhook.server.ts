@@ -70,8 +70,9 @@ function refusedBody(status: number, text: string): Response {
  * delivery already processed (acknowledged, nothing done), a shop that never installed the app
  * (acknowledged, nothing stored), the body fitting the topic and the shop, then the effect, and
  * the receipt once it is done. A refusal is a 4xx (Shopify's retries
- * of a refused body change nothing either), logged with the reason; only an effect done, or a
- * repeat of one, is a 200.
+ * of a refused body change nothing either), logged with the reason; only an effect done, a repeat
+ * of one, or an uninstall or erasure Shopify contradicts (onlyIfUninstalled) is a 200. An
+ * uninstall or erasure that could not be confirmed with Shopify is a 503, for Shopify to retry.
  */
 export async function handleWebhook(request: Request, topic: WebhookTopic, effects: WebhookEffects): Promise<Response> {
   const webhook = await receiveWebhook(request, topic);
