@@ -102,6 +102,9 @@ export function handleError(error: unknown, { request }: LoaderFunctionArgs | Ac
   logFailure("request failed", request, error);
 }
 
+// Remix gives this warning no code or error class, only its text, so the text is matched: the one
+// place where the app reads a message to decide what to do. A Remix upgrade that rewords it only
+// turns the warning back into a logged failure.
 function isLegacyDataRequestWarning(request: Request, error: unknown): boolean {
   return new URL(request.url).searchParams.has("_data") && error instanceof Error && error.message.startsWith("Warning: Single fetch-enabled apps should not be making ?_data requests");
 }

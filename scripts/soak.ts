@@ -1,5 +1,6 @@
 /**
  * Soak test (not part of `npm test`): `npm run soak [-- --webhooks 10000 --burst 500 --concurrency 20]`
+ * (`npm run soak -- --help` lists the options)
  *
  * Everything on 127.0.0.1: a fresh migrated SQLite file, the Refersion stand-in failing a fifth
  * of order posts (`flaky`, failRate 0.2, seeded), and the app's production build (`npm start`'s server,
@@ -38,16 +39,41 @@ const APP_ENV = {
 const ACK_LIMIT_MS = 5_000;
 const FIRST_ORDER_ID = 7_000_000_000;
 
-const { values } = parseArgs({
-  options: {
-    webhooks: { type: "string", default: "10000" },
-    burst: { type: "string", default: "500" },
-    concurrency: { type: "string", default: "20" },
-    "fail-rate": { type: "string", default: "0.2" },
-    "duplicate-rate": { type: "string", default: "0.05" },
-    "drain-timeout": { type: "string", default: "600" },
-  },
-});
+const USAGE = `Usage: npm run soak [-- options]
+  --webhooks N         orders/create webhooks to send (default 10000)
+  --burst N            webhooks sent together before the next burst (default 500)
+  --concurrency N      requests in flight within a burst (default 20)
+  --fail-rate R        share of order posts the Refersion stand-in fails (default 0.2)
+  --duplicate-rate R   share of webhooks re-delivered as Shopify does (default 0.05)
+  --drain-timeout S    seconds to wait for every order to reach Refersion (default 600)
+  --help               print this and exit`;
+
+const SOAK_OPTIONS = {
+  webhooks: { type: "string", default: "10000" },
+  burst: { type: "string", default: "500" },
+  concurrency: { type: "string", default: "20" },
+  "fail-rate": { type: "string", default: "0.2" },
+  "duplicate-rate": { type: "string", default: "0.05" },
+  "drain-timeout": { type: "string", default: "600" },
+  help: { type: "boolean", default: false },
+} as const;
+
+function parseOptions() {
+  try {
+    return parseArgs({ options: SOAK_OPTIONS }).values;
+  } catch (error) {
+    // An unknown option or a missing value: the message and the usage, not a stack trace.
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+
+const values = parseOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const WEBHOOKS = Number(values.webhooks);
 const BURST = Number(values.burst);
 const CONCURRENCY = Number(values.concurrency);

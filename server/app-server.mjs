@@ -20,9 +20,10 @@ import { createRequestHandler, installGlobals, logDevReady } from "@remix-run/no
 import compression from "compression";
 import express from "express";
 import { createBodyReader, createBufferedRequestHandler } from "./request-bodies.mjs";
+import { unlessRefused } from "./start-up-refusals.mjs";
 
 const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
-const build = await import(pathToFileURL(buildPath).href);
+const build = await unlessRefused(() => import(pathToFileURL(buildPath).href));
 installGlobals({ nativeFetch: build.future.v3_singleFetch });
 const {
   BUSY_RETRY_AFTER_SECONDS,
@@ -36,8 +37,10 @@ const {
   stopBackgroundWork,
 } = build.entry.module;
 // SQLite serves this one process only: DELIVERY_WORKER=off on a SQLite file is refused.
-refuseSqliteSharedBetweenProcesses("web");
-startBackgroundWork();
+await unlessRefused(() => {
+  refuseSqliteSharedBetweenProcesses("web");
+  startBackgroundWork();
+});
 
 const app = express();
 app.disable("x-powered-by");

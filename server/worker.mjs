@@ -12,16 +12,19 @@
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { unlessRefused } from "./start-up-refusals.mjs";
 
 // The worker is this process's only job, whatever a shared environment file says for the web.
 process.env.DELIVERY_WORKER = "on";
 
 const buildPath = path.resolve(process.argv[2] ?? "build/server/index.js");
-const build = await import(pathToFileURL(buildPath).href);
+const build = await unlessRefused(() => import(pathToFileURL(buildPath).href));
 const { refuseSqliteSharedBetweenProcesses, runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } = build.entry.module;
 // A worker beside the web server needs PostgreSQL: SQLite serves one process.
-refuseSqliteSharedBetweenProcesses("worker");
-startBackgroundWork();
+await unlessRefused(() => {
+  refuseSqliteSharedBetweenProcesses("worker");
+  startBackgroundWork();
+});
 if (!runningDeliveryWorker()) {
   console.error(`${buildPath} did not start a delivery worker`);
   process.exit(1);

@@ -124,6 +124,8 @@ describe("on a SQLite file, SQLite serving one process", () => {
     const starting = startProductionApp({ DATABASE_URL: process.env.DATABASE_URL!, DELIVERY_WORKER: "off" });
     await expect(starting).rejects.toThrow(/exited \(1\) before it was ready[\s\S]*DELIVERY_WORKER=off cannot run on a SQLite DATABASE_URL/);
     await expect(starting).rejects.toThrow(USE_POSTGRESQL);
+    // The refusal is the message alone, without a stack trace.
+    await expect(starting).rejects.not.toThrow(/\n\s+at /);
   }, 90_000);
 
   it("`npm run worker` refuses to start, saying to use PostgreSQL, and delivers nothing", async () => {
@@ -135,6 +137,7 @@ describe("on a SQLite file, SQLite serving one process", () => {
     expect(worker.output()).toMatch(/`npm run worker` cannot run on a SQLite DATABASE_URL/);
     expect(worker.output()).toMatch(USE_POSTGRESQL);
     expect(worker.output()).not.toContain('"worker process ready"');
+    expect(worker.output()).not.toMatch(/\n\s+at |SqliteSharedError/);
 
     // The order stays for the one process that may deliver it.
     await new Promise((resolve) => setTimeout(resolve, 500));
