@@ -33,7 +33,9 @@ describe("refuseSqliteSharedBetweenProcesses", () => {
   });
 
   it("reads the parsed environment when given none", () => {
-    // The test environment: a SQLite file per test file, DELIVERY_WORKER=off.
+    // Set before the environment is first parsed (and cached) in this file.
+    vi.stubEnv("DATABASE_URL", SQLITE);
+    vi.stubEnv("DELIVERY_WORKER", "off");
     expect(() => refuseSqliteSharedBetweenProcesses("web")).toThrow(/DELIVERY_WORKER=off/);
   });
 });
