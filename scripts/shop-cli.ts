@@ -8,8 +8,9 @@
  *   npm run -s shop -- customer-data SHOP CUSTOMER_ID [--orders ID,ID]
  *   npm run -s shop -- rotate-encryption-key
  * Reads .env when present (like the app under `shopify app dev`). Each command needs only the
- * variables it uses: DATABASE_URL and APP_ENCRYPTION_KEY, and for backfill, which runs the app's
- * own runner, the app's whole environment (README, "Environment").
+ * variables it uses: DATABASE_URL and APP_ENCRYPTION_KEY, and for backfill, which checks the
+ * shop's access as the app and on PostgreSQL runs the app's own runner, the app's whole
+ * environment (README, "Environment").
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";

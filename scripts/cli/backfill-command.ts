@@ -4,9 +4,17 @@
  * needs the shop's offline session (stored when the app was installed) and the same
  * environment as the app, the Shopify credentials included: everything is checked before a job
  * is created, so a missing variable or refused access leaves none behind. The orders are
- * recorded in the outbox; the app's delivery worker sends them. When the shop already has a job running (started from the admin, or by an
- * earlier command that was interrupted), the command follows that job, and takes it over once
- * its process is gone. Ctrl-C stops after the current order; the same command goes on later.
+ * recorded in the outbox; the app's delivery worker sends them.
+ *
+ * On a SQLite file (DATABASE_URL file:) the app is the one process on the file
+ * (docs/decisions/0009-sqlite-single-process.md): the command only creates the job and follows its
+ * progress from the database while the app's own runner (`npm start`) reads the orders. Ctrl-C
+ * stops following; the app goes on with the job.
+ *
+ * On PostgreSQL the job runs in this process. When the shop already has a job running (started
+ * from the admin, or by an earlier command that was interrupted), the command follows that job,
+ * and takes it over once its process is gone. Ctrl-C stops after the current order; the same
+ * command goes on later.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BackfillJob } from "@prisma/client";
@@ -75,6 +83,9 @@ export async function runBackfillCommand(shop: string, options: { since?: string
 
   const printer = createProgressPrinter(process.stderr);
   const show = (row: BackfillJob) => printer.update(progressOf(row));
+  const { providerFor } = await import("../../app/database/driver-adapter");
+  if (providerFor(env().DATABASE_URL) === "sqlite") return followInTheApp(shop, printer, show);
+
   const runner = createConfiguredBackfillRunner({ onProgress: show });
   let interrupted = false;
   const interrupt = () => {
@@ -109,5 +120,59 @@ export async function runBackfillCommand(shop: string, options: { since?: string
     return 1;
   }
   console.error(`Stopped after ${final.processed} order(s); run the same command again to go on`);
+  return 130;
+}
+
+/** Progress that shows nobody runs the job: the app is probably not started. */
+const NO_PROGRESS_HINT_MS = 30_000;
+
+/**
+ * SQLite: the app's runner executes the job, this process only reads its row. A second process
+ * running the job would be a second long-lived writer on the file, which the app rules out.
+ */
+async function followInTheApp(shop: string, printer: ReturnType<typeof createProgressPrinter>, show: (row: BackfillJob) => void): Promise<number> {
+  const { latestBackfillJob, progressOf } = await import("../../app/backfill/backfill.server");
+  console.error(
+    "On a SQLite database the app's own runner (npm start) reads the orders; this command follows its progress from the database. Ctrl-C stops following, not the job.",
+  );
+  let interrupted = false;
+  const interrupt = () => (interrupted = true);
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  let last = "";
+  let changedAt = Date.now();
+  let hinted = false;
+  let current: BackfillJob;
+  try {
+    for (;;) {
+      current = (await latestBackfillJob(shop))!;
+      show(current);
+      if (current.status === "done" || current.status === "failed" || interrupted) break;
+      const seen = `${current.status} ${current.processed} ${current.updatedAt.getTime()}`;
+      if (seen !== last) {
+        last = seen;
+        changedAt = Date.now();
+      } else if (!hinted && Date.now() - changedAt >= NO_PROGRESS_HINT_MS) {
+        hinted = true;
+        printer.finish();
+        console.error("No progress yet: start the app (npm start) on this database; it runs the job.");
+      }
+      await sleep(500);
+    }
+  } finally {
+    process.removeListener("SIGINT", interrupt);
+    process.removeListener("SIGTERM", interrupt);
+    printer.finish();
+  }
+  const final = progressOf(current);
+  if (final.status === "done") {
+    console.log(`${final.processed} order(s) read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
+    return 0;
+  }
+  if (final.status === "failed") {
+    console.error(`Failed: ${final.error}`);
+    return 1;
+  }
+  console.error(`Stopped following after ${final.processed} order(s); the app goes on with the job (its progress shows in the admin)`);
   return 130;
 }

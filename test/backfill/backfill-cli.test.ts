@@ -1,17 +1,23 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import prisma from "~/db.server";
+import { startShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
 import { accessTokenFor, storeOfflineSession } from "../support/admin-session";
-import { startShopifyAdminStandin, type ShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
-import { TEST_ENV } from "../support/test-env";
-import { configureLifecycleShop } from "../support/order-lifecycle";
 import { pastOrders } from "../support/past-orders";
+import { TEST_ENV } from "../support/test-env";
+
+// The network boundary first: this process runs the job as the app would (`npm start` on the
+// SQLite file), and its fetch for *.myshopify.com goes to the stand-in, rerouted before Shopify's
+// library (imported by the app modules below) captures fetch.
+const standin = await startShopifyAdminStandin({ appEnv: TEST_ENV, bucket: { maximumAvailable: 2_000, restoreRate: 100_000 } });
+process.env.SHOPIFY_ADMIN_STANDIN_URL = standin.url;
+await import("../../scripts/shopify-admin-fetch-preload.mjs");
+const { default: prisma } = await import("~/db.server");
+const { createConfiguredBackfillRunner } = await import("~/background/background-work.server");
+const { configureLifecycleShop } = await import("../support/order-lifecycle");
 
 const SHOP = "cli-backfill.myshopify.com";
 const PRELOAD = pathToFileURL(path.resolve("scripts/shopify-admin-fetch-preload.mjs")).href;
-
-let standin: ShopifyAdminStandin;
 
 interface CliRun {
   pid: number;
@@ -63,9 +69,6 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 90
   }
 }
 
-beforeAll(async () => {
-  standin = await startShopifyAdminStandin({ appEnv: TEST_ENV, bucket: { maximumAvailable: 2_000, restoreRate: 100_000 } });
-});
 afterAll(() => standin.close());
 beforeEach(async () => {
   standin.requests.length = 0;
@@ -77,37 +80,39 @@ beforeEach(async () => {
 
 // Each run starts a process of its own (tsx compiles the app first): generous on a busy machine.
 describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
-  it("GIVEN a run killed mid-way THEN the same command takes the job over from its last saved page and finishes it, each order recorded once", async () => {
-    const orders = pastOrders(110, { start: "2026-11-01T06:00:00Z", firstId: 9_700_000 });
+  it("GIVEN a SQLite database THEN the command creates the job and follows it from the database while the app's runner reads the orders, and ends when the job is done", async () => {
+    const orders = pastOrders(30, { start: "2026-11-01T06:00:00Z", firstId: 9_700_000 });
     standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: orders.map((order) => order.graphql) });
-    standin.setBucket({ orderDelayMs: 15 });
     await storeOfflineSession(SHOP);
 
-    const first = backfillCli([SHOP, "--since", "2026-11-01", "--until", "2026-11-10"]);
-    await until(() => standin.requests.filter((r) => r.operation === "order").length >= 65);
-    first.kill("SIGKILL");
-    await first.exited;
-    // Its progress line was printed as each page was saved (not a terminal: one line per change).
-    expect(first.stderr()).toContain("Resending cli-backfill.myshopify.com's orders from 2026-11-01 to 2026-11-10");
-    expect(first.stderr()).toMatch(/\[#{14}-{16}\] {2}45% {2}50\/110 orders read, 50 queued for Refersion/);
+    const cli = backfillCli([SHOP, "--since", "2026-11-01", "--until", "2026-11-10"]);
+    await until(() => cli.stderr().includes("the app's own runner (npm start) reads the orders"));
+    expect(cli.stderr()).toContain("Resending cli-backfill.myshopify.com's orders from 2026-11-01 to 2026-11-10");
+    const job = await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } });
+    expect(job).toMatchObject({ status: "queued", processed: 0, leaseOwner: null });
+    // The command reads no order itself: a second process on the SQLite file would write too.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(standin.requests.filter((r) => r.operation === "orders" || r.operation === "order")).toEqual([]);
 
-    const killed = await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } });
-    expect(killed).toMatchObject({ status: "running", processed: 50, enqueued: 50, total: 110 });
-    expect(killed.leaseOwner).not.toBeNull();
-    const pagesBefore = standin.requests.filter((r) => r.operation === "orders").length;
-
-    const second = backfillCli([SHOP, "--since", "2026-11-01", "--until", "2026-11-10"]);
-    expect(await second.exited).toBe(0);
-    expect(second.stderr()).toContain("already has a job (orders from 2026-11-01 to 2026-11-10): following it");
-    expect(second.stderr()).toMatch(/\[#{30}\] 100% {2}110\/110 orders read, 110 queued for Refersion/);
+    // What the app's runner does with the job.
+    expect(await createConfiguredBackfillRunner({ pollMs: 20, retryDelayMs: 50 }).runOnce(job.id)).toMatchObject({ outcome: "done" });
+    expect(await cli.exited).toBe(0);
+    expect(cli.stderr()).toMatch(/\[#{30}\] 100% {2}30\/30 orders read, 30 queued for Refersion/);
     // (Shopify's library also prints its version on stdout when it loads.)
-    expect(second.stdout().trim().split("\n").at(-1)).toBe("110 order(s) read, 110 queued for Refersion (the app's delivery worker sends them)");
-
-    // Taken over where the dead run saved it, not from the first page.
-    expect(standin.requests.filter((r) => r.operation === "orders")[pagesBefore].variables.after).toBe(killed.cursor);
+    expect(cli.stdout().trim().split("\n").at(-1)).toBe("30 order(s) read, 30 queued for Refersion (the app's delivery worker sends them)");
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, select: { orderId: true } });
     expect(rows.map((row) => row.orderId).sort()).toEqual(orders.map((order) => String(order.rest.id)).sort());
-    expect(await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done", processed: 110, enqueued: 110, leaseOwner: null });
+  });
+
+  it("GIVEN the command is stopped THEN the job stays for the app, which goes on with it", async () => {
+    standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: [] });
+    await storeOfflineSession(SHOP);
+    const cli = backfillCli([SHOP, "--since", "2026-11-01"]);
+    await until(() => cli.stderr().includes("the app's own runner (npm start) reads the orders"));
+    cli.kill("SIGINT");
+    expect(await cli.exited).toBe(130);
+    expect(cli.stderr()).toContain("Stopped following after 0 order(s); the app goes on with the job");
+    expect(await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "queued", leaseOwner: null });
   });
 
   it("GIVEN a shop without a stored offline session THEN it says so, starts nothing and exits 1", async () => {
