@@ -1,8 +1,13 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
+import { setUpValidSession } from "@shopify/shopify-api/test-helpers";
+import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { startShopifyAdminStandin } from "../../scripts/shopify-admin-standin";
-import { accessTokenFor, storeOfflineSession } from "../support/admin-session";
+import { openProvider, type ProviderHarness } from "../database/providers";
+import { accessTokenFor, refreshTokenFor, storeOfflineSession } from "../support/admin-session";
+import { shopCli } from "../support/cli";
 import { pastOrders } from "../support/past-orders";
 import { TEST_ENV } from "../support/test-env";
 
@@ -168,5 +173,41 @@ describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
     const run = backfillCli([SHOP, "--since", "2026-11-10", "--until", "2026-11-01"]);
     expect(await run.exited).toBe(1);
     expect(run.stderr()).toContain("To must be on or after From");
+  });
+});
+
+describe("npm run -s shop -- backfill on PostgreSQL", { timeout: 180_000 }, () => {
+  let harness: ProviderHarness;
+  beforeAll(async () => {
+    harness = await openProvider("postgresql");
+  }, 180_000);
+  afterAll(() => harness?.close());
+
+  it("GIVEN a PostgreSQL database THEN the command runs the job itself and finishes it", async () => {
+    const url = await harness.freshDatabase();
+    const client = harness.client(url);
+    const configured = await shopCli(["configure", SHOP, "--public-key", DEFAULT_SANDBOX_KEYS.publicKey], url, { REFERSION_SECRET_KEY: DEFAULT_SANDBOX_KEYS.secretKey });
+    expect(configured.stderr).not.toMatch(/error/i);
+    const hour = 60 * 60 * 1000;
+    await new PrismaSessionStorage(client).storeSession(
+      setUpValidSession({
+        shop: SHOP,
+        isOnline: false,
+        accessToken: accessTokenFor(SHOP),
+        scope: TEST_ENV.SCOPES,
+        expires: new Date(Date.now() + hour),
+        refreshToken: refreshTokenFor(SHOP),
+        refreshTokenExpires: new Date(Date.now() + 90 * 24 * hour),
+      }),
+    );
+    const orders = pastOrders(20, { start: "2026-11-01T06:00:00Z", firstId: 9_800_000 });
+    standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: orders.map((order) => order.graphql) });
+
+    const cli = backfillCli([SHOP, "--since", "2026-11-01", "--until", "2026-11-10"], { DATABASE_URL: url });
+    expect(await cli.exited, cli.stderr()).toBe(0);
+    expect(cli.stderr()).not.toContain("the app's own runner (npm start) reads the orders");
+    expect(cli.stdout().trim().split("\n").at(-1)).toBe("20 order(s) read, 20 queued for Refersion (the app's delivery worker sends them)");
+    expect(await client.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done", processed: 20, leaseOwner: null });
+    expect(await client.delivery.count({ where: { shop: SHOP } })).toBe(20);
   });
 });
