@@ -5,36 +5,15 @@
  * before the migration, the migration runs, and the rows are read back as the app now reads them.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import pg from "pg";
-import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
+import { migrationsAround, useMigrationWorkspace } from "../support/migrations";
 import { PROVIDERS, type Provider } from "./providers";
 
 const MIGRATION = "20261205092758_delivery_codes";
-const workDir = path.resolve(".cache/database-tests", `codes-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
-let server: LocalPostgres;
-
-beforeAll(async () => {
-  fs.mkdirSync(workDir, { recursive: true });
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-  fs.rmSync(workDir, { recursive: true, force: true });
-});
-
-function scripts(provider: Provider): { before: string[]; migration: string } {
-  const dir = path.resolve(provider === "sqlite" ? "prisma/migrations" : "prisma/postgresql/migrations");
-  const names = fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-  const read = (name: string) => fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8");
-  return { before: names.filter((name) => name < MIGRATION).map(read), migration: read(MIGRATION) };
-}
+const { workDir, postgres } = useMigrationWorkspace("codes");
+const scripts = (provider: Provider) => migrationsAround(provider, MIGRATION);
 
 /** [orderId, kind, status, reason as stored before] -> [reasonCode, reasonDetail] after. */
 const ROWS: [string, string, string, string | null, string | null, string | null][] = [
@@ -78,7 +57,7 @@ describe.each(PROVIDERS)("the delivery_codes migration on %s", (provider) => {
         db.close();
       }
     } else {
-      const db = new pg.Client({ connectionString: await server.createDatabase(`codes_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`) });
+      const db = new pg.Client({ connectionString: await postgres().createDatabase(`codes_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`) });
       await db.connect();
       try {
         for (const script of before) await db.query(script);

@@ -5,36 +5,15 @@
  * migration, the migration runs, and the rows are read back.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import pg from "pg";
-import { startPostgres, type LocalPostgres } from "../../scripts/local-postgres";
+import { migrationsAround, useMigrationWorkspace } from "../support/migrations";
 import { PROVIDERS, type Provider } from "./providers";
 
 const MIGRATION = "20261205111108_status_enums";
-const workDir = path.resolve(".cache/database-tests", `status-enums-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
-let server: LocalPostgres;
-
-beforeAll(async () => {
-  fs.mkdirSync(workDir, { recursive: true });
-  server = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await server?.stop();
-  fs.rmSync(workDir, { recursive: true, force: true });
-});
-
-function scripts(provider: Provider): { before: string[]; migration: string } {
-  const dir = path.resolve(provider === "sqlite" ? "prisma/migrations" : "prisma/postgresql/migrations");
-  const names = fs
-    .readdirSync(dir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
-  const read = (name: string) => fs.readFileSync(path.join(dir, name, "migration.sql"), "utf8");
-  return { before: names.filter((name) => name < MIGRATION).map(read), migration: read(MIGRATION) };
-}
+const { workDir, postgres } = useMigrationWorkspace("status-enums");
+const scripts = (provider: Provider) => migrationsAround(provider, MIGRATION);
 
 /** [shop, connectionStatus before, offlineAccessProblem before] -> the same columns after. */
 const SETTINGS: [string, string | null, string | null, string | null, string | null][] = [
@@ -74,7 +53,7 @@ describe.each(PROVIDERS)("the status_enums migration on %s", (provider) => {
         db.close();
       }
     } else {
-      const db = new pg.Client({ connectionString: await server.createDatabase(`status_enums_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`) });
+      const db = new pg.Client({ connectionString: await postgres().createDatabase(`status_enums_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`) });
       await db.connect();
       try {
         for (const script of before) await db.query(script);
