@@ -8,13 +8,13 @@
  * `--skip-dependencies-installation` it would first run `npm install` in every folder with a
  * package.json (the root and the pixel's).
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
+import { SHOPIFY_CLI as CLI, runShopifyCli } from "../support/shopify-cli";
+
 const ROOT = path.resolve(".");
-const CLI = path.join(ROOT, "node_modules/@shopify/cli/bin/run.js");
 const APP_TOML = path.join(ROOT, "shopify.app.toml");
 /**
  * Where the CLI writes the web pixel's bundle (and esbuild's metafile). Git ignores it, but
@@ -34,37 +34,7 @@ const REMOVED_APP_TOML_KEYS = ["include_config_on_deploy"];
  */
 const CONFIGURATION_WARNING = /deprecat|obsolete|no longer supported|unsupported|not supported|has been removed|unknown (key|field|property)|unrecognized/i;
 
-function runCli(args: string[], home: string): Promise<{ status: number | null; output: string; ms: number }> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: ROOT,
-      env: {
-        // Node 22 (the `node` dev dependency) for anything the CLI starts.
-        PATH: `${path.join(ROOT, "node_modules/.bin")}${path.delimiter}${process.env.PATH ?? ""}`,
-        // The CLI keeps its settings and caches under HOME: a fresh one, so a developer's login
-        // or cached state cannot change the outcome.
-        HOME: home,
-        XDG_CONFIG_HOME: path.join(home, ".config"),
-        XDG_CACHE_HOME: path.join(home, ".cache"),
-        XDG_DATA_HOME: path.join(home, ".local/share"),
-        XDG_STATE_HOME: path.join(home, ".local/state"),
-        // No prompts, no usage reports, no colors: nothing that needs a terminal or the network.
-        CI: "1",
-        SHOPIFY_CLI_NO_ANALYTICS: "1",
-        NO_COLOR: "1",
-        // As a deploy pipeline would run it (the build's outcome does not depend on it).
-        NODE_ENV: "production",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ status, output, ms: Date.now() - started }));
-  });
-}
+const runCli = (args: string[], home: string) => runShopifyCli(args, { cwd: ROOT, home });
 
 let home: string;
 beforeAll(() => {

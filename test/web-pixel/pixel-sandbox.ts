@@ -11,7 +11,6 @@
  *   (sandbox-worker.js, a dedicated worker like Shopify's strict sandbox) and the built pixel, and
  *   an app origin (another port, so reports are cross-origin) recording every request it gets.
  */
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -20,8 +19,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
 
+import { runShopifyCli } from "../support/shopify-cli";
+
 const ROOT = path.resolve(".");
-const CLI = path.join(ROOT, "node_modules/@shopify/cli/bin/run.js");
 export const PIXEL_NAME = "refersion-checkout-pixel";
 export const PIXEL_DIR = path.join(ROOT, "extensions", PIXEL_NAME);
 export const PIXEL_TOML = path.join(PIXEL_DIR, "shopify.extension.toml");
@@ -53,29 +53,8 @@ export async function buildPixelWithCli(): Promise<BuiltPixel> {
     });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(app, "node_modules"), "dir");
 
-    const log = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, "app", "build", "--skip-dependencies-installation", "--path", app], {
-        cwd: app,
-        env: {
-          PATH: `${path.join(ROOT, "node_modules/.bin")}${path.delimiter}${process.env.PATH ?? ""}`,
-          HOME: home,
-          XDG_CONFIG_HOME: path.join(home, ".config"),
-          XDG_CACHE_HOME: path.join(home, ".cache"),
-          XDG_DATA_HOME: path.join(home, ".local/share"),
-          XDG_STATE_HOME: path.join(home, ".local/state"),
-          CI: "1",
-          SHOPIFY_CLI_NO_ANALYTICS: "1",
-          NO_COLOR: "1",
-          NODE_ENV: "production",
-        },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let output = "";
-      child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-      child.on("error", reject);
-      child.on("close", (status) => (status === 0 ? resolve(output) : reject(new Error(`shopify app build exited ${status}:\n${output}`))));
-    });
+    const { status, output: log } = await runShopifyCli(["app", "build", "--skip-dependencies-installation", "--path", app], { cwd: app, home });
+    if (status !== 0) throw new Error(`shopify app build exited ${status}:\n${log}`);
     const bundle = path.join(app, "extensions", PIXEL_NAME, "dist", `${PIXEL_NAME}.js`);
     if (!fs.existsSync(bundle)) throw new Error(`The CLI built no ${bundle}:\n${log}`);
     const code = fs.readFileSync(bundle, "utf8");
