@@ -1,6 +1,8 @@
 import type { DeliveryReason } from "@prisma/client";
 import type { ManualRetryRefusal } from "../orders/manual-retry.server";
 import type { DeliveryStatus } from "../outbox/delivery-status";
+import { RETRY_WINDOW_MS } from "../outbox/retry-policy";
+import { formatDateTime } from "./format";
 
 /**
  * The one place where a delivery's reason code becomes a sentence, for the admin's delivery log
@@ -20,6 +22,8 @@ export const REASON_SENTENCES: Record<DeliveryReason, (detail: string | null) =>
   unmappable: (detail) => `Shopify's order could not be mapped: ${detail ?? "unknown problem"}`,
   stored_order_unavailable: () => "The stored order is no longer available to map",
   unreadable_webhook: (detail) => detail ?? "Shopify's webhook could not be read",
+  awaiting_click_data: () =>
+    "Waiting for click data: the order had no cart the storefront saw (Buy it now, an express button), so it waits a few minutes for the checkout pixel's click before it is sent",
   secret_unreadable: () =>
     "The saved Refersion secret key cannot be decrypted with the app's encryption key (APP_ENCRYPTION_KEY changed without APP_ENCRYPTION_KEY_PREVIOUS?). Save the keys again in Settings to send this order.",
   uninstalled_before_delivery: () => "The app was uninstalled before this order was delivered",
@@ -97,4 +101,221 @@ export const RETRY_REFUSALS: Record<ManualRetryRefusal, { tone: RefusalTone; sen
 export function describeRetryRefusal(refusal: { reason: ManualRetryRefusal; reasonCode?: DeliveryReason; reasonDetail?: string }): string {
   // Only a refusal for a skip that still holds carries a reason code.
   return RETRY_REFUSALS[refusal.reason].sentence(describeReason(refusal.reasonCode, refusal.reasonDetail));
+}
+
+/**
+ * What Refersion's answer to a failed send was, in classes a merchant can act on. `no_answer`:
+ * no HTTP answer at all (a network error or a timeout: the attempt has no status code).
+ */
+export type RefersionAnswer =
+  | "bad_request"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "unprocessable"
+  | "rate_limited"
+  | "server_error"
+  | "no_answer"
+  | "other_refusal";
+
+export function refersionAnswerOf(statusCode: number | null | undefined): RefersionAnswer {
+  if (statusCode === null || statusCode === undefined) return "no_answer";
+  if (statusCode === 400) return "bad_request";
+  if (statusCode === 401) return "unauthorized";
+  if (statusCode === 403) return "forbidden";
+  if (statusCode === 404) return "not_found";
+  if (statusCode === 422) return "unprocessable";
+  if (statusCode === 429) return "rate_limited";
+  if (statusCode >= 500 || statusCode === 408 || statusCode === 425) return "server_error";
+  // A 2xx whose body reported an error, and other refusals.
+  return "other_refusal";
+}
+
+/** Refersion's answers as a merchant reads them: what happened, and what to do about it. */
+export const REFERSION_ANSWERS: Record<RefersionAnswer, { reason: string; nextStep: string }> = {
+  bad_request: {
+    reason: "Refersion refused the order's details as sent.",
+    nextStep: "Check the order in Shopify (items, prices, currency). If it looks right, contact the app's support with the technical details below.",
+  },
+  unauthorized: {
+    reason: "Refersion did not accept your keys.",
+    nextStep: "Copy the public and secret key again from your Refersion account, save them in Settings, then retry the failed orders.",
+  },
+  forbidden: {
+    reason: "Refersion refused access for your account.",
+    nextStep: "Check in Refersion that your account is active and your plan includes order tracking, then retry the failed orders.",
+  },
+  not_found: {
+    reason: "Refersion did not find where to send the order.",
+    nextStep: "Check that your Refersion account is active, then retry. If it keeps failing, contact the app's support.",
+  },
+  unprocessable: {
+    reason: "Refersion could not use the order's details.",
+    nextStep: "Check the order in Shopify (items, prices, currency). If it looks right, contact the app's support with the technical details below.",
+  },
+  rate_limited: {
+    reason: "Refersion asked the app to slow down (too many orders at once).",
+    nextStep: "Nothing to do: the app waits as Refersion asks and sends it again.",
+  },
+  server_error: {
+    reason: "Refersion had a problem on its side.",
+    nextStep: "Nothing to do: the app sends it again by itself. If it lasts more than a day, check Refersion's status or contact Refersion.",
+  },
+  no_answer: {
+    reason: "Refersion did not answer in time, or could not be reached.",
+    nextStep: "Nothing to do: the app sends it again by itself. If it lasts more than a day, check Refersion's status or contact Refersion.",
+  },
+  other_refusal: {
+    reason: "Refersion refused the order.",
+    nextStep: "Retry it once. If it fails again, contact the app's support with the technical details below.",
+  },
+};
+
+/**
+ * A delivery explained to the merchant: the plain reason, whether and until when the app tries
+ * again, and the next step. Codes and Refersion's raw words go to `technical`, shown apart.
+ */
+export interface DeliveryExplanation {
+  reason: string;
+  /** Whether the app sends it again by itself, and until when; null when there is nothing to send. */
+  retry: string | null;
+  nextStep: string | null;
+  /** Status code and Refersion's or the library's own words, for the details area. */
+  technical: string | null;
+}
+
+export interface ExplainInput {
+  status: DeliveryStatus;
+  kind: string;
+  reasonCode: DeliveryReason | null;
+  reasonDetail: string | null;
+  lastStatusCode: number | null;
+  firstAttemptAt: Date | null;
+  nextAttemptAt: Date | null;
+  /** A reversal waiting for its order: whether that order is delivered yet. */
+  waitsForPredecessor?: boolean;
+  timeZone: string;
+}
+
+/** When the app stops trying a row whose first try was at `firstAttemptAt` (retry-policy.ts). */
+export function retryUntil(firstAttemptAt: Date): Date {
+  return new Date(firstAttemptAt.getTime() + RETRY_WINDOW_MS);
+}
+
+/** What a merchant does about a skip, for the codes where there is something to do. */
+const SKIP_NEXT_STEPS: Partial<Record<DeliveryReason, string>> = {
+  forwarding_off_on_arrival: "Switch forwarding on in Settings, then retry the order to send it.",
+  forwarding_off_before_delivery: "Switch forwarding on in Settings, then retry the order to send it.",
+  test_order: "To send test orders, switch on \"Forward test orders\" in Settings, then retry it.",
+  cancellations_off: "Switch on reversing cancellations in Settings to reverse later ones.",
+  refunds_off: "Switch on reversing refunds in Settings to reverse later ones.",
+  unmappable: "Contact the app's support with the technical details below.",
+  never_mapped: "Contact the app's support with the technical details below.",
+  stored_order_unavailable: "Resend it from Resend past orders, which reads it from Shopify again.",
+};
+
+const NOT_RESENT = "The app does not send it again by itself.";
+
+/** Codes whose table sentence is built around the stored detail: a plain sentence instead (the detail goes to the details area). */
+const PLAIN_REASONS: Partial<Record<DeliveryReason, string>> = {
+  unmappable: "The app could not turn this Shopify order into what Refersion expects.",
+  unreadable_webhook: "Shopify's message about this order could not be read.",
+};
+
+function plainReason(code: DeliveryReason | null): string | null {
+  return (code && PLAIN_REASONS[code]) ?? describeReason(code, null);
+}
+
+function technicalOf(input: ExplainInput): string | null {
+  const parts = [
+    input.lastStatusCode !== null ? `Refersion's last answer: HTTP ${input.lastStatusCode}` : null,
+    input.reasonCode ? `Reason code: ${input.reasonCode}` : null,
+    input.reasonDetail,
+  ].filter((part): part is string => Boolean(part));
+  return parts.length > 0 ? parts.join(" · ") : null;
+}
+
+export function explainDelivery(input: ExplainInput): DeliveryExplanation {
+  const technical = technicalOf(input);
+  const until = input.firstAttemptAt ? formatDateTime(retryUntil(input.firstAttemptAt), input.timeZone) : null;
+  const next = formatDateTime(input.nextAttemptAt, input.timeZone);
+  const answer = REFERSION_ANSWERS[refersionAnswerOf(input.lastStatusCode)];
+  const isOrder = input.kind === "order";
+
+  switch (input.status) {
+    case "delivered":
+      return {
+        reason: isOrder ? "Refersion received this order." : "Refersion received this reversal.",
+        retry: null,
+        nextStep: null,
+        technical,
+      };
+    case "pending":
+      if (input.waitsForPredecessor) {
+        return { reason: WAITING_FOR_PREDECESSOR, retry: "It is sent right after the order itself.", nextStep: null, technical };
+      }
+      return { reason: "Queued: the app sends it to Refersion in a moment.", retry: null, nextStep: null, technical };
+    case "retrying":
+      if (input.waitsForPredecessor) {
+        return { reason: WAITING_FOR_PREDECESSOR, retry: "It is sent right after the order itself.", nextStep: null, technical };
+      }
+      return {
+        reason: answer.reason,
+        retry: `The app tries again${next ? ` at ${next}` : ""}${until ? `, and keeps trying until ${until}` : ""}.`,
+        nextStep: answer.nextStep,
+        technical,
+      };
+    case "waiting_for_keys":
+      if (input.reasonCode === "secret_unreadable") {
+        return {
+          reason: "The app can no longer read your saved Refersion secret key.",
+          retry: "It is sent by itself once the secret key is saved again.",
+          nextStep: "Enter your Refersion secret key again in Settings and save it.",
+          technical,
+        };
+      }
+      return {
+        reason: "Your Refersion keys are not saved yet.",
+        retry: "It is sent by itself once the keys are saved.",
+        nextStep: "Save your Refersion public and secret key in Settings.",
+        technical,
+      };
+    case "waiting_for_payment":
+      return {
+        reason: "Your settings send orders once they are paid; Shopify has not reported this one paid yet.",
+        retry: "It is sent by itself when Shopify reports the payment.",
+        nextStep: null,
+        technical,
+      };
+    case "failed":
+      if (input.reasonCode === "retries_exhausted") {
+        return {
+          reason: `Refersion could not take it for 72 hours. ${answer.reason}`,
+          retry: `The app stopped trying${until ? ` on ${until}` : ""}.`,
+          nextStep: "Retry it now: when Refersion answers again, it goes through.",
+          technical,
+        };
+      }
+      if (input.reasonCode === "refersion_rejected") {
+        return {
+          reason: answer.reason,
+          retry: `${NOT_RESENT} Sending the same again would be refused again.`,
+          nextStep: answer.nextStep,
+          technical,
+        };
+      }
+      return {
+        reason: plainReason(input.reasonCode) ?? "It could not be sent.",
+        retry: NOT_RESENT,
+        nextStep: (input.reasonCode && SKIP_NEXT_STEPS[input.reasonCode]) ?? "Retry it once. If it fails again, contact the app's support.",
+        technical,
+      };
+    case "skipped":
+      return {
+        reason: plainReason(input.reasonCode) ?? "The app chose not to send it.",
+        retry: "Not sent: nothing is retried.",
+        nextStep: (input.reasonCode && SKIP_NEXT_STEPS[input.reasonCode]) ?? null,
+        technical,
+      };
+  }
 }

@@ -12,3 +12,15 @@ export function orderIdOf(payload: unknown): string | null {
   if (typeof record.id === "string" && /^\d+$/.test(record.id)) return record.id;
   return null;
 }
+
+/**
+ * When the customer placed the order: its `created_at` (an ISO 8601 time with an offset). Null
+ * when the body has none that parses; nothing else depends on it but the admin's charts.
+ */
+export function orderPlacedAtOf(payload: unknown): Date | null {
+  if (!payload || typeof payload !== "object") return null;
+  const value = (payload as Record<string, unknown>).created_at;
+  if (typeof value !== "string") return null;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? null : new Date(time);
+}

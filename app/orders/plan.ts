@@ -1,7 +1,7 @@
 import type { DeliveryReason, DeliveryStatus } from "@prisma/client";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { hasKeys, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
-import { orderIdOf } from "./order-id";
+import { orderIdOf, orderPlacedAtOf } from "./order-id";
 import { hasBeenPaid, pastOrderSkipReason } from "./payment-status";
 
 /**
@@ -22,6 +22,8 @@ export interface OrderColumns {
   currency: string;
   customerId: string | null;
   requestBody: string;
+  /** When the customer placed it: a resent past order is charted on that day. */
+  orderPlacedAt: Date | null;
 }
 
 export type OrderPlan =
@@ -60,6 +62,7 @@ export function planOrder(payload: unknown, settings: StoredSettings, trigger: O
       currency: summary.currency,
       customerId: summary.customerId,
       requestBody: JSON.stringify(conversion),
+      orderPlacedAt: orderPlacedAtOf(payload),
     },
   };
 }

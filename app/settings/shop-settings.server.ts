@@ -26,10 +26,16 @@ export const DEFAULT_SETTINGS = {
   uninstalledAt: null,
   offlineAccessProblem: null,
   offlineAccessProblemAt: null,
+  clickDataWaitMinutes: 5,
 } as const;
 
-// scopesUpdatedAt belongs to the shop's sessions (app/shops/scopes-update.server.ts), not to forwarding.
-export type StoredSettings = Omit<ShopSettings, "createdAt" | "updatedAt" | "installedAt" | "scopesUpdatedAt"> & { installedAt?: Date };
+// scopesUpdatedAt belongs to the shop's sessions (app/shops/scopes-update.server.ts), setupGuideDismissedAt to the
+// admin's home page (app/settings/setup-guide.server.ts), the checkout pixel's state to
+// app/attribution/web-pixel.server.ts: none is about forwarding.
+export type StoredSettings = Omit<
+  ShopSettings,
+  "createdAt" | "updatedAt" | "installedAt" | "scopesUpdatedAt" | "setupGuideDismissedAt" | "pixelStatus" | "pixelProblem" | "webPixelId" | "pixelCheckedAt"
+> & { installedAt?: Date };
 
 export async function getShopSettings(shop: string): Promise<StoredSettings> {
   const row = await prisma.shopSettings.findUnique({ where: { shop } });

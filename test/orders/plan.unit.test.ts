@@ -154,6 +154,16 @@ describe("planOrder", () => {
     expect(JSON.parse(plan.columns.requestBody)).toMatchObject({ order_id: "450789469" });
   });
 
+  it("records when the customer placed the order (a resent past order is charted on that day), or null without a readable created_at", () => {
+    const plan = planOrder(order(), SETTINGS, "backfill");
+    if (!plan.mapped) throw new Error(plan.reasonDetail);
+    expect(plan.columns.orderPlacedAt?.toISOString()).toBe("2008-01-10T16:00:00.000Z");
+    for (const created_at of [undefined, "yesterday", 12]) {
+      const without = planOrder(order({ created_at }), SETTINGS, "orders/create");
+      expect(without.mapped && without.columns.orderPlacedAt).toBeNull();
+    }
+  });
+
   it.each<[string, unknown, string | null]>([
     ["a payload that is not an order", "not an order", null],
     ["an order whose line items are not a list", { id: 5_000_001, line_items: "none" }, "5000001"],
