@@ -14,7 +14,7 @@ const Variables = z.object({
   SHOPIFY_APP_URL: z.url({ error: "is required: the app's public URL, e.g. https://example.com" }),
   SCOPES: z
     .string()
-    .default("read_orders,read_themes")
+    .default("read_orders,read_themes,write_pixels,read_customer_events")
     .transform((value) => value.split(",").map((scope) => scope.trim()).filter(Boolean)),
   DATABASE_URL: z
     .string()

@@ -1,0 +1,60 @@
+import prisma from "../db.server";
+import { isUniqueViolation } from "../database/unique-violation";
+import { storedHintOf, type ClickReport, type StoredClickHint } from "./click-report";
+
+/**
+ * The checkout pixel's hints as stored (ClickHint): one per (shop, order), the first kept, so a
+ * repeated report changes nothing. Kept until swept (CLICK_HINT_RETENTION_MS), whether or not
+ * its order came: a hint is only ever read for an order of the same shop and id.
+ */
+
+/** A report for an order is useful for minutes (the order's click-data wait); a week covers a late orders/create. */
+export const CLICK_HINT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export async function recordClickHint(report: ClickReport, now = new Date()): Promise<"recorded" | "duplicate"> {
+  try {
+    await prisma.clickHint.create({ data: { shop: report.shop, orderId: report.orderId, ...storedHintOf(report), receivedAt: now } });
+    return "recorded";
+  } catch (error) {
+    if (isUniqueViolation(error)) return "duplicate";
+    throw error;
+  }
+}
+
+export async function clickHintFor(shop: string, orderId: string | null): Promise<StoredClickHint | null> {
+  if (!orderId) return null;
+  return prisma.clickHint.findUnique({ where: { shop_orderId: { shop, orderId } }, select: { affiliateId: true, checkoutTokenHash: true } });
+}
+
+/** Hourly: hints older than the retention period. */
+export async function sweepClickHints(now = new Date()): Promise<number> {
+  const { count } = await prisma.clickHint.deleteMany({ where: { receivedAt: { lt: new Date(now.getTime() - CLICK_HINT_RETENTION_MS) } } });
+  return count;
+}
+
+/** Whether the app is installed on the shop now: its install recorded and no uninstall since. */
+export async function isInstalledShop(shop: string): Promise<boolean> {
+  const row = await prisma.shopSettings.findUnique({ where: { shop }, select: { uninstalledAt: true } });
+  return row !== null && row.uninstalledAt === null;
+}
+
+/**
+ * Reports accepted per shop, in this process: a token bucket of `perMinute` tokens refilled
+ * continuously. A shop's reports past it are refused (429) until tokens come back; the pixel does
+ * not retry, and the order is still sent, only not credited through the pixel.
+ */
+export function createReportRateLimit(perMinute: number, now: () => number = Date.now) {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return (shop: string): boolean => {
+    const at = now();
+    // Bounded memory: past this many shops, every bucket starts full again.
+    if (buckets.size > 10_000) buckets.clear();
+    const bucket = buckets.get(shop) ?? { tokens: perMinute, at };
+    bucket.tokens = Math.min(perMinute, bucket.tokens + ((at - bucket.at) / 60_000) * perMinute);
+    bucket.at = at;
+    buckets.set(shop, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  };
+}
