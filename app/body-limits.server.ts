@@ -1,3 +1,5 @@
+import { MAX_CONVERSION_BODY_BYTES } from "./conversions/receive.server";
+import { RECEIVER_PATH_PREFIX } from "./conversions/receiver.server";
 import { MAX_WEBHOOK_BODY_BYTES } from "./webhooks/receive-webhook.server";
 
 /**
@@ -30,6 +32,9 @@ export const BUSY_RETRY_AFTER_SECONDS = 5;
 export function bodyLimitFor(path: string): BodyLimit {
   if (path.startsWith("/webhooks/")) {
     return { bytes: MAX_WEBHOOK_BODY_BYTES, message: `Webhook bodies are limited to ${MAX_WEBHOOK_BODY_BYTES} bytes` };
+  }
+  if (path.startsWith(RECEIVER_PATH_PREFIX)) {
+    return { bytes: MAX_CONVERSION_BODY_BYTES, message: `Conversion webhook bodies are limited to ${MAX_CONVERSION_BODY_BYTES} bytes` };
   }
   const bytes = path === "/auth/login" ? LOGIN_FORM_BYTES : path === "/app" || path.startsWith("/app/") ? ADMIN_FORM_BYTES : OTHER_BYTES;
   return { bytes, message: `Request bodies here are limited to ${bytes} bytes` };

@@ -5,6 +5,9 @@
  *   POST /tracker/orders/paid      the order webhook of server-side tracking (step 3 of the guide)
  *   POST /v2/affiliate/list        the REST call used to check keys
  *   POST /v2/conversion/cancel     reverses a conversion
+ * and, once told where (setConversionWebhooks, POST /__sandbox/conversion-webhooks), sends the
+ * merchant's signed conversion webhooks for the orders it accepts, by plan
+ * (scripts/refersion-conversions.ts).
  * It checks them the way a careful receiver would (headers, keys, and the bodies against the
  * app's own contract of Refersion's JSON, app/refersion/order-json.ts: the order strictly) and
  * can be told to misbehave (fail, hang, throttle, ...) so the app's retry and error handling can
@@ -18,6 +21,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { CancelJsonSchema, OrderJsonSchema } from "../app/refersion/order-json";
+import { createConversionSender, ConversionWebhooksSchema, type ConversionSender, type ConversionWebhooksConfig } from "./refersion-conversions";
 
 export interface SandboxKeys {
   publicKey: string;
@@ -117,6 +121,10 @@ export interface RefersionSandbox {
   /** Clears received requests, counters and known orders, and returns to ok. Keys are kept. */
   reset(): void;
   addKeys(keys: SandboxKeys): void;
+  /** Where and how to send conversion webhooks for accepted orders; null stops sending. */
+  setConversionWebhooks(config: ConversionWebhooksConfig | null): void;
+  /** The conversion webhooks sent, their answers, and a wait until none is pending. */
+  conversions: Pick<ConversionSender, "sent" | "settled">;
   /** Resolves once `predicate(received)` holds; checked whenever a request arrives or is answered. */
   waitFor(predicate: (received: ReceivedRequest[]) => boolean, timeoutMs?: number): Promise<void>;
   /** Stops listening and ends every open connection, including hung ones. */
@@ -306,6 +314,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
   let orderSlot: BehaviorSlot = { behavior: OK_BEHAVIOR, left: null };
   let apiSlot: BehaviorSlot = orderSlot;
   let random = createPrng(1);
+  const conversions = createConversionSender({ onSent: () => notify() });
 
   const setBehavior = (behavior: SandboxBehavior, endpoint: SandboxEndpointScope = "all") => {
     const parsed = SandboxBehaviorSchema.safeParse(behavior);
@@ -575,6 +584,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
       if (!known) acceptedOrders.set(presentedPublic, (known = new Set()));
       known.add(result.data.order_id);
       finish(entry, res, 200, { status: "ok", order_id: result.data.order_id }, secrets, { accepted: true });
+      conversions.orderAccepted(result.data);
       return;
     }
 
@@ -613,6 +623,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
       return;
     }
     finish(entry, res, 200, { conversion_id: nextConversionId++ }, secrets, { accepted: true });
+    conversions.orderCancelled(result.data.order_id);
   };
 
   // -------------------------------------------------------------------------------------------
@@ -671,6 +682,19 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
         sendJson(res, 200, { ok: true, behavior: sandbox.behavior() }, []);
         return;
       }
+      case "POST /conversion-webhooks": {
+        const parsed = ConversionWebhooksSchema.nullable().safeParse(body ?? null);
+        if (!parsed.success) {
+          sendJson(res, 400, { errors: formatIssues(parsed.error) }, []);
+          return;
+        }
+        conversions.configure(parsed.data);
+        sendJson(res, 200, { ok: true, sending: parsed.data !== null }, parsed.data ? [parsed.data.signingSecret] : []);
+        return;
+      }
+      case "GET /conversion-webhooks/sent":
+        sendJson(res, 200, conversions.sent, []);
+        return;
       case "POST /reset":
         sandbox.reset();
         sendJson(res, 200, { ok: true }, []);
@@ -741,8 +765,11 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
       orderSlot = { behavior: OK_BEHAVIOR, left: null };
       apiSlot = orderSlot;
       random = createPrng(1);
+      conversions.reset();
     },
     addKeys,
+    setConversionWebhooks: (config) => conversions.configure(config),
+    conversions,
     waitFor: (predicate, timeoutMs = 5_000) =>
       new Promise<void>((resolve, reject) => {
         if (predicate(received)) return resolve();
@@ -764,6 +791,7 @@ export async function startRefersionSandbox(opts: RefersionSandboxOptions = {}):
     close: async () => {
       if (closing) return;
       closing = true;
+      conversions.close();
       for (const [timer, resolve] of pendingDelays) {
         clearTimeout(timer);
         resolve(); // the handler sees `closing` and stops

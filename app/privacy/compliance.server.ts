@@ -258,13 +258,15 @@ async function removeCustomerPersonalData(shop: string, request: CustomerComplia
 
 /** Deletes every row of the shop, in every table, in one transaction. */
 async function deleteShopData(shop: string) {
-  const [attempts, deliveries, settings, sessions, requests, backfills] = await prisma.$transaction([
+  const [attempts, deliveries, settings, sessions, requests, backfills, conversions, receivers] = await prisma.$transaction([
     prisma.deliveryAttempt.deleteMany({ where: { shop } }),
     prisma.delivery.deleteMany({ where: { shop } }),
     prisma.shopSettings.deleteMany({ where: { shop } }),
     prisma.session.deleteMany({ where: { shop } }),
     prisma.complianceRequest.deleteMany({ where: { shop } }),
     prisma.backfillJob.deleteMany({ where: { shop } }),
+    prisma.conversion.deleteMany({ where: { shop } }),
+    prisma.conversionReceiver.deleteMany({ where: { shop } }),
   ]);
   logger.info("shop redacted", {
     shop,
@@ -274,5 +276,7 @@ async function deleteShopData(shop: string) {
     sessions: sessions.count,
     complianceRequests: requests.count,
     backfillJobs: backfills.count,
+    conversions: conversions.count,
+    conversionReceivers: receivers.count,
   });
 }

@@ -18,6 +18,7 @@ const { createConfiguredWorker } = await import("~/background/background-work.se
 const { createBackfillRunner } = await import("~/backfill/backfill.server");
 const { logger } = await import("~/logger.server");
 const { customerDataHeld } = await import("~/privacy/compliance.server");
+const { saveConversionSettings } = await import("~/conversions/receiver.server");
 const appUninstalled = await import("~/routes/webhooks.app.uninstalled");
 const dataRequest = await import("~/routes/webhooks.customers.data_request");
 const customersRedact = await import("~/routes/webhooks.customers.redact");
@@ -166,6 +167,11 @@ beforeEach(async () => {
   await addQuotingAttempt(OTHER_SHOP, 9101, ADA);
   // A merchant's "send past orders" job, in each shop.
   for (const shop of [SHOP, OTHER_SHOP]) await prisma.backfillJob.create({ data: { shop, since: new Date("2026-01-01T00:00:00Z") } });
+  // Refersion's conversion webhooks connected in each shop, and the conversion of its delivered order.
+  for (const [shop, orderId] of [[SHOP, "9001"], [OTHER_SHOP, "9101"]] as const) {
+    await saveConversionSettings(shop, { signingSecret: "whsec_privacy_0123", graceHours: 24 });
+    await prisma.conversion.create({ data: { shop, conversionId: `c-${orderId}`, orderId, status: "pending", affiliateName: "Ada Sandbox", commission: "1.00", currency: "USD" } });
+  }
 });
 
 describe("the stored rows before any compliance webhook", () => {
