@@ -9,6 +9,8 @@ import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prism
 import prisma from "./db.server";
 import { SealedSessionStorage } from "./shops/sealed-session-storage.server";
 import { markShopInstalled } from "./shops/uninstall.server";
+import { syncCheckoutPixel } from "./attribution/web-pixel.server";
+import { getShopSettings } from "./settings/shop-settings.server";
 import { clearOfflineAccessProblem } from "./shops/offline-access-problem.server";
 import { createOfflineAccess } from "./shops/offline-access.server";
 import { env } from "./env.server";
@@ -40,6 +42,10 @@ const shopify = shopifyApp({
     afterAuth: async ({ session }) => {
       await markShopInstalled(session.shop);
       await clearOfflineAccessProblem(session.shop);
+      // Shopify runs the checkout pixel only once the app has created it for the shop. Its
+      // outcome is recorded for the setup checklist; it never fails the install.
+      const { forwardingEnabled } = await getShopSettings(session.shop);
+      await syncCheckoutPixel(session.shop, offlineAccess.graphqlFor(session.shop), forwardingEnabled).catch(() => null);
     },
   },
   future: {

@@ -9,7 +9,11 @@ import { createShopifyTokenEndpoint, TOKEN_PATH, type AppCredentials, type Shopi
  *   config/settings_data.json (`themes`), per the shop's `embed`, `metafields` and `themeName`;
  * - "resend past orders": ordersCount, orders (a page of ids), order (one order, its lines paged)
  *   and an order's refunds, for the shop's `orders` whose createdAt falls in the
- *   `created_at:>='…' created_at:<='…'` search.
+ *   `created_at:>='…' created_at:<='…'` search;
+ * - the checkout pixel: webPixelCreate (TAKEN when the app's pixel exists), webPixelUpdate,
+ *   webPixelDelete and the `webPixel` query, on the shop's `webPixel`; settings are checked as
+ *   Shopify checks them against the extension's TOML (INVALID_SETTINGS); `pixelScopes: false`
+ *   answers them with ACCESS_DENIED, as for an app without write_pixels.
  * Requests reach it through scripts/shopify-admin-fetch-preload.mjs (the app's fetch for
  * https://<shop>.myshopify.com goes to 127.0.0.1 with the shop in `x-standin-shop`). It checks the
  * access token (401 otherwise: unknown, replaced or expired; see `tokens`, which also serves
@@ -47,6 +51,10 @@ export interface StandinShop {
   embed: EmbedFixture;
   metafields: MetafieldsFixture;
   themeName: string;
+  /** The app's web pixel on the shop, as the pixel mutations leave it. */
+  webPixel?: { id: string; settings: string } | null;
+  /** false: the pixel's operations are refused (the app lacks write_pixels / read_customer_events). */
+  pixelScopes?: boolean;
 }
 
 export interface BucketOptions {
@@ -58,7 +66,9 @@ export interface BucketOptions {
   orderDelayMs: number;
 }
 
-export type Operation = "currentAppInstallation" | "metafieldsSet" | "themes" | "ordersCount" | "orders" | "order" | "refunds" | "unknown";
+export type Operation = "currentAppInstallation" | "metafieldsSet" | "themes" | "ordersCount" | "orders" | "order" | "refunds" | WebPixelOperation | "unknown";
+
+type WebPixelOperation = "webPixelCreate" | "webPixelUpdate" | "webPixelDelete" | "webPixel";
 
 export interface StandinRequest {
   at: number;
@@ -84,16 +94,24 @@ const REQUESTED_COST: Record<Exclude<Operation, "unknown">, number> = {
   orders: 52,
   order: 800,
   refunds: 540,
+  webPixelCreate: 10,
+  webPixelUpdate: 10,
+  webPixelDelete: 10,
+  webPixel: 1,
 };
 
 function actualCost(operation: Exclude<Operation, "unknown">, size: number): number {
   if (operation === "order") return 40 + 10 * size;
   if (operation === "orders") return 2 + size;
-  if (operation === "metafieldsSet" || operation === "themes") return REQUESTED_COST[operation];
+  if (operation === "metafieldsSet" || operation === "themes" || operation.startsWith("webPixel")) return REQUESTED_COST[operation];
   return 1;
 }
 
 function operationOf(query: string): Operation {
+  if (/\bwebPixelCreate\s*\(/.test(query)) return "webPixelCreate";
+  if (/\bwebPixelUpdate\s*\(/.test(query)) return "webPixelUpdate";
+  if (/\bwebPixelDelete\s*\(/.test(query)) return "webPixelDelete";
+  if (/\bwebPixel\s*\{/.test(query)) return "webPixel";
   if (/\bmetafieldsSet\s*\(/.test(query)) return "metafieldsSet";
   if (/\bcurrentAppInstallation\b/.test(query)) return "currentAppInstallation";
   if (/\bthemes\s*\(/.test(query)) return "themes";
@@ -102,6 +120,49 @@ function operationOf(query: string): Operation {
   if (/\brefunds\s*\(first:/.test(query)) return "refunds";
   if (/\border\s*\(\s*id:/.test(query)) return "order";
   return "unknown";
+}
+
+/** The reportUrl validation of extensions/refersion-checkout-pixel/shopify.extension.toml. */
+const PIXEL_REPORT_URL = /^(https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?|http:\/\/(127\.0\.0\.1|localhost)(:[0-9]{1,5})?)\/[^\s#]*$/;
+
+let nextWebPixelId = 7_000_001;
+
+/** Shopify's answers to the pixel's operations; changes `fixture.webPixel`. */
+function webPixelAnswer(fixture: StandinShop, operation: WebPixelOperation, variables: Record<string, unknown>): Record<string, unknown> {
+  if (fixture.pixelScopes === false) {
+    return { data: { [operation]: null }, errors: [{ message: `Access denied for ${operation} field.`, extensions: { code: "ACCESS_DENIED" } }] };
+  }
+  const refused = (code: string, message: string, field: string[] | null = null) => ({ data: { [operation]: { webPixel: null, userErrors: [{ code, field, message }] } } });
+  if (operation === "webPixel") {
+    if (!fixture.webPixel) return { data: { webPixel: null }, errors: [{ message: "No web pixel was found for this app.", extensions: { code: "NOT_FOUND" } }] };
+    return { data: { webPixel: fixture.webPixel } };
+  }
+  if (operation === "webPixelDelete") {
+    if (!fixture.webPixel || fixture.webPixel.id !== variables.id) {
+      return { data: { webPixelDelete: { deletedWebPixelId: null, userErrors: [{ code: "NOT_FOUND", field: ["id"], message: "Web pixel not found" }] } } };
+    }
+    const deletedWebPixelId = fixture.webPixel.id;
+    fixture.webPixel = null;
+    return { data: { webPixelDelete: { deletedWebPixelId, userErrors: [] } } };
+  }
+  const settings = (variables.webPixel as { settings?: unknown } | undefined)?.settings;
+  let reportUrl: unknown;
+  try {
+    reportUrl = typeof settings === "string" ? (JSON.parse(settings) as { reportUrl?: unknown }).reportUrl : undefined;
+  } catch {
+    reportUrl = undefined;
+  }
+  if (typeof reportUrl !== "string" || reportUrl.length < 12 || reportUrl.length > 500 || !PIXEL_REPORT_URL.test(reportUrl)) {
+    return refused("INVALID_SETTINGS", "Settings are invalid", ["settings"]);
+  }
+  if (operation === "webPixelCreate") {
+    if (fixture.webPixel) return refused("TAKEN", "Web pixel is taken.");
+    fixture.webPixel = { id: `gid://shopify/WebPixel/${nextWebPixelId++}`, settings: settings as string };
+    return { data: { webPixelCreate: { webPixel: fixture.webPixel, userErrors: [] } } };
+  }
+  if (!fixture.webPixel || fixture.webPixel.id !== variables.id) return refused("NOT_FOUND", "Web pixel not found", ["id"]);
+  fixture.webPixel = { ...fixture.webPixel, settings: settings as string };
+  return { data: { webPixelUpdate: { webPixel: fixture.webPixel, userErrors: [] } } };
 }
 
 const SEARCH = /^created_at:>='([^']+)'(?: created_at:<='([^']+)')?$/;
@@ -200,6 +261,8 @@ export interface ShopifyAdminStandin {
   setBucket(options: Partial<BucketOptions>): void;
   /** Requests it could not serve or refused (unknown operation or shop, malformed search, a token it does not accept). */
   unexpected(): StandinRequest[];
+  /** The app's web pixel on the shop now (null: none). */
+  webPixelOf(shop: string): { id: string; settings: string } | null;
   /** The metafields of each metafieldsSet the shop received. */
   metafieldWrites(shop: string): Record<string, unknown>[][];
   close(): Promise<void>;
@@ -286,6 +349,9 @@ export async function startShopifyAdminStandin(options: { appEnv: AppCredentials
     };
 
     if (operation === "currentAppInstallation") return answer(200, withCost({ data: { currentAppInstallation: { id: APP_INSTALLATION_ID } } }));
+    if (operation === "webPixelCreate" || operation === "webPixelUpdate" || operation === "webPixelDelete" || operation === "webPixel") {
+      return answer(200, withCost(webPixelAnswer(fixture, operation, variables)));
+    }
     if (operation === "metafieldsSet") {
       const { status, payload } = metafieldsSetAnswer(fixture, variables);
       return answer(status, status === 200 ? withCost(payload as Record<string, unknown>) : payload);
@@ -389,6 +455,7 @@ export async function startShopifyAdminStandin(options: { appEnv: AppCredentials
       buckets.clear();
     },
     unexpected: () => requests.filter((entry) => entry.operation === "unknown" || entry.status === 404 || entry.status === 401),
+    webPixelOf: (shop) => shops.get(shop)?.webPixel ?? null,
     metafieldWrites: (shop) =>
       requests.filter((entry) => entry.shop === shop && entry.operation === "metafieldsSet").map((entry) => (entry.variables.metafields ?? []) as Record<string, unknown>[]),
     close: () =>

@@ -7,10 +7,12 @@ import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
 import { offlineAccessProblemText } from "../shops/offline-access-problem.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { readThemeEmbedStatus, themeEditorEmbedUrl, type ThemeEmbedState } from "../storefront/theme-embed.server";
+import { pixelStateOf } from "../attribution/web-pixel.server";
 import { connectionView, type ConnectionView } from "./connection-view";
+import { pixelStepOf } from "./pixel-view";
 import { formatDateTime, formatDay } from "./format";
 
-export type SetupStepId = "keys" | "connection" | "embed" | "first_order";
+export type SetupStepId = "keys" | "connection" | "embed" | "pixel" | "first_order";
 
 export interface SetupStepView {
   id: SetupStepId;
@@ -126,6 +128,7 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
       state: embed.state === "enabled" ? "done" : embed.state === "unknown" ? "unknown" : "todo",
       description: embedDescription(embed),
     },
+    { id: "pixel", title: "Checkout pixel connected", ...pixelStepOf(await pixelStateOf(input.shop)) },
     {
       id: "first_order",
       title: "First order delivered",

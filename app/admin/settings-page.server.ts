@@ -3,6 +3,7 @@ import { checkRefersionConnection } from "../settings/connection-check.server";
 import type { SettingsForm } from "../settings/settings-form";
 import { getShopSettings, hasKeys, saveShopSettings, toSettingsView, type SettingsView } from "../settings/shop-settings.server";
 import { writeStorefrontMetafields } from "../settings/storefront-metafields.server";
+import { syncCheckoutPixel } from "../attribution/web-pixel.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { connectionView, type ConnectionView } from "./connection-view";
 
@@ -46,6 +47,9 @@ export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql,
     publicKey: saved.publicKey ?? form.publicKey,
     forwardingEnabled: saved.forwardingEnabled,
   });
+  // The checkout pixel follows forwarding (on: created or updated; off: removed); its outcome is
+  // recorded for the setup checklist and never fails the save.
+  await syncCheckoutPixel(shop, graphql, saved.forwardingEnabled).catch(() => null);
   return {
     released,
     storefrontWarning: sync.ok

@@ -49,7 +49,7 @@ afterEach(() => {
 describe("setup checklist", () => {
   it("GIVEN a fresh install THEN every step is to do and the embed button opens the theme editor with the embed on", async () => {
     const view = await loadHome();
-    expect(stateOf(view)).toEqual({ keys: "todo", connection: "todo", embed: "todo", first_order: "todo" });
+    expect(stateOf(view)).toEqual({ keys: "todo", connection: "todo", embed: "todo", pixel: "todo", first_order: "todo" });
     expect(view.completedSteps).toBe(0);
     expect(view.embed.editorUrl).toBe(
       `https://${SHOP}/admin/themes/current/editor?context=apps&template=index&activateAppId=${TEST_ENV.SHOPIFY_API_KEY}/refersion-tracking`,
@@ -65,10 +65,14 @@ describe("setup checklist", () => {
       await home.action({ request: await signedAdminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} }),
     ).data;
     expect(checked.connection.state).toBe("valid");
+    // What installing the app, or saving the settings, does (app/attribution/web-pixel.server.ts).
+    const { syncCheckoutPixel } = await import("~/attribution/web-pixel.server");
+    const { offlineAccess } = await import("~/shopify.server");
+    expect(await syncCheckoutPixel(SHOP, offlineAccess.graphqlFor(SHOP), true)).toMatchObject({ status: "connected" });
 
     const view = await loadHome();
-    expect(stateOf(view)).toEqual({ keys: "done", connection: "done", embed: "done", first_order: "done" });
-    expect(view.completedSteps).toBe(4);
+    expect(stateOf(view)).toEqual({ keys: "done", connection: "done", embed: "done", pixel: "done", first_order: "done" });
+    expect(view.completedSteps).toBe(5);
     expect(view.steps.find((step) => step.id === "embed")!.description).toContain('"Dawn"');
   });
 
