@@ -226,7 +226,12 @@ async function main(argv: string[]): Promise<number> {
             `${sealed.sessionsResealed} session(s), ${sealed.failed.length} could not be opened`,
         );
         for (const failure of sealed.failed) console.error(`${failure.shop}: ${failure.table} ${failure.id}: ${failure.reason}`);
-        return report.failed.length === 0 && sealed.failed.length === 0 ? 0 : 1;
+        // Then the shops' Refersion webhook signing secrets.
+        const { rotateSigningSecrets } = await import("../app/conversions/receiver.server");
+        const signing = await rotateSigningSecrets();
+        console.log(`Conversion webhook signing secrets: ${signing.reEncrypted} re-encrypted, ${signing.failed.length} could not be opened`);
+        for (const shop of signing.failed) console.error(`${shop}: the conversion webhook signing secret could not be opened`);
+        return report.failed.length === 0 && sealed.failed.length === 0 && signing.failed.length === 0 ? 0 : 1;
       }
       case "backfill": {
         // Resend past orders, with a progress bar (scripts/cli/backfill-command.ts).

@@ -79,7 +79,13 @@ export async function markReceived(shop: string, now: Date): Promise<void> {
  * configured key (part of `npm run -s shop -- rotate-encryption-key`). A row changed meanwhile is
  * left as the merchant saved it. Returns how many were sealed again and the shops that failed.
  */
-export async function rotateSigningSecrets(input: { currentKey: string; previousKeys: string[] }): Promise<{ reEncrypted: number; failed: string[] }> {
+export async function rotateSigningSecrets(
+  keys: { currentKey: string; previousKeys: string[] } = {
+    currentKey: encryptionEnv().APP_ENCRYPTION_KEY,
+    previousKeys: [encryptionEnv().APP_ENCRYPTION_KEY_PREVIOUS].filter((key): key is string => Boolean(key)),
+  },
+): Promise<{ reEncrypted: number; failed: string[] }> {
+  const input = keys;
   const currentId = keyIdOf(input.currentKey);
   const rows = await prisma.conversionReceiver.findMany({
     where: { secretCiphertext: { not: null }, NOT: { secretKeyId: currentId } },

@@ -1,6 +1,7 @@
 import prisma from "~/db.server";
 import { action, loader } from "~/routes/refersion.conversions.$token";
-import { saveConversionSettings, ensureConversionReceiver } from "~/conversions/receiver.server";
+import { saveConversionSettings, ensureConversionReceiver, rotateSigningSecrets } from "~/conversions/receiver.server";
+import { keyIdOf, openSecret } from "~/database/secret-box.server";
 import { signConversionBody } from "~/conversions/signature";
 import { markShopInstalled, markShopUninstalled } from "~/shops/uninstall.server";
 import { conversionWebhookBody, signedConversionWebhook, type ConversionBodyInput } from "../../scripts/refersion-conversions";
@@ -201,5 +202,21 @@ describe("repeats and arrival order", () => {
   it("GIVEN a conversion for an order the app never recorded THEN it is stored all the same", async () => {
     expect((await send(await tokenOf(SHOP), report({ orderId: "999000111" }), SECRET_A)).status).toBe(200);
     expect((await stored()).map((row) => row.orderId)).toEqual(["999000111"]);
+  });
+});
+
+describe("the signing secret at rest", () => {
+  it("is sealed, never stored in plain text, and is sealed again under a new APP_ENCRYPTION_KEY by the rotation", async () => {
+    const row = (await prisma.conversionReceiver.findUnique({ where: { shop: SHOP } }))!;
+    expect(JSON.stringify(row)).not.toContain(SECRET_A);
+    expect(row.secretLast4).toBe(SECRET_A.slice(-4));
+    const { encryptionEnv } = await import("~/env.server");
+    const current = encryptionEnv().APP_ENCRYPTION_KEY;
+    const next = "ab".repeat(32);
+    expect(await rotateSigningSecrets({ currentKey: next, previousKeys: [current] })).toEqual({ reEncrypted: 2, failed: [] });
+    const rotated = (await prisma.conversionReceiver.findUnique({ where: { shop: SHOP } }))!;
+    expect(rotated.secretKeyId).toBe(keyIdOf(next));
+    expect(openSecret({ ciphertext: rotated.secretCiphertext!, keyId: rotated.secretKeyId! }, [next])).toBe(SECRET_A);
+    expect(await rotateSigningSecrets({ currentKey: next, previousKeys: [current] })).toEqual({ reEncrypted: 0, failed: [] });
   });
 });
