@@ -32,12 +32,15 @@ export interface SaveSettingsOutcome {
   released: number;
   /** Set when the storefront embed could not be told the new key / flag. */
   storefrontWarning: string | null;
+  /** The outcome of testing the keys, when this save tested them (new keys, or never tested). */
+  connection: ConnectionView | null;
 }
 
 /**
  * Saves validated settings, queues the orders that waited for keys, then tells the storefront
- * embed the public key and whether forwarding is on. The storefront step runs last and its
- * failure is reported, never undone: the saved settings stand.
+ * embed the public key and whether forwarding is on. The storefront step's failure is reported,
+ * never undone: the saved settings stand. Keys without a check outcome (just changed, or never
+ * tested) are then tested, so the merchant learns at once whether Refersion takes them.
  * Throws MissingSecretKeyError when no secret is given and none is saved.
  */
 export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql, form: SettingsForm): Promise<SaveSettingsOutcome> {
@@ -50,8 +53,10 @@ export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql,
   // The checkout pixel follows forwarding (on: created or updated; off: removed); its outcome is
   // recorded for the setup checklist and never fails the save.
   await syncCheckoutPixel(shop, graphql, saved.forwardingEnabled).catch(() => null);
+  const connection = saved.connectionStatus === null ? await testConnectionFromAdmin(shop) : null;
   return {
     released,
+    connection,
     storefrontWarning: sync.ok
       ? null
       : `Your settings are saved, but the storefront tracking script could not be updated (${sync.problem}). Save again to retry.`,

@@ -2,14 +2,15 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { Banner, BlockStack, Layout, Page } from "@shopify/polaris";
-import { useState } from "react";
+import { useCallback, useState } from "react";
 import { z } from "zod";
 import { loadSettingsPage, saveSettingsFromAdmin, testConnectionFromAdmin } from "../admin/settings-page.server";
-import { ConnectionCard } from "../components/ConnectionCard";
+import { countOf, pluralForm } from "../admin/plural";
+import { ConnectionCheck } from "../components/ConnectionCard";
 import { useAppHref } from "../components/embedded-links";
 import { useToastOrInline } from "../components/flash";
 import { SettingsForm } from "../components/SettingsForm";
-import { fieldErrorsOf, SettingsFormSchema, type SettingsFieldErrors } from "../settings/settings-form";
+import { parseSettingsForm, type SettingsFieldErrors } from "../settings/settings-form";
 import { MissingSecretKeyError } from "../settings/shop-settings.server";
 import { authenticate } from "../shopify.server";
 
@@ -26,8 +27,9 @@ function stringFields(formData: FormData): Record<string, string> {
   return fields;
 }
 
+/** `at` tells one answer from the next, so the page can drop the messages of an older one. */
 function invalid(errors: SettingsFieldErrors) {
-  return data({ intent: "save" as const, ok: false as const, errors }, { status: 400 });
+  return data({ intent: "save" as const, ok: false as const, errors, at: Date.now() }, { status: 400 });
 }
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -40,11 +42,12 @@ export const action = async ({ request }: ActionFunctionArgs) => {
     return { intent: "test_connection" as const, connection: await testConnectionFromAdmin(session.shop) };
   }
 
-  const form = SettingsFormSchema.safeParse(fields);
-  if (!form.success) return invalid(fieldErrorsOf(form.error));
+  const form = parseSettingsForm(fields);
+  if (!form.data) return invalid(form.errors);
   try {
     const outcome = await saveSettingsFromAdmin(session.shop, admin.graphql, form.data);
-    return { intent: "save" as const, ok: true as const, savedAt: Date.now(), ...outcome };
+    const at = Date.now();
+    return { intent: "save" as const, ok: true as const, savedAt: at, at, ...outcome };
   } catch (error) {
     if (error instanceof MissingSecretKeyError) return invalid({ secretKey: error.message });
     throw error;
@@ -54,8 +57,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 /** The toast after a save (or its inline fallback), with the orders the new keys released. */
 function savedMessage(released: number): string {
   if (released === 0) return "Settings saved";
-  const orders = released === 1 ? "1 order waiting for your keys is" : `${released} orders waiting for your keys are`;
-  return `Settings saved. ${orders} now queued for Refersion`;
+  return `Settings saved. ${countOf(released, "order")} waiting for your keys ${pluralForm(released, "is", "are")} now queued for Refersion`;
 }
 
 export default function SettingsPage() {
@@ -69,21 +71,27 @@ export default function SettingsPage() {
   const serverErrors = actionData?.intent === "save" && !actionData.ok ? actionData.errors : null;
   const showSavedInline = useToastOrInline(saved ? savedMessage(saved.released) : null, saved?.savedAt);
   const [keysEdited, setKeysEdited] = useState(false);
+  // A save's messages stay until the merchant's next action (an edit, a check, another save), so
+  // no banner speaks of an earlier state of the form.
+  const answerAt = actionData?.intent === "save" ? actionData.at : null;
+  const [dismissedAt, setDismissedAt] = useState<number | null>(null);
+  const dismissMessages = useCallback(() => setDismissedAt(answerAt), [answerAt]);
+  const showMessages = answerAt !== null && answerAt !== dismissedAt && !saving;
 
   return (
     <Page title="Settings" narrowWidth backAction={{ content: "Home", url: href("/app") }}>
       <Layout>
         <Layout.Section>
           <BlockStack gap="400">
-            {saved && showSavedInline ? (
-              <Banner tone="success" title={savedMessage(saved.released)} />
+            {showMessages && saved && showSavedInline ? (
+              <Banner tone="success" title={savedMessage(saved.released)} onDismiss={dismissMessages} />
             ) : null}
-            {saved?.storefrontWarning ? (
-              <Banner tone="warning" title="Storefront not updated">
+            {showMessages && saved?.storefrontWarning ? (
+              <Banner tone="warning" title="Storefront not updated" onDismiss={dismissMessages}>
                 <p>{saved.storefrontWarning}</p>
               </Banner>
             ) : null}
-            {serverErrors ? (
+            {showMessages && serverErrors ? (
               <Banner tone="critical" title="Nothing was saved">
                 <p>Correct the highlighted fields and save again.</p>
               </Banner>
@@ -93,14 +101,20 @@ export default function SettingsPage() {
             <SettingsForm
               key={`${saved?.savedAt ?? "initial"}:${JSON.stringify(settings)}`}
               settings={settings}
+              connectionState={connection.state}
               serverErrors={serverErrors}
               saving={saving}
               onKeysEditedChange={setKeysEdited}
-            />
-            <ConnectionCard
-              connection={connection}
-              canTest={settings.secretKeySet && settings.publicKey !== ""}
-              unsavedKeyEdits={keysEdited}
+              onEdit={dismissMessages}
+              keysCheck={
+                <ConnectionCheck
+                  connection={connection}
+                  canTest={settings.secretKeySet && settings.publicKey !== ""}
+                  unsavedKeyEdits={keysEdited}
+                  justChecked={saved?.connection ?? null}
+                  onTest={dismissMessages}
+                />
+              }
             />
           </BlockStack>
         </Layout.Section>

@@ -25,15 +25,17 @@ export const SettingsFormSchema = z.object({
       .max(200, "That is longer than any Refersion key")
       .regex(/^[A-Za-z0-9_-]+$/, "A Refersion key has only letters, digits, _ and -"),
   ),
+  // The secret is typed blind (or pasted), so each mistake gets its own message.
   secretKey: trimmed(
     z
       .string()
-      .max(200, "That is longer than any Refersion key")
-      .regex(/^[A-Za-z0-9_-]*$/, "A Refersion key has only letters, digits, _ and -")
+      .max(200, "That is longer than any Refersion secret key: copy only the secret key")
+      .refine((value) => !/\s/.test(value), "The secret key has a space or line break in it: copy it again from Refersion, without spaces")
+      .regex(/^[A-Za-z0-9_-]*$/, "A Refersion secret key has only letters, digits, _ and -: copy it again from Refersion")
       // Empty keeps the saved secret.
       .refine(
         (value) => value === "" || value.length >= SECRET_KEY_MIN_LENGTH,
-        `That is too short for a Refersion secret key (at least ${SECRET_KEY_MIN_LENGTH} characters)`,
+        `That is too short for a Refersion secret key (at least ${SECRET_KEY_MIN_LENGTH} characters): copy all of it`,
       ),
   ).optional(),
   forwardingEnabled: checkbox,
@@ -58,4 +60,17 @@ export function fieldErrorsOf(error: z.ZodError): SettingsFieldErrors {
     if (field && !errors[field]) errors[field] = issue.message;
   }
   return errors;
+}
+
+/**
+ * The form parsed by the schema, and checked across fields: a secret key that is the public key
+ * pasted twice. (A refinement on the object would stop the schema from being extended.)
+ */
+export function parseSettingsForm(input: unknown): { data: SettingsForm; errors: null } | { data: null; errors: SettingsFieldErrors } {
+  const parsed = SettingsFormSchema.safeParse(input);
+  if (!parsed.success) return { data: null, errors: fieldErrorsOf(parsed.error) };
+  if (parsed.data.secretKey && parsed.data.secretKey === parsed.data.publicKey) {
+    return { data: null, errors: { secretKey: "That is your public key again: paste the secret key, shown beside it in Refersion" } };
+  }
+  return { data: parsed.data, errors: null };
 }

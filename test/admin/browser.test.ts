@@ -196,9 +196,11 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     await page.getByText("Save your changes to the keys first: the test uses the saved keys.").waitFor();
     await screenshot("settings-unsaved-keys");
 
+    // Saving tests the new keys at once, and their outcome replaces the old one beside the keys.
     await page.getByRole("button", { name: "Save", exact: true }).click();
-    await page.locator('[data-testid="connection-result"][data-state="unchecked"]').waitFor();
+    await page.locator('[data-testid="connection-result"][data-state="rejected"]').waitFor();
     expect(await page.getByTestId("connection-result").innerText()).not.toContain("Keys valid");
+    await page.getByTestId("connection-result").getByText("Checked just now").waitFor();
     await page.getByRole("button", { name: "Test connection", disabled: false }).waitFor();
 
     // The sandbox's keys again, for the tests below.

@@ -221,6 +221,8 @@ describe("settings page: test connection", () => {
     ["fail", "unreachable", "warning", /did not answer/],
   ] as const)("GIVEN Refersion answers in mode %s THEN the outcome is %s, stored, and worded plainly", async (mode, state, tone, words) => {
     await save(SHOP);
+    // Saving the keys tested them; this test is about the button's own check.
+    harness.refersion.reset();
     harness.refersion.setBehavior({ mode }, "api");
     const result = (await testConnection(SHOP)) as { connection: { state: string; tone: string; message: string; checkedAt: string | null } };
     expect(result.connection).toMatchObject({ state, tone });
@@ -245,11 +247,52 @@ describe("settings page: test connection", () => {
     expect(await testConnection(SHOP)).toMatchObject({ connection: { state: "rejected" } });
   });
 
-  it("forgets the outcome when the keys change", async () => {
+  it("forgets the outcome when the keys change, and tests the new keys as they are saved", async () => {
     await save(SHOP);
     await testConnection(SHOP);
     expect((await load(SHOP)).connection.state).toBe("valid");
-    await save(SHOP, { secretKey: "sec_another_key_1111" });
-    expect((await load(SHOP)).connection.state).toBe("unchecked");
+    // Refersion does not answer the check that saving makes: the old "valid" must not stay.
+    harness.refersion.setBehavior({ mode: "fail" }, "api");
+    const saved = await save(SHOP, { secretKey: "sec_another_key_1111" });
+    expect(saved.data).toMatchObject({ ok: true, connection: { state: "unreachable" } });
+    expect((await load(SHOP)).connection.state).toBe("unreachable");
+  });
+});
+
+describe("settings page: saving keys tests them", () => {
+  it("GIVEN new keys WHEN saved THEN the save answers with Refersion's verdict on them, stored like a check", async () => {
+    const result = await save(SHOP);
+    expect(result.data).toMatchObject({ ok: true, connection: { state: "valid", tone: "success", title: "Keys valid" } });
+    expect(harness.refersion.received.filter((call) => call.endpoint === "affiliate_list")).toHaveLength(1);
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).connectionStatus).toBe("valid");
+    expect(JSON.stringify(result.data)).not.toContain(KEYS.secretKey);
+  });
+
+  it("GIVEN keys Refersion rejects WHEN saved THEN the settings are saved and the answer says the keys were rejected", async () => {
+    const result = await save(SHOP, { secretKey: "sec_wrong_secret_0000" });
+    expect(result.data).toMatchObject({ ok: true, connection: { state: "rejected", tone: "critical" } });
+    expect((await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).secretKeyLast4).toBe("0000");
+  });
+
+  it("GIVEN tested keys WHEN only an option is saved THEN Refersion is not asked again and the outcome stays", async () => {
+    await save(SHOP);
+    const checks = harness.refersion.received.length;
+    const result = await save(SHOP, { secretKey: "", forwardTestOrders: "true" });
+    expect(result.data).toMatchObject({ ok: true, connection: null });
+    expect(harness.refersion.received).toHaveLength(checks);
+    expect((await load(SHOP)).connection.state).toBe("valid");
+  });
+
+  it("GIVEN the public key pasted as the secret THEN the secret field says so and nothing is saved", async () => {
+    const result = await save(SHOP, { publicKey: "pub_0123456789abcdef", secretKey: "pub_0123456789abcdef" });
+    expect(result.status).toBe(400);
+    expect(result.data).toMatchObject({ ok: false, errors: { secretKey: expect.stringMatching(/public key again/) } });
+    expect(await prisma.shopSettings.findUnique({ where: { shop: SHOP } })).toBeNull();
+    expect(harness.refersion.received).toHaveLength(0);
+  });
+
+  it("GIVEN a secret with a space inside THEN the secret field says to copy it again without spaces", async () => {
+    const result = await save(SHOP, { secretKey: "sec_abc def_12345" });
+    expect(result.data).toMatchObject({ ok: false, errors: { secretKey: expect.stringMatching(/space or line break/) } });
   });
 });
