@@ -55,6 +55,8 @@ export interface StandinShop {
   webPixel?: { id: string; settings: string } | null;
   /** false: the pixel's operations are refused (the app lacks write_pixels / read_customer_events). */
   pixelScopes?: boolean;
+  /** The shop's time zone in its settings (`shop { ianaTimezone }`); UTC unless set. */
+  ianaTimezone?: string;
 }
 
 export interface BucketOptions {
@@ -66,7 +68,7 @@ export interface BucketOptions {
   orderDelayMs: number;
 }
 
-export type Operation = "currentAppInstallation" | "metafieldsSet" | "themes" | "ordersCount" | "orders" | "order" | "refunds" | WebPixelOperation | "unknown";
+export type Operation = "shop" | "currentAppInstallation" | "metafieldsSet" | "themes" | "ordersCount" | "orders" | "order" | "refunds" | WebPixelOperation | "unknown";
 
 type WebPixelOperation = "webPixelCreate" | "webPixelUpdate" | "webPixelDelete" | "webPixel";
 
@@ -87,6 +89,7 @@ export interface StandinRequest {
 }
 
 const REQUESTED_COST: Record<Exclude<Operation, "unknown">, number> = {
+  shop: 1,
   currentAppInstallation: 1,
   metafieldsSet: 10,
   themes: 12,
@@ -108,6 +111,7 @@ function actualCost(operation: Exclude<Operation, "unknown">, size: number): num
 }
 
 function operationOf(query: string): Operation {
+  if (/^(\s|#[^\n]*\n)*(query\s*\w*\s*)?\{\s*shop\s*\{/.test(query)) return "shop";
   if (/\bwebPixelCreate\s*\(/.test(query)) return "webPixelCreate";
   if (/\bwebPixelUpdate\s*\(/.test(query)) return "webPixelUpdate";
   if (/\bwebPixelDelete\s*\(/.test(query)) return "webPixelDelete";
@@ -348,6 +352,7 @@ export async function startShopifyAdminStandin(options: { appEnv: AppCredentials
       return { ...payload, extensions: { cost: { requestedQueryCost: entry.requestedCost, actualQueryCost: cost, throttleStatus: throttleStatus() } } };
     };
 
+    if (operation === "shop") return answer(200, withCost({ data: { shop: { ianaTimezone: fixture.ianaTimezone ?? "UTC" } } }));
     if (operation === "currentAppInstallation") return answer(200, withCost({ data: { currentAppInstallation: { id: APP_INSTALLATION_ID } } }));
     if (operation === "webPixelCreate" || operation === "webPixelUpdate" || operation === "webPixelDelete" || operation === "webPixel") {
       return answer(200, withCost(webPixelAnswer(fixture, operation, variables)));

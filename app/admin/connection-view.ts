@@ -55,7 +55,8 @@ const WORDS: Record<ConnectionState, { tone: ConnectionTone; title: string; mess
   },
 };
 
-export function connectionView(input: { status: ConnectionStatus | null; checkedAt: Date | null; hasKeys: boolean }): ConnectionView {
+/** `timeZone`: the shop's, in which the time of the last check is shown. */
+export function connectionView(input: { status: ConnectionStatus | null; checkedAt: Date | null; hasKeys: boolean; timeZone?: string }): ConnectionView {
   const state: ConnectionState = !input.hasKeys ? "no_keys" : (input.status ?? "unchecked");
-  return { state, ...WORDS[state], checkedAt: state === "no_keys" || state === "unchecked" ? null : formatDateTime(input.checkedAt) };
+  return { state, ...WORDS[state], checkedAt: state === "no_keys" || state === "unchecked" ? null : formatDateTime(input.checkedAt, input.timeZone) };
 }

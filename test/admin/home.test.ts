@@ -9,6 +9,7 @@ const home = await import("~/routes/app._index");
 const { default: prisma } = await import("~/db.server");
 const { saveShopSettings } = await import("~/settings/shop-settings.server");
 const { insertDelivery } = await import("../support/outbox");
+const { forgetShopTimeZones } = await import("~/admin/shop-time-zone.server");
 
 const SHOP = "home-shop.myshopify.com";
 const OTHER_SHOP = "home-other.myshopify.com";
@@ -29,7 +30,7 @@ async function saveKeys(shop = SHOP, keys = DEFAULT_SANDBOX_KEYS) {
   });
 }
 
-const stateOf = (view: Awaited<ReturnType<typeof loadHome>>) => Object.fromEntries(view.steps.map((step) => [step.id, step.state]));
+const stateOf = (view: Awaited<ReturnType<typeof loadHome>>) => Object.fromEntries(view.setup.steps.map((step) => [step.id, step.state]));
 
 beforeAll(async () => {
   await harness.install(SHOP);
@@ -40,7 +41,8 @@ beforeEach(async () => {
   await prisma.delivery.deleteMany({});
   await prisma.shopSettings.deleteMany({});
   harness.refersion.reset();
-  harness.shopify.setShop(SHOP, { embed: "not_added" });
+  harness.shopify.setShop(SHOP, { embed: "not_added", ianaTimezone: "UTC" });
+  forgetShopTimeZones();
 });
 afterEach(() => {
   expect(harness.shopify.unexpected()).toEqual([]);
@@ -50,7 +52,7 @@ describe("setup checklist", () => {
   it("GIVEN a fresh install THEN every step is to do and the embed button opens the theme editor with the embed on", async () => {
     const view = await loadHome();
     expect(stateOf(view)).toEqual({ keys: "todo", connection: "todo", embed: "todo", pixel: "todo", first_order: "todo" });
-    expect(view.completedSteps).toBe(0);
+    expect(view.setup.completed).toBe(0);
     expect(view.embed.editorUrl).toBe(
       `https://${SHOP}/admin/themes/current/editor?context=apps&template=index&activateAppId=${TEST_ENV.SHOPIFY_API_KEY}/refersion-tracking`,
     );
@@ -64,7 +66,7 @@ describe("setup checklist", () => {
     const checked = unwrap(
       await home.action({ request: await signedAdminRequest(SHOP, "/app", { intent: "test_connection" }), params: {}, context: {} }),
     ).data;
-    expect(checked.connection.state).toBe("valid");
+    expect(checked.intent === "test_connection" && checked.connection.state).toBe("valid");
     // What installing the app, or saving the settings, does (app/attribution/web-pixel.server.ts).
     const { syncCheckoutPixel } = await import("~/attribution/web-pixel.server");
     const { offlineAccess } = await import("~/shopify.server");
@@ -72,8 +74,8 @@ describe("setup checklist", () => {
 
     const view = await loadHome();
     expect(stateOf(view)).toEqual({ keys: "done", connection: "done", embed: "done", pixel: "done", first_order: "done" });
-    expect(view.completedSteps).toBe(5);
-    expect(view.steps.find((step) => step.id === "embed")!.description).toContain('"Dawn"');
+    expect(view.setup.completed).toBe(5);
+    expect(view.setup.steps.find((step) => step.id === "embed")!.description).toContain('"Dawn"');
   });
 
   it.each<[EmbedFixture, string, RegExp]>([
@@ -87,7 +89,7 @@ describe("setup checklist", () => {
   ])("GIVEN the live theme's embed is %s THEN the step is %s", async (embed, state, words) => {
     harness.shopify.setShop(SHOP, { embed });
     const view = await loadHome();
-    const step = view.steps.find((entry) => entry.id === "embed")!;
+    const step = view.setup.steps.find((entry) => entry.id === "embed")!;
     expect(step.state).toBe(state);
     expect(step.description).toMatch(words);
     const themeQuery = harness.shopify.requests.filter((entry) => entry.shop === SHOP && entry.operation === "themes").at(-1);
@@ -158,5 +160,131 @@ describe("secrets", () => {
     const serialized = JSON.stringify(await loadHome());
     expect(serialized).not.toContain(DEFAULT_SANDBOX_KEYS.secretKey);
     expect(serialized).not.toContain(row.secretKeyCiphertext!);
+  });
+});
+
+async function act(intent: string, shop = SHOP) {
+  return unwrap(await home.action({ request: await signedAdminRequest(shop, "/app", { intent }), params: {}, context: {} })).data;
+}
+
+describe("is it working?", () => {
+  it("GIVEN a fresh install THEN tracking is not live because the keys are missing, and nothing needs attention", async () => {
+    const view = await loadHome();
+    expect(view.status).toMatchObject({ live: false, headline: "Tracking is not live", sentThisWeek: 0, valueForwarded: null, needsAttention: 0 });
+    expect(view.status.why).toMatch(/keys are not saved/);
+    expect(view.attention).toEqual([]);
+  });
+
+  it("GIVEN a working setup THEN tracking is live, with this week's orders sent and their value", async () => {
+    await saveKeys();
+    harness.shopify.setShop(SHOP, { embed: "enabled" });
+    const now = Date.now();
+    await insertDelivery(SHOP, { status: "delivered", totalAmount: "10.25", currency: "USD", createdAt: new Date(now - 60_000) });
+    await insertDelivery(SHOP, { status: "delivered", totalAmount: "4.75", currency: "USD", createdAt: new Date(now - 2 * DAY) });
+    await insertDelivery(SHOP, { status: "delivered", totalAmount: "8.00", currency: "EUR", createdAt: new Date(now - 3 * DAY) });
+    await insertDelivery(SHOP, { status: "delivered", totalAmount: "99.00", currency: "USD", createdAt: new Date(now - 20 * DAY) });
+    const view = await loadHome();
+    expect(view.status).toMatchObject({ live: true, headline: "Tracking is live", why: null, sentThisWeek: 3, valueForwarded: "€8.00 + $15.00", needsAttention: 0 });
+  });
+
+  it("GIVEN failed, retrying and waiting orders, forwarding off and orders arriving with the embed off THEN each needs attention, with where to go", async () => {
+    await saveShopSettings(SHOP, { ...DEFAULT_SANDBOX_KEYS, forwardingEnabled: false, currency: "shop", forwardTestOrders: false, sendCustomerDetails: true, autoCreditAffiliate: false });
+    harness.shopify.setShop(SHOP, { embed: "disabled" });
+    await insertDelivery(SHOP, { status: "failed" });
+    await insertDelivery(SHOP, { status: "failed", kind: "cancel" });
+    await insertDelivery(SHOP, { status: "retrying" });
+    await insertDelivery(SHOP, { status: "waiting_for_keys" });
+    const view = await loadHome();
+    expect(view.attention.map((item) => [item.id, item.title])).toEqual([
+      ["failed", "2 orders failed"],
+      ["retrying", "1 order waiting for another try"],
+      ["waiting_for_keys", "1 order waiting for your keys"],
+      ["forwarding_off", "Forwarding is off"],
+      ["embed_off", "Orders are arriving while tracking is off in your theme"],
+    ]);
+    expect(view.attention[0].action).toEqual({ content: "Review failed orders", app: { path: "/app/deliveries", query: { status: "failed" } } });
+    expect(view.attention[4].action).toEqual({ content: "Turn on in theme editor", external: view.embed.editorUrl });
+    expect(view.status).toMatchObject({ live: false, needsAttention: 4 });
+    expect(view.status.why).toMatch(/forwarding is off/);
+  });
+});
+
+describe("setup guide", () => {
+  it.each(["unreachable", "plan_unavailable"] as const)(
+    "GIVEN a delivered order and a last test that was %s THEN the connection step stays done",
+    async (connectionStatus) => {
+      await saveKeys();
+      await insertDelivery(SHOP, { status: "delivered" });
+      await prisma.shopSettings.update({ where: { shop: SHOP }, data: { connectionStatus, connectionCheckedAt: new Date() } });
+      const view = await loadHome();
+      expect(stateOf(view).connection).toBe("done");
+      expect(view.setup.steps.find((step) => step.id === "connection")!.description).toMatch(/received orders sent with your keys/);
+    },
+  );
+
+  it("GIVEN no delivered order yet and Refersion down during the test THEN the step could not be checked, not to do", async () => {
+    await saveKeys();
+    harness.refersion.setBehavior({ mode: "fail" }, "api");
+    await act("test_connection");
+    expect(stateOf(await loadHome()).connection).toBe("unknown");
+  });
+
+  it("GIVEN keys Refersion rejects after orders went through THEN the step is to do again", async () => {
+    await saveKeys();
+    await insertDelivery(SHOP, { status: "delivered" });
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { connectionStatus: "rejected", connectionCheckedAt: new Date() } });
+    expect(stateOf(await loadHome()).connection).toBe("todo");
+  });
+
+  it("is complete when every step is done, and once dismissed stays dismissed for the shop only", async () => {
+    await saveKeys();
+    harness.shopify.setShop(SHOP, { embed: "enabled" });
+    await insertDelivery(SHOP, { status: "delivered" });
+    const { syncCheckoutPixel } = await import("~/attribution/web-pixel.server");
+    const { offlineAccess } = await import("~/shopify.server");
+    await syncCheckoutPixel(SHOP, offlineAccess.graphqlFor(SHOP), true);
+    expect((await loadHome()).setup).toMatchObject({ complete: true, completed: 5, dismissed: false });
+    expect(await act("dismiss_setup_guide")).toEqual({ intent: "dismiss_setup_guide" });
+    await act("dismiss_setup_guide");
+    expect((await loadHome()).setup.dismissed).toBe(true);
+    expect((await loadHome(OTHER_SHOP)).setup.dismissed).toBe(false);
+  });
+
+  it("can be dismissed before any settings are saved, which saves no keys and keeps forwarding on", async () => {
+    await act("dismiss_setup_guide");
+    const view = await loadHome();
+    expect(view.setup.dismissed).toBe(true);
+    expect(view.hasKeys).toBe(false);
+    expect(view.forwardingEnabled).toBe(true);
+  });
+
+  it("refuses an unknown intent with 400", async () => {
+    const error = await home.action({ request: await signedAdminRequest(SHOP, "/app", { intent: "drop_tables" }), params: {}, context: {} }).catch((thrown: unknown) => thrown);
+    expect((error as Response).status).toBe(400);
+  });
+});
+
+describe("the shop's time zone", () => {
+  it("GIVEN a shop in Kolkata THEN days are the shop's, and a resent past order counts on the day it was placed", async () => {
+    harness.shopify.setShop(SHOP, { ianaTimezone: "Asia/Kolkata" });
+    const now = new Date();
+    const asked = () => harness.shopify.requests.filter((entry) => entry.shop === SHOP && entry.operation === "shop" && entry.at >= now.getTime()).length;
+    const kolkataDay = (date: Date) => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Kolkata" }).format(date);
+    // Resent today, placed three days ago: charted three days ago.
+    const placed = new Date(now.getTime() - 3 * DAY);
+    await insertDelivery(SHOP, { status: "delivered", createdAt: new Date(now.getTime() - 60_000), orderPlacedAt: placed });
+    // Resent today, placed a month ago: not in the last 7 days at all.
+    await insertDelivery(SHOP, { status: "delivered", createdAt: new Date(now.getTime() - 60_000), orderPlacedAt: new Date(now.getTime() - 30 * DAY) });
+    const view = await loadHome();
+    expect(view.timeZone).toBe("Asia/Kolkata");
+    expect(view.chart.days.at(-1)!.day).toBe(kolkataDay(now));
+    const byDay = Object.fromEntries(view.chart.days.map((d) => [d.day, d.delivered]));
+    expect(byDay[kolkataDay(placed)]).toBe(1);
+    expect(view.chart.days.reduce((sum, d) => sum + d.delivered, 0)).toBe(1);
+    expect(view.status.sentThisWeek).toBe(1);
+
+    // Asked once, then kept.
+    await loadHome();
+    expect(asked()).toBe(1);
   });
 });
