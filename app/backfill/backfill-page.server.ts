@@ -1,9 +1,11 @@
-import { latestBackfillJob, progressOf, startBackfill, type BackfillProgress } from "./backfill.server";
+import { clickDataOfJob, latestBackfillJob, progressOf, startBackfill, type BackfillProgress, type JobClickData } from "./backfill.server";
 import { backfillFormErrors, backfillFormSchema, DAY_MS, READABLE_DAYS, type BackfillFormErrors } from "./backfill-form";
 
 /** What the "resend past orders" page shows: the shop's latest job (from the database, so a reload keeps it) and the form's defaults. */
 export interface BackfillPageView {
   job: BackfillProgress | null;
+  /** The latest job's queued orders by whether they can credit an affiliate; null without a job. */
+  clickData: JobClickData | null;
   /** Whether a job is queued or running (the form is then disabled and the page polls). */
   active: boolean;
   defaults: { since: string; until: string };
@@ -19,6 +21,7 @@ export async function loadBackfillPage(shop: string, now = new Date()): Promise<
   const progress = job ? progressOf(job) : null;
   return {
     job: progress,
+    clickData: job ? await clickDataOfJob(job) : null,
     active: progress?.status === "queued" || progress?.status === "running",
     defaults: { since: day(new Date(now.getTime() - 7 * DAY_MS)), until: day(now) },
     today: day(now),

@@ -1,5 +1,5 @@
 import crypto from "node:crypto";
-import type { BackfillJob, BackfillStatus, Prisma } from "@prisma/client";
+import type { AttributionSource, BackfillJob, BackfillStatus, Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { createJobLoop } from "../jobs/job-loop";
 import type { Logger } from "../logger.server";
@@ -53,6 +53,36 @@ export async function startBackfill(shop: string, range: BackfillRange): Promise
 /** The shop's most recent job, for the admin page and the command line. */
 export function latestBackfillJob(shop: string): Promise<BackfillJob | null> {
   return prisma.backfillJob.findFirst({ where: { shop }, orderBy: { createdAt: "desc" } });
+}
+
+/** Attribution sources that come from a click (the storefront's cart report, the checkout pixel). */
+const FROM_A_CLICK: AttributionSource[] = ["cart_token", "cart_attribute", "pixel"];
+
+/** The orders a job queued (recorded by it), by whether they carry click data an affiliate can be credited by. */
+export interface JobClickData {
+  withClickData: number;
+  withoutClickData: number;
+}
+
+/**
+ * Counts the orders the job queued by what can credit them at Refersion (Delivery.attributionSource):
+ * a click the storefront reported (the cart token, `_rfsn_cart`) or the checkout pixel saw, or
+ * nothing of the kind. Rows planned before the source was recorded count as neither.
+ */
+export async function clickDataOfJob(job: Pick<BackfillJob, "shop" | "createdAt">): Promise<JobClickData> {
+  const groups = await prisma.delivery.groupBy({
+    by: ["attributionSource"],
+    where: { shop: job.shop, kind: ORDER_KIND, webhookId: null, createdAt: { gte: job.createdAt }, status: QUEUED_STATUSES },
+    _count: { _all: true },
+  });
+  let withClickData = 0;
+  let withoutClickData = 0;
+  for (const group of groups) {
+    if (group.attributionSource === null) continue;
+    if (FROM_A_CLICK.includes(group.attributionSource)) withClickData += group._count._all;
+    else withoutClickData += group._count._all;
+  }
+  return { withClickData, withoutClickData };
 }
 
 export interface BackfillProgress {

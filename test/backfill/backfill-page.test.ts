@@ -1,6 +1,7 @@
 import prisma from "~/db.server";
 import { action, loader } from "~/routes/app.backfill";
 import { adminRequest, storeOfflineSession, unwrap } from "../support/admin-session";
+import { insertDelivery } from "../support/outbox";
 
 const SHOP = "backfill-page.myshopify.com";
 const OTHER_SHOP = "backfill-other.myshopify.com";
@@ -58,5 +59,24 @@ describe("the resend past orders page", () => {
 
     // Another shop sees nothing of it.
     expect((await load(OTHER_SHOP)).job).toBeNull();
+  });
+
+  it("counts the orders the latest job queued by whether they carry click data an affiliate can be credited by", async () => {
+    await prisma.delivery.deleteMany({ where: { shop: SHOP } });
+    const started = await start({ since: "2026-11-01", until: "2026-11-10" });
+    expect(started.data).toMatchObject({ ok: true });
+    const job = await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } });
+    const afterStart = new Date(job.createdAt.getTime() + 1_000);
+    for (const attributionSource of ["cart_token", "cart_attribute", "pixel", "none", "discount_code"] as const) {
+      await insertDelivery(SHOP, { status: "pending", webhookId: null, attributionSource, createdAt: afterStart });
+    }
+    // Not the job's: an order from a webhook, one recorded before the job, one it did not queue, another shop's.
+    await insertDelivery(SHOP, { status: "pending", webhookId: "w-1", attributionSource: "cart_token", createdAt: afterStart });
+    await insertDelivery(SHOP, { status: "delivered", webhookId: null, attributionSource: "cart_token", createdAt: new Date(job.createdAt.getTime() - 60_000) });
+    await insertDelivery(SHOP, { status: "skipped", webhookId: null, attributionSource: "cart_token", createdAt: afterStart });
+    await insertDelivery(OTHER_SHOP, { status: "pending", webhookId: null, attributionSource: "cart_token", createdAt: afterStart });
+
+    expect((await load()).clickData).toEqual({ withClickData: 3, withoutClickData: 2 });
+    expect((await load(OTHER_SHOP)).clickData).toBeNull();
   });
 });
