@@ -2,6 +2,7 @@ import { z } from "zod";
 import prisma from "../db.server";
 import { customerDataHeld } from "../privacy/compliance.server";
 import { formatDateTime } from "./format";
+import { customerAdminUrl } from "./shopify-admin-links";
 
 /** How many requests the page lists (newest first); Shopify sends few, each by a buyer's demand. */
 export const PRIVACY_REQUESTS_SHOWN = 100;
@@ -16,12 +17,19 @@ export interface DataRequestView {
   receivedAt: string;
   /** Shopify's customer id, as Shopify sent it; null when the request could not be read. */
   customerId: string | null;
+  /** The customer's page in the Shopify admin; null without a customer id. */
+  customerUrl: string | null;
   /** The first order ids Shopify listed in the request (a request may list thousands). */
   orderIds: string[];
   /** How many order ids Shopify listed. */
   ordersRequested: number;
-  /** What the app found or did, in words (e.g. "3 stored order(s) found"). */
+  /** What the app found or did, in words (e.g. "Stored orders found: 3"). */
   outcome: string;
+  /**
+   * For a request that names no customer and no order (Shopify's body could not be read): what
+   * the app recorded, parser messages included, shown only in a details area.
+   */
+  detail: string | null;
   /** Whether the request names a customer or orders, so that there is something to download. */
   downloadable: boolean;
 }
@@ -33,6 +41,7 @@ export interface UnfinishedRequestView {
   what: string;
   receivedAt: string;
   customerId: string | null;
+  customerUrl: string | null;
   attempts: number;
   lastAttemptAt: string | null;
 }
@@ -49,6 +58,9 @@ const REQUEST_NAMES: Record<string, string> = {
   "shop/redact": "Erase the shop's data",
 };
 
+/** What the page says of a request that names no customer or order the app could read. */
+const NAMES_NOBODY = "Shopify's request could not be read, so it names no customer: nothing was looked up. Answer it by hand from your Shopify admin.";
+
 /** The shop's customers/data_request webhooks, newest first, as the page shows them. */
 export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
   const where = { shop, topic: DATA_REQUEST_TOPIC };
@@ -63,19 +75,23 @@ export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
       what: REQUEST_NAMES[row.topic] ?? row.topic,
       receivedAt: formatDateTime(row.receivedAt)!,
       customerId: row.customerId,
+      customerUrl: row.customerId ? customerAdminUrl(shop, row.customerId) : null,
       attempts: row.attempts,
       lastAttemptAt: formatDateTime(row.lastAttemptAt),
     })),
     requests: rows.map((row) => {
       const orderIds = orderIdsOf(row.orderIds);
+      const downloadable = row.customerId !== null || orderIds.length > 0;
       return {
         id: row.id,
         receivedAt: formatDateTime(row.receivedAt)!,
         customerId: row.customerId,
+        customerUrl: row.customerId ? customerAdminUrl(shop, row.customerId) : null,
         orderIds: orderIds.slice(0, ORDER_IDS_SHOWN),
         ordersRequested: orderIds.length,
-        outcome: row.outcome,
-        downloadable: row.customerId !== null || orderIds.length > 0,
+        outcome: downloadable ? row.outcome : NAMES_NOBODY,
+        detail: downloadable ? null : row.outcome,
+        downloadable,
       };
     }),
     total,

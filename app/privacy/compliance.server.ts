@@ -206,10 +206,11 @@ async function carryOut(shop: string, topic: ComplianceTopic, request: CustomerC
     case "customers/data_request": {
       const held = await customerDataHeld(shop, request);
       logger.info("customer data request recorded", { shop, customerId: request.customerId, orders: held.length });
-      return `${held.length} stored order(s) found`;
+      // "Label: count" reads right for any count, with no plural to get wrong.
+      return `Stored orders found: ${held.length}`;
     }
     case "customers/redact":
-      return `personal data removed from ${await removeCustomerPersonalData(shop, request, now)} stored order(s)`;
+      return `Stored orders with personal data removed: ${await removeCustomerPersonalData(shop, request, now)}`;
     case "shop/redact":
       await deleteShopData(shop);
       return "shop data deleted";
@@ -252,13 +253,15 @@ async function removeCustomerPersonalData(shop: string, request: CustomerComplia
     for (const row of await prisma.delivery.findMany({ where: { shop, orderId: { in: batch } }, select: { id: true } })) ids.push(row.id);
   }
   await removePersonalDataFromDeliveries(shop, ids, now);
+  // The checkout pixel's reports link these orders to a click: removed with them.
+  for (const batch of inBatches(orderIds)) await prisma.clickHint.deleteMany({ where: { shop, orderId: { in: batch } } });
   logger.info("customer redacted", { shop, customerId: request.customerId, orders: orderIds.length, deliveries: ids.length });
   return orderIds.length;
 }
 
 /** Deletes every row of the shop, in every table, in one transaction. */
 async function deleteShopData(shop: string) {
-  const [attempts, deliveries, settings, sessions, requests, backfills, conversions, receivers] = await prisma.$transaction([
+  const [attempts, deliveries, settings, sessions, requests, backfills, conversions, receivers, hints] = await prisma.$transaction([
     prisma.deliveryAttempt.deleteMany({ where: { shop } }),
     prisma.delivery.deleteMany({ where: { shop } }),
     prisma.shopSettings.deleteMany({ where: { shop } }),
@@ -267,6 +270,7 @@ async function deleteShopData(shop: string) {
     prisma.backfillJob.deleteMany({ where: { shop } }),
     prisma.conversion.deleteMany({ where: { shop } }),
     prisma.conversionReceiver.deleteMany({ where: { shop } }),
+    prisma.clickHint.deleteMany({ where: { shop } }),
   ]);
   logger.info("shop redacted", {
     shop,
@@ -278,5 +282,6 @@ async function deleteShopData(shop: string) {
     backfillJobs: backfills.count,
     conversions: conversions.count,
     conversionReceivers: receivers.count,
+    clickHints: hints.count,
   });
 }

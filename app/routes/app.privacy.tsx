@@ -1,7 +1,8 @@
 import { useEffect } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
-import { Banner, BlockStack, Box, Button, Card, IndexTable, List, Page, Text } from "@shopify/polaris";
+import { Banner, BlockStack, Box, Button, Card, IndexTable, Link, List, Page, Text, useBreakpoints } from "@shopify/polaris";
+import { countOf } from "../admin/plural";
 import { DataRequestDownloadSchema, exportCustomerData, loadPrivacyPage } from "../admin/privacy-page.server";
 import { useAppHref } from "../components/embedded-links";
 import { authenticate } from "../shopify.server";
@@ -23,9 +24,38 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 /** A request may name thousands of orders: the table shows the first few and how many more. */
 function orderList(orderIds: string[], ordersRequested: number): string {
-  if (ordersRequested === 0) return "—";
+  if (ordersRequested === 0) return "None";
   const more = ordersRequested - orderIds.length;
   return more > 0 ? `${orderIds.join(", ")} and ${more} more` : orderIds.join(", ");
+}
+
+/** The customer, linked to their page in the Shopify admin (outside the app's frame). */
+function CustomerLink({ customerId, url }: { customerId: string | null; url: string | null }) {
+  if (!customerId || !url) return <>No customer</>;
+  return (
+    <Link url={url} target="_top" removeUnderline={false}>
+      Customer {customerId}
+    </Link>
+  );
+}
+
+/** What the app found; for a request it could not read, what it recorded, folded away. */
+function Outcome({ request }: { request: { outcome: string; detail: string | null; downloadable: boolean } }) {
+  return (
+    <BlockStack gap="100">
+      <Text as="span" tone={request.downloadable ? undefined : "critical"}>
+        {request.outcome}
+      </Text>
+      {request.detail ? (
+        <details>
+          <summary>Details</summary>
+          <Text as="p" variant="bodySm" tone="subdued" breakWord>
+            {request.detail}
+          </Text>
+        </details>
+      ) : null}
+    </BlockStack>
+  );
 }
 
 function saveFile(fileName: string, json: string) {
@@ -59,6 +89,8 @@ function DownloadButton({ requestId }: { requestId: string }) {
 export default function PrivacyRequests() {
   const view = useLoaderData<typeof loader>();
   const href = useAppHref();
+  // Polaris' small-screen table: one stacked cell per request instead of five columns.
+  const { smDown } = useBreakpoints();
   return (
     <Page
       title="Privacy requests"
@@ -81,8 +113,14 @@ export default function PrivacyRequests() {
                 {view.unfinished.map((request) => (
                   <List.Item key={request.id}>
                     {request.what}
-                    {request.customerId ? ` for customer ${request.customerId}` : ""}, received {request.receivedAt}: {request.attempts} attempt(s)
-                    {request.lastAttemptAt ? `, last ${request.lastAttemptAt}` : ""}
+                    {request.customerId && request.customerUrl ? (
+                      <>
+                        {" for "}
+                        <CustomerLink customerId={request.customerId} url={request.customerUrl} />
+                      </>
+                    ) : null}
+                    , received {request.receivedAt}: {countOf(request.attempts, "attempt")}
+                    {request.lastAttemptAt ? `, the last ${request.lastAttemptAt}` : ""}
                   </List.Item>
                 ))}
               </List>
@@ -94,6 +132,7 @@ export default function PrivacyRequests() {
             resourceName={{ singular: "data request", plural: "data requests" }}
             itemCount={view.requests.length}
             selectable={false}
+            condensed={smDown}
             emptyState={
               <Box padding="600">
                 <BlockStack gap="200" inlineAlign="center">
@@ -108,24 +147,42 @@ export default function PrivacyRequests() {
             }
             headings={[{ title: "Received" }, { title: "Customer" }, { title: "Orders requested" }, { title: "Found" }, { title: "Data" }]}
           >
-            {view.requests.map((request, index) => (
-              <IndexTable.Row id={request.id} key={request.id} position={index}>
-                <IndexTable.Cell>{request.receivedAt}</IndexTable.Cell>
-                <IndexTable.Cell>{request.customerId ? `Customer ${request.customerId}` : "—"}</IndexTable.Cell>
-                <IndexTable.Cell>{orderList(request.orderIds, request.ordersRequested)}</IndexTable.Cell>
-                <IndexTable.Cell>
-                  <Text as="span" tone={request.downloadable ? undefined : "critical"}>
-                    {request.outcome}
-                  </Text>
-                </IndexTable.Cell>
-                <IndexTable.Cell>{request.downloadable ? <DownloadButton requestId={request.id} /> : "—"}</IndexTable.Cell>
-              </IndexTable.Row>
-            ))}
+            {view.requests.map((request, index) =>
+              smDown ? (
+                <IndexTable.Row id={request.id} key={request.id} position={index}>
+                  <Box padding="300">
+                    <BlockStack gap="200">
+                      <Text as="span" fontWeight="semibold">
+                        <CustomerLink customerId={request.customerId} url={request.customerUrl} />
+                      </Text>
+                      <Text as="span" tone="subdued">
+                        Received {request.receivedAt}
+                      </Text>
+                      <Text as="span">Orders requested: {orderList(request.orderIds, request.ordersRequested)}</Text>
+                      <Outcome request={request} />
+                      {request.downloadable ? <DownloadButton requestId={request.id} /> : null}
+                    </BlockStack>
+                  </Box>
+                </IndexTable.Row>
+              ) : (
+                <IndexTable.Row id={request.id} key={request.id} position={index}>
+                  <IndexTable.Cell>{request.receivedAt}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <CustomerLink customerId={request.customerId} url={request.customerUrl} />
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>{orderList(request.orderIds, request.ordersRequested)}</IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Outcome request={request} />
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>{request.downloadable ? <DownloadButton requestId={request.id} /> : "Answer by hand"}</IndexTable.Cell>
+                </IndexTable.Row>
+              ),
+            )}
           </IndexTable>
         </Card>
         {view.total > view.requests.length ? (
           <Text as="p" tone="subdued">
-            The newest {view.requests.length} of {view.total} requests are shown.
+            The newest {view.requests.length} of {countOf(view.total, "request")} are shown.
           </Text>
         ) : null}
       </BlockStack>

@@ -217,7 +217,7 @@ describe("customers/data_request", () => {
       topic: "customers/data_request",
       customerId: String(ADA.id),
       orderIds: "9001,9002,9004",
-      outcome: "3 stored order(s) found",
+      outcome: "Stored orders found: 3",
     });
     // Nothing but the request row changed.
     expect({ ...(await everythingOf(SHOP)), ComplianceRequest: [] }).toEqual({ ...before, ComplianceRequest: [] });
@@ -316,7 +316,7 @@ describe("customers/redact", () => {
     expect(await everythingOf(OTHER_SHOP)).toEqual(otherShopBefore);
 
     const [request] = await prisma.complianceRequest.findMany({ where: { shop: SHOP } });
-    expect(request).toMatchObject({ topic: "customers/redact", customerId: String(ADA.id), outcome: "personal data removed from 3 stored order(s)" });
+    expect(request).toMatchObject({ topic: "customers/redact", customerId: String(ADA.id), outcome: "Stored orders with personal data removed: 3" });
   });
 
   it("leaves a queued order deliverable: Refersion still gets its amounts and items, without the customer", async () => {

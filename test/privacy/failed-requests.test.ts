@@ -44,7 +44,7 @@ describe("failed compliance requests", () => {
 
     expect(await retryFailedComplianceRequests()).toBe(1);
     const done = await prisma.complianceRequest.findUniqueOrThrow({ where: { id: failed.id } });
-    expect(done).toMatchObject({ status: "done", attempts: 2, outcome: "personal data removed from 1 stored order(s)" });
+    expect(done).toMatchObject({ status: "done", attempts: 2, outcome: "Stored orders with personal data removed: 1" });
     expect((await prisma.delivery.findFirstOrThrow({ where: { shop: SHOP, orderId: "91001" } })).personalDataRemovedAt).not.toBeNull();
     expect((await loadPrivacyPage(SHOP)).unfinished).toEqual([]);
   });
@@ -64,7 +64,7 @@ describe("failed compliance requests", () => {
     expect(failed.status).toBe("failed");
     expect((await loadPrivacyPage(SHOP)).unfinished).toHaveLength(1);
     await retryFailedComplianceRequests();
-    expect(await prisma.complianceRequest.findUniqueOrThrow({ where: { id: failed.id } })).toMatchObject({ status: "done", outcome: "1 stored order(s) found" });
+    expect(await prisma.complianceRequest.findUniqueOrThrow({ where: { id: failed.id } })).toMatchObject({ status: "done", outcome: "Stored orders found: 1" });
   });
 
   it("retries a failed shop/redact until the shop's data is gone, its own record included", async () => {

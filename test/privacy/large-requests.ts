@@ -59,7 +59,7 @@ export function largeRequestTests(context: () => { prisma: PrismaClient; complia
     await seedLargeShop(prisma);
     await compliance.recordCustomerDataRequest(LARGE_SHOP, payload("orders_requested"));
     const recorded = await prisma.complianceRequest.findFirstOrThrow({ where: { shop: LARGE_SHOP, topic: "customers/data_request" } });
-    expect(recorded.outcome).toBe(`${ORDER_COUNT} stored order(s) found`);
+    expect(recorded.outcome).toBe(`Stored orders found: ${ORDER_COUNT}`);
     const held = await compliance.customerDataHeld(LARGE_SHOP, { customerId: null, orderIds: orderIds() });
     expect(held).toHaveLength(ORDER_COUNT);
   });
@@ -73,7 +73,7 @@ export function largeRequestTests(context: () => { prisma: PrismaClient; complia
     expect(left).toEqual([]);
     expect(await prisma.delivery.count({ where: { shop: OTHER_SHOP, personalDataRemovedAt: null } })).toBe(10);
     const recorded = await prisma.complianceRequest.findFirstOrThrow({ where: { shop: LARGE_SHOP, topic: "customers/redact" } });
-    expect(recorded.outcome).toBe(`personal data removed from ${ORDER_COUNT} stored order(s)`);
+    expect(recorded.outcome).toBe(`Stored orders with personal data removed: ${ORDER_COUNT}`);
   });
 
   it("deletes a shop with 10,000 orders, and nothing of another shop", async () => {

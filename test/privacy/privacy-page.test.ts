@@ -67,10 +67,14 @@ describe("Privacy requests page", () => {
     expect(view.total).toBe(2);
     const [unreadable, ada] = view.requests;
     // Sent last, so listed first.
-    expect(ada).toMatchObject({ customerId: String(ADA.id), orderIds: ["9401", "9402"], outcome: "2 stored order(s) found", downloadable: true });
+    expect(ada).toMatchObject({ customerId: String(ADA.id), orderIds: ["9401", "9402"], outcome: "Stored orders found: 2", downloadable: true });
     expect(ada.receivedAt).toMatch(/ UTC$/);
-    expect(unreadable).toMatchObject({ customerId: null, orderIds: [], downloadable: false });
-    expect(unreadable.outcome).toMatch(/Answer this request by hand/);
+    expect(ada.customerUrl).toBe(`https://${SHOP_A}/admin/customers/${ADA.id}`);
+    expect(unreadable).toMatchObject({ customerId: null, customerUrl: null, orderIds: [], downloadable: false });
+    // In the merchant's words; the parser's message only in the details.
+    expect(unreadable.outcome).toMatch(/could not be read, so it names no customer.*Answer it by hand/);
+    expect(unreadable.outcome).not.toMatch(/JSON|token|position/i);
+    expect(unreadable.detail).toMatch(/not valid JSON.*Answer this request by hand/);
     // Nothing of the other shop, and no personal data in the list itself.
     const text = JSON.stringify(view);
     expect(text).not.toContain(String(BO.id));
