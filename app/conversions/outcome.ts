@@ -36,6 +36,7 @@ export interface ConversionFacts extends ConversionVersion {
   affiliateCode: string | null;
   affiliateName: string | null;
   commission: string | null;
+  total: string | null;
   currency: string | null;
   test: boolean;
   receivedAt: Date;

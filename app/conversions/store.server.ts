@@ -47,6 +47,7 @@ function factsOf(row: Conversion): ConversionFacts {
     affiliateCode: row.affiliateCode,
     affiliateName: row.affiliateName,
     commission: row.commission,
+    total: row.total,
     currency: row.currency,
     test: row.test,
     refersionCreatedAt: row.refersionCreatedAt,

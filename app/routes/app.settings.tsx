@@ -10,13 +10,16 @@ import { ConnectionCheck } from "../components/ConnectionCard";
 import { useAppHref } from "../components/embedded-links";
 import { useToastOrInline } from "../components/flash";
 import { SettingsForm } from "../components/SettingsForm";
+import { ConversionWebhooksCard } from "../components/ConversionWebhooksCard";
+import { loadConversionWebhooksView } from "../admin/conversions-view.server";
+import { env } from "../env.server";
 import { parseSettingsForm, type SettingsFieldErrors } from "../settings/settings-form";
 import { MissingSecretKeyError } from "../settings/shop-settings.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return loadSettingsPage(session.shop);
+  return { ...(await loadSettingsPage(session.shop)), conversionWebhooks: await loadConversionWebhooksView(session.shop, env().SHOPIFY_APP_URL) };
 };
 
 const IntentSchema = z.object({ intent: z.enum(["save", "test_connection"]) });
@@ -61,7 +64,7 @@ function savedMessage(released: number): string {
 }
 
 export default function SettingsPage() {
-  const { settings, connection } = useLoaderData<typeof loader>();
+  const { settings, connection, conversionWebhooks } = useLoaderData<typeof loader>();
   const href = useAppHref();
   const actionData = useActionData<typeof action>();
   const navigation = useNavigation();
@@ -116,6 +119,7 @@ export default function SettingsPage() {
                 />
               }
             />
+            <ConversionWebhooksCard view={conversionWebhooks} />
           </BlockStack>
         </Layout.Section>
       </Layout>

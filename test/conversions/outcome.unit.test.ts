@@ -15,6 +15,7 @@ function conversion(overrides: Partial<ConversionFacts> = {}): ConversionFacts {
     affiliateCode: "ada1",
     affiliateName: "Ada Sandbox",
     commission: "10.00",
+    total: "100.00",
     currency: "USD",
     test: false,
     refersionCreatedAt: DELIVERED,
