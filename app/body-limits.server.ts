@@ -1,5 +1,6 @@
 import { MAX_CONVERSION_BODY_BYTES } from "./conversions/receive.server";
 import { RECEIVER_PATH_PREFIX } from "./conversions/receiver.server";
+import { CLICK_REPORT_MAX_BYTES, PIXEL_REPORT_PATH } from "./attribution/click-report";
 import { MAX_WEBHOOK_BODY_BYTES } from "./webhooks/receive-webhook.server";
 
 /**
@@ -36,6 +37,8 @@ export function bodyLimitFor(path: string): BodyLimit {
   if (path.startsWith(RECEIVER_PATH_PREFIX)) {
     return { bytes: MAX_CONVERSION_BODY_BYTES, message: `Conversion webhook bodies are limited to ${MAX_CONVERSION_BODY_BYTES} bytes` };
   }
+  // The checkout pixel's reports: anyone can post one, and the pixel's own is under 600 bytes.
+  if (path === PIXEL_REPORT_PATH) return { bytes: CLICK_REPORT_MAX_BYTES, message: `Checkout reports are limited to ${CLICK_REPORT_MAX_BYTES} bytes` };
   const bytes = path === "/auth/login" ? LOGIN_FORM_BYTES : path === "/app" || path.startsWith("/app/") ? ADMIN_FORM_BYTES : OTHER_BYTES;
   return { bytes, message: `Request bodies here are limited to ${bytes} bytes` };
 }

@@ -40,6 +40,8 @@ const Variables = z.object({
   DELIVERY_LEASE_MS: z.coerce.number().int().positive().default(60_000),
   // Stored orders lose the buyer's personal data after this many days.
   PERSONAL_DATA_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  // The checkout pixel's reports accepted per shop and minute (per process); more are answered 429.
+  PIXEL_REPORTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(300),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default("0.0.0.0"),

@@ -5,6 +5,7 @@ import { isCancelledOrderSkip } from "../orders/requeue.server";
 import type { DeliveryReason } from "@prisma/client";
 import type { DeliveryLogSearch } from "./delivery-log-query.server";
 import { describeReason, describeRetryRefusal, RETRY_REFUSALS, STATUS_LABELS, WAITING_FOR_PREDECESSOR } from "./delivery-reasons";
+import { attributionLabelOf } from "./attribution-labels";
 import { formatDateTime, formatMoney } from "./format";
 
 export const DELIVERY_LOG_PAGE_SIZE = 25;
@@ -17,6 +18,8 @@ export interface DeliveryRowView {
   statusLabel: string;
   attempts: number;
   lastStatusCode: number | null;
+  /** How the order is credited ("Checkout pixel", "Waiting for click data"...); null for reversals. */
+  attribution: string | null;
   receivedAt: string;
 }
 
@@ -59,6 +62,7 @@ export async function loadDeliveryLog(shop: string, search: DeliveryLogSearch): 
         statusLabel: STATUS_LABELS[rowStatus],
         attempts: row.attempts,
         lastStatusCode: row.lastStatusCode,
+        attribution: attributionLabelOf(row),
         receivedAt: formatDateTime(row.createdAt)!,
       };
     }),
@@ -89,6 +93,8 @@ export interface DeliveryDetailView {
   reasonCode: DeliveryReason | null;
   /** The reason as a sentence (app/admin/delivery-reasons.ts). */
   reason: string | null;
+  /** How the order is credited at Refersion; null for reversals. */
+  attribution: string | null;
   receivedAt: string;
   deliveredAt: string | null;
   nextAttemptAt: string | null;
@@ -147,6 +153,7 @@ export async function loadDeliveryDetail(shop: string, id: string): Promise<Deli
     reason:
       describeReason(row.reasonCode, row.reasonDetail) ??
       ((status === "pending" || status === "retrying") && row.runsAfter && row.runsAfter.status !== "delivered" ? WAITING_FOR_PREDECESSOR : null),
+    attribution: attributionLabelOf(row),
     receivedAt: formatDateTime(row.createdAt)!,
     deliveredAt: formatDateTime(row.deliveredAt),
     nextAttemptAt: status === "pending" || status === "retrying" ? formatDateTime(row.nextAttemptAt) : null,

@@ -11,6 +11,8 @@ import { readThemeEmbedStatus, themeEditorEmbedUrl, type ThemeEmbedState } from 
 import { pixelStateOf } from "../attribution/web-pixel.server";
 import { connectionView, type ConnectionView } from "./connection-view";
 import { pixelStepOf } from "./pixel-view";
+import { attributionSharesOf } from "../attribution/attribution-shares.server";
+import { attributionSharesView, type AttributionSharesView } from "./attribution-labels";
 import { addDays, dayKeyOf, formatDateTime, formatDay, formatMoney, startOfDay } from "./format";
 import { countOf } from "./plural";
 import { shopTimeZone } from "./shop-time-zone.server";
@@ -92,6 +94,8 @@ export interface HomeView {
   status: StatusHeaderView;
   attention: AttentionItem[];
   setup: SetupGuideView;
+  /** The share of orders per attribution source, last 7 and last 30 days. */
+  attributionSources: AttributionSharesView[];
   forwardingEnabled: boolean;
   hasKeys: boolean;
   connection: ConnectionView;
@@ -330,6 +334,7 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
       secretUnreadable: connection.state === "secret_unreadable",
     }),
     setup: { steps, completed, complete: completed === steps.length, dismissed: await isSetupGuideDismissed(input.shop) },
+    attributionSources: await Promise.all([7, 30].map(async (days) => attributionSharesView(await attributionSharesOf(input.shop, days, now)))),
     forwardingEnabled: settings.forwardingEnabled,
     hasKeys: keysSaved,
     connection,

@@ -7,6 +7,9 @@ import { z } from "zod";
  * form only; whether it may credit an order is decided against the order (clickAffiliateFor).
  */
 
+/** The path of the app's endpoint for the pixel's reports (app/routes/pixel.checkout-completed.tsx). */
+export const PIXEL_REPORT_PATH = "/pixel/checkout-completed";
+
 /** The most a report's body may be: the pixel's own is under 600 bytes. */
 export const CLICK_REPORT_MAX_BYTES = 4 * 1024;
 

@@ -5,6 +5,7 @@ import { env } from "../env.server";
 import { logger } from "../logger.server";
 import { OfflineAccessError } from "../shops/offline-access.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
+import { PIXEL_REPORT_PATH } from "./click-report";
 
 /**
  * Turns the checkout pixel (extensions/refersion-checkout-pixel) on or off for a shop through the
@@ -15,8 +16,7 @@ import type { AdminGraphql } from "../storefront/admin-graphql.server";
  * app's URL.
  */
 
-/** The path of the app's endpoint for the pixel's reports (app/routes/pixel.checkout-completed.tsx). */
-export const PIXEL_REPORT_PATH = "/pixel/checkout-completed";
+export { PIXEL_REPORT_PATH };
 
 export function pixelReportUrl(appUrl = env().SHOPIFY_APP_URL): string {
   return new URL(PIXEL_REPORT_PATH, appUrl).href;

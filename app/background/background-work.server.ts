@@ -3,6 +3,7 @@ import prisma from "../db.server";
 import { env } from "../env.server";
 import { createJobLoop, type JobLoop } from "../jobs/job-loop";
 import { logger } from "../logger.server";
+import { sweepClickHints } from "../attribution/click-hints.server";
 import { releaseOrdersParkedForUnreadableSecret } from "../orders/release.server";
 import { ORDER_KIND } from "../outbox/delivery-kind";
 import { createDeliveryWorker, type DeliveryWorker } from "../outbox/worker.server";
@@ -83,6 +84,7 @@ function createMaintenanceLoop(): JobLoop {
       await step("releasing orders parked for an unreadable secret", () => releaseOrdersParkedForUnreadableSecret());
       await step("retrying failed compliance requests", () => retryFailedComplianceRequests());
       await step("removing expired webhook receipts", () => removeExpiredWebhookReceipts());
+      await step("removing old checkout pixel reports", () => sweepClickHints());
       return false;
     },
     idleMs: HOUR_MS,

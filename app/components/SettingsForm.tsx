@@ -4,10 +4,10 @@ import { BlockStack, Box, Button, Card, Checkbox, ChoiceList, Form, FormLayout, 
 import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
 import type { ConnectionState } from "../admin/connection-view";
 import type { SettingsFormView } from "../admin/settings-page.server";
-import { parseSettingsForm, type SettingsFieldErrors, type SettingsForm as SettingsFormValues } from "../settings/settings-form";
+import { CLICK_DATA_WAIT_MAX_MINUTES, parseSettingsForm, type SettingsFieldErrors, type SettingsForm as SettingsFormValues } from "../settings/settings-form";
 
 /** The form's fields: the settings as loaded, with the secret as typed (empty keeps the saved one). */
-type Values = Omit<SettingsFormView, "secretKeySet" | "secretKeyLast4"> & { secretKey: string };
+type Values = Omit<SettingsFormView, "secretKeySet" | "secretKeyLast4" | "clickDataWaitMinutes"> & { secretKey: string; clickDataWaitMinutes: string };
 type OnOffField = { [K in keyof Values]: Values[K] extends boolean ? K : never }[keyof Values];
 
 const MISSING_SECRET = "Enter your Refersion secret key";
@@ -45,6 +45,7 @@ function initialValues(settings: SettingsFormView): Values {
     forwardTrigger: settings.forwardTrigger,
     reverseCancellations: settings.reverseCancellations,
     reverseRefunds: settings.reverseRefunds,
+    clickDataWaitMinutes: String(settings.clickDataWaitMinutes),
   };
 }
 
@@ -79,6 +80,7 @@ function toFormData(data: SettingsFormValues): FormData {
   formData.set("forwardTrigger", data.forwardTrigger ?? "created");
   formData.set("reverseCancellations", String(data.reverseCancellations ?? true));
   formData.set("reverseRefunds", String(data.reverseRefunds ?? true));
+  if (data.clickDataWaitMinutes !== undefined) formData.set("clickDataWaitMinutes", String(data.clickDataWaitMinutes));
   return formData;
 }
 
@@ -321,6 +323,18 @@ export function SettingsForm({
                 "Reverse the commission on refunded items",
                 "Cancels just the refunded items; refunds that only restock send nothing.",
               )}
+              <TextField
+                label="Wait for click data (minutes)"
+                name="clickDataWaitMinutes"
+                type="number"
+                min={0}
+                max={CLICK_DATA_WAIT_MAX_MINUTES}
+                value={values.clickDataWaitMinutes}
+                onChange={(value) => update("clickDataWaitMinutes", value)}
+                error={errorFor("clickDataWaitMinutes")}
+                autoComplete="off"
+                helpText="Buy it now and express checkout orders have no cart to match: they wait this long for the checkout pixel's click before they are sent. 0 sends them at once."
+              />
             </BlockStack>
           </Card>
 

@@ -7,6 +7,9 @@ import { removePersonalDataFromOrder } from "../privacy/personal-data";
 import { createOutboxInserter } from "../outbox/inserts.server";
 import type { DeliveryStatus } from "../outbox/delivery-status";
 import { getManyShopSettings, hasKeys, type StoredSettings } from "../settings/shop-settings.server";
+import { clickHintFor } from "../attribution/click-hints.server";
+import { applyClickHint } from "./click-report.server";
+import { orderIdOf } from "./order-id";
 import { planOrder, type OrderTrigger } from "./plan";
 import { releaseOrdersWaitingForKeys } from "./release.server";
 import { replaceUnmappableOrder } from "./requeue.server";
@@ -61,7 +64,8 @@ export async function acceptOrderWebhook(input: {
 }): Promise<IntakeResult> {
   const { shop, payload, webhookId } = input;
   const settings = await settingsOfArrivingOrders.load(shop);
-  const plan = planOrder(payload, settings, input.source ?? "orders/create");
+  // The checkout pixel's report, when it came first (app/orders/click-report.server.ts).
+  const plan = planOrder(payload, settings, input.source ?? "orders/create", { hint: await clickHintFor(shop, orderIdOf(payload)) });
 
   let data: Prisma.DeliveryUncheckedCreateInput;
   let outcome: IntakeOutcome;
@@ -89,6 +93,8 @@ export async function acceptOrderWebhook(input: {
       status: plan.status,
       reasonCode: plan.reasonCode,
       ...plan.columns,
+      // An order waiting for the pixel's click data is due when the wait ends (or when the report comes).
+      ...(plan.clickWaitMs > 0 ? { nextAttemptAt: new Date(Date.now() + plan.clickWaitMs) } : {}),
       orderPayload: storedOrderJson(payload),
       webhookId,
     };
@@ -108,6 +114,8 @@ export async function acceptOrderWebhook(input: {
     return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
   }
   log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
+  // A report that arrived between the hint's read above and this insert found no row: apply it now.
+  if (data.reasonCode === "awaiting_click_data") await applyClickHint(shop, data.orderId);
   if (data.status === "waiting_for_keys" && hasKeys(await settingsOfArrivingOrders.load(shop))) {
     // Keys were saved between this order's settings read and its insert: the save released the
     // orders waiting then, not this one.

@@ -1,4 +1,5 @@
-import type { DeliveryReason, DeliveryStatus } from "@prisma/client";
+import type { AttributionSource, DeliveryReason, DeliveryStatus } from "@prisma/client";
+import { clickAffiliateFor, type StoredClickHint } from "../attribution/click-report";
 import { mapOrderToConversion } from "../refersion/mapping";
 import { hasKeys, mappingOptionsFor, type StoredSettings } from "../settings/shop-settings.server";
 import { orderIdOf, orderPlacedAtOf } from "./order-id";
@@ -24,10 +25,27 @@ export interface OrderColumns {
   requestBody: string;
   /** When the customer placed it: a resent past order is charted on that day. */
   orderPlacedAt: Date | null;
+  /** What credits it at Refersion: cart token, cart attribute, the pixel's click, a discount code, none. */
+  attributionSource: AttributionSource;
 }
 
+/** The checkout pixel's hint for the order (app/attribution/), when one was reported. */
+export interface OrderClicks {
+  hint: StoredClickHint | null;
+}
+
+const NO_CLICKS: OrderClicks = { hint: null };
+
 export type OrderPlan =
-  | { mapped: true; orderId: string; status: DeliveryStatus; reasonCode: DeliveryReason | null; columns: OrderColumns }
+  | {
+      mapped: true;
+      orderId: string;
+      status: DeliveryStatus;
+      reasonCode: DeliveryReason | null;
+      columns: OrderColumns;
+      /** How long a pending order waits for the pixel's click data before it is due (0: due now). */
+      clickWaitMs: number;
+    }
   | { mapped: false; orderId: string | null; status: "failed"; reasonCode: "unmappable"; reasonDetail: string };
 
 /**
@@ -35,13 +53,22 @@ export type OrderPlan =
  * payment or for keys, or is recorded as skipped (with a code), and the JSON Refersion gets.
  * Pure: the caller reads the settings and writes the row.
  */
-export function planOrder(payload: unknown, settings: StoredSettings, trigger: OrderTrigger): OrderPlan {
-  const mapped = mapOrderToConversion(payload, mappingOptionsFor(settings));
+export function planOrder(payload: unknown, settings: StoredSettings, trigger: OrderTrigger, clicks: OrderClicks = NO_CLICKS): OrderPlan {
+  // The pixel's click, when the hint may be trusted for this order; the mapping uses it only for
+  // an order without a storefront cart (docs/attribution.md).
+  const mapped = mapOrderToConversion(payload, { ...mappingOptionsFor(settings), clickAffiliateId: clickAffiliateFor(payload, clicks.hint) });
   if (!mapped.ok) return { mapped: false, orderId: orderIdOf(payload), status: "failed", reasonCode: "unmappable", reasonDetail: mapped.error.message };
   const { summary, conversion } = mapped;
   const waitsForPayment = (trigger === "orders/create" || trigger === "backfill") && settings.forwardTrigger === "paid" && !hasBeenPaid(payload);
   // A past order already cancelled or refunded in full is recorded, but not sent.
   const pastOrderSkip = trigger === "backfill" ? pastOrderSkipReason(payload) : null;
+  // An order Refersion cannot match by a cart (Buy it now, express buttons) waits a few minutes for
+  // the checkout pixel's report, when it arrives new and the shop's pixel runs.
+  const waitsForClick =
+    trigger === "orders/create" &&
+    (mapped.attribution === "discount_code" || mapped.attribution === "none") &&
+    settings.pixelStatus === "connected" &&
+    settings.clickDataWaitMinutes > 0;
   const decide = (): { status: DeliveryStatus; reasonCode: DeliveryReason | null } => {
     if (settings.uninstalledAt) return { status: "skipped", reasonCode: "uninstalled_on_arrival" };
     if (!settings.forwardingEnabled) return { status: "skipped", reasonCode: "forwarding_off_on_arrival" };
@@ -50,12 +77,15 @@ export function planOrder(payload: unknown, settings: StoredSettings, trigger: O
     if (pastOrderSkip) return { status: "skipped", reasonCode: pastOrderSkip };
     if (waitsForPayment) return { status: "waiting_for_payment", reasonCode: null };
     if (!hasKeys(settings)) return { status: "waiting_for_keys", reasonCode: null };
+    if (waitsForClick) return { status: "pending", reasonCode: "awaiting_click_data" };
     return { status: "pending", reasonCode: null };
   };
+  const decided = decide();
   return {
     mapped: true,
     orderId: summary.orderId,
-    ...decide(),
+    ...decided,
+    clickWaitMs: decided.reasonCode === "awaiting_click_data" ? settings.clickDataWaitMinutes * 60_000 : 0,
     columns: {
       orderName: summary.name,
       totalAmount: summary.total,
@@ -63,6 +93,7 @@ export function planOrder(payload: unknown, settings: StoredSettings, trigger: O
       customerId: summary.customerId,
       requestBody: JSON.stringify(conversion),
       orderPlacedAt: orderPlacedAtOf(payload),
+      attributionSource: mapped.attribution,
     },
   };
 }

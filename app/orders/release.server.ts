@@ -5,6 +5,7 @@ import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { rebuildPendingReversals } from "../reversals/store.server";
 import { SecretBoxError } from "../settings/secret-box.server";
 import { getShopSettings, hasKeys, refersionKeysOf } from "../settings/shop-settings.server";
+import { clickHintFor } from "../attribution/click-hints.server";
 import { orderIdOf } from "./order-id";
 import { planOrder, plannedColumns } from "./plan";
 import { storedOrderJson } from "./stored-order";
@@ -41,11 +42,12 @@ export async function releaseOrderOnPayment(
   // the paid payload brings it back, so it is removed before anything is mapped or stored.
   const redacted = row.personalDataRemovedAt !== null;
   let order = keepPersonalDataRemoved(payload, row.personalDataRemovedAt);
-  let plan = planOrder(order, settings, "orders/paid");
+  const clicks = { hint: await clickHintFor(shop, orderId) };
+  let plan = planOrder(order, settings, "orders/paid", clicks);
   if (!plan.mapped && row.orderPayload) {
     // The paid payload cannot be mapped but the created one could: send that one.
     order = JSON.parse(row.orderPayload);
-    plan = planOrder(order, settings, "orders/paid");
+    plan = planOrder(order, settings, "orders/paid", clicks);
   }
   const data = plan.mapped
     ? {
@@ -87,7 +89,7 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
       });
       continue;
     }
-    const plan = row.orderPayload ? planOrder(JSON.parse(row.orderPayload), settings, "keys_saved") : null;
+    const plan = row.orderPayload ? planOrder(JSON.parse(row.orderPayload), settings, "keys_saved", { hint: await clickHintFor(shop, row.orderId) }) : null;
     const data = plan
       ? { ...plannedColumns(plan), ...(plan.mapped ? { nextAttemptAt: now } : {}) }
       : { status: "failed" as const, reasonCode: "stored_order_unavailable" as const, reasonDetail: null };

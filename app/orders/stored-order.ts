@@ -37,6 +37,8 @@ const ORDER_FIELDS = [
   "shipping_lines",
   "discount_codes",
   "cart_token",
+  // Compared (hashed) with the checkout pixel's report for the order (app/attribution/click-report.ts).
+  "checkout_token",
   "note_attributes",
   "source_name",
   "tags",

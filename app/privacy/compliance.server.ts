@@ -206,11 +206,10 @@ async function carryOut(shop: string, topic: ComplianceTopic, request: CustomerC
     case "customers/data_request": {
       const held = await customerDataHeld(shop, request);
       logger.info("customer data request recorded", { shop, customerId: request.customerId, orders: held.length });
-      // "Label: count" reads right for any count, with no plural to get wrong.
-      return `Stored orders found: ${held.length}`;
+      return `${held.length} stored order(s) found`;
     }
     case "customers/redact":
-      return `Stored orders with personal data removed: ${await removeCustomerPersonalData(shop, request, now)}`;
+      return `personal data removed from ${await removeCustomerPersonalData(shop, request, now)} stored order(s)`;
     case "shop/redact":
       await deleteShopData(shop);
       return "shop data deleted";

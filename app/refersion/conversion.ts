@@ -26,7 +26,19 @@ export interface MappingOptions {
    * cart token and no storefront note attribute.
    */
   cartIdSecret: string;
+  /**
+   * The affiliate of the checkout pixel's click for this order (app/attribution/): sent as
+   * auto_credit_affiliate_id only when the order has no storefront cart id (no cart token, no
+   * `_rfsn_cart`), which Refersion matches the click by itself.
+   */
+  clickAffiliateId?: number | null;
 }
+
+/**
+ * What credits the order at Refersion, by precedence: its cart token, the storefront's `_rfsn_cart`
+ * attribute, the checkout pixel's click, a discount code (Refersion's coupon triggers), nothing.
+ */
+export type AttributionSource = "cart_token" | "cart_attribute" | "pixel" | "discount_code" | "none";
 
 /** Facts about the order that the outbox and the delivery log need besides the conversion. */
 export interface OrderSummary {
@@ -62,5 +74,5 @@ export class MappingError extends Error {
 }
 
 export type MappingResult =
-  | { ok: true; conversion: RefersionConversion; summary: OrderSummary }
+  | { ok: true; conversion: RefersionConversion; summary: OrderSummary; attribution: AttributionSource }
   | { ok: false; error: MappingError };

@@ -1,7 +1,7 @@
 import { computeAmounts, amountsRead } from "./amounts";
-import { MappingError, type MappingOptions, type MappingResult, type OrderSummary, type RefersionConversion } from "./conversion";
+import { MappingError, type AttributionSource, type MappingOptions, type MappingResult, type OrderSummary, type RefersionConversion } from "./conversion";
 import { orderCurrencies, reportingDecimals, roundTo } from "./money";
-import { affiliateIdOf, cartIdFor, customerIdOf, customerOf, discountCodesOf, isSubscriptionOrder } from "./order-attributes";
+import { affiliateIdOf, customerIdOf, customerOf, derivedCartId, discountCodesOf, isSubscriptionOrder, storefrontCartOf } from "./order-attributes";
 import { parseOrder, readOrderId } from "./order-payload";
 
 export { currencyDecimals } from "./money";
@@ -29,6 +29,7 @@ export function mapOrderToConversion(order: unknown, options: MappingOptions): M
 interface MappedOrder {
   conversion: RefersionConversion;
   summary: OrderSummary;
+  attribution: AttributionSource;
 }
 
 function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
@@ -39,10 +40,15 @@ function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
   const decimals = reportingDecimals(currencies.reported, amountsRead(order, currencies));
   const round = (value: number) => roundTo(value, decimals);
   const amounts = computeAmounts(order, currencies);
-  const cartId = cartIdFor(order, orderId, options);
-  const affiliateId = options.autoCreditAffiliate ? affiliateIdOf(order) : null;
+  const storefrontCart = storefrontCartOf(order, orderId);
+  const cartId = storefrontCart?.cartId ?? derivedCartId(options, orderId);
+  // The pixel's click only where Refersion has no cart to match the visit by.
+  const clickAffiliateId = storefrontCart ? null : (options.clickAffiliateId ?? null);
+  const affiliateId = (options.autoCreditAffiliate ? affiliateIdOf(order) : null) ?? clickAffiliateId;
   const customer = options.includeCustomer ? customerOf(order) : null;
   const discountCode = discountCodesOf(order);
+  const attribution: AttributionSource =
+    storefrontCart?.source ?? (clickAffiliateId !== null ? "pixel" : discountCode ? "discount_code" : "none");
   const items = amounts.items.map((item) => ({ ...item, price: round(item.price) }));
 
   // The keys in the order of Refersion's own example, without empty optional ones.
@@ -71,7 +77,7 @@ function mapOrder(input: unknown, options: MappingOptions): MappedOrder {
     zeroValue: items.length === 0 || (total === 0 && round(amounts.merchandise) === 0),
     customerId: customerIdOf(order.customer),
   };
-  return { conversion, summary };
+  return { conversion, summary, attribution };
 }
 
 function safeMessage(error: unknown): string {

@@ -45,21 +45,25 @@ export const MAPPED_LINE_PROPERTIES: ReadonlySet<string> = new Set<string>();
 // ---------------------------------------------------------------------------------------------
 // Identifiers and attributes
 
+/** How the order itself names the cart Refersion matched the visit by (the storefront embed reported it). */
+export type StorefrontCartSource = "cart_token" | "cart_attribute";
+
 /**
  * The cart token without its `?key=` part; else the cart id our storefront script stored in the
- * `_rfsn_cart` note attribute; else an unguessable id derived from the shop and order id.
+ * `_rfsn_cart` note attribute; null when the order has neither (Buy it now, express buttons, draft
+ * and API orders), or only one that repeats the order's id, number or name.
  */
-export function cartIdFor(order: ShopifyOrder, orderId: string, options: MappingOptions): string {
+export function storefrontCartOf(order: ShopifyOrder, orderId: string): { cartId: string; source: StorefrontCartSource } | null {
   const identifiers = new Set([orderId, textOf(order.order_number), textOf(order.name)].filter((value): value is string => Boolean(value)));
   const usable = (value: unknown): string | null => {
     const text = typeof value === "string" ? value.split("?")[0].trim() : "";
     return text && text.length <= CART_ID_MAX_LENGTH && !identifiers.has(text) ? text : null;
   };
   const fromToken = usable(order.cart_token);
-  if (fromToken) return fromToken;
+  if (fromToken) return { cartId: fromToken, source: "cart_token" };
   const fromAttribute = usable(noteAttributesOf(order).get(STOREFRONT_CART_ATTRIBUTE));
-  if (fromAttribute) return fromAttribute;
-  return derivedCartId(options, orderId);
+  if (fromAttribute) return { cartId: fromAttribute, source: "cart_attribute" };
+  return null;
 }
 
 /** HMAC-SHA256 of "shop:orderId" with the app's secret: stable per order, unguessable without the secret. */

@@ -6,6 +6,7 @@ import { HomeActionSchema, loadHomePage, type HomeView } from "../admin/home-pag
 import { testConnectionFromAdmin } from "../admin/settings-page.server";
 import { BackfillStoppedBanner } from "../components/BackfillStoppedBanner";
 import { useAppHref } from "../components/embedded-links";
+import { AttributionSources } from "../components/AttributionSources";
 import { HomeActivityCard } from "../components/HomeActivityCard";
 import { HomeStatusHeader } from "../components/HomeStatusHeader";
 import { SetupGuide } from "../components/SetupGuide";
@@ -42,6 +43,7 @@ const HOME_CARDS: { id: string; render: (home: HomeView, href: Href) => ReactNod
     render: (home, href) => <SetupGuide setup={home.setup} embed={home.embed} settingsUrl={href("/app/settings")} canTestConnection={home.hasKeys} />,
   },
   { id: "activity", render: (home, href) => <HomeActivityCard home={home} logUrl={href("/app/deliveries")} /> },
+  { id: "attribution", render: (home) => <AttributionSources periods={home.attributionSources} /> },
 ];
 
 export default function Home() {

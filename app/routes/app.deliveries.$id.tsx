@@ -79,6 +79,7 @@ export default function DeliveryDetailPage() {
                   </Text>
                 </InlineStack>
                 {delivery.reason ? <Text as="p">{delivery.reason}</Text> : null}
+                {delivery.attribution ? <Text as="p">Attribution: {delivery.attribution}</Text> : null}
                 {delivery.deliveredAt ? <Text as="p">Delivered {delivery.deliveredAt}</Text> : null}
                 {delivery.nextAttemptAt ? <Text as="p">Next attempt {delivery.nextAttemptAt}</Text> : null}
               </BlockStack>

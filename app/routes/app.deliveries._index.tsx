@@ -54,6 +54,7 @@ export default function DeliveryLog() {
               { title: "Status" },
               { title: "Attempts", alignment: "end" },
               { title: "Last response", alignment: "end" },
+              { title: "Attribution" },
               { title: "Received" },
             ]}
           >
@@ -84,6 +85,7 @@ export default function DeliveryLog() {
                     {row.lastStatusCode ?? "—"}
                   </Text>
                 </IndexTable.Cell>
+                <IndexTable.Cell>{row.attribution ?? "—"}</IndexTable.Cell>
                 <IndexTable.Cell>{row.receivedAt}</IndexTable.Cell>
               </IndexTable.Row>
             ))}

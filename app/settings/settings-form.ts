@@ -17,6 +17,13 @@ const optionalCheckbox = z.preprocess(
  */
 export const SECRET_KEY_MIN_LENGTH = 10;
 
+/**
+ * Minutes an order without a storefront cart waits for the checkout pixel's click data before it
+ * is sent (0: never). An hour at most: Refersion should hear of an order the same hour.
+ */
+export const CLICK_DATA_WAIT_MAX_MINUTES = 60;
+const CLICK_DATA_WAIT_MESSAGE = `Enter a whole number of minutes from 0 to ${CLICK_DATA_WAIT_MAX_MINUTES}`;
+
 export const SettingsFormSchema = z.object({
   publicKey: trimmed(
     z
@@ -47,6 +54,16 @@ export const SettingsFormSchema = z.object({
   forwardTrigger: z.enum(["created", "paid"], { message: "Choose when an order is sent" }).optional(),
   reverseCancellations: optionalCheckbox,
   reverseRefunds: optionalCheckbox,
+  clickDataWaitMinutes: z
+    .preprocess(
+      (value) => (typeof value === "string" ? (/^\s*\d+\s*$/.test(value) ? Number(value) : Number.NaN) : value),
+      z
+        .number({ message: CLICK_DATA_WAIT_MESSAGE })
+        .int(CLICK_DATA_WAIT_MESSAGE)
+        .min(0, CLICK_DATA_WAIT_MESSAGE)
+        .max(CLICK_DATA_WAIT_MAX_MINUTES, CLICK_DATA_WAIT_MESSAGE),
+    )
+    .optional(),
 });
 
 export type SettingsFormInput = z.input<typeof SettingsFormSchema>;

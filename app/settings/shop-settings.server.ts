@@ -27,14 +27,16 @@ export const DEFAULT_SETTINGS = {
   offlineAccessProblem: null,
   offlineAccessProblemAt: null,
   clickDataWaitMinutes: 5,
+  pixelStatus: null,
 } as const;
 
 // scopesUpdatedAt belongs to the shop's sessions (app/shops/scopes-update.server.ts), setupGuideDismissedAt to the
-// admin's home page (app/settings/setup-guide.server.ts), the checkout pixel's state to
-// app/attribution/web-pixel.server.ts: none is about forwarding.
+// admin's home page (app/settings/setup-guide.server.ts), the checkout pixel's details to
+// app/attribution/web-pixel.server.ts (its status is read: an order waits for click data only
+// while the pixel is connected): none is about forwarding.
 export type StoredSettings = Omit<
   ShopSettings,
-  "createdAt" | "updatedAt" | "installedAt" | "scopesUpdatedAt" | "setupGuideDismissedAt" | "pixelStatus" | "pixelProblem" | "webPixelId" | "pixelCheckedAt"
+  "createdAt" | "updatedAt" | "installedAt" | "scopesUpdatedAt" | "setupGuideDismissedAt" | "pixelProblem" | "webPixelId" | "pixelCheckedAt"
 > & { installedAt?: Date };
 
 export async function getShopSettings(shop: string): Promise<StoredSettings> {
@@ -62,6 +64,7 @@ export interface SettingsView {
   forwardTrigger: "created" | "paid";
   reverseCancellations: boolean;
   reverseRefunds: boolean;
+  clickDataWaitMinutes: number;
   connectionStatus: ConnectionStatus | null;
   connectionCheckedAt: string | null;
 }
@@ -79,6 +82,7 @@ export function toSettingsView(settings: StoredSettings): SettingsView {
     forwardTrigger: settings.forwardTrigger === "paid" ? "paid" : "created",
     reverseCancellations: settings.reverseCancellations,
     reverseRefunds: settings.reverseRefunds,
+    clickDataWaitMinutes: settings.clickDataWaitMinutes,
     connectionStatus: settings.connectionStatus,
     connectionCheckedAt: settings.connectionCheckedAt?.toISOString() ?? null,
   };
@@ -114,6 +118,7 @@ export async function saveShopSettings(shop: string, form: SettingsForm): Promis
     forwardTrigger: form.forwardTrigger ?? current.forwardTrigger,
     reverseCancellations: form.reverseCancellations ?? current.reverseCancellations,
     reverseRefunds: form.reverseRefunds ?? current.reverseRefunds,
+    clickDataWaitMinutes: form.clickDataWaitMinutes ?? current.clickDataWaitMinutes,
     ...(keysChanged ? { connectionStatus: null, connectionCheckedAt: null } : {}),
   };
   return prisma.shopSettings.upsert({ where: { shop }, create: { shop, ...data }, update: data });

@@ -56,6 +56,7 @@ describe("delivery log", () => {
       statusLabel: "Retrying",
       attempts: 2,
       lastStatusCode: 503,
+      attribution: null,
       receivedAt: "Nov 21, 2026, 9:30 AM UTC",
     });
     expect(view.rows[1].total).toBe("€1,234.50");

@@ -76,6 +76,7 @@ describe("settings page: loading", () => {
       forwardTrigger: "created",
       reverseCancellations: true,
       reverseRefunds: true,
+      clickDataWaitMinutes: 5,
     });
     expect(view.connection.state).toBe("no_keys");
   });
@@ -109,6 +110,26 @@ describe("settings page: saving", () => {
     expect(serialized).not.toContain(row.secretKeyCiphertext!);
   });
 
+  it("saves the wait for click data, turns the checkout pixel on, and off again with forwarding", async () => {
+    await save(SHOP, { clickDataWaitMinutes: "12" });
+    expect(await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).toMatchObject({ clickDataWaitMinutes: 12, pixelStatus: "connected", pixelProblem: null });
+    expect(JSON.parse(harness.shopify.webPixelOf(SHOP)!.settings)).toEqual({ reportUrl: `${TEST_ENV.SHOPIFY_APP_URL}/pixel/checkout-completed` });
+    await save(SHOP, { forwardingEnabled: "false" });
+    expect(harness.shopify.webPixelOf(SHOP)).toBeNull();
+    expect(await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).toMatchObject({ clickDataWaitMinutes: 12, pixelStatus: "removed" });
+  });
+
+  it("GIVEN Shopify refusing the pixel THEN the settings are saved all the same and the pixel is recorded as not connected", async () => {
+    harness.shopify.setShop(SHOP, { pixelScopes: false });
+    try {
+      const result = await save(SHOP, { clickDataWaitMinutes: "3" });
+      expect(result.status ?? 200).toBe(200);
+      expect(await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } })).toMatchObject({ clickDataWaitMinutes: 3, pixelStatus: "not_connected", pixelProblem: "access_denied" });
+    } finally {
+      harness.shopify.setShop(SHOP, { pixelScopes: true });
+    }
+  });
+
   it("writes the public key and the forwarding flag to the app installation's metafields", async () => {
     const before = harness.shopify.metafieldWrites(SHOP).length;
     await save(SHOP, { forwardingEnabled: "false" });
@@ -127,6 +148,11 @@ describe("settings page: saving", () => {
     ["secretKey", { secretKey: "semi;colon" }],
     ["secretKey", { secretKey: "sec_short" }],
     ["currency", { currency: "euro" }],
+    ["clickDataWaitMinutes", { clickDataWaitMinutes: "-1" }],
+    ["clickDataWaitMinutes", { clickDataWaitMinutes: "61" }],
+    ["clickDataWaitMinutes", { clickDataWaitMinutes: "2.5" }],
+    ["clickDataWaitMinutes", { clickDataWaitMinutes: "five" }],
+    ["clickDataWaitMinutes", { clickDataWaitMinutes: "" }],
   ])("GIVEN an invalid %s WHEN saved THEN the field has an error and nothing is saved", async (field, overrides) => {
     await save(SHOP);
     const before = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });

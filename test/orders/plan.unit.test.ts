@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import type { DeliveryReason, DeliveryStatus } from "@prisma/client";
+import { checkoutTokenHash } from "~/attribution/click-report";
 import { planOrder, type OrderTrigger } from "~/orders/plan";
 import { DEFAULT_SETTINGS, type StoredSettings } from "~/settings/shop-settings.server";
 
@@ -170,5 +171,71 @@ describe("planOrder", () => {
   ])("records %s as failed and unmappable, with the mapping's message", (_name, payload, orderId) => {
     const plan = planOrder(payload, SETTINGS, "orders/create");
     expect(plan).toMatchObject({ mapped: false, orderId, status: "failed", reasonCode: "unmappable", reasonDetail: expect.stringMatching(/\S/) });
+  });
+});
+
+describe("planOrder and the checkout pixel's click", () => {
+  // A Buy it now order: no cart token, no _rfsn_cart, a checkout token.
+  const buyItNow = order({ cart_token: null, discount_codes: [] });
+  const CONNECTED: Partial<StoredSettings> = { pixelStatus: "connected", clickDataWaitMinutes: 5 };
+  const hint = (token: string | null = String(ORDER.checkout_token)) => ({ affiliateId: "8908369", checkoutTokenHash: token === null ? null : checkoutTokenHash(token) });
+  const sent = (plan: ReturnType<typeof planOrder>) => {
+    if (!plan.mapped) throw new Error(plan.reasonDetail);
+    return JSON.parse(plan.columns.requestBody) as Record<string, unknown>;
+  };
+
+  it("an order without a cart waits for click data while the shop's pixel runs, for the shop's window", () => {
+    const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create");
+    expect(plan).toMatchObject({ status: "pending", reasonCode: "awaiting_click_data", clickWaitMs: 5 * 60_000, columns: { attributionSource: "none" } });
+    expect(sent(plan)).not.toHaveProperty("auto_credit_affiliate_id");
+  });
+
+  it.each<[string, Partial<StoredSettings>, unknown, OrderTrigger]>([
+    ["the pixel is not connected", { pixelStatus: null }, buyItNow, "orders/create"],
+    ["the pixel was removed", { pixelStatus: "removed" }, buyItNow, "orders/create"],
+    ["the window is 0", { ...CONNECTED, clickDataWaitMinutes: 0 }, buyItNow, "orders/create"],
+    ["the order has a cart token", CONNECTED, order(), "orders/create"],
+    ["the order has the storefront's _rfsn_cart", CONNECTED, order({ cart_token: null, note_attributes: [{ name: "_rfsn_cart", value: "c1-abc" }] }), "orders/create"],
+    ["it is a past order resent", CONNECTED, buyItNow, "backfill"],
+    ["it is released by the keys", CONNECTED, buyItNow, "keys_saved"],
+  ])("no wait when %s", (_name, settings, payload, trigger) => {
+    const plan = planOrder(payload, { ...SETTINGS, ...settings }, trigger);
+    expect(plan).toMatchObject({ status: "pending", reasonCode: null, clickWaitMs: 0 });
+  });
+
+  it("with a hint from the same checkout: sent at once, auto_credit_affiliate_id from the click, source pixel, the derived cart id", () => {
+    const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create", { hint: hint() });
+    expect(plan).toMatchObject({ status: "pending", reasonCode: null, clickWaitMs: 0, columns: { attributionSource: "pixel" } });
+    expect(sent(plan)).toMatchObject({ auto_credit_affiliate_id: 8908369, cart_id: expect.stringMatching(/^ord-[0-9a-f]{40}$/) });
+    // The discount code still goes with it; the source is the click.
+    const withCode = planOrder(order({ cart_token: null }), SETTINGS, "orders/create", { hint: hint() });
+    expect(withCode).toMatchObject({ columns: { attributionSource: "pixel" } });
+    expect(sent(withCode)).toMatchObject({ auto_credit_affiliate_id: 8908369, discount_code: expect.any(String) });
+  });
+
+  it("a hint never changes an order with a cart token or _rfsn_cart", () => {
+    const withToken = planOrder(order(), SETTINGS, "orders/create", { hint: hint() });
+    expect(withToken).toMatchObject({ columns: { attributionSource: "cart_token" } });
+    expect(sent(withToken)).not.toHaveProperty("auto_credit_affiliate_id");
+    const withAttribute = planOrder(order({ cart_token: null, note_attributes: [{ name: "_rfsn_cart", value: "c1-abc" }] }), SETTINGS, "orders/create", { hint: hint() });
+    expect(withAttribute).toMatchObject({ columns: { attributionSource: "cart_attribute" } });
+    expect(sent(withAttribute)).toMatchObject({ cart_id: "c1-abc" });
+    expect(sent(withAttribute)).not.toHaveProperty("auto_credit_affiliate_id");
+  });
+
+  it("a hint naming another checkout, or none, is ignored for an order that names its checkout", () => {
+    for (const other of [hint("another-checkout-token"), hint(null)]) {
+      const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create", { hint: other });
+      expect(plan).toMatchObject({ reasonCode: "awaiting_click_data", columns: { attributionSource: "none" } });
+      expect(sent(plan)).not.toHaveProperty("auto_credit_affiliate_id");
+    }
+    // An order without a checkout token (an API order) is matched by its id alone.
+    const plan = planOrder(order({ cart_token: null, checkout_token: null, discount_codes: [] }), SETTINGS, "orders/create", { hint: hint() });
+    expect(plan).toMatchObject({ columns: { attributionSource: "pixel" } });
+  });
+
+  it("records a discount code, or nothing, as the source of an order no cart or click credits", () => {
+    expect(planOrder(order({ cart_token: null }), SETTINGS, "orders/create")).toMatchObject({ columns: { attributionSource: "discount_code" } });
+    expect(planOrder(buyItNow, SETTINGS, "orders/create")).toMatchObject({ columns: { attributionSource: "none" } });
   });
 });
