@@ -94,39 +94,61 @@ export async function getDelivery(shop: string, id: string): Promise<DeliveryDet
   return prisma.delivery.findFirst({ where: { id, shop }, select: DETAIL_SELECT });
 }
 
-export interface DeliveryActivity {
+export interface OrderOutcome {
+  status: "delivered" | "failed";
+  /** When the customer placed it (when the app recorded it, for rows from before that was kept). */
+  placedAt: Date;
+  totalAmount: string | null;
+  currency: string | null;
+}
+
+export interface OrderActivity {
   countsByStatus: Record<DeliveryStatus, number>;
-  /** Oldest first, one entry per UTC day from `since` to `now`, by the day each order arrived. */
-  perDay: { day: string; delivered: number; failed: number }[];
+  /** The delivered and failed ones, for the chart and the value forwarded. */
+  outcomes: OrderOutcome[];
 }
 
 /**
- * What happened to the orders that arrived since `since`: by status, and delivered/failed per day.
- * Orders only: a cancellation or refund row is a second delivery for an order already counted.
+ * The shop's orders placed between `since` and `until`, by the day the customer placed them: a
+ * past order resent today counts on its own day, not today. Orders only: a cancellation or refund
+ * row is a second delivery for an order already counted.
  */
-export async function deliveryActivity(shop: string, since: Date, now: Date): Promise<DeliveryActivity> {
-  const window = { shop, kind: ORDER_KIND, createdAt: { gte: since, lte: now } };
+export async function orderActivity(shop: string, since: Date, until: Date): Promise<OrderActivity> {
+  const window: Prisma.DeliveryWhereInput = {
+    shop,
+    kind: ORDER_KIND,
+    OR: [{ orderPlacedAt: { gte: since, lte: until } }, { orderPlacedAt: null, createdAt: { gte: since, lte: until } }],
+  };
   const countsByStatus = await countByStatus(window);
-  const outcomes = await prisma.delivery.findMany({
+  const rows = await prisma.delivery.findMany({
     where: { ...window, status: { in: ["delivered", "failed"] } },
-    select: { status: true, createdAt: true },
+    select: { status: true, orderPlacedAt: true, createdAt: true, totalAmount: true, currency: true },
   });
-  const perDay: DeliveryActivity["perDay"] = [];
-  const byDay = new Map<string, { delivered: number; failed: number }>();
-  for (let day = startOfUtcDay(since); day <= now; day = new Date(day.getTime() + 86_400_000)) {
-    const entry = { day: day.toISOString().slice(0, 10), delivered: 0, failed: 0 };
-    perDay.push(entry);
-    byDay.set(entry.day, entry);
-  }
-  for (const row of outcomes) {
-    const entry = byDay.get(row.createdAt.toISOString().slice(0, 10));
-    if (entry) entry[row.status === "delivered" ? "delivered" : "failed"] += 1;
-  }
-  return { countsByStatus, perDay };
+  return {
+    countsByStatus,
+    outcomes: rows.map((row) => ({
+      status: row.status === "delivered" ? "delivered" : "failed",
+      placedAt: row.orderPlacedAt ?? row.createdAt,
+      totalAmount: row.totalAmount,
+      currency: row.currency,
+    })),
+  };
 }
 
-function startOfUtcDay(date: Date): Date {
-  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
+/** Every row of the shop by status, whatever its kind or age: what needs the merchant now. */
+export async function shopCountsByStatus(shop: string): Promise<Record<DeliveryStatus, number>> {
+  return countByStatus({ shop });
+}
+
+/** Ids of the shop's failed rows, oldest first, at most `limit` ("Retry all failed"). */
+export async function failedDeliveryIds(shop: string, limit: number): Promise<string[]> {
+  const rows = await prisma.delivery.findMany({
+    where: { shop, status: "failed" },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    take: limit,
+    select: { id: true },
+  });
+  return rows.map((row) => row.id);
 }
 
 /** Whether any order of the shop has reached Refersion (the order itself, not a reversal). */

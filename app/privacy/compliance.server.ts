@@ -206,10 +206,11 @@ async function carryOut(shop: string, topic: ComplianceTopic, request: CustomerC
     case "customers/data_request": {
       const held = await customerDataHeld(shop, request);
       logger.info("customer data request recorded", { shop, customerId: request.customerId, orders: held.length });
-      return `${held.length} stored order(s) found`;
+      // "Label: count" reads right for any count, with no plural to get wrong.
+      return `Stored orders found: ${held.length}`;
     }
     case "customers/redact":
-      return `personal data removed from ${await removeCustomerPersonalData(shop, request, now)} stored order(s)`;
+      return `Stored orders with personal data removed: ${await removeCustomerPersonalData(shop, request, now)}`;
     case "shop/redact":
       await deleteShopData(shop);
       return "shop data deleted";
