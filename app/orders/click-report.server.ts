@@ -51,8 +51,8 @@ export async function acceptClickReport(report: ClickReport, now = new Date()): 
 /**
  * Plans the order's row again with its stored hint, if both exist and the row may still change:
  * its JSON gains auto_credit_affiliate_id and its source becomes "pixel"; a row waiting for click
- * data is due at once. Conditional on the row as read (status, body, no attempt, no live lease),
- * so a row the worker has taken meanwhile is left as it is. Called by the report and by the
+ * data is due at once. Conditional on the row as read (status, last change, no attempt, no live
+ * lease): a row the worker has taken meanwhile is left as it is. Called by the report and by the
  * intake after it recorded an order that waits (a report arriving between the two reads).
  */
 export async function applyClickHint(shop: string, orderId: string, now = new Date()): Promise<boolean> {
@@ -60,14 +60,15 @@ export async function applyClickHint(shop: string, orderId: string, now = new Da
   if (!hint) return false;
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
-    select: { id: true, status: true, attempts: true, reasonCode: true, requestBody: true, orderPayload: true },
+    select: { id: true, status: true, attempts: true, reasonCode: true, orderPayload: true, updatedAt: true },
   });
   if (!row || !row.orderPayload || row.attempts > 0 || !CHANGEABLE.includes(row.status)) return false;
   const plan = planOrder(JSON.parse(row.orderPayload), await getShopSettings(shop), "orders/create", { hint });
   if (!plan.mapped || plan.columns.attributionSource !== "pixel") return false;
   const waited = row.reasonCode === "awaiting_click_data";
   const { count } = await prisma.delivery.updateMany({
-    where: { id: row.id, shop, status: row.status, attempts: 0, requestBody: row.requestBody, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
+    // updatedAt rather than the body, which is sealed at rest (app/database/sealed-columns.server.ts).
+    where: { id: row.id, shop, status: row.status, attempts: 0, updatedAt: row.updatedAt, OR: [{ leaseUntil: null }, { leaseUntil: { lt: now } }] },
     data: { requestBody: plan.columns.requestBody, attributionSource: "pixel", ...(waited ? { reasonCode: null, nextAttemptAt: now } : {}) },
   });
   if (count === 0) return false;
