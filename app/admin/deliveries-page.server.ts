@@ -1,12 +1,17 @@
 import { DELIVERY_STATUSES, isDeliveryStatus, type DeliveryStatus } from "../outbox/delivery-status";
-import { getDelivery, listDeliveries } from "../outbox/delivery-log.server";
+import { failedDeliveryIds, getDelivery, listDeliveries, shopCountsByStatus } from "../outbox/delivery-log.server";
 import { retryDelivery } from "../orders/manual-retry.server";
 import { isCancelledOrderSkip } from "../orders/requeue.server";
 import type { DeliveryReason } from "@prisma/client";
 import type { DeliveryLogSearch } from "./delivery-log-query.server";
-import { describeReason, describeRetryRefusal, RETRY_REFUSALS, STATUS_LABELS, WAITING_FOR_PREDECESSOR } from "./delivery-reasons";
+import { OrderJsonSchema } from "../refersion/order-json";
+import { DERIVED_CART_ID_PREFIX } from "../refersion/mapping";
+import { describeRetryRefusal, explainDelivery, RETRY_REFUSALS, STATUS_LABELS, type DeliveryExplanation } from "./delivery-reasons";
+import { RANGE_DAYS, RANGE_LABELS, type DeliveryLogRange } from "./delivery-log-ranges";
 import { attributionLabelOf } from "./attribution-labels";
-import { formatDateTime, formatMoney } from "./format";
+import { addDays, dayKeyOf, DEFAULT_TIME_ZONE, formatDateTime, formatMoney, startOfDay } from "./format";
+import { countOf } from "./plural";
+import { orderAdminUrl } from "./shopify-admin-links";
 
 export const DELIVERY_LOG_PAGE_SIZE = 25;
 
@@ -18,14 +23,23 @@ export interface DeliveryRowView {
   statusLabel: string;
   attempts: number;
   lastStatusCode: number | null;
+  /** Why it is where it is, in plain words (explainDelivery); null for a delivered row. */
+  reason: string | null;
   /** How the order is credited ("Checkout pixel", "Waiting for click data"...); null for reversals. */
   attribution: string | null;
   receivedAt: string;
 }
 
 export interface DeliveryLogView {
+  /** All, then each status that has orders under the other filters (and the one selected). */
   tabs: { id: DeliveryStatus | "all"; label: string; count: number }[];
   status: DeliveryStatus | null;
+  /** The order number searched for, as typed (without its "#"). */
+  query: string;
+  range: DeliveryLogRange | null;
+  ranges: { value: DeliveryLogRange; label: string }[];
+  /** Failed rows of the shop, whatever the filters: what "Retry all failed" would queue. */
+  failedCount: number;
   rows: DeliveryRowView[];
   total: number;
   page: number;
@@ -37,21 +51,71 @@ function statusOf(value: string): DeliveryStatus {
   return isDeliveryStatus(value) ? value : "pending";
 }
 
+function explanationOf(
+  row: {
+    kind: string;
+    reasonCode: DeliveryReason | null;
+    reasonDetail: string | null;
+    lastStatusCode: number | null;
+    firstAttemptAt: Date | null;
+    nextAttemptAt: Date | null;
+    runsAfter: { status: string } | null;
+  },
+  status: DeliveryStatus,
+  timeZone: string,
+): DeliveryExplanation {
+  return explainDelivery({
+    status,
+    kind: row.kind,
+    reasonCode: row.reasonCode,
+    reasonDetail: row.reasonDetail,
+    lastStatusCode: row.lastStatusCode,
+    firstAttemptAt: row.firstAttemptAt,
+    nextAttemptAt: row.nextAttemptAt,
+    waitsForPredecessor: row.runsAfter !== null && row.runsAfter.status !== "delivered",
+    timeZone,
+  });
+}
+
 function orderLabel(row: { orderName: string | null; orderId: string; kind: string }): string {
   const name = row.orderName ?? `Order ${row.orderId}`;
   return row.kind === "order" ? name : `${name} (${row.kind})`;
 }
 
-export async function loadDeliveryLog(shop: string, search: DeliveryLogSearch): Promise<DeliveryLogView> {
+/** The start of the shop's day `days - 1` days before today: "Last 7 days" is today and the 6 before. */
+function rangeStart(range: DeliveryLogRange, timeZone: string, now: Date): Date {
+  return startOfDay(addDays(dayKeyOf(now, timeZone), 1 - RANGE_DAYS[range]), timeZone);
+}
+
+export async function loadDeliveryLog(
+  shop: string,
+  search: DeliveryLogSearch,
+  timeZone: string = DEFAULT_TIME_ZONE,
+  now = new Date(),
+): Promise<DeliveryLogView> {
   const status = search.status ?? null;
-  const page = await listDeliveries(shop, { status, page: search.page, pageSize: DELIVERY_LOG_PAGE_SIZE });
+  const range = search.range ?? null;
+  const page = await listDeliveries(shop, {
+    status,
+    page: search.page,
+    pageSize: DELIVERY_LOG_PAGE_SIZE,
+    orderNumber: search.q || undefined,
+    since: range ? rangeStart(range, timeZone, now) : undefined,
+  });
   const all = Object.values(page.countsByStatus).reduce((sum, count) => sum + count, 0);
+  const unfiltered = !search.q && !range;
   return {
     tabs: [
-      { id: "all", label: "All", count: all },
-      ...DELIVERY_STATUSES.map((id) => ({ id, label: STATUS_LABELS[id], count: page.countsByStatus[id] })),
+      { id: "all" as const, label: "All", count: all },
+      ...DELIVERY_STATUSES.map((id) => ({ id, label: STATUS_LABELS[id], count: page.countsByStatus[id] })).filter(
+        (tab) => tab.count > 0 || tab.id === status,
+      ),
     ],
     status,
+    query: search.q ?? "",
+    range,
+    ranges: (Object.keys(RANGE_LABELS) as DeliveryLogRange[]).map((value) => ({ value, label: RANGE_LABELS[value] })),
+    failedCount: unfiltered ? page.countsByStatus.failed : (await shopCountsByStatus(shop)).failed,
     rows: page.rows.map((row) => {
       const rowStatus = statusOf(row.status);
       return {
@@ -62,8 +126,9 @@ export async function loadDeliveryLog(shop: string, search: DeliveryLogSearch): 
         statusLabel: STATUS_LABELS[rowStatus],
         attempts: row.attempts,
         lastStatusCode: row.lastStatusCode,
+        reason: rowStatus === "delivered" ? null : explanationOf(row, rowStatus, timeZone).reason,
         attribution: attributionLabelOf(row),
-        receivedAt: formatDateTime(row.createdAt)!,
+        receivedAt: formatDateTime(row.createdAt, timeZone)!,
       };
     }),
     total: page.total,
@@ -83,6 +148,18 @@ export interface DeliveryAttemptView {
   responseExcerpt: string | null;
 }
 
+/** The order as Refersion gets it, in words: items, totals, customer, and the click data it carries. */
+export interface OrderSummaryView {
+  items: { name: string; sku: string; quantity: number; price: string }[];
+  /** "2 items" */
+  itemCount: string;
+  totals: { label: string; amount: string }[];
+  /** Name and email when sent; a sentence saying they were not sent otherwise. */
+  customer: string;
+  /** Whether the order carries what Refersion matches an affiliate's click with. */
+  clickData: { present: boolean; text: string };
+}
+
 export interface DeliveryDetailView {
   id: string;
   order: string;
@@ -91,8 +168,12 @@ export interface DeliveryDetailView {
   status: DeliveryStatus;
   statusLabel: string;
   reasonCode: DeliveryReason | null;
-  /** The reason as a sentence (app/admin/delivery-reasons.ts). */
-  reason: string | null;
+  /** What happened, whether the app tries again and until when, what to do; raw words apart. */
+  explanation: DeliveryExplanation;
+  /** The readable summary of what is sent; null when the JSON cannot be read as an order. */
+  summary: OrderSummaryView | null;
+  /** The order's page in Shopify's admin (opened in the top window). */
+  shopifyOrderUrl: string;
   /** How the order is credited at Refersion; null for reversals. */
   attribution: string | null;
   receivedAt: string;
@@ -137,8 +218,46 @@ function retryActionFor(row: { status: DeliveryStatus; kind: string; hasBody: bo
   return null;
 }
 
+/** The readable summary of an order's JSON (app/refersion/order-json.ts); null for reversals and what does not parse. */
+function summaryOf(requestBody: string | null, kind: string): OrderSummaryView | null {
+  if (!requestBody || kind !== "order") return null;
+  let parsed;
+  try {
+    parsed = OrderJsonSchema.safeParse(JSON.parse(requestBody));
+  } catch {
+    return null;
+  }
+  if (!parsed.success) return null;
+  const order = parsed.data;
+  const money = (value: number) => formatMoney(value, order.currency_code)!;
+  const merchandise = order.items.reduce((sum, item) => sum + item.price * item.quantity, 0);
+  const quantity = order.items.reduce((sum, item) => sum + item.quantity, 0);
+  const name = [order.customer?.first_name, order.customer?.last_name].filter(Boolean).join(" ");
+  const customer = order.customer
+    ? [name, order.customer.email].filter(Boolean).join(", ") || "Sent without a name or email"
+    : "Not sent (sending customer details is off in Settings, or the order has none)";
+  const clickData =
+    order.auto_credit_affiliate_id !== undefined
+      ? { present: true, text: `Affiliate ${order.auto_credit_affiliate_id}, recorded by the storefront, is credited directly.` }
+      : order.cart_id.startsWith(DERIVED_CART_ID_PREFIX)
+        ? { present: false, text: "None: the order came without a storefront cart, so Refersion cannot match it with an affiliate's click." }
+        : { present: true, text: "The storefront's cart id, which Refersion matches with an affiliate's click when the buyer came through one." };
+  return {
+    items: order.items.map((item) => ({ name: item.name ?? "(no name)", sku: item.sku || "—", quantity: item.quantity, price: money(item.price) })),
+    itemCount: countOf(quantity, "item"),
+    totals: [
+      { label: "Items", amount: money(merchandise) },
+      ...(order.discount ? [{ label: order.discount_code ? `Discount (${order.discount_code})` : "Discount", amount: `−${money(order.discount)}` }] : []),
+      ...(order.shipping !== undefined ? [{ label: "Shipping", amount: money(order.shipping) }] : []),
+      ...(order.tax !== undefined ? [{ label: "Tax", amount: money(order.tax) }] : []),
+    ],
+    customer,
+    clickData,
+  };
+}
+
 /** One delivery of the shop with every attempt, or null when the shop has none with that id. */
-export async function loadDeliveryDetail(shop: string, id: string): Promise<DeliveryDetailView | null> {
+export async function loadDeliveryDetail(shop: string, id: string, timeZone: string = DEFAULT_TIME_ZONE): Promise<DeliveryDetailView | null> {
   const row = await getDelivery(shop, id);
   if (!row) return null;
   const status = statusOf(row.status);
@@ -150,16 +269,16 @@ export async function loadDeliveryDetail(shop: string, id: string): Promise<Deli
     status,
     statusLabel: STATUS_LABELS[status],
     reasonCode: row.reasonCode,
-    reason:
-      describeReason(row.reasonCode, row.reasonDetail) ??
-      ((status === "pending" || status === "retrying") && row.runsAfter && row.runsAfter.status !== "delivered" ? WAITING_FOR_PREDECESSOR : null),
+    explanation: explanationOf(row, status, timeZone),
+    summary: summaryOf(row.requestBody, row.kind),
+    shopifyOrderUrl: orderAdminUrl(shop, row.orderId),
     attribution: attributionLabelOf(row),
-    receivedAt: formatDateTime(row.createdAt)!,
-    deliveredAt: formatDateTime(row.deliveredAt),
-    nextAttemptAt: status === "pending" || status === "retrying" ? formatDateTime(row.nextAttemptAt) : null,
+    receivedAt: formatDateTime(row.createdAt, timeZone)!,
+    deliveredAt: formatDateTime(row.deliveredAt, timeZone),
+    nextAttemptAt: status === "pending" || status === "retrying" ? formatDateTime(row.nextAttemptAt, timeZone) : null,
     attempts: row.deliveryAttempts.map((attempt) => ({
       id: attempt.id,
-      startedAt: formatDateTime(attempt.startedAt)!,
+      startedAt: formatDateTime(attempt.startedAt, timeZone)!,
       statusCode: attempt.statusCode,
       outcome: attempt.outcome,
       outcomeLabel: OUTCOME_LABELS[attempt.outcome] ?? attempt.outcome,
@@ -198,4 +317,33 @@ export async function retryFromAdmin(shop: string, id: string): Promise<RetryFro
     default:
       return { found: true, queued: false, tone: RETRY_REFUSALS[result.reason].tone, message: describeRetryRefusal(result) };
   }
+}
+
+/** How many failed rows one "Retry all failed" queues at most; a second click takes the next ones. */
+export const RETRY_ALL_LIMIT = 500;
+
+export interface RetryAllResult {
+  tone: "success" | "info" | "warning";
+  message: string;
+  queued: number;
+}
+
+/**
+ * "Retry all failed": each failed row of the shop is retried as its own Retry would (conditional
+ * on its status), so clicking twice, or two admins at once, queues each order once. Rows whose
+ * retry is refused (a cancelled order, a skip that still holds) are counted and left as they are.
+ */
+export async function retryAllFailedFromAdmin(shop: string): Promise<RetryAllResult> {
+  const ids = await failedDeliveryIds(shop, RETRY_ALL_LIMIT);
+  if (ids.length === 0) return { tone: "info", message: "No failed order to retry: every failed order is already queued again or was resolved.", queued: 0 };
+  let queued = 0;
+  for (const id of ids) {
+    const result = await retryDelivery(shop, { deliveryId: id });
+    if (result.ok) queued += 1;
+  }
+  const refused = ids.length - queued;
+  const message =
+    `${countOf(queued, "failed order")} queued for another attempt.` +
+    (refused > 0 ? ` ${countOf(refused, "order")} could not be queued again; open ${refused === 1 ? "it" : "them"} to see why.` : "");
+  return { tone: queued > 0 ? "success" : "warning", message, queued };
 }

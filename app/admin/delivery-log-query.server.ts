@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DELIVERY_STATUSES } from "../outbox/delivery-status";
+import { DELIVERY_LOG_RANGES } from "./delivery-log-ranges";
 
 // The delivery routes validate with these in their loader and action only. As a .server module
 // this file, and zod with it, stays out of the pages' browser bundles.
@@ -11,6 +12,14 @@ import { DELIVERY_STATUSES } from "../outbox/delivery-status";
 export const DeliveryLogSearchSchema = z.object({
   status: z.enum(DELIVERY_STATUSES).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(100_000).catch(1).default(1),
+  /** An order number, with or without its "#". */
+  q: z
+    .string()
+    .transform((value) => value.trim().replace(/^#/, "").slice(0, 64))
+    .optional()
+    .catch(undefined),
+  /** Received within this many of the shop's days, today included. */
+  range: z.enum(DELIVERY_LOG_RANGES).optional().catch(undefined),
 });
 
 export type DeliveryLogSearch = z.output<typeof DeliveryLogSearchSchema>;
@@ -19,11 +28,16 @@ export function parseDeliveryLogSearch(params: URLSearchParams): DeliveryLogSear
   return DeliveryLogSearchSchema.parse({
     status: params.get("status") ?? undefined,
     page: params.get("page") ?? undefined,
+    q: params.get("q") || undefined,
+    range: params.get("range") ?? undefined,
   });
 }
 
 /** A delivery id as it appears in a URL (cuid); anything else cannot be one of ours. */
 export const DeliveryIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+
+/** The delivery log's form: "Retry all failed". */
+export const DeliveryLogActionSchema = z.object({ intent: z.literal("retry_all_failed") });
 
 /** The delivery detail page's form: one button, retry (failed/skipped) or resend (delivered). */
 export const DeliveryActionSchema = z.object({ intent: z.literal("retry") });

@@ -2,7 +2,8 @@ import { BlockStack, Box, Text } from "@shopify/polaris";
 import type { DeliveryStatus } from "../outbox/delivery-status";
 
 /** What an empty tab of the delivery log means; for some tabs (Failed, Retrying) it is good news. */
-const EMPTY_TAB: Record<DeliveryStatus | "all", { title: string; detail: string }> = {
+const EMPTY_TAB: Record<DeliveryStatus | "all" | "filtered", { title: string; detail: string }> = {
+  filtered: { title: "No orders match", detail: "No order matches this order number or date range. Clear the search or the filter to see every order." },
   all: { title: "No orders here yet", detail: "Orders appear here as soon as Shopify sends them to the app." },
   waiting_for_keys: { title: "No orders waiting for keys", detail: "Orders wait here only while your Refersion keys are not saved." },
   waiting_for_payment: { title: "No orders waiting for payment", detail: "With orders sent when paid, unpaid orders wait here until Shopify marks them paid." },
@@ -13,7 +14,7 @@ const EMPTY_TAB: Record<DeliveryStatus | "all", { title: string; detail: string 
   skipped: { title: "No skipped orders", detail: "Orders the app chose not to send (for example test orders) appear here." },
 };
 
-export function DeliveryLogEmptyState({ tab }: { tab: DeliveryStatus | "all" }) {
+export function DeliveryLogEmptyState({ tab }: { tab: DeliveryStatus | "all" | "filtered" }) {
   const words = EMPTY_TAB[tab];
   return (
     <Box padding="600">

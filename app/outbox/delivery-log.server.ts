@@ -13,6 +13,10 @@ export interface DeliveryLogQuery {
   status: DeliveryStatus | null;
   page: number;
   pageSize: number;
+  /** Part of an order number ("1001" finds #1001), or an order id. */
+  orderNumber?: string;
+  /** Only rows received since then. */
+  since?: Date;
 }
 
 const LIST_SELECT = {
@@ -30,6 +34,11 @@ const LIST_SELECT = {
   // The log's "Attribution" (app/admin/attribution-labels.ts): the source, or the wait for click data.
   attributionSource: true,
   reasonCode: true,
+  // The log's "Reason" (app/admin/delivery-reasons.ts, explainDelivery).
+  reasonDetail: true,
+  firstAttemptAt: true,
+  nextAttemptAt: true,
+  runsAfter: { select: { status: true } },
 } satisfies Prisma.DeliverySelect;
 
 export type DeliveryListRow = Prisma.DeliveryGetPayload<{ select: typeof LIST_SELECT }>;
@@ -56,14 +65,22 @@ async function countByStatus(where: Prisma.DeliveryWhereInput): Promise<Record<D
   return counts;
 }
 
-/** One page of a shop's deliveries, newest first, optionally of one status. */
+/**
+ * One page of a shop's deliveries, newest first, optionally of one status, matching an order
+ * number, received since a time. The counts by status follow the other filters.
+ */
 export async function listDeliveries(shop: string, query: DeliveryLogQuery): Promise<DeliveryLogPage> {
-  const countsByStatus = await countByStatus({ shop });
+  const filtered: Prisma.DeliveryWhereInput = {
+    shop,
+    ...(query.orderNumber ? { OR: [{ orderName: { contains: query.orderNumber } }, { orderId: query.orderNumber }] } : {}),
+    ...(query.since ? { createdAt: { gte: query.since } } : {}),
+  };
+  const countsByStatus = await countByStatus(filtered);
   const total = query.status ? countsByStatus[query.status] : Object.values(countsByStatus).reduce((a, b) => a + b, 0);
   const pageCount = Math.max(1, Math.ceil(total / query.pageSize));
   const page = Math.min(Math.max(1, query.page), pageCount);
   const rows = await prisma.delivery.findMany({
-    where: { shop, ...(query.status ? { status: query.status } : {}) },
+    where: { ...filtered, ...(query.status ? { status: query.status } : {}) },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     skip: (page - 1) * query.pageSize,
     take: query.pageSize,
@@ -74,9 +91,6 @@ export async function listDeliveries(shop: string, query: DeliveryLogQuery): Pro
 
 const DETAIL_SELECT = {
   ...LIST_SELECT,
-  reasonCode: true,
-  reasonDetail: true,
-  runsAfter: { select: { status: true } },
   requestBody: true,
   sourceExcerpt: true,
   nextAttemptAt: true,

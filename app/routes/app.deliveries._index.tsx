@@ -1,107 +1,245 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
-import { useLoaderData, useNavigate, useNavigation } from "@remix-run/react";
-import { BlockStack, Card, IndexTable, Link, Page, Pagination, Tabs, Text } from "@shopify/polaris";
-import { loadDeliveryLog } from "../admin/deliveries-page.server";
-import { parseDeliveryLogSearch } from "../admin/delivery-log-query.server";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
+import { useFetcher, useLoaderData, useNavigate, useNavigation } from "@remix-run/react";
+import {
+  Banner,
+  BlockStack,
+  Card,
+  ChoiceList,
+  IndexFilters,
+  IndexFiltersMode,
+  IndexTable,
+  Link,
+  Page,
+  Pagination,
+  Text,
+  useSetIndexFiltersMode,
+  type IndexTableProps,
+} from "@shopify/polaris";
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import { loadDeliveryLog, retryAllFailedFromAdmin, type DeliveryRowView } from "../admin/deliveries-page.server";
+import { DeliveryLogActionSchema, parseDeliveryLogSearch } from "../admin/delivery-log-query.server";
+import { shopTimeZone } from "../admin/shop-time-zone.server";
 import { DeliveryLogEmptyState } from "../components/DeliveryLogEmptyState";
 import { useAppHref } from "../components/embedded-links";
+import { useToastOrInline } from "../components/flash";
 import { StatusBadge } from "../components/StatusBadge";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session, admin } = await authenticate.admin(request);
   const search = parseDeliveryLogSearch(new URL(request.url).searchParams);
-  return loadDeliveryLog(session.shop, search);
+  return loadDeliveryLog(session.shop, search, await shopTimeZone(session.shop, admin.graphql));
 };
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const form = DeliveryLogActionSchema.safeParse(Object.fromEntries(await request.formData()));
+  if (!form.success) throw new Response("Unknown action", { status: 400 });
+  return { ...(await retryAllFailedFromAdmin(session.shop)), at: Date.now() };
+};
+
+type Heading = IndexTableProps["headings"][number];
+
+/**
+ * The log's columns, left to right: a new column is one entry here (its heading and its cell,
+ * from the row's view in app/admin/deliveries-page.server.ts).
+ */
+const COLUMNS: { id: string; heading: Heading; cell: (row: DeliveryRowView, href: ReturnType<typeof useAppHref>) => ReactNode }[] = [
+  {
+    id: "order",
+    heading: { title: "Order" },
+    cell: (row, href) => (
+      <Link url={href(`/app/deliveries/${row.id}`)} dataPrimaryLink removeUnderline monochrome>
+        <Text as="span" fontWeight="semibold">
+          {row.order}
+        </Text>
+      </Link>
+    ),
+  },
+  {
+    id: "total",
+    heading: { title: "Total", alignment: "end" },
+    cell: (row) => (
+      <Text as="span" alignment="end" numeric>
+        {row.total ?? "—"}
+      </Text>
+    ),
+  },
+  { id: "status", heading: { title: "Status" }, cell: (row) => <StatusBadge status={row.status} /> },
+  {
+    id: "reason",
+    heading: { title: "Reason" },
+    cell: (row) => (
+      <div style={{ whiteSpace: "normal", minWidth: "12rem", maxWidth: "24rem" }}>
+        <Text as="span" tone={row.status === "failed" ? "critical" : "subdued"}>
+          {row.reason ?? "—"}
+        </Text>
+      </div>
+    ),
+  },
+  { id: "attribution", heading: { title: "Attribution" }, cell: (row) => row.attribution ?? "—" },
+  {
+    id: "attempts",
+    heading: { title: "Attempts", alignment: "end" },
+    cell: (row) => (
+      <Text as="span" alignment="end" numeric>
+        {row.attempts}
+      </Text>
+    ),
+  },
+  { id: "received", heading: { title: "Received" }, cell: (row) => row.receivedAt },
+];
 
 export default function DeliveryLog() {
   const log = useLoaderData<typeof loader>();
   const href = useAppHref();
   const navigate = useNavigate();
-  // Switching tabs or pages loads this route again: show it on the table meanwhile.
+  // Switching tabs, filters or pages loads this route again: show it on the table meanwhile.
   const navigation = useNavigation();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/app/deliveries";
+  const filtered = Boolean(log.query || log.range);
+  const { mode, setMode } = useSetIndexFiltersMode(filtered ? IndexFiltersMode.Filtering : IndexFiltersMode.Default);
+  const retryAll = useFetcher<typeof action>();
+  const retried = retryAll.state === "idle" ? retryAll.data : undefined;
+  const showInline = useToastOrInline(retried?.message ?? null, retried?.at, retried?.tone === "warning");
+
   const selectedTab = Math.max(
     0,
     log.tabs.findIndex((tab) => tab.id === (log.status ?? "all")),
   );
-  const listHref = (status: string | null, page?: number) =>
-    href("/app/deliveries", { status: status === "all" ? null : status, page: page && page > 1 ? page : null });
+  const listHref = (changes: { status?: string | null; q?: string | null; range?: string | null; page?: number }) => {
+    const status = changes.status !== undefined ? changes.status : log.status;
+    const page = changes.page ?? 1;
+    return href("/app/deliveries", {
+      status: status === "all" ? null : status,
+      q: changes.q !== undefined ? changes.q : log.query,
+      range: changes.range !== undefined ? changes.range : log.range,
+      page: page > 1 ? page : null,
+    });
+  };
+
+  // The search is typed in the field and sent once typing pauses, as Shopify's own lists do.
+  const [query, setQuery] = useState(log.query);
+  const typed = useRef(false);
+  useEffect(() => {
+    if (!typed.current || query === log.query) return;
+    const timer = setTimeout(() => navigate(listHref({ q: query || null }), { replace: true }), 400);
+    return () => clearTimeout(timer);
+    // listHref follows the loader's data; only a new query should start the timer.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [query]);
+
+  const rangeLabel = log.ranges.find((choice) => choice.value === log.range)?.label;
 
   return (
-    <Page title="Delivery log" subtitle="Every order this app received, and what Refersion answered" backAction={{ content: "Home", url: href("/app") }}>
-      <Card padding="0">
-        <Tabs
-          tabs={log.tabs.map((tab) => ({
-            id: `deliveries-${tab.id}`,
-            content: `${tab.label} (${tab.count})`,
-            accessibilityLabel: `${tab.label}: ${tab.count} orders`,
-            panelID: "deliveries-panel",
-          }))}
-          selected={selectedTab}
-          onSelect={(index) => navigate(listHref(log.tabs[index].id))}
-        />
-        <div id="deliveries-panel">
-          <IndexTable
-            resourceName={{ singular: "order", plural: "orders" }}
-            itemCount={log.rows.length}
-            selectable={false}
-            loading={loading}
-            emptyState={<DeliveryLogEmptyState tab={log.status ?? "all"} />}
-            headings={[
-              { title: "Order" },
-              { title: "Total", alignment: "end" },
-              { title: "Status" },
-              { title: "Attempts", alignment: "end" },
-              { title: "Last response", alignment: "end" },
-              { title: "Attribution" },
-              { title: "Received" },
+    <Page
+      title="Delivery log"
+      subtitle="Every order this app received, and what Refersion answered"
+      backAction={{ content: "Home", url: href("/app") }}
+      secondaryActions={
+        log.failedCount > 0
+          ? [
+              {
+                content: `Retry all failed (${log.failedCount})`,
+                loading: retryAll.state !== "idle",
+                onAction: () => retryAll.submit({ intent: "retry_all_failed" }, { method: "post" }),
+              },
+            ]
+          : []
+      }
+    >
+      <BlockStack gap="400">
+        {retried && showInline ? (
+          <div data-testid="retry-all-result">
+            <Banner tone={retried.tone} title={retried.message} />
+          </div>
+        ) : null}
+        <Card padding="0">
+          <IndexFilters
+            tabs={log.tabs.map((tab) => ({
+              id: `deliveries-${tab.id}`,
+              content: `${tab.label} (${tab.count})`,
+              accessibilityLabel: `${tab.label}: ${tab.count} orders`,
+              panelID: "deliveries-panel",
+              isLocked: true,
+            }))}
+            selected={selectedTab}
+            onSelect={(index) => navigate(listHref({ status: log.tabs[index].id }))}
+            canCreateNewView={false}
+            queryValue={query}
+            queryPlaceholder="Search by order number"
+            onQueryChange={(value) => {
+              typed.current = true;
+              setQuery(value);
+            }}
+            onQueryClear={() => {
+              setQuery("");
+              navigate(listHref({ q: null }), { replace: true });
+            }}
+            filters={[
+              {
+                key: "range",
+                label: "Received",
+                shortcut: true,
+                filter: (
+                  <ChoiceList
+                    title="Received"
+                    titleHidden
+                    choices={log.ranges.map((choice) => ({ label: choice.label, value: choice.value }))}
+                    selected={log.range ? [log.range] : []}
+                    onChange={(selected) => navigate(listHref({ range: selected[0] ?? null }))}
+                  />
+                ),
+              },
             ]}
-          >
-            {log.rows.map((row, index) => (
-              <IndexTable.Row id={row.id} key={row.id} position={index}>
-                <IndexTable.Cell>
-                  <Link url={href(`/app/deliveries/${row.id}`)} dataPrimaryLink removeUnderline monochrome>
-                    <Text as="span" fontWeight="semibold">
-                      {row.order}
-                    </Text>
-                  </Link>
-                </IndexTable.Cell>
-                <IndexTable.Cell>
-                  <Text as="span" alignment="end" numeric>
-                    {row.total ?? "—"}
-                  </Text>
-                </IndexTable.Cell>
-                <IndexTable.Cell>
-                  <StatusBadge status={row.status} />
-                </IndexTable.Cell>
-                <IndexTable.Cell>
-                  <Text as="span" alignment="end" numeric>
-                    {row.attempts}
-                  </Text>
-                </IndexTable.Cell>
-                <IndexTable.Cell>
-                  <Text as="span" alignment="end" numeric>
-                    {row.lastStatusCode ?? "—"}
-                  </Text>
-                </IndexTable.Cell>
-                <IndexTable.Cell>{row.attribution ?? "—"}</IndexTable.Cell>
-                <IndexTable.Cell>{row.receivedAt}</IndexTable.Cell>
-              </IndexTable.Row>
-            ))}
-          </IndexTable>
-        </div>
-      </Card>
-      <BlockStack inlineAlign="center">
-        <div style={{ padding: "var(--p-space-400)" }}>
-          <Pagination
-            hasPrevious={log.page > 1}
-            previousURL={log.page > 1 ? listHref(log.status, log.page - 1) : undefined}
-            hasNext={log.page < log.pageCount}
-            nextURL={log.page < log.pageCount ? listHref(log.status, log.page + 1) : undefined}
-            label={`Page ${log.page} of ${log.pageCount} · ${log.total} orders`}
+            appliedFilters={
+              log.range && rangeLabel ? [{ key: "range", label: `Received: ${rangeLabel}`, onRemove: () => navigate(listHref({ range: null })) }] : []
+            }
+            onClearAll={() => {
+              setQuery("");
+              navigate(listHref({ q: null, range: null }));
+            }}
+            cancelAction={{
+              onAction: () => {
+                setQuery("");
+                if (filtered) navigate(listHref({ q: null, range: null }));
+              },
+            }}
+            mode={mode}
+            setMode={setMode}
+            loading={loading}
+            filteringAccessibilityLabel="Search and filter orders"
           />
-        </div>
+          <div id="deliveries-panel">
+            <IndexTable
+              resourceName={{ singular: "order", plural: "orders" }}
+              itemCount={log.rows.length}
+              selectable={false}
+              loading={loading}
+              emptyState={<DeliveryLogEmptyState tab={filtered ? "filtered" : (log.status ?? "all")} />}
+              headings={COLUMNS.map((column) => column.heading) as IndexTableProps["headings"]}
+            >
+              {log.rows.map((row, index) => (
+                <IndexTable.Row id={row.id} key={row.id} position={index}>
+                  {COLUMNS.map((column) => (
+                    <IndexTable.Cell key={column.id}>{column.cell(row, href)}</IndexTable.Cell>
+                  ))}
+                </IndexTable.Row>
+              ))}
+            </IndexTable>
+          </div>
+        </Card>
+        <BlockStack inlineAlign="center">
+          <div style={{ padding: "var(--p-space-400)" }}>
+            <Pagination
+              hasPrevious={log.page > 1}
+              previousURL={log.page > 1 ? listHref({ page: log.page - 1 }) : undefined}
+              hasNext={log.page < log.pageCount}
+              nextURL={log.page < log.pageCount ? listHref({ page: log.page + 1 }) : undefined}
+              label={`Page ${log.page} of ${log.pageCount} · ${log.total} orders`}
+            />
+          </div>
+        </BlockStack>
       </BlockStack>
     </Page>
   );

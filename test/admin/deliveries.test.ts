@@ -7,6 +7,8 @@ const list = await import("~/routes/app.deliveries._index");
 const detail = await import("~/routes/app.deliveries.$id");
 const { default: prisma } = await import("~/db.server");
 const { insertDelivery, conversionJson } = await import("../support/outbox");
+const unknownPage = await import("~/routes/app.$");
+const { forgetShopTimeZones } = await import("~/admin/shop-time-zone.server");
 
 const SHOP_A = "log-shop-a.myshopify.com";
 const SHOP_B = "log-shop-b.myshopify.com";
@@ -56,6 +58,7 @@ describe("delivery log", () => {
       statusLabel: "Retrying",
       attempts: 2,
       lastStatusCode: 503,
+      reason: "Refersion had a problem on its side.",
       attribution: null,
       receivedAt: "Nov 21, 2026, 9:30 AM UTC",
     });
@@ -64,7 +67,7 @@ describe("delivery log", () => {
     expect(view.tabs[0]).toEqual({ id: "all", label: "All", count: 2 });
   });
 
-  it("filters by status through the URL, with counts per status", async () => {
+  it("filters by status through the URL, with counts per status, and shows only the tabs that have orders", async () => {
     await insertDelivery(SHOP_A, { status: "failed" });
     await insertDelivery(SHOP_A, { status: "failed" });
     await insertDelivery(SHOP_A, { status: "waiting_for_keys", requestBody: null });
@@ -73,15 +76,14 @@ describe("delivery log", () => {
     const failed = await loadList(SHOP_A, "?status=failed");
     expect(failed.status).toBe("failed");
     expect(failed.rows.map((row) => row.status)).toEqual(["failed", "failed"]);
-    expect(Object.fromEntries(failed.tabs.map((tab) => [tab.id, tab.count]))).toMatchObject({
+    expect(Object.fromEntries(failed.tabs.map((tab) => [tab.id, tab.count]))).toEqual({
       all: 4,
       waiting_for_keys: 1,
-      pending: 0,
-      retrying: 0,
-      delivered: 0,
       failed: 2,
       skipped: 1,
     });
+    // The tab asked for stays, even empty.
+    expect((await loadList(SHOP_A, "?status=delivered")).tabs.map((tab) => tab.id)).toEqual(["all", "waiting_for_keys", "delivered", "failed", "skipped"]);
 
     const unknown = await loadList(SHOP_A, "?status=everything&page=abc");
     expect(unknown.status).toBeNull();
@@ -122,8 +124,27 @@ describe("delivery detail", () => {
       status: "failed",
       statusLabel: "Failed",
       reasonCode: "refersion_rejected",
-      reason: "Refersion rejected the order (422)",
       retryAction: "Retry",
+      shopifyOrderUrl: `https://${SHOP_A}/admin/orders/820982911946154508`,
+    });
+    // Plain words first; Refersion's own words only among the technical details.
+    expect(view.explanation).toEqual({
+      reason: "Refersion could not use the order's details.",
+      retry: "The app does not send it again by itself. Sending the same again would be refused again.",
+      nextStep: "Check the order in Shopify (items, prices, currency). If it looks right, contact the app's support with the technical details below.",
+      technical: "Refersion's last answer: HTTP 422 · Reason code: refersion_rejected · Refersion rejected the order (422)",
+    });
+    // The readable summary of what was sent (conversionJson: 2 × Socks at 6.25, shipping 5, tax 1.20).
+    expect(view.summary).toEqual({
+      items: [{ name: "Socks", sku: "SKU-1", quantity: 2, price: "$6.25" }],
+      itemCount: "2 items",
+      totals: [
+        { label: "Items", amount: "$12.50" },
+        { label: "Shipping", amount: "$5.00" },
+        { label: "Tax", amount: "$1.20" },
+      ],
+      customer: "Not sent (sending customer details is off in Settings, or the order has none)",
+      clickData: { present: true, text: expect.stringMatching(/storefront's cart id/) },
     });
     expect(view.requestJson).toBe(JSON.stringify(JSON.parse(conversionJson("820982911946154508")), null, 2));
     expect(view.attempts.map((a) => [a.startedAt, a.statusCode, a.outcomeLabel, a.durationMs])).toEqual([
@@ -194,5 +215,87 @@ describe("shop isolation", () => {
   it("refuses a shop named in the URL that is not the session's: the session decides", async () => {
     await insertDelivery(SHOP_B, { status: "failed" });
     expect((await thrownResponse(() => loadList(SHOP_A, `?shop=${SHOP_B}`))).status).toBe(400);
+  });
+});
+
+describe("search, date range and the shop's time zone", () => {
+  beforeEach(() => {
+    harness.shopify.setShop(SHOP_A, { ianaTimezone: "UTC" });
+    forgetShopTimeZones();
+  });
+
+  it("finds an order by its number, with or without #, and counts the tabs within the search", async () => {
+    await insertDelivery(SHOP_A, { orderName: "#1001", status: "failed" });
+    await insertDelivery(SHOP_A, { orderName: "#11001", status: "delivered" });
+    await insertDelivery(SHOP_A, { orderName: "#2002" });
+    for (const q of ["1001", "%231001", "%20%231001%20"]) {
+      const view = await loadList(SHOP_A, `?q=${q}`);
+      expect(view.rows.map((row) => row.order).sort(), q).toEqual(["#1001", "#11001"]);
+      expect(view.query).toBe("1001");
+    }
+    const found = await loadList(SHOP_A, "?q=1001&status=failed");
+    expect(found.rows.map((row) => row.order)).toEqual(["#1001"]);
+    expect(Object.fromEntries(found.tabs.map((tab) => [tab.id, tab.count]))).toEqual({ all: 2, delivered: 1, failed: 1 });
+    expect((await loadList(SHOP_A, "?q=9999")).rows).toEqual([]);
+  });
+
+  it("GIVEN a shop in Los Angeles THEN Today starts at the shop's midnight and times are the shop's", async () => {
+    harness.shopify.setShop(SHOP_A, { ianaTimezone: "America/Los_Angeles" });
+    const now = new Date();
+    const shopDay = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Los_Angeles" }).format(now);
+    const [year, month, day] = shopDay.split("-").map(Number);
+    // The shop's midnight: UTC plus the shop's offset (8 hours in winter, 7 in summer).
+    const offsetHours = Number(/GMT-(\d+)/.exec(new Intl.DateTimeFormat("en-US", { timeZone: "America/Los_Angeles", timeZoneName: "shortOffset" }).format(now))![1]);
+    const midnight = Date.UTC(year, month - 1, day, offsetHours);
+    await insertDelivery(SHOP_A, { orderName: "#today", createdAt: new Date(Math.min(midnight + 60_000, now.getTime())) });
+    await insertDelivery(SHOP_A, { orderName: "#yesterday", createdAt: new Date(midnight - 60_000) });
+    await insertDelivery(SHOP_A, { orderName: "#lastmonth", createdAt: new Date(midnight - 40 * 86_400_000) });
+
+    const today = await loadList(SHOP_A, "?range=today");
+    expect(today.rows.map((row) => row.order)).toEqual(["#today"]);
+    expect(today.range).toBe("today");
+    expect(today.rows[0].receivedAt).toMatch(/ (PST|PDT)$/);
+    expect((await loadList(SHOP_A, "?range=7d")).rows.map((row) => row.order)).toEqual(["#today", "#yesterday"]);
+    expect((await loadList(SHOP_A, "?range=90d")).rows).toHaveLength(3);
+    expect((await loadList(SHOP_A, "?range=forever")).range).toBeNull();
+  });
+});
+
+describe("retry all failed", () => {
+  async function retryAll(shop = SHOP_A) {
+    const request = await signedAdminRequest(shop, "/app/deliveries", { intent: "retry_all_failed" });
+    return unwrap(await list.action({ request, params: {}, context: {} })).data;
+  }
+
+  it("GIVEN failed orders WHEN Retry all failed is clicked twice THEN each is queued once, another shop's untouched", async () => {
+    const a = await insertDelivery(SHOP_A, { status: "failed", reasonCode: "retries_exhausted", lastStatusCode: 503 });
+    const b = await insertDelivery(SHOP_A, { status: "failed", reasonCode: "refersion_rejected", lastStatusCode: 401 });
+    await insertDelivery(SHOP_A, { status: "delivered" });
+    const theirs = await insertDelivery(SHOP_B, { status: "failed" });
+    expect((await loadList(SHOP_A)).failedCount).toBe(2);
+
+    const first = await retryAll();
+    expect(first).toMatchObject({ tone: "success", queued: 2, message: "2 failed orders queued for another attempt." });
+    for (const id of [a.id, b.id]) expect((await prisma.delivery.findUniqueOrThrow({ where: { id } })).status).toBe("pending");
+
+    const second = await retryAll();
+    expect(second).toMatchObject({ tone: "info", queued: 0 });
+    expect(second.message).toMatch(/^No failed order to retry/);
+    expect((await prisma.delivery.findUniqueOrThrow({ where: { id: theirs.id } })).status).toBe("failed");
+    expect((await loadList(SHOP_A)).failedCount).toBe(0);
+  });
+
+  it("refuses any other intent on the log", async () => {
+    const request = await signedAdminRequest(SHOP_A, "/app/deliveries", { intent: "delete_everything" });
+    const error = await list.action({ request, params: {}, context: {} }).catch((thrown: unknown) => thrown);
+    expect((error as Response).status).toBe(400);
+  });
+});
+
+describe("unknown app URLs", () => {
+  it("answers 404 for any path under /app that no page serves", async () => {
+    const request = await signedAdminRequest(SHOP_A, "/app/no-such-page");
+    const error = await unknownPage.loader({ request, params: { "*": "no-such-page" }, context: {} }).catch((thrown: unknown) => thrown);
+    expect((error as Response).status).toBe(404);
   });
 });

@@ -159,7 +159,7 @@ describe("orders/cancelled", () => {
     // It runs after the order's row (data, not a sentence), and the log says what it waits for.
     const waiting = await rowOf(SHOP, "450789469", "cancel");
     expect(waiting).toMatchObject({ status: "pending", attempts: 0, reasonCode: null, runsAfterId: (await rowOf(SHOP, "450789469", "order"))!.id });
-    expect((await loadDeliveryDetail(SHOP, waiting!.id))?.reason).toBe("Waiting for the order itself to be delivered");
+    expect((await loadDeliveryDetail(SHOP, waiting!.id))?.explanation.reason).toBe("Waiting for the order itself to be delivered");
 
     // The order's retry is due after 22.5 s; the cancellation goes once the order is delivered.
     lifecycle.clock.advance(23_000);
