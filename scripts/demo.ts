@@ -3,7 +3,11 @@
  * A fresh SQLite file is migrated, a local Refersion stand-in and the production build of the
  * app are started, a demo shop is configured, and Shopify-signed orders/create webhooks made
  * from the real order fixtures are sent (plus a duplicate and a forged one). Every request
- * Refersion receives is shown, then the delivery table. Exits 0 when every order arrived once.
+ * Refersion receives is shown, then the delivery table. The stand-in then plays Refersion's
+ * conversion webhooks: it credits some orders to an affiliate, approves or denies some, reports
+ * nothing for others (and sends a duplicate, a late pending and a wrongly signed one); the demo
+ * ends with each order's outcome and the home page's attribution rate. Exits 0 when every order
+ * arrived once and every outcome is the one planned.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
@@ -11,6 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } from "./refersion-sandbox";
+import type { ConversionPlan } from "./refersion-conversions";
 import { renderTable } from "./cli/delivery-table";
 import { freePort } from "./cli/free-port";
 import { describeReason } from "../app/admin/delivery-reasons";
@@ -20,7 +25,21 @@ const root = path.resolve(import.meta.dirname, "..");
 const fixturesDir = path.join(root, "test", "fixtures", "orders");
 const workDir = path.join(root, ".cache", "demo");
 const SHOP = "demo-store.myshopify.com";
+/** The order placed with Buy it now (sent without its cart token), and the click the checkout pixel reports for it. */
+const BUY_IT_NOW_FIXTURE = "real-aud-order-1030-2020.json";
+const PIXEL_CLICK = { id: "demo-click-8908369", affiliateId: "8908369", cs: "4f153d" };
 const API_SECRET = `demo-secret-${crypto.randomBytes(8).toString("hex")}`;
+/** The signing secret the merchant copies from Refersion's webhook settings into the app. */
+const SIGNING_SECRET = `whsec_demo_${crypto.randomBytes(8).toString("hex")}`;
+
+/** What the stand-in, as Refersion, does with the n-th order it receives, and the outcome the app must show. */
+const CONVERSION_PLANS: { plan: ConversionPlan; expected: string }[] = [
+  { plan: { outcome: "approve", outOfOrder: true, delayMs: 200 }, expected: "credited" },
+  { plan: { outcome: "credit", affiliate: 1, duplicates: 1 }, expected: "credited" },
+  { plan: { outcome: "deny", deniedReason: "Self-referral" }, expected: "denied" },
+  { plan: { outcome: "none" }, expected: "waiting" },
+  { plan: { outcome: "credit", wrongSignature: true }, expected: "waiting" },
+];
 
 const bold = (text: string) => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const say = (text = "") => console.log(text);
@@ -54,6 +73,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+let receiverToken = "";
+
 async function main() {
   fs.rmSync(workDir, { recursive: true, force: true });
   fs.mkdirSync(workDir, { recursive: true });
@@ -86,13 +107,32 @@ async function main() {
     const { markShopInstalled } = await import("../app/shops/uninstall.server");
     const { default: prisma } = await import("../app/db.server");
     await markShopInstalled(SHOP);
-    await prisma.$disconnect();
     say(`   ${SHOP} has installed the app`);
+    // The merchant opens Settings > Conversion webhooks, pastes the URL shown there into Refersion
+    // (Account > Settings > Webhooks) and Refersion's signing secret into the app.
+    const { saveConversionSettings } = await import("../app/conversions/receiver.server");
+    receiverToken = (await saveConversionSettings(SHOP, { signingSecret: SIGNING_SECRET, graceHours: 24 })).token;
+    say("   conversion webhooks connected: Refersion's signing secret saved");
+    await prisma.$disconnect();
   }
 
   step("2. The Refersion stand-in on 127.0.0.1");
   const sandbox = await startRefersionSandbox();
   say(`   listening at ${sandbox.url} (order webhook ${sandbox.webhookUrl})`);
+  const { receiverUrl } = await import("../app/conversions/receiver.server");
+  const conversionUrl = receiverUrl(`http://127.0.0.1:${appPort}`, receiverToken);
+  const fixtureNames = fs.readdirSync(fixturesDir).filter((name) => name.endsWith(".json")).sort();
+  // Read as the app reads them: ids past 2^53 as exact digits.
+  const { parseOrderJson } = await import("../app/refersion/shopify-order");
+  const { orderIdOf } = await import("../app/orders/order-id");
+  const orderIds = fixtureNames.map((name) => orderIdOf(parseOrderJson(fs.readFileSync(path.join(fixturesDir, name), "utf8"))) ?? name);
+  const expectedOutcome = new Map(orderIds.map((id, index) => [id, CONVERSION_PLANS[index % CONVERSION_PLANS.length].expected]));
+  sandbox.setConversionWebhooks({
+    url: conversionUrl,
+    signingSecret: SIGNING_SECRET,
+    plans: Object.fromEntries(orderIds.map((id, index) => [id, CONVERSION_PLANS[index % CONVERSION_PLANS.length].plan])),
+  });
+  say(`   it sends conversion webhooks to ${conversionUrl.replace(receiverToken, "<token>")}`);
 
   if (buildIsStale()) {
     step("   building the app (npm run build)");
@@ -158,7 +198,24 @@ async function main() {
 
     step("6. Shopify sends more orders/create webhooks; Refersion answers the first two with 503");
     sandbox.setBehavior({ mode: "fail", status: 503, remaining: 2 }, "order");
-    for (const name of rest) await send(name, fs.readFileSync(path.join(fixturesDir, name), "utf8"));
+    // One order is placed with Buy it now: Shopify's checkout comes from the product form, so the
+    // order has no cart token the storefront saw. The checkout pixel, on the Thank you page, reports
+    // Refersion's click (here before the webhook, as it usually is); the app credits its affiliate.
+    const buyItNow = (text: string) => {
+      const order = JSON.parse(text) as Record<string, unknown>;
+      return { order, body: JSON.stringify({ ...order, cart_token: null }) };
+    };
+    const pixelOrder = buyItNow(fs.readFileSync(path.join(fixturesDir, BUY_IT_NOW_FIXTURE), "utf8"));
+    const postReport = () =>
+      fetch(`${appUrl}/pixel/checkout-completed`, {
+        method: "POST",
+        headers: { "Content-Type": "text/plain" },
+        body: JSON.stringify({ shop: SHOP, orderId: String(pixelOrder.order.id), checkoutToken: pixelOrder.order.checkout_token, click: PIXEL_CLICK }),
+      });
+    // Sent again when the connection drops, as for the webhooks above.
+    const pixelReport = await postReport().catch(() => postReport());
+    say(`   ${String(pixelReport.status).padEnd(4)}checkout pixel: affiliate ${PIXEL_CLICK.affiliateId}'s click for order ${pixelOrder.order.name} (Buy it now)`);
+    for (const name of rest) await send(name, name === BUY_IT_NOW_FIXTURE ? pixelOrder.body : fs.readFileSync(path.join(fixturesDir, name), "utf8"));
     say("   -- Shopify delivers the first order again (a duplicate):");
     await send(`${first} (again)`, firstBody);
     say("   -- a request signed with the wrong secret (forged):");
@@ -176,6 +233,7 @@ async function main() {
       return listed.some((row) => ["pending", "retrying", "waiting_for_keys", "waiting_for_payment"].includes(row.status)) ? undefined : true;
     };
     await waitFor("every order to be delivered", settled, 60_000);
+    await sandbox.conversions.settled();
     for (const request of sandbox.received) {
       const body = request.body as { order_id?: string };
       say(`   POST ${request.path}  public key ${request.publicKey}  -> ${request.status}${request.accepted ? "" : " (refused)"}`);
@@ -183,7 +241,14 @@ async function main() {
       else say(`   order ${body?.order_id ?? "?"}: will be retried`);
     }
 
-    step("8. The delivery log");
+    step("8. Refersion's conversion webhooks (signed with the merchant's signing secret)");
+    for (const sent of sandbox.conversions.sent) {
+      say(`   ${sent.status.padEnd(8)} conversion ${sent.conversionId} for order ${sent.orderId}, ${sent.signature} signature -> ${sent.answer}`);
+    }
+    const wronglyAnswered = sandbox.conversions.sent.filter((sent) => sent.answer !== (sent.signature === "valid" ? 200 : 401));
+    if (wronglyAnswered.length > 0) throw new Error(`Conversion webhooks answered unexpectedly: ${JSON.stringify(wronglyAnswered)}`);
+
+    step("9. The delivery log");
     // Read once the app has stopped: the SQLite file serves one process.
     stopApp();
     await appExited;
@@ -194,8 +259,16 @@ async function main() {
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { createdAt: "asc" } });
     say(
       renderTable(
-        ["order", "total", "status", "attempts", "code", "reason"],
-        rows.map((row) => [row.orderName ?? row.orderId, row.totalAmount ? `${row.totalAmount} ${row.currency}` : "", row.status, row.attempts, row.lastStatusCode, describeReason(row.reasonCode, row.reasonDetail)]),
+        ["order", "total", "status", "attempts", "code", "attribution", "reason"],
+        rows.map((row) => [
+          row.orderName ?? row.orderId,
+          row.totalAmount ? `${row.totalAmount} ${row.currency}` : "",
+          row.status,
+          row.attempts,
+          row.lastStatusCode,
+          row.attributionSource ?? "",
+          describeReason(row.reasonCode, row.reasonDetail),
+        ]),
       ),
     );
     const delivered = rows.filter((row) => row.status === "delivered").length;
@@ -204,7 +277,6 @@ async function main() {
       `\n${bold("Summary")}: ${fixtures.length + 2} webhooks sent, ${rows.length} orders recorded, ${delivered} delivered, ` +
         `${rows.length - delivered} not sent (see reasons), ${sandbox.orders().length} requests accepted by Refersion for ${uniqueOrders.size} orders.`,
     );
-    await prisma.$disconnect();
     if (uniqueOrders.size !== sandbox.orders().length) throw new Error("An order reached Refersion more than once");
     // Every order is delivered, except those with nothing to credit (a zero total), which are
     // recorded as skipped with that reason and never sent.
@@ -214,6 +286,38 @@ async function main() {
     if (unexpected.length > 0) throw new Error(`Not delivered: ${unexpected.map((row) => `${row.orderName ?? row.orderId} (${row.status})`).join(", ")}`);
     if (rows.length - delivered !== zeroTotal) throw new Error(`${rows.length - delivered} orders skipped as zero-value, ${zeroTotal} expected`);
     if (uniqueOrders.size !== delivered) throw new Error(`${delivered} orders delivered but Refersion accepted ${uniqueOrders.size}`);
+    // The Buy it now order reached Refersion with the click's affiliate, through the pixel.
+    const pixelCredited = sandbox.orders().find((request) => (request.body as { order_id: string }).order_id === String(pixelOrder.order.id));
+    if ((pixelCredited?.body as { auto_credit_affiliate_id?: number } | undefined)?.auto_credit_affiliate_id !== Number(PIXEL_CLICK.affiliateId)) {
+      throw new Error("The Buy it now order was not credited to the checkout pixel's affiliate");
+    }
+    if (rows.find((row) => row.orderId === String(pixelOrder.order.id))?.attributionSource !== "pixel") throw new Error("The Buy it now order's attribution is not the pixel");
+
+    step("10. What Refersion made of each order (from its conversion webhooks)");
+    const { outcomesOfOrders } = await import("../app/conversions/order-outcomes.server");
+    const { affiliateCellOf, loadAttributionView } = await import("../app/admin/conversions-view.server");
+    const outcomes = await outcomesOfOrders(SHOP, rows.map((row) => row.orderId), new Date());
+    say(
+      renderTable(
+        ["order", "delivery", "Refersion", "affiliate", "commission"],
+        rows.map((row) => {
+          const cell = affiliateCellOf(outcomes.get(row.orderId)!);
+          return [row.orderName ?? row.orderId, row.status, cell.label, cell.affiliate ?? "", cell.commission ?? ""];
+        }),
+      ),
+    );
+    const attribution = await loadAttributionView(SHOP);
+    const week = attribution.periods[0];
+    say(
+      `\n${bold("Home page")}, last ${week.days} days: ${week.forwarded} orders forwarded, ${week.credited} credited by Refersion, ` +
+        `attribution rate ${week.rate ?? "—"}; commission ${week.commission.map((entry) => `${entry.label.toLowerCase()} ${entry.amounts.join(" + ") || "—"}`).join(", ")}. ` +
+        `${week.waiting} orders wait for Refersion: "no affiliate click" after the 24-hour grace period.`,
+    );
+    const wrong = rows.filter((row) => row.status === "delivered" && outcomes.get(row.orderId)!.kind !== expectedOutcome.get(row.orderId));
+    if (wrong.length > 0) throw new Error(`Outcomes not as planned: ${wrong.map((row) => `${row.orderId} ${outcomes.get(row.orderId)!.kind}`).join(", ")}`);
+    const creditedPlanned = rows.filter((row) => row.status === "delivered" && expectedOutcome.get(row.orderId) === "credited").length;
+    if (week.credited !== creditedPlanned) throw new Error(`The home page counts ${week.credited} credited orders, ${creditedPlanned} planned`);
+    await prisma.$disconnect();
   } finally {
     stopApp();
     await sandbox.close();
