@@ -161,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
           orderBy: { createdAt: "asc" },
           select: {
             orderId: true, orderName: true, kind: true, totalAmount: true, currency: true, status: true,
-            attempts: true, lastStatusCode: true, reasonCode: true, reasonDetail: true, updatedAt: true,
+            attempts: true, lastStatusCode: true, reasonCode: true, reasonDetail: true, updatedAt: true, attributionSource: true,
           },
         });
         // The code for scripts, and the sentence the admin shows, from the same table.
@@ -171,10 +171,10 @@ async function main(argv: string[]): Promise<number> {
         } else {
           console.log(
             renderTable(
-              ["order", "id", "total", "status", "attempts", "last code", "updated", "reason"],
+              ["order", "id", "total", "status", "attempts", "last code", "updated", "attribution", "reason"],
               rows.map((row) => [
                 row.orderName ?? "", row.orderId, row.totalAmount ? `${row.totalAmount} ${row.currency}` : "", row.status,
-                row.attempts, row.lastStatusCode, row.updatedAt.toISOString(), row.reason,
+                row.attempts, row.lastStatusCode, row.updatedAt.toISOString(), row.attributionSource ?? "", row.reason,
               ]),
             ),
           );
