@@ -1,5 +1,13 @@
 import type { ConversionStatus } from "@prisma/client";
-import { AFFILIATE_FILTERS, forwardedOrdersSince, outcomesOfOrders, orderIdsMatching, type AffiliateFilter } from "../conversions/order-outcomes.server";
+import {
+  AFFILIATE_FILTERS,
+  deliveryRowsByIds,
+  forwardedOrdersSince,
+  outcomesOfOrders,
+  orderIdsMatching,
+  type AffiliateFilter,
+} from "../conversions/order-outcomes.server";
+import { shopCountsByStatus } from "../outbox/delivery-log.server";
 import type { ConversionFacts, OrderOutcome } from "../conversions/outcome";
 import { ensureConversionReceiver, findConversionReceiver, receiverUrl, saveConversionSettings } from "../conversions/receiver.server";
 import type { ConversionSettingsForm } from "../conversions/settings-form";
@@ -239,3 +247,17 @@ export async function loadAttributionView(shop: string, options: { now?: Date; t
   });
   return { connected: longest.receiver !== null, lastReceived, periods };
 }
+
+/**
+ * One page of the delivery log under the Affiliate filter, in the shape of the outbox's own
+ * listing: the orders matching it, newest first (the other filters do not apply with it).
+ */
+export async function affiliateFilteredLog(shop: string, filter: AffiliateFilter, page: number, pageSize: number) {
+  const total = (await orderIdsMatching(shop, filter, { skip: 0, take: 0 })).total;
+  const pageCount = Math.max(1, Math.ceil(total / pageSize));
+  const current = Math.min(Math.max(1, page), pageCount);
+  const { ids } = await orderIdsMatching(shop, filter, { skip: (current - 1) * pageSize, take: pageSize });
+  return { rows: await deliveryRowsByIds(shop, ids), total, page: current, pageCount, countsByStatus: await shopCountsByStatus(shop) };
+}
+
+export const AFFILIATE_FILTER_CHOICES = AFFILIATE_FILTERS.map((value) => ({ value, label: AFFILIATE_FILTER_LABELS[value] }));

@@ -8,6 +8,7 @@ import { OrderJsonSchema } from "../refersion/order-json";
 import { DERIVED_CART_ID_PREFIX } from "../refersion/mapping";
 import { describeRetryRefusal, explainDelivery, RETRY_REFUSALS, STATUS_LABELS, type DeliveryExplanation } from "./delivery-reasons";
 import { RANGE_DAYS, RANGE_LABELS, type DeliveryLogRange } from "./delivery-log-ranges";
+import { AFFILIATE_FILTER_CHOICES, affiliateCellsFor, affiliateFilteredLog, type AffiliateCellView, type AffiliateFilter } from "./conversions-view.server";
 import { attributionLabelOf } from "./attribution-labels";
 import { addDays, dayKeyOf, DEFAULT_TIME_ZONE, formatDateTime, formatMoney, startOfDay } from "./format";
 import { countOf } from "./plural";
@@ -27,6 +28,8 @@ export interface DeliveryRowView {
   reason: string | null;
   /** How the order is credited ("Checkout pixel", "Waiting for click data"...); null for reversals. */
   attribution: string | null;
+  /** What Refersion's conversion webhooks reported: credited to whom, denied, ...; null for reversals. */
+  affiliate: AffiliateCellView | null;
   receivedAt: string;
 }
 
@@ -40,6 +43,9 @@ export interface DeliveryLogView {
   ranges: { value: DeliveryLogRange; label: string }[];
   /** Failed rows of the shop, whatever the filters: what "Retry all failed" would queue. */
   failedCount: number;
+  /** The Affiliate filter (credited, not credited, denied), from conversion webhooks. */
+  affiliate: AffiliateFilter | null;
+  affiliateFilters: { value: AffiliateFilter; label: string }[];
   rows: DeliveryRowView[];
   total: number;
   page: number;
@@ -95,13 +101,17 @@ export async function loadDeliveryLog(
 ): Promise<DeliveryLogView> {
   const status = search.status ?? null;
   const range = search.range ?? null;
-  const page = await listDeliveries(shop, {
-    status,
-    page: search.page,
-    pageSize: DELIVERY_LOG_PAGE_SIZE,
-    orderNumber: search.q || undefined,
-    since: range ? rangeStart(range, timeZone, now) : undefined,
-  });
+  const affiliate = search.affiliate ?? null;
+  const page = affiliate
+    ? await affiliateFilteredLog(shop, affiliate, search.page, DELIVERY_LOG_PAGE_SIZE)
+    : await listDeliveries(shop, {
+        status,
+        page: search.page,
+        pageSize: DELIVERY_LOG_PAGE_SIZE,
+        orderNumber: search.q || undefined,
+        since: range ? rangeStart(range, timeZone, now) : undefined,
+      });
+  const affiliateCells = await affiliateCellsFor(shop, page.rows, now);
   const all = Object.values(page.countsByStatus).reduce((sum, count) => sum + count, 0);
   const unfiltered = !search.q && !range;
   return {
@@ -116,6 +126,8 @@ export async function loadDeliveryLog(
     range,
     ranges: (Object.keys(RANGE_LABELS) as DeliveryLogRange[]).map((value) => ({ value, label: RANGE_LABELS[value] })),
     failedCount: unfiltered ? page.countsByStatus.failed : (await shopCountsByStatus(shop)).failed,
+    affiliate,
+    affiliateFilters: AFFILIATE_FILTER_CHOICES,
     rows: page.rows.map((row) => {
       const rowStatus = statusOf(row.status);
       return {
@@ -128,6 +140,7 @@ export async function loadDeliveryLog(
         lastStatusCode: row.lastStatusCode,
         reason: rowStatus === "delivered" ? null : explanationOf(row, rowStatus, timeZone).reason,
         attribution: attributionLabelOf(row),
+        affiliate: affiliateCells[row.id] ?? null,
         receivedAt: formatDateTime(row.createdAt, timeZone)!,
       };
     }),

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DELIVERY_STATUSES } from "../outbox/delivery-status";
 import { DELIVERY_LOG_RANGES } from "./delivery-log-ranges";
+import { AFFILIATE_FILTERS } from "../conversions/order-outcomes.server";
 
 // The delivery routes validate with these in their loader and action only. As a .server module
 // this file, and zod with it, stays out of the pages' browser bundles.
@@ -20,6 +21,8 @@ export const DeliveryLogSearchSchema = z.object({
     .catch(undefined),
   /** Received within this many of the shop's days, today included. */
   range: z.enum(DELIVERY_LOG_RANGES).optional().catch(undefined),
+  /** What Refersion's conversion webhooks reported: credited, not credited, denied. */
+  affiliate: z.enum(AFFILIATE_FILTERS).optional().catch(undefined),
 });
 
 export type DeliveryLogSearch = z.output<typeof DeliveryLogSearchSchema>;
@@ -30,6 +33,7 @@ export function parseDeliveryLogSearch(params: URLSearchParams): DeliveryLogSear
     page: params.get("page") ?? undefined,
     q: params.get("q") || undefined,
     range: params.get("range") ?? undefined,
+    affiliate: params.get("affiliate") ?? undefined,
   });
 }
 

@@ -1,3 +1,4 @@
+import { loadAttributionView, type AttributionView } from "./conversions-view.server";
 import { z } from "zod";
 import { latestBackfillJob, progressOf } from "../backfill/backfill.server";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../outbox/delivery-status";
@@ -96,6 +97,8 @@ export interface HomeView {
   setup: SetupGuideView;
   /** The share of orders per attribution source, last 7 and last 30 days. */
   attributionSources: AttributionSharesView[];
+  /** What Refersion's conversion webhooks reported of the orders forwarded, last 7 and 30 days. */
+  conversionOutcomes: AttributionView;
   forwardingEnabled: boolean;
   hasKeys: boolean;
   connection: ConnectionView;
@@ -335,6 +338,7 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
     }),
     setup: { steps, completed, complete: completed === steps.length, dismissed: await isSetupGuideDismissed(input.shop) },
     attributionSources: await Promise.all([7, 30].map(async (days) => attributionSharesView(await attributionSharesOf(input.shop, days, now)))),
+    conversionOutcomes: await loadAttributionView(input.shop, { now, timeZone }),
     forwardingEnabled: settings.forwardingEnabled,
     hasKeys: keysSaved,
     connection,

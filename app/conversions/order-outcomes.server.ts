@@ -90,6 +90,7 @@ export async function deliveryRowsByIds(shop: string, ids: readonly string[]) {
   const rows = await prisma.delivery.findMany({
     where: { shop, id: { in: [...ids] } },
     omit: { orderPayload: true, requestBody: true, sourceExcerpt: true },
+    include: { runsAfter: { select: { status: true } } },
   });
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.flatMap((id) => byId.get(id) ?? []);

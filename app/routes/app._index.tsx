@@ -7,6 +7,7 @@ import { testConnectionFromAdmin } from "../admin/settings-page.server";
 import { BackfillStoppedBanner } from "../components/BackfillStoppedBanner";
 import { useAppHref } from "../components/embedded-links";
 import { AttributionSources } from "../components/AttributionSources";
+import { ConversionOutcomes } from "../components/ConversionOutcomes";
 import { HomeActivityCard } from "../components/HomeActivityCard";
 import { HomeStatusHeader } from "../components/HomeStatusHeader";
 import { SetupGuide } from "../components/SetupGuide";
@@ -44,6 +45,7 @@ const HOME_CARDS: { id: string; render: (home: HomeView, href: Href) => ReactNod
   },
   { id: "activity", render: (home, href) => <HomeActivityCard home={home} logUrl={href("/app/deliveries")} /> },
   { id: "attribution", render: (home) => <AttributionSources periods={home.attributionSources} /> },
+  { id: "conversions", render: (home, href) => <ConversionOutcomes view={home.conversionOutcomes} settingsUrl={href("/app/settings")} /> },
 ];
 
 export default function Home() {
