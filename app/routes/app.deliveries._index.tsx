@@ -22,6 +22,7 @@ import { shopTimeZone } from "../admin/shop-time-zone.server";
 import { DeliveryLogEmptyState } from "../components/DeliveryLogEmptyState";
 import { useAppHref } from "../components/embedded-links";
 import { useToastOrInline } from "../components/flash";
+import { AffiliateCell } from "../components/AffiliateCell";
 import { StatusBadge } from "../components/StatusBadge";
 import { authenticate } from "../shopify.server";
 
@@ -78,6 +79,7 @@ const COLUMNS: { id: string; heading: Heading; cell: (row: DeliveryRowView, href
     ),
   },
   { id: "attribution", heading: { title: "Attribution" }, cell: (row) => row.attribution ?? "—" },
+  { id: "affiliate", heading: { title: "Affiliate" }, cell: (row) => <AffiliateCell cell={row.affiliate} /> },
   {
     id: "attempts",
     heading: { title: "Attempts", alignment: "end" },
@@ -97,7 +99,7 @@ export default function DeliveryLog() {
   // Switching tabs, filters or pages loads this route again: show it on the table meanwhile.
   const navigation = useNavigation();
   const loading = navigation.state === "loading" && navigation.location.pathname === "/app/deliveries";
-  const filtered = Boolean(log.query || log.range);
+  const filtered = Boolean(log.query || log.range || log.affiliate);
   const { mode, setMode } = useSetIndexFiltersMode(filtered ? IndexFiltersMode.Filtering : IndexFiltersMode.Default);
   const retryAll = useFetcher<typeof action>();
   const retried = retryAll.state === "idle" ? retryAll.data : undefined;
@@ -107,13 +109,14 @@ export default function DeliveryLog() {
     0,
     log.tabs.findIndex((tab) => tab.id === (log.status ?? "all")),
   );
-  const listHref = (changes: { status?: string | null; q?: string | null; range?: string | null; page?: number }) => {
+  const listHref = (changes: { status?: string | null; q?: string | null; range?: string | null; affiliate?: string | null; page?: number }) => {
     const status = changes.status !== undefined ? changes.status : log.status;
     const page = changes.page ?? 1;
     return href("/app/deliveries", {
       status: status === "all" ? null : status,
       q: changes.q !== undefined ? changes.q : log.query,
       range: changes.range !== undefined ? changes.range : log.range,
+      affiliate: changes.affiliate !== undefined ? changes.affiliate : log.affiliate,
       page: page > 1 ? page : null,
     });
   };
@@ -191,18 +194,41 @@ export default function DeliveryLog() {
                   />
                 ),
               },
+              {
+                key: "affiliate",
+                label: "Affiliate",
+                shortcut: true,
+                filter: (
+                  <ChoiceList
+                    title="Affiliate"
+                    titleHidden
+                    choices={log.affiliateFilters.map((choice) => ({ label: choice.label, value: choice.value }))}
+                    selected={log.affiliate ? [log.affiliate] : []}
+                    onChange={(selected) => navigate(listHref({ affiliate: selected[0] ?? null }))}
+                  />
+                ),
+              },
             ]}
-            appliedFilters={
-              log.range && rangeLabel ? [{ key: "range", label: `Received: ${rangeLabel}`, onRemove: () => navigate(listHref({ range: null })) }] : []
-            }
+            appliedFilters={[
+              ...(log.range && rangeLabel ? [{ key: "range", label: `Received: ${rangeLabel}`, onRemove: () => navigate(listHref({ range: null })) }] : []),
+              ...(log.affiliate
+                ? [
+                    {
+                      key: "affiliate",
+                      label: `Affiliate: ${log.affiliateFilters.find((choice) => choice.value === log.affiliate)?.label}`,
+                      onRemove: () => navigate(listHref({ affiliate: null })),
+                    },
+                  ]
+                : []),
+            ]}
             onClearAll={() => {
               setQuery("");
-              navigate(listHref({ q: null, range: null }));
+              navigate(listHref({ q: null, range: null, affiliate: null }));
             }}
             cancelAction={{
               onAction: () => {
                 setQuery("");
-                if (filtered) navigate(listHref({ q: null, range: null }));
+                if (filtered) navigate(listHref({ q: null, range: null, affiliate: null }));
               },
             }}
             mode={mode}
