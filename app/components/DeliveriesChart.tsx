@@ -1,4 +1,4 @@
-import { BlockStack, InlineStack, Text } from "@shopify/polaris";
+import { BlockStack, InlineStack, Text, useBreakpoints } from "@shopify/polaris";
 
 export interface ChartDay {
   day: string;
@@ -9,13 +9,20 @@ export interface ChartDay {
 
 const DELIVERED_COLOR = "#29845a";
 const FAILED_COLOR = "#e51c00";
-const WIDTH = 800;
+/**
+ * The drawing's width in its own units; the SVG scales to its card. On a phone the card is about
+ * 350 px wide: drawn 800 units wide its 12-unit labels would shrink to 5 px, so a phone gets a
+ * narrower drawing and labels near their size.
+ */
+const WIDE = 800;
+const NARROW = 360;
 const HEIGHT = 180;
 const AXIS = 24;
 const TOP = 16;
 
 /** Delivered and failed orders per day, as grouped bars. Plain SVG: no chart library for seven days. */
 export function DeliveriesChart({ days }: { days: ChartDay[] }) {
+  const WIDTH = useBreakpoints().smDown ? NARROW : WIDE;
   const max = Math.max(1, ...days.flatMap((d) => [d.delivered, d.failed]));
   const slot = WIDTH / Math.max(1, days.length);
   const bar = Math.min(24, slot / 3);

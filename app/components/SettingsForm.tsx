@@ -339,12 +339,15 @@ export function SettingsForm({
           </Card>
 
           {saveBarAvailable ? null : (
-            // Without App Bridge there is no save bar: the form saves with its own button.
-            <InlineStack align="end">
-              <Button variant="primary" submit loading={saving}>
-                Save
-              </Button>
-            </InlineStack>
+            // Without App Bridge there is no save bar: the form saves with its own button. On a
+            // phone, Polaris' cards reach the screen's edges; the button keeps off it.
+            <Box paddingInline={{ xs: "400", sm: "0" }}>
+              <InlineStack align="end">
+                <Button variant="primary" submit loading={saving}>
+                  Save
+                </Button>
+              </InlineStack>
+            </Box>
           )}
         </BlockStack>
       </div>

@@ -8,10 +8,12 @@ import {
   IndexFilters,
   IndexFiltersMode,
   IndexTable,
+  InlineStack,
   Link,
   Page,
   Pagination,
   Text,
+  useBreakpoints,
   useSetIndexFiltersMode,
   type IndexTableProps,
 } from "@shopify/polaris";
@@ -95,6 +97,8 @@ const COLUMNS: { id: string; heading: Heading; cell: (row: DeliveryRowView, href
 export default function DeliveryLog() {
   const log = useLoaderData<typeof loader>();
   const href = useAppHref();
+  // Phones get Polaris' small-screen table (one stacked block per order, no sideways scrolling).
+  const condensed = useBreakpoints().smDown;
   const navigate = useNavigate();
   // Switching tabs, filters or pages loads this route again: show it on the table meanwhile.
   const navigation = useNavigation();
@@ -139,16 +143,15 @@ export default function DeliveryLog() {
       title="Delivery log"
       subtitle="Every order this app received, and what Refersion answered"
       backAction={{ content: "Home", url: href("/app") }}
-      secondaryActions={
+      // The page's one action, shown only while orders failed; primary so a phone shows it too.
+      primaryAction={
         log.failedCount > 0
-          ? [
-              {
-                content: `Retry all failed (${log.failedCount})`,
-                loading: retryAll.state !== "idle",
-                onAction: () => retryAll.submit({ intent: "retry_all_failed" }, { method: "post" }),
-              },
-            ]
-          : []
+          ? {
+              content: `Retry all failed (${log.failedCount})`,
+              loading: retryAll.state !== "idle",
+              onAction: () => retryAll.submit({ intent: "retry_all_failed" }, { method: "post" }),
+            }
+          : undefined
       }
     >
       <BlockStack gap="400">
@@ -238,6 +241,7 @@ export default function DeliveryLog() {
           />
           <div id="deliveries-panel">
             <IndexTable
+              condensed={condensed}
               resourceName={{ singular: "order", plural: "orders" }}
               itemCount={log.rows.length}
               selectable={false}
@@ -247,9 +251,23 @@ export default function DeliveryLog() {
             >
               {log.rows.map((row, index) => (
                 <IndexTable.Row id={row.id} key={row.id} position={index}>
-                  {COLUMNS.map((column) => (
-                    <IndexTable.Cell key={column.id}>{column.cell(row, href)}</IndexTable.Cell>
-                  ))}
+                  {condensed ? (
+                    // Polaris' small-screen list: each order's columns stacked, each named.
+                    <div style={{ padding: "var(--p-space-300) var(--p-space-400)", whiteSpace: "normal" }}>
+                      <BlockStack gap="100">
+                        {COLUMNS.map((column) => (
+                          <InlineStack key={column.id} gap="200" blockAlign="start">
+                            <Text as="span" tone="subdued">
+                              {column.heading.title}:
+                            </Text>
+                            {column.cell(row, href)}
+                          </InlineStack>
+                        ))}
+                      </BlockStack>
+                    </div>
+                  ) : (
+                    COLUMNS.map((column) => <IndexTable.Cell key={column.id}>{column.cell(row, href)}</IndexTable.Cell>)
+                  )}
                 </IndexTable.Row>
               ))}
             </IndexTable>

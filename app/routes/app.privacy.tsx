@@ -41,20 +41,23 @@ function CustomerLink({ customerId, url }: { customerId: string | null; url: str
 
 /** What the app found; for a request it could not read, what it recorded, folded away. */
 function Outcome({ request }: { request: { outcome: string; detail: string | null; downloadable: boolean } }) {
+  // Table cells do not wrap; a sentence does, within a readable measure.
   return (
-    <BlockStack gap="100">
-      <Text as="span" tone={request.downloadable ? undefined : "critical"}>
-        {request.outcome}
-      </Text>
-      {request.detail ? (
-        <details>
-          <summary>Details</summary>
-          <Text as="p" variant="bodySm" tone="subdued" breakWord>
-            {request.detail}
-          </Text>
-        </details>
-      ) : null}
-    </BlockStack>
+    <div style={{ whiteSpace: "normal", minWidth: "12rem", maxWidth: "26rem" }}>
+      <BlockStack gap="100">
+        <Text as="span" tone={request.downloadable ? undefined : "critical"}>
+          {request.outcome}
+        </Text>
+        {request.detail ? (
+          <details>
+            <summary>Details</summary>
+            <Text as="p" variant="bodySm" tone="subdued" breakWord>
+              {request.detail}
+            </Text>
+          </details>
+        ) : null}
+      </BlockStack>
+    </div>
   );
 }
 

@@ -19,8 +19,8 @@ export interface AdminBrowser {
   blocked: string[];
   /** A path the test loads expecting a 404, which the browser also reports as a console error. */
   expectNotFound(pathname: string): void;
-  /** Opens `pathname` of the app as Shopify's admin opens it, until the network is idle. */
-  open(pathname: string): ReturnType<Page["goto"]>;
+  /** Opens `pathname` of the app as Shopify's admin opens it for `shop` (the browser's own by default), until the network is idle. */
+  open(pathname: string, shop?: string): ReturnType<Page["goto"]>;
   close(): Promise<void>;
 }
 
@@ -69,7 +69,7 @@ export async function launchAdminBrowser(options: {
     problems,
     blocked,
     expectNotFound: (pathname) => notFound.add(pathname),
-    open: async (pathname) => page.goto(await embeddedAdminUrl(options.shop, `${options.appUrl}${pathname}`), { waitUntil: "networkidle" }),
+    open: async (pathname, shop = options.shop) => page.goto(await embeddedAdminUrl(shop, `${options.appUrl}${pathname}`), { waitUntil: "networkidle" }),
     close: () => browser.close(),
   };
 }
