@@ -253,8 +253,11 @@ async function removeCustomerPersonalData(shop: string, request: CustomerComplia
     for (const row of await prisma.delivery.findMany({ where: { shop, orderId: { in: batch } }, select: { id: true } })) ids.push(row.id);
   }
   await removePersonalDataFromDeliveries(shop, ids, now);
-  // The checkout pixel's reports link these orders to a click: removed with them.
-  for (const batch of inBatches(orderIds)) await prisma.clickHint.deleteMany({ where: { shop, orderId: { in: batch } } });
+  // The checkout pixel's reports link these orders to a click: removed with them, and those for
+  // orders Shopify names that never arrived.
+  for (const batch of inBatches([...new Set([...orderIds, ...request.orderIds])])) {
+    await prisma.clickHint.deleteMany({ where: { shop, orderId: { in: batch } } });
+  }
   logger.info("customer redacted", { shop, customerId: request.customerId, orders: orderIds.length, deliveries: ids.length });
   return orderIds.length;
 }

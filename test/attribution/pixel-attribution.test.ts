@@ -162,3 +162,27 @@ describe("reports that change nothing", () => {
     expect(answers.at(-1)).toBe(429);
   });
 });
+
+describe("what is kept of reports", () => {
+  it("is swept after a week, and erased with the customer's orders and with the shop", async () => {
+    const { sweepClickHints, CLICK_HINT_RETENTION_MS } = await import("~/attribution/click-hints.server");
+    const { redactCustomer, redactShop } = await import("~/privacy/compliance.server");
+    const now = new Date();
+    await prisma.clickHint.createMany({
+      data: [
+        { shop: SHOP, orderId: "1", affiliateId: "8908369", receivedAt: new Date(now.getTime() - CLICK_HINT_RETENTION_MS - 1_000) },
+        { shop: SHOP, orderId: "2", affiliateId: "8908369", receivedAt: now },
+        { shop: SHOP, orderId: "3", affiliateId: "8908369", receivedAt: now },
+        { shop: OTHER_SHOP, orderId: "2", affiliateId: "8908369", receivedAt: now },
+      ],
+    });
+    expect(await sweepClickHints(now)).toBe(1);
+    await redactCustomer(SHOP, { shop_domain: SHOP, customer: { id: 42 }, orders_to_redact: [2] }, now);
+    expect((await prisma.clickHint.findMany({ orderBy: [{ shop: "asc" }, { orderId: "asc" }] })).map((hint) => `${hint.shop}:${hint.orderId}`)).toEqual([
+      `${SHOP}:3`,
+      `${OTHER_SHOP}:2`,
+    ]);
+    await redactShop(SHOP, now);
+    expect((await prisma.clickHint.findMany()).map((hint) => hint.shop)).toEqual([OTHER_SHOP]);
+  });
+});

@@ -172,6 +172,8 @@ beforeEach(async () => {
     await saveConversionSettings(shop, { signingSecret: "whsec_privacy_0123", graceHours: 24 });
     await prisma.conversion.create({ data: { shop, conversionId: `c-${orderId}`, orderId, status: "pending", affiliateName: "Ada Sandbox", commission: "1.00", currency: "USD" } });
   }
+  // The checkout pixel's report for an order of each shop.
+  for (const [shop, orderId] of [[SHOP, "9002"], [OTHER_SHOP, "9101"]] as const) await prisma.clickHint.create({ data: { shop, orderId, affiliateId: "8908369" } });
 });
 
 describe("the stored rows before any compliance webhook", () => {
