@@ -120,13 +120,14 @@ export interface ConversionDetailView {
   waitingUntil: string | null;
 }
 
-/** A delivery's conversion for its page; null for a reversal row. */
+/** The conversion of a delivery's order, for its page; null for a reversal row or an id of no row of the shop. */
 export async function loadConversionDetail(
   shop: string,
-  row: { orderId: string; kind: string },
+  deliveryId: string,
   options: { now?: Date; timeZone?: string } = {},
 ): Promise<ConversionDetailView | null> {
-  if (row.kind !== ORDER_KIND) return null;
+  const [row] = await deliveryRowsByIds(shop, [deliveryId]);
+  if (!row || row.kind !== ORDER_KIND) return null;
   const outcome = (await outcomesOfOrders(shop, [row.orderId], options.now ?? new Date())).get(row.orderId)!;
   const conversion = outcome.kind === "credited" || outcome.kind === "denied" ? outcome.conversion : null;
   const time = (date: Date | null | undefined) => formatDateTime(date, options.timeZone);

@@ -4,6 +4,8 @@ import { Banner, BlockStack, Box, Button, Card, DataTable, Divider, InlineStack,
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { useState } from "react";
 import { loadDeliveryDetail, retryFromAdmin, type DeliveryDetailView } from "../admin/deliveries-page.server";
+import { loadConversionDetail, type ConversionDetailView } from "../admin/conversions-view.server";
+import { ConversionCard } from "../components/ConversionCard";
 import { DeliveryActionSchema, DeliveryIdSchema } from "../admin/delivery-log-query.server";
 import { shopTimeZone } from "../admin/shop-time-zone.server";
 import { useAppHref } from "../components/embedded-links";
@@ -19,9 +21,10 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session, admin } = await authenticate.admin(request);
   const id = DeliveryIdSchema.safeParse(params.id);
   if (!id.success) throw notFound();
-  const detail = await loadDeliveryDetail(session.shop, id.data, await shopTimeZone(session.shop, admin.graphql));
+  const timeZone = await shopTimeZone(session.shop, admin.graphql);
+  const detail = await loadDeliveryDetail(session.shop, id.data, timeZone);
   if (!detail) throw notFound();
-  return detail;
+  return { ...detail, conversion: await loadConversionDetail(session.shop, id.data, { timeZone }) };
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
@@ -40,6 +43,7 @@ const WRAP = { overflowWrap: "anywhere", wordBreak: "break-word" } as const;
 
 export default function DeliveryDetailPage() {
   const delivery = useLoaderData<typeof loader>() as DeliveryDetailView;
+  const { conversion } = useLoaderData<typeof loader>() as { conversion: ConversionDetailView | null };
   const href = useAppHref();
   const fetcher = useFetcher<typeof action>();
   const result = fetcher.state === "idle" ? fetcher.data : undefined;
@@ -93,6 +97,7 @@ export default function DeliveryDetailPage() {
               </div>
             ) : null}
             <WhatHappened delivery={delivery} />
+            {conversion ? <ConversionCard conversion={conversion} /> : null}
             {delivery.summary ? <OrderSummaryCard delivery={delivery} /> : null}
             <AttemptsCard delivery={delivery} />
             <Card>

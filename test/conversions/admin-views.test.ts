@@ -6,6 +6,7 @@ const harness = await startAdminHarness();
 const { default: prisma } = await import("~/db.server");
 const home = await import("~/routes/app._index");
 const log = await import("~/routes/app.deliveries._index");
+const detailPage = await import("~/routes/app.deliveries.$id");
 const settings = await import("~/routes/app.settings");
 const conversionSettings = await import("~/routes/app.conversion-webhooks");
 const { insertDelivery } = await import("../support/outbox");
@@ -16,8 +17,8 @@ const SHOP = "views-shop.myshopify.com";
 const OTHER = "views-other.myshopify.com";
 const SECRET = "whsec_views_0123456789";
 
-const call = async <T>(handler: (args: { request: Request; params: object; context: object }) => Promise<T>, request: Request) =>
-  unwrap(await handler({ request, params: {}, context: {} }));
+type RouteArgs = Parameters<typeof home.loader>[0];
+const call = async <T>(handler: (args: RouteArgs) => Promise<T>, request: Request) => unwrap(await handler({ request, params: {}, context: {} }));
 
 beforeAll(async () => {
   await harness.install(SHOP);
@@ -93,6 +94,19 @@ describe("the delivery log's Affiliate column and filter", () => {
     expect(await orders("denied")).toEqual(["#3"]);
     expect(await orders("not_credited")).toEqual(["#4"]);
     expect((await load("?affiliate=nonsense")).affiliate).toBeNull();
+
+    // The delivery's page shows the conversion.
+    const row = await prisma.delivery.findFirstOrThrow({ where: { shop: SHOP, orderId: "3" } });
+    const request = await signedAdminRequest(SHOP, `/app/deliveries/${row.id}`);
+    const detail = unwrap(await detailPage.loader({ request, params: { id: row.id }, context: {} })).data;
+    expect(detail.conversion).toMatchObject({
+      outcome: { label: "Denied", affiliate: "Ada Sandbox (ada1)", commission: "$5.00" },
+      deniedReason: "Self-referral",
+      conversionId: "3",
+    });
+    // Another shop asking for this row finds nothing.
+    const { loadConversionDetail } = await import("~/admin/conversions-view.server");
+    expect(await loadConversionDetail(OTHER, row.id)).toBeNull();
   });
 });
 
