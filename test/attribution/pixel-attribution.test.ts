@@ -107,7 +107,7 @@ describe("reports that change nothing", () => {
   });
 
   it("a report for an order with a cart token: nothing kept, the cart's attribution stays", async () => {
-    const order = { ...buyItNow(7_100_011), cart_token: "c1-0123456789abcdef" };
+    const order: Record<string, unknown> = { ...buyItNow(7_100_011), cart_token: "c1-0123456789abcdef" };
     await sendWebhook(SHOP, "orders/create", order);
     const before = await row(order.id);
     expect(before).toMatchObject({ attributionSource: "cart_token", reasonCode: null });
