@@ -103,7 +103,7 @@ export default function DeliveryDetailPage() {
             <Card>
               <details>
                 <summary style={{ cursor: "pointer" }}>
-                  <Text as="h2" variant="headingMd">
+                  <Text as="span" variant="headingMd">
                     {delivery.requestJson ? (neverSent ? "JSON to send to Refersion" : "JSON sent to Refersion") : "What Shopify sent"}
                   </Text>
                 </summary>
