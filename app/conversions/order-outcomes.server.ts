@@ -42,7 +42,8 @@ export async function forwardedOrdersSince(
   now: Date,
 ): Promise<{ receiver: ReceiverFacts | null; orders: ForwardedOrder[]; conversions: Map<string, ConversionFacts[]> }> {
   const rows = await prisma.delivery.findMany({
-    where: { shop, kind: ORDER_KIND, status: "delivered", deliveredAt: { gte: since, lte: now } },
+    // No upper bound: a row delivered by another instance whose clock runs ahead still counts.
+    where: { shop, kind: ORDER_KIND, status: "delivered", deliveredAt: { gte: since } },
     select: { orderId: true, status: true, deliveredAt: true },
   });
   const [conversions, receiver] = await Promise.all([conversionsOfOrders(shop, rows.map((row) => row.orderId)), receiverFacts(shop)]);

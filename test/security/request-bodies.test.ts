@@ -32,6 +32,7 @@ describe("every route that reads a body has a limit", () => {
     ["/auth/login", "shop="],
     ["/app/settings", "intent=save&publicKey="],
     ["/healthz", "x="],
+    [`/refersion/conversions/${"A".repeat(43)}`, "{"],
   ])("%s: 1 MB is refused with 413, with or without a Content-Length", async (path, prefix) => {
     const body = Buffer.concat([Buffer.from(prefix), ONE_MB]);
     const headers = { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded" };
