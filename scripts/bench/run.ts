@@ -31,6 +31,7 @@ import { renderTable } from "../cli/delivery-table";
 import { DEFAULT_SANDBOX_KEYS } from "../refersion-sandbox";
 import { startShopifyAdminStandin } from "../shopify-admin-standin";
 import { embeddedQuery, mintSessionToken } from "../shopify-session-token";
+import { adminExperienceTargets, measureAdminExperience, type AdminExperience } from "./admin-experience";
 import { ADMIN_JS_BUDGET, adminPages, measureAdminPages, type AdminPageWeight } from "./admin-pages";
 import { fixedRate, fullSpeed, type LoadResult } from "./load";
 import { BENCH_SHOP, WEBHOOK_PATH, createWebhookSource, loadOrderTemplates } from "./orders";
@@ -408,7 +409,7 @@ async function storeOfflineSession(file: string, shop: string, accessToken: stri
   }
 }
 
-async function benchAdmin(sandbox: Child, baseDb: string): Promise<AdminPageWeight[]> {
+async function benchAdmin(sandbox: Child, baseDb: string): Promise<{ weights: AdminPageWeight[]; experience: AdminExperience[] }> {
   phase("5. Admin pages: JavaScript and CSS of a first visit to each page, in Chromium");
   const db = path.join(WORK_DIR, "admin.sqlite");
   await checkpointAndCopy(baseDb, db);
@@ -442,7 +443,9 @@ async function benchAdmin(sandbox: Child, baseDb: string): Promise<AdminPageWeig
       serverBuild: SERVER_BUILD,
     });
     say(`   done (${weights.length} pages, one first visit each)`);
-    return weights;
+    const experience = await measureAdminExperience({ pages: adminPages(deliveryId), urlFor: pageUrl });
+    say(`   paint, layout shift and input measured (${experience.length} visits: each page at each width)`);
+    return { weights, experience };
   } finally {
     await app.stop();
     await shopify.close();
@@ -613,6 +616,22 @@ function printTables(report: Report) {
       ),
     );
   }
+  if (report.adminExperience) {
+    phase("Admin pages: paint, layout shift, input (one fresh visit per page and width; phone: CPU 4x slower)");
+    say(
+      renderTable(
+        ["page", "viewport", "LCP ms", "CLS", "slowest input ms", "first input delay ms"],
+        report.adminExperience.map((row) => [
+          row.page,
+          row.viewport,
+          row.lcpMs ?? "-",
+          row.cls,
+          row.slowestInteractionMs === null ? "" : row.slowestInteractionMs === 0 ? "< 16" : row.slowestInteractionMs,
+          row.firstInputDelayMs ?? "",
+        ]),
+      ),
+    );
+  }
   phase("Ratios");
   for (const [name, value] of Object.entries(report.ratios)) say(`   ${name}: ${value}`);
   phase("Targets");
@@ -628,6 +647,7 @@ interface Report {
   delivery: Awaited<ReturnType<typeof benchDelivery>> | null;
   storefront: StorefrontResult | null;
   admin: AdminPageWeight[] | null;
+  adminExperience: AdminExperience[] | null;
   ratios: Record<string, number>;
   targets: { target: string; value: string; met: boolean }[];
 }
@@ -664,6 +684,7 @@ async function main() {
   let delivery: Awaited<ReturnType<typeof benchDelivery>> | null = null;
   let storefront: StorefrontResult | null = null;
   let admin: AdminPageWeight[] | null = null;
+  let adminExperience: AdminExperience[] | null = null;
   const sandbox = runsApp ? await startSandbox() : null;
   try {
     const baseDb = path.join(WORK_DIR, "base.sqlite");
@@ -682,12 +703,14 @@ async function main() {
       storefront = await measureStorefront({ loads: settings.storefrontLoads, cpuThrottling: settings.storefrontCpuThrottling });
       say(`   done (${settings.storefrontLoads} loads per page and CPU rate)`);
     }
-    if (sandbox && only.has("admin")) admin = await benchAdmin(sandbox, baseDb);
+    if (sandbox && only.has("admin")) ({ weights: admin, experience: adminExperience } = await benchAdmin(sandbox, baseDb));
   } finally {
     await sandbox?.stop();
   }
 
   info.loadAverageAfter = os.loadavg().map((v) => round(v, 2));
+  const summary = summarize(intake, delivery, storefront, admin);
+  summary.targets.push(...adminExperienceTargets(adminExperience ?? []));
   const report: Report = {
     startedAt,
     seconds: round((Date.now() - started) / 1000),
@@ -697,7 +720,8 @@ async function main() {
     delivery,
     storefront,
     admin,
-    ...summarize(intake, delivery, storefront, admin),
+    adminExperience,
+    ...summary,
   };
   printTables(report);
 
