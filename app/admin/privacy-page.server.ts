@@ -1,7 +1,7 @@
 import { z } from "zod";
 import prisma from "../db.server";
 import { customerDataHeld } from "../privacy/compliance.server";
-import { formatDateTime } from "./format";
+import { DEFAULT_TIME_ZONE, formatDateTime } from "./format";
 import { customerAdminUrl } from "./shopify-admin-links";
 
 /** How many requests the page lists (newest first); Shopify sends few, each by a buyer's demand. */
@@ -62,7 +62,8 @@ const REQUEST_NAMES: Record<string, string> = {
 const NAMES_NOBODY = "Shopify's request could not be read, so it names no customer: nothing was looked up. Answer it by hand from your Shopify admin.";
 
 /** The shop's customers/data_request webhooks, newest first, as the page shows them. */
-export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
+/** `timeZone`: the shop's (shop-time-zone.server.ts), in which times are shown. */
+export async function loadPrivacyPage(shop: string, timeZone: string = DEFAULT_TIME_ZONE): Promise<PrivacyPageView> {
   const where = { shop, topic: DATA_REQUEST_TOPIC };
   const [rows, total, failed] = await Promise.all([
     prisma.complianceRequest.findMany({ where, orderBy: [{ receivedAt: "desc" }, { id: "desc" }], take: PRIVACY_REQUESTS_SHOWN }),
@@ -73,18 +74,18 @@ export async function loadPrivacyPage(shop: string): Promise<PrivacyPageView> {
     unfinished: failed.map((row) => ({
       id: row.id,
       what: REQUEST_NAMES[row.topic] ?? row.topic,
-      receivedAt: formatDateTime(row.receivedAt)!,
+      receivedAt: formatDateTime(row.receivedAt, timeZone)!,
       customerId: row.customerId,
       customerUrl: row.customerId ? customerAdminUrl(shop, row.customerId) : null,
       attempts: row.attempts,
-      lastAttemptAt: formatDateTime(row.lastAttemptAt),
+      lastAttemptAt: formatDateTime(row.lastAttemptAt, timeZone),
     })),
     requests: rows.map((row) => {
       const orderIds = orderIdsOf(row.orderIds);
       const downloadable = row.customerId !== null || orderIds.length > 0;
       return {
         id: row.id,
-        receivedAt: formatDateTime(row.receivedAt)!,
+        receivedAt: formatDateTime(row.receivedAt, timeZone)!,
         customerId: row.customerId,
         customerUrl: row.customerId ? customerAdminUrl(shop, row.customerId) : null,
         orderIds: orderIds.slice(0, ORDER_IDS_SHOWN),

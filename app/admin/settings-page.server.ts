@@ -6,6 +6,7 @@ import { writeStorefrontMetafields } from "../settings/storefront-metafields.ser
 import { syncCheckoutPixel } from "../attribution/web-pixel.server";
 import type { AdminGraphql } from "../storefront/admin-graphql.server";
 import { connectionView, type ConnectionView } from "./connection-view";
+import { DEFAULT_TIME_ZONE } from "./format";
 
 /**
  * What the settings form starts from: the admin's view of the settings (the secret write-only:
@@ -18,12 +19,13 @@ export interface SettingsPageView {
   connection: ConnectionView;
 }
 
-export async function loadSettingsPage(shop: string): Promise<SettingsPageView> {
+/** `timeZone`: the shop's (shop-time-zone.server.ts), in which the last check's time is shown. */
+export async function loadSettingsPage(shop: string, timeZone: string = DEFAULT_TIME_ZONE): Promise<SettingsPageView> {
   const stored = await getShopSettings(shop);
   const { connectionStatus: _status, connectionCheckedAt: _checkedAt, ...settings } = toSettingsView(stored);
   return {
     settings,
-    connection: connectionView({ status: stored.connectionStatus, checkedAt: stored.connectionCheckedAt, hasKeys: hasKeys(stored) }),
+    connection: connectionView({ status: stored.connectionStatus, checkedAt: stored.connectionCheckedAt, hasKeys: hasKeys(stored), timeZone }),
   };
 }
 
@@ -43,7 +45,12 @@ export interface SaveSettingsOutcome {
  * tested) are then tested, so the merchant learns at once whether Refersion takes them.
  * Throws MissingSecretKeyError when no secret is given and none is saved.
  */
-export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql, form: SettingsForm): Promise<SaveSettingsOutcome> {
+export async function saveSettingsFromAdmin(
+  shop: string,
+  graphql: AdminGraphql,
+  form: SettingsForm,
+  timeZone: string = DEFAULT_TIME_ZONE,
+): Promise<SaveSettingsOutcome> {
   const saved = await saveShopSettings(shop, form);
   const released = await releaseOrdersWaitingForKeys(shop);
   const sync = await writeStorefrontMetafields(graphql, shop, {
@@ -53,7 +60,7 @@ export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql,
   // The checkout pixel follows forwarding (on: created or updated; off: removed); its outcome is
   // recorded for the setup checklist and never fails the save.
   await syncCheckoutPixel(shop, graphql, saved.forwardingEnabled).catch(() => null);
-  const connection = saved.connectionStatus === null ? await testConnectionFromAdmin(shop) : null;
+  const connection = saved.connectionStatus === null ? await testConnectionFromAdmin(shop, timeZone) : null;
   return {
     released,
     connection,
@@ -64,8 +71,8 @@ export async function saveSettingsFromAdmin(shop: string, graphql: AdminGraphql,
 }
 
 /** Tests the saved keys against Refersion's REST API and says what the outcome means. */
-export async function testConnectionFromAdmin(shop: string): Promise<ConnectionView> {
+export async function testConnectionFromAdmin(shop: string, timeZone: string = DEFAULT_TIME_ZONE): Promise<ConnectionView> {
   const result = await checkRefersionConnection(shop);
   if (result.status === "no_keys") return connectionView({ status: null, checkedAt: null, hasKeys: false });
-  return connectionView({ status: result.status, checkedAt: result.checkedAt, hasKeys: true });
+  return connectionView({ status: result.status, checkedAt: result.checkedAt, hasKeys: true, timeZone });
 }

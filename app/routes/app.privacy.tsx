@@ -5,11 +5,12 @@ import { Banner, BlockStack, Box, Button, Card, IndexTable, Link, List, Page, Te
 import { countOf } from "../admin/plural";
 import { DataRequestDownloadSchema, exportCustomerData, loadPrivacyPage } from "../admin/privacy-page.server";
 import { useAppHref } from "../components/embedded-links";
+import { shopTimeZone } from "../admin/shop-time-zone.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return loadPrivacyPage(session.shop);
+  const { session, admin } = await authenticate.admin(request);
+  return loadPrivacyPage(session.shop, await shopTimeZone(session.shop, admin.graphql));
 };
 
 /** The download is an action so that it goes through App Bridge's authenticated fetch. */

@@ -15,11 +15,12 @@ import { loadConversionWebhooksView } from "../admin/conversions-view.server";
 import { env } from "../env.server";
 import { parseSettingsForm, type SettingsFieldErrors } from "../settings/settings-form";
 import { MissingSecretKeyError } from "../settings/shop-settings.server";
+import { shopTimeZone } from "../admin/shop-time-zone.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return { ...(await loadSettingsPage(session.shop)), conversionWebhooks: await loadConversionWebhooksView(session.shop, env().SHOPIFY_APP_URL) };
+  const { session, admin } = await authenticate.admin(request);
+  return { ...(await loadSettingsPage(session.shop, await shopTimeZone(session.shop, admin.graphql))), conversionWebhooks: await loadConversionWebhooksView(session.shop, env().SHOPIFY_APP_URL) };
 };
 
 const IntentSchema = z.object({ intent: z.enum(["save", "test_connection"]) });
@@ -42,13 +43,13 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   if (!intent.success) throw new Response("Unknown action", { status: 400 });
 
   if (intent.data.intent === "test_connection") {
-    return { intent: "test_connection" as const, connection: await testConnectionFromAdmin(session.shop) };
+    return { intent: "test_connection" as const, connection: await testConnectionFromAdmin(session.shop, await shopTimeZone(session.shop, admin.graphql)) };
   }
 
   const form = parseSettingsForm(fields);
   if (!form.data) return invalid(form.errors);
   try {
-    const outcome = await saveSettingsFromAdmin(session.shop, admin.graphql, form.data);
+    const outcome = await saveSettingsFromAdmin(session.shop, admin.graphql, form.data, await shopTimeZone(session.shop, admin.graphql));
     const at = Date.now();
     return { intent: "save" as const, ok: true as const, savedAt: at, at, ...outcome };
   } catch (error) {
