@@ -15,8 +15,8 @@ import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 const SHOP = "journey-shop.myshopify.com";
 const SCREENSHOTS = path.resolve("test-results/admin");
 const WIDTHS = [
-  { name: "desktop", viewport: { width: 1280, height: 900 } },
-  { name: "phone", viewport: { width: 390, height: 844 } },
+  { name: "1280", viewport: { width: 1280, height: 900 } },
+  { name: "390", viewport: { width: 390, height: 844 } },
 ] as const;
 
 const harness = await startAdminHarness();
@@ -32,7 +32,7 @@ async function noSidewaysScroll(page: Page, label: string) {
 }
 
 async function screenshot(page: Page, name: string) {
-  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `journey-${name}.png`), fullPage: true });
 }
 
 beforeAll(async () => {
@@ -47,7 +47,7 @@ afterAll(async () => {
   await harness.close();
 });
 
-describe.each(WIDTHS)("Home, the log, a delivery and a 404 at $name width", { timeout: 60_000 }, ({ name, viewport }) => {
+describe.each(WIDTHS)("Home, the log, a delivery and a 404 at $name px", { timeout: 60_000 }, ({ name, viewport }) => {
   let admin: AdminBrowser;
   let page: Page;
 
@@ -147,7 +147,7 @@ describe.each(WIDTHS)("Home, the log, a delivery and a 404 at $name width", { ti
     await summary.getByText("2 × Socks").waitFor();
     await summary.getByText("Click data: yes").waitFor();
     // The order's page in Shopify's admin, from the summary (and the page's actions, folded on a phone).
-    for (const link of [summary.getByRole("link", { name: "Open in Shopify" }), ...(name === "desktop" ? [page.getByRole("link", { name: "View order in Shopify" })] : [])]) {
+    for (const link of [summary.getByRole("link", { name: "Open in Shopify" }), ...(name === "1280" ? [page.getByRole("link", { name: "View order in Shopify" })] : [])]) {
       expect(await link.getAttribute("href")).toBe(`https://${SHOP}/admin/orders/5550003`);
       expect(await link.getAttribute("target")).toBe("_top");
     }
