@@ -60,6 +60,8 @@ describe("delivery log", () => {
       lastStatusCode: 503,
       reason: "Refersion had a problem on its side.",
       attribution: null,
+      // Not yet at Refersion: no affiliate can have been credited.
+      affiliate: { kind: "not_delivered", label: "Not sent", tone: "subdued", affiliate: null, commission: null },
       receivedAt: "Nov 21, 2026, 9:30 AM UTC",
     });
     expect(view.rows[1].total).toBe("€1,234.50");
