@@ -6,7 +6,7 @@ import type { DeliveryReason } from "@prisma/client";
 import type { DeliveryLogSearch } from "./delivery-log-query.server";
 import { OrderJsonSchema } from "../refersion/order-json";
 import { DERIVED_CART_ID_PREFIX } from "../refersion/mapping";
-import { describeRetryRefusal, explainDelivery, RETRY_REFUSALS, STATUS_LABELS, type DeliveryExplanation } from "./delivery-reasons";
+import { describeRetryRefusal, explainDelivery, RETRY_REFUSALS, STATUS_LABELS, type DeliveryExplanation, type ExplainInput } from "./delivery-reasons";
 import { RANGE_DAYS, RANGE_LABELS, type DeliveryLogRange } from "./delivery-log-ranges";
 import { AFFILIATE_FILTER_CHOICES, affiliateCellsFor, affiliateFilteredLog, type AffiliateCellView, type AffiliateFilter } from "./conversions-view.server";
 import { attributionLabelOf } from "./attribution-labels";
@@ -57,16 +57,9 @@ function statusOf(value: string): DeliveryStatus {
   return isDeliveryStatus(value) ? value : "pending";
 }
 
+/** A row of the log or the detail page explained (its reversal waits while the row it runs after is not delivered). */
 function explanationOf(
-  row: {
-    kind: string;
-    reasonCode: DeliveryReason | null;
-    reasonDetail: string | null;
-    lastStatusCode: number | null;
-    firstAttemptAt: Date | null;
-    nextAttemptAt: Date | null;
-    runsAfter: { status: string } | null;
-  },
+  row: Omit<ExplainInput, "status" | "waitsForPredecessor" | "timeZone"> & { runsAfter: { status: string } | null },
   status: DeliveryStatus,
   timeZone: string,
 ): DeliveryExplanation {
