@@ -128,7 +128,7 @@ export function ConversionWebhooksCard({
             </span>
           </Text>
           <Button variant="primary" onClick={save} loading={saving}>
-            Save conversion webhooks
+            {view.secretSet ? "Update conversion webhooks" : "Connect conversion webhooks"}
           </Button>
         </InlineStack>
         {answer?.ok ? (

@@ -63,7 +63,7 @@ describe("conversion webhooks in the admin, in Chromium", { timeout: 60_000 }, (
     await admin.page.getByRole("button", { name: "Copy" }).waitFor();
     expect(await admin.page.getByTestId("conversions-last-received").textContent()).toBe("Last received: never");
     await admin.page.getByLabel("Signing secret").fill(SIGNING_SECRET);
-    await admin.page.getByRole("button", { name: "Save conversion webhooks" }).click();
+    await admin.page.getByRole("button", { name: "Connect conversion webhooks" }).click();
     await admin.page.getByText("Conversion webhooks saved").waitFor();
     await admin.page.getByTestId("signing-secret-status").waitFor();
     expect(await admin.page.getByTestId("signing-secret-status").textContent()).toBe(`Set, ending in ${SIGNING_SECRET.slice(-4)}`);
