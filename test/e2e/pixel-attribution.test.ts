@@ -3,9 +3,9 @@
  * creates the pixel through the Admin API stand-in), Shopify's order webhooks and the pixel's
  * reports arrive over HTTP, and the Refersion stand-in shows what was sent. A Buy it now order (a
  * real fixture without its cart token) is credited to the click's affiliate whether the report
- * comes before or after the webhook; reports that may not change an order change nothing.
- * (The end of the wait without a report is tested on a controllable clock:
- * test/attribution/pixel-attribution.test.ts.)
+ * comes before or after the webhook; an order whose report never comes is sent, uncredited, when
+ * its shop's wait (here 1 minute, the shortest) ends; reports that may not change an order change
+ * nothing.
  */
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { startAdminHarness } from "../support/admin-harness";
@@ -30,6 +30,9 @@ function buyItNow(id: number): Record<string, unknown> {
   return { ...orderFixture("real-aud-order-1027-gst-taxes-included-bank-deposit-2016.json"), id, cart_token: null, checkout_token: `chk-${id}` };
 }
 
+/** An order of OTHER_SHOP (wait 1 minute) whose report never comes, posted first: its minute runs during the other tests. */
+const NEVER_REPORTED = buyItNow(7_300_100);
+
 const reportFor = (order: Record<string, unknown>, shop = SHOP) => ({ shop, orderId: String(order.id), checkoutToken: String(order.checkout_token), click: CLICK });
 
 function postReport(body: unknown, init: RequestInit = {}) {
@@ -51,7 +54,7 @@ function postOrder(order: Record<string, unknown>, shop = SHOP) {
 }
 
 /** The merchant saves the settings in the embedded admin (a session token, as App Bridge sends it). */
-async function saveSettings(shop: string) {
+async function saveSettings(shop: string, clickDataWaitMinutes = 5) {
   const form = new URLSearchParams({
     intent: "save",
     publicKey: DEFAULT_SANDBOX_KEYS.publicKey,
@@ -61,7 +64,7 @@ async function saveSettings(shop: string) {
     forwardTestOrders: "true",
     sendCustomerDetails: "true",
     autoCreditAffiliate: "false",
-    clickDataWaitMinutes: "5",
+    clickDataWaitMinutes: String(clickDataWaitMinutes),
   });
   const answer = await fetch(`${app.url}/app/settings?_data=${encodeURIComponent("routes/app.settings")}`, {
     method: "POST",
@@ -90,7 +93,8 @@ beforeAll(async () => {
     { shopifyAdminStandinUrl: harness.shopify.url },
   );
   await saveSettings(SHOP);
-  await saveSettings(OTHER_SHOP);
+  await saveSettings(OTHER_SHOP, 1);
+  expect((await postOrder(NEVER_REPORTED, OTHER_SHOP)).status).toBe(200);
 }, 120_000);
 
 afterAll(async () => {
@@ -174,4 +178,15 @@ describe("the checkout pixel on the production build", () => {
     expect(await prisma.clickHint.count()).toBe(hints);
     expect(app.output().join("\n")).not.toContain(DEFAULT_SANDBOX_KEYS.secretKey);
   }, 30_000);
+
+  it("an order whose report never comes is sent as before, without an affiliate, once its shop's wait ends", async () => {
+    for (let tries = 0; sentFor(NEVER_REPORTED).length === 0 && tries < 900; tries += 1) await pause(100);
+    expect(sentFor(NEVER_REPORTED)).toHaveLength(1);
+    expect(sentFor(NEVER_REPORTED)[0].body).not.toHaveProperty("auto_credit_affiliate_id");
+    for (let tries = 0; (await rowOf(NEVER_REPORTED, OTHER_SHOP))?.status !== "delivered" && tries < 100; tries += 1) await pause(100);
+    const row = await rowOf(NEVER_REPORTED, OTHER_SHOP);
+    expect(row).toMatchObject({ status: "delivered", attributionSource: "none", reasonCode: null });
+    // Not before its minute was up (the row is written a moment after its wait was set).
+    expect(row!.firstAttemptAt!.getTime() - row!.createdAt.getTime()).toBeGreaterThanOrEqual(59_000);
+  }, 120_000);
 });
