@@ -1,4 +1,5 @@
 import type { ConversionStatus } from "@prisma/client";
+import type { ConversionReport } from "./payload";
 
 /**
  * What Refersion made of an order, from the conversions its webhooks reported, and which of two
@@ -10,11 +11,7 @@ const HOUR_MS = 3_600_000;
 /** A decision (approved or denied) outranks pending when times cannot tell the order apart. */
 const RANK: Record<ConversionStatus, number> = { pending: 0, approved: 1, denied: 1 };
 
-export interface ConversionVersion {
-  status: ConversionStatus;
-  refersionCreatedAt: Date | null;
-  refersionUpdatedAt: Date | null;
-}
+export type ConversionVersion = Pick<ConversionReport, "status" | "refersionCreatedAt" | "refersionUpdatedAt">;
 
 /**
  * Whether an incoming report of a conversion replaces the stored one. Refersion's "updated" time
@@ -29,18 +26,8 @@ export function replacesStored(stored: ConversionVersion, incoming: ConversionVe
   return RANK[incoming.status] > RANK[stored.status];
 }
 
-export interface ConversionFacts extends ConversionVersion {
-  conversionId: string;
-  deniedReason: string | null;
-  affiliateId: string | null;
-  affiliateCode: string | null;
-  affiliateName: string | null;
-  commission: string | null;
-  total: string | null;
-  currency: string | null;
-  test: boolean;
-  receivedAt: Date;
-}
+/** A stored conversion, as outcomes read it: what its latest report said, and when that arrived. */
+export type ConversionFacts = Omit<ConversionReport, "orderId"> & { receivedAt: Date };
 
 export interface ReceiverFacts {
   /** When the signing secret was first saved; null: conversion webhooks are not connected. */
