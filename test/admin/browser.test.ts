@@ -1,11 +1,11 @@
 import fs from "node:fs";
 import path from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { DEFAULT_SANDBOX_KEYS } from "../../scripts/refersion-sandbox";
 import { TEST_ENV } from "../support/test-env";
 import { embeddedAdminUrl } from "../support/admin-session";
 import { startAdminHarness } from "../support/admin-harness";
-import { CHROMIUM_LAUNCH_OPTIONS } from "../../scripts/chromium";
+import { DESKTOP_USER_AGENT as USER_AGENT, launchAdminBrowser, type AdminBrowser } from "../support/admin-browser";
 import type { ProductionApp } from "../support/production-app";
 
 /**
@@ -15,10 +15,7 @@ import type { ProductionApp } from "../support/production-app";
  * stand-ins; the database is this test file's own SQLite copy.
  */
 
-if (!fs.existsSync(CHROMIUM_LAUNCH_OPTIONS.executablePath)) throw new Error(`${CHROMIUM_LAUNCH_OPTIONS.executablePath} is missing: apt-get install -y chromium`);
-
 const SCREENSHOTS = path.resolve("test-results/admin");
-const USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
 const SHOP = "browser-shop.myshopify.com";
 const OTHER_SHOP = "browser-other.myshopify.com";
 const KEYS = DEFAULT_SANDBOX_KEYS;
@@ -32,21 +29,16 @@ const { acceptOrderWebhook } = await import("~/orders/intake.server");
 const { orderFixture } = await import("../support/fixtures");
 
 let server: ProductionApp;
-let browser: Browser;
-let context: BrowserContext;
+let admin: AdminBrowser;
 let page: Page;
-const problems: string[] = [];
-const blocked: string[] = [];
 const htmlSeen: string[] = [];
-/** Paths a test loads expecting a 404, which the browser also reports as a console error. */
-const expectedNotFound = new Set<string>();
 
 function appUrl(pathname: string): Promise<string> {
   return embeddedAdminUrl(SHOP, `${server.url}${pathname}`);
 }
 
 async function open(pathname: string) {
-  const response = await page.goto(await appUrl(pathname), { waitUntil: "networkidle" });
+  const response = await admin.open(pathname);
   htmlSeen.push(await page.content());
   return response;
 }
@@ -60,31 +52,12 @@ beforeAll(async () => {
   await harness.install(SHOP, { embed: "not_added", themeName: "Dawn" });
   await harness.install(OTHER_SHOP);
   server = await harness.startApp();
-  browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
-  context = await browser.newContext({ userAgent: USER_AGENT, viewport: { width: 1280, height: 900 } });
-  await context.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === "127.0.0.1") return route.continue();
-    blocked.push(url.href);
-    return route.abort("blockedbyclient");
-  });
-  page = await context.newPage();
-  // Shorter than the test timeout, so a missing element fails with Playwright's own message.
-  page.setDefaultTimeout(10_000);
-  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-  page.on("console", (message) => {
-    if (message.type() !== "error") return;
-    const source = message.location().url;
-    // The browser reports each blocked request as a console error; those are checked below.
-    const failedLoad = /^Failed to load resource/.test(message.text()) && source;
-    if (failedLoad && new URL(source).hostname !== "127.0.0.1") return;
-    if (failedLoad && /status of 404/.test(message.text()) && expectedNotFound.has(new URL(source).pathname)) return;
-    problems.push(`console error: ${message.text()} (${source})`);
-  });
+  admin = await launchAdminBrowser({ appUrl: server.url, shop: SHOP });
+  page = admin.page;
 }, 90_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await admin?.close();
   await server?.stop();
   if (server) fs.writeFileSync(path.join(SCREENSHOTS, "app-server.log"), server.output().join("\n"));
   await harness.close();
@@ -128,7 +101,7 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     };
     page.on("request", onRequest);
     await page.getByLabel("Public key").fill("not a key!");
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     await page.getByText("A Refersion key has only letters, digits, _ and -").waitFor();
     await page.getByText("Enter your Refersion secret key").waitFor();
     page.off("request", onRequest);
@@ -143,7 +116,7 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
     await page.getByLabel("Public key").fill(`  ${KEYS.publicKey}  `);
     await page.getByLabel("Secret key").fill(` ${KEYS.secretKey}`);
     await page.getByLabel("Forward test orders").check();
-    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("button", { name: "Save", exact: true }).click();
     // The toast's text; without App Bridge it shows inline.
     await page.getByText("Settings saved. 1 order waiting for your keys is now queued for Refersion").waitFor();
     await page.getByTestId("secret-key-status").waitFor();
@@ -282,7 +255,7 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
 
   it("answers 404 for another shop's delivery", async () => {
     const theirs = await insertDelivery(OTHER_SHOP, { status: "failed", orderName: "#theirs" });
-    expectedNotFound.add(`/app/deliveries/${theirs.id}`);
+    admin.expectNotFound(`/app/deliveries/${theirs.id}`);
     const response = await open(`/app/deliveries/${theirs.id}`);
     expect(response?.status()).toBe(404);
     await page.getByText("Delivery not found").first().waitFor();
@@ -299,8 +272,8 @@ describe("embedded admin in Chromium", { timeout: 60_000 }, () => {
       expect(html).not.toContain(KEYS.secretKey);
       expect(html).not.toContain(row.secretKeyCiphertext!);
     }
-    expect(problems).toEqual([]);
-    expect(blocked.filter((url) => !EXPECTED_BLOCKED_HOSTS.has(new URL(url).hostname))).toEqual([]);
+    expect(admin.problems).toEqual([]);
+    expect(admin.blocked.filter((url) => !EXPECTED_BLOCKED_HOSTS.has(new URL(url).hostname))).toEqual([]);
     expect(harness.shopify.unexpected()).toEqual([]);
   });
 });
