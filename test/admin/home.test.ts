@@ -283,6 +283,20 @@ describe("the shop's time zone", () => {
     expect(view.chart.days.reduce((sum, d) => sum + d.delivered, 0)).toBe(1);
     expect(view.status.sentThisWeek).toBe(1);
 
+    // A past order resent through the intake: its row is new, the day is the one it was placed.
+    const { acceptOrderWebhook } = await import("~/orders/intake.server");
+    const { orderFixture, DOCS_ORDER } = await import("../support/fixtures");
+    await saveKeys();
+    const pastPlaced = new Date(now.getTime() - 5 * DAY);
+    const past = { ...orderFixture(DOCS_ORDER), id: 5_990_001, admin_graphql_api_id: "gid://shopify/Order/5990001", created_at: pastPlaced.toISOString() };
+    expect((await acceptOrderWebhook({ shop: SHOP, payload: past, source: "backfill", webhookId: null })).outcome).toBe("queued");
+    const row = await prisma.delivery.findFirstOrThrow({ where: { shop: SHOP, orderId: "5990001" } });
+    expect(row.orderPlacedAt?.toISOString()).toBe(pastPlaced.toISOString());
+    await prisma.delivery.update({ where: { id: row.id }, data: { status: "delivered" } });
+    const withPast = Object.fromEntries((await loadHome()).chart.days.map((d) => [d.day, d.delivered]));
+    expect(withPast[kolkataDay(pastPlaced)]).toBe(1);
+    expect(withPast[kolkataDay(now)]).toBe(0);
+
     // Asked once, then kept.
     await loadHome();
     expect(asked()).toBe(1);
