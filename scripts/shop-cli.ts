@@ -14,6 +14,7 @@
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
+import { countOf, pluralForm } from "../app/admin/plural";
 import { EnvError, appSecretEnv } from "../app/env.server";
 import { renderTable } from "./cli/delivery-table";
 import { readSecretKeyFromStdin } from "./cli/secret-key-input";
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
         const waiting = await prisma.delivery.count({ where: { shop, kind: ORDER_KIND, status: "waiting_for_keys" } });
         if (waiting > 0) {
           await explainEnvError(
-            `${waiting} order(s) waiting for ${shop}'s keys are mapped when keys are saved, and ${CART_ID_SECRET}; nothing was saved.`,
+            `${countOf(waiting, "order")} waiting for ${shop}'s keys ${pluralForm(waiting, "is", "are")} mapped when keys are saved, and ${CART_ID_SECRET}; nothing was saved.`,
             async () => appSecretEnv(),
           );
         }
@@ -149,7 +150,7 @@ async function main(argv: string[]): Promise<number> {
         const view = toSettingsView(await getShopSettings(shop));
         console.log(
           `${shop}: public key ${view.publicKey}, secret key ending ${view.secretKeyLast4}, forwarding ${view.forwardingEnabled ? "on" : "off"}` +
-            (released ? `; ${released} waiting order(s) released` : ""),
+            (released ? `; ${countOf(released, "waiting order")} released` : ""),
         );
         return 0;
       }
@@ -214,7 +215,7 @@ async function main(argv: string[]): Promise<number> {
         const { rotateEncryptionKey } = await import("../app/settings/key-rotation.server");
         const report = await rotateEncryptionKey();
         console.log(
-          `${report.examined} secret(s) examined: ${report.reEncrypted} re-encrypted with key ${report.keyId}, ` +
+          `${countOf(report.examined, "secret")} examined: ${report.reEncrypted} re-encrypted with key ${report.keyId}, ` +
             `${report.alreadyCurrent} already under it, ${report.failed.length} could not be opened`,
         );
         for (const failure of report.failed) console.error(`${failure.shop}: ${failure.reason}`);
@@ -222,8 +223,8 @@ async function main(argv: string[]): Promise<number> {
         const { resealStoredData } = await import("../app/settings/sealed-data-rotation.server");
         const sealed = await resealStoredData();
         console.log(
-          `Stored data sealed with key ${sealed.keyId}: ${sealed.deliveriesResealed} order row(s), ` +
-            `${sealed.sessionsResealed} session(s), ${sealed.failed.length} could not be opened`,
+          `Stored data sealed with key ${sealed.keyId}: ${countOf(sealed.deliveriesResealed, "order row")}, ` +
+            `${countOf(sealed.sessionsResealed, "session")}, ${sealed.failed.length} could not be opened`,
         );
         for (const failure of sealed.failed) console.error(`${failure.shop}: ${failure.table} ${failure.id}: ${failure.reason}`);
         // Then the shops' Refersion webhook signing secrets.

@@ -18,6 +18,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BackfillJob } from "@prisma/client";
+import { countOf } from "../../app/admin/plural";
 import { createProgressPrinter } from "./backfill-progress";
 
 export async function runBackfillCommand(shop: string, options: { since?: string; until?: string }): Promise<number> {
@@ -112,14 +113,14 @@ export async function runBackfillCommand(shop: string, options: { since?: string
 
   const final = progressOf((await latestBackfillJob(shop))!);
   if (final.status === "done") {
-    console.log(`${final.processed} order(s) read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
+    console.log(`${countOf(final.processed, "order")} read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
     return 0;
   }
   if (final.status === "failed") {
     console.error(`Failed: ${final.error}`);
     return 1;
   }
-  console.error(`Stopped after ${final.processed} order(s); run the same command again to go on`);
+  console.error(`Stopped after ${countOf(final.processed, "order")}; run the same command again to go on`);
   return 130;
 }
 
@@ -166,13 +167,13 @@ async function followInTheApp(shop: string, printer: ReturnType<typeof createPro
   }
   const final = progressOf(current);
   if (final.status === "done") {
-    console.log(`${final.processed} order(s) read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
+    console.log(`${countOf(final.processed, "order")} read, ${final.enqueued} queued for Refersion (the app's delivery worker sends them)`);
     return 0;
   }
   if (final.status === "failed") {
     console.error(`Failed: ${final.error}`);
     return 1;
   }
-  console.error(`Stopped following after ${final.processed} order(s); the app goes on with the job (its progress shows in the admin)`);
+  console.error(`Stopped following after ${countOf(final.processed, "order")}; the app goes on with the job (its progress shows in the admin)`);
   return 130;
 }

@@ -104,7 +104,7 @@ describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
     expect(await cli.exited).toBe(0);
     expect(cli.stderr()).toMatch(/\[#{30}\] 100% {2}30\/30 orders read, 30 queued for Refersion/);
     // (Shopify's library also prints its version on stdout when it loads.)
-    expect(cli.stdout().trim().split("\n").at(-1)).toBe("30 order(s) read, 30 queued for Refersion (the app's delivery worker sends them)");
+    expect(cli.stdout().trim().split("\n").at(-1)).toBe("30 orders read, 30 queued for Refersion (the app's delivery worker sends them)");
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, select: { orderId: true } });
     expect(rows.map((row) => row.orderId).sort()).toEqual(orders.map((order) => String(order.rest.id)).sort());
   });
@@ -116,7 +116,7 @@ describe("npm run -s shop -- backfill", { timeout: 180_000 }, () => {
     await until(() => cli.stderr().includes("the app's own runner (npm start) reads the orders"));
     cli.kill("SIGINT");
     expect(await cli.exited).toBe(130);
-    expect(cli.stderr()).toContain("Stopped following after 0 order(s); the app goes on with the job");
+    expect(cli.stderr()).toContain("Stopped following after 0 orders; the app goes on with the job");
     expect(await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "queued", leaseOwner: null });
   });
 
@@ -206,7 +206,7 @@ describe("npm run -s shop -- backfill on PostgreSQL", { timeout: 180_000 }, () =
     const cli = backfillCli([SHOP, "--since", "2026-11-01", "--until", "2026-11-10"], { DATABASE_URL: url });
     expect(await cli.exited, cli.stderr()).toBe(0);
     expect(cli.stderr()).not.toContain("the app's own runner (npm start) reads the orders");
-    expect(cli.stdout().trim().split("\n").at(-1)).toBe("20 order(s) read, 20 queued for Refersion (the app's delivery worker sends them)");
+    expect(cli.stdout().trim().split("\n").at(-1)).toBe("20 orders read, 20 queued for Refersion (the app's delivery worker sends them)");
     expect(await client.backfillJob.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done", processed: 20, leaseOwner: null });
     expect(await client.delivery.count({ where: { shop: SHOP } })).toBe(20);
   });

@@ -186,7 +186,7 @@ describe("the rotation command", () => {
     await new PrismaSessionStorage(prisma).storeSession(new Session({ id: `offline_${SHOP}`, shop: SHOP, state: "", isOnline: false, accessToken: ACCESS_TOKEN }));
 
     const { stdout } = await shopCli(["rotate-encryption-key"], process.env.DATABASE_URL!);
-    expect(stdout).toContain(`Stored data sealed with key ${keyIdOf(APP_KEY)}: 1 order row(s), 1 session(s), 0 could not be opened`);
+    expect(stdout).toContain(`Stored data sealed with key ${keyIdOf(APP_KEY)}: 1 order row, 1 session, 0 could not be opened`);
     const [raw] = await prisma.$queryRaw<{ text: string }[]>`
       SELECT d."requestBody" || s."accessToken" AS "text" FROM "Delivery" d, "Session" s WHERE d."orderId" = '9631'`;
     expect(plainValuesIn(raw.text, [BO.email, ACCESS_TOKEN])).toEqual([]);

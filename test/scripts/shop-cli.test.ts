@@ -33,7 +33,7 @@ describe("npm run shop", { timeout: 120_000 }, () => {
     await acceptOrderWebhook({ shop: SHOP, payload: orderFixture(ORDER), webhookId: null });
 
     const configured = await shopCli(["configure", SHOP, "--public-key", "pub_cli"], databaseUrl(), { REFERSION_SECRET_KEY: "sec_cli_secret" });
-    expect(configured.stdout).toContain("1 waiting order(s) released");
+    expect(configured.stdout).toContain("1 waiting order released");
     expect(configured.stdout).toContain("ending cret");
     expect(configured.stdout + configured.stderr).not.toContain("sec_cli_secret");
     expect(await savedSecretOf(SHOP)).toBe("sec_cli_secret");
@@ -115,7 +115,7 @@ describe("npm run shop", { timeout: 120_000 }, () => {
     const shop = "waiting-store.myshopify.com";
     await acceptOrderWebhook({ shop, payload: orderFixture(ORDER), webhookId: null });
     const refused = await failure(runShopCli(["configure", shop, "--public-key", "pub_wait"], { ...databaseAndKeyOnly(), REFERSION_SECRET_KEY: "sec_waiting_8901" }));
-    expect(refused.stderr).toContain("1 order(s) waiting for waiting-store.myshopify.com's keys are mapped when keys are saved");
+    expect(refused.stderr).toContain("1 order waiting for waiting-store.myshopify.com's keys is mapped when keys are saved");
     expect(refused.stderr).toContain("nothing was saved");
     expect(refused.stderr).toContain("SHOPIFY_API_SECRET: is required");
     expect(refused.stderr).not.toMatch(/SHOPIFY_API_KEY|SHOPIFY_APP_URL|sec_waiting_8901/);
@@ -126,7 +126,7 @@ describe("npm run shop", { timeout: 120_000 }, () => {
       SHOPIFY_API_SECRET: TEST_ENV.SHOPIFY_API_SECRET,
       REFERSION_SECRET_KEY: "sec_waiting_8901",
     });
-    expect(configured.stdout).toContain("1 waiting order(s) released");
+    expect(configured.stdout).toContain("1 waiting order released");
   });
 
   it("configure without a new secret key says so when the saved one cannot be decrypted with the configured keys, and saves nothing", async () => {

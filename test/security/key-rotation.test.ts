@@ -215,7 +215,7 @@ describe("rotating the encryption key", () => {
     // The operator has set the new key and kept the old one as APP_ENCRYPTION_KEY_PREVIOUS.
     const first = await cli(["rotate-encryption-key"], { APP_ENCRYPTION_KEY: CURRENT_KEY, APP_ENCRYPTION_KEY_PREVIOUS: OLD_KEY });
     expect(first.stdout.split("\n")).toContain(
-      `4 secret(s) examined: 2 re-encrypted with key ${keyIdOf(CURRENT_KEY)}, 1 already under it, 1 could not be opened`,
+      `4 secrets examined: 2 re-encrypted with key ${keyIdOf(CURRENT_KEY)}, 1 already under it, 1 could not be opened`,
     );
     expect(first.stderr).toContain(`${SHOPS.lost}: The secret was encrypted with key ${keyIdOf(UNKNOWN_KEY)}`);
     expect(first.code).toBe(1);
@@ -224,7 +224,7 @@ describe("rotating the encryption key", () => {
     await prisma.shopSettings.delete({ where: { shop: SHOPS.lost } });
     const second = await cli(["rotate-encryption-key"], { APP_ENCRYPTION_KEY: CURRENT_KEY });
     expect(second).toMatchObject({ code: 0, stderr: "" });
-    expect(second.stdout.split("\n")).toContain(`3 secret(s) examined: 0 re-encrypted with key ${keyIdOf(CURRENT_KEY)}, 3 already under it, 0 could not be opened`);
+    expect(second.stdout.split("\n")).toContain(`3 secrets examined: 0 re-encrypted with key ${keyIdOf(CURRENT_KEY)}, 3 already under it, 0 could not be opened`);
 
     const rows = await settingsRows();
     expect(rows.map((row) => row.secretKeyKeyId)).toEqual(rows.map(() => keyIdOf(CURRENT_KEY)));
