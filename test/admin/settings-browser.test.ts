@@ -111,6 +111,24 @@ describe("settings form without App Bridge", { timeout: 60_000 }, () => {
   });
 });
 
+describe("settings form when the saved secret cannot be read", { timeout: 60_000 }, () => {
+  it("opens the secret field with its own message instead of offering to keep it", async () => {
+    const { page } = plain;
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { connectionStatus: "secret_unreadable", connectionCheckedAt: new Date() } });
+    await plain.open("/app/settings");
+    await page.getByText("The saved secret key can no longer be read: enter it again and save").waitFor();
+    await page.getByLabel("New secret key").waitFor();
+    expect(await page.getByRole("button", { name: "Keep the saved secret key" }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Replace secret key" }).count()).toBe(0);
+    // Entering it again saves it, tests it, and the message is gone.
+    await page.getByLabel("New secret key").fill(KEYS.secretKey);
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.locator('[data-testid="connection-result"][data-state="valid"]').waitFor();
+    expect(await page.getByText("The saved secret key can no longer be read").count()).toBe(0);
+    expect(plain.problems).toEqual([]);
+  });
+});
+
 describe("settings form with App Bridge's save bar", { timeout: 60_000 }, () => {
   const saveBarShowing = () => bridged.page.evaluate(() => (window as unknown as { appBridgeStandin: { saveBars: Record<string, boolean> } }).appBridgeStandin.saveBars["settings-save-bar"] ?? false);
   const toasts = () => bridged.page.evaluate(() => (window as unknown as { appBridgeStandin: { toasts: { message: string }[] } }).appBridgeStandin.toasts.map((toast) => toast.message));
