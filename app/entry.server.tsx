@@ -14,9 +14,26 @@ env();
 // Importing the build starts nothing in the background: server/app-server.mjs (`npm start`, and
 // `npm run dev` through `remix dev -c`) and server/worker.mjs (`npm run worker`) start delivery,
 // backfill and maintenance with startBackgroundWork() and stop them with stopBackgroundWork().
-export { runningDeliveryWorker, startBackgroundWork, stopBackgroundWork } from "./background/background-work.server";
+export {
+  backgroundWorkWanted,
+  reportBackgroundThread,
+  runningDeliveryWorker,
+  startBackgroundWork,
+  stopBackgroundWork,
+} from "./background/background-work.server";
 export { refuseSqliteSharedBetweenProcesses } from "./database/single-process-sqlite.server";
+// The SQLite connections of the server's threads take turns to write (server/background-thread.mjs).
+export { createWriteTurns, shareWriteTurns } from "./database/sqlite-adapter";
 export { BUSY_RETRY_AFTER_SECONDS, IN_FLIGHT_BODY_BYTES, bodyLimitFor } from "./body-limits.server";
+// The order webhooks' fast path, which server/app-server.mjs serves ahead of Express and Remix.
+export { FAST_INTAKE_BODY_BYTES, fastIntakeTopic, receiveOnFastPath } from "./webhooks/fast-intake.server";
+
+/**
+ * Admin requests (pages, their data, forms) the server lets run in Remix at once; the others wait
+ * for a turn before their body is read. Rendering a page is one long synchronous task: with many
+ * in flight, every webhook read would wait behind all of them. Webhook routes are not held.
+ */
+export const ADMIN_REQUESTS_IN_FLIGHT = 4;
 
 /** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
 export function listenAddress(): { port: number; host: string } {

@@ -19,11 +19,11 @@ const DISCARD_LIMIT_BYTES = 32 * 1024 * 1024;
  * Express adapter makes its URL from `originalUrl` after a scheme and host, which resolves them;
  * the same is done here.
  */
-function routedPath(request) {
+export function routedPath(request) {
   try {
-    return new URL(`http://routed.invalid${request.originalUrl}`).pathname;
+    return new URL(`http://routed.invalid${request.originalUrl ?? request.url}`).pathname;
   } catch {
-    return request.path;
+    return request.path ?? "/";
   }
 }
 
@@ -31,6 +31,8 @@ export function createBodyReader({ bodyLimitFor, budgetBytes, retryAfterSeconds,
   let inFlight = 0;
 
   function readBody(request, response, next) {
+    // Read already (by the webhooks' fast path, which then handed the request on).
+    if (request.bufferedBody !== undefined) return next();
     if (request.method === "GET" || request.method === "HEAD") return next();
     const limit = bodyLimitFor(routedPath(request));
     let reserved = 0;
@@ -53,10 +55,11 @@ export function createBodyReader({ bodyLimitFor, budgetBytes, retryAfterSeconds,
       refusal = { status, text, headers };
       chunks.length = 0;
       release();
-      onRefused({ method: request.method, path: request.path, status });
+      onRefused({ method: request.method, path: request.path ?? routedPath(request), status });
     };
     const answerRefusal = () => {
-      response.status(refusal.status).set({ "Content-Type": "text/plain; charset=utf-8", Connection: "close", ...refusal.headers }).send(refusal.text);
+      // node:http's own calls: the webhooks' fast path answers without Express.
+      response.writeHead(refusal.status, { "Content-Type": "text/plain; charset=utf-8", Connection: "close", ...refusal.headers }).end(refusal.text);
     };
     const tooLarge = () => refuse(413, limit.message);
     const busy = () => refuse(503, "The server is receiving too much at once; try again shortly", { "Retry-After": String(retryAfterSeconds) });
@@ -104,5 +107,34 @@ export function createBufferedRequestHandler({ build, mode, createRequestHandler
     } catch (error) {
       next(error);
     }
+  };
+}
+
+/**
+ * At most `limit` requests at once past this point; the others wait, in arrival order, before
+ * their body is read. A request's turn ends when its answer is finished or its connection closes.
+ */
+export function createAdmission(limit) {
+  let running = 0;
+  const queue = [];
+  const release = () => {
+    running -= 1;
+    const nextInLine = queue.shift();
+    if (nextInLine) nextInLine();
+  };
+  return function admit(request, response, next) {
+    const start = () => {
+      running += 1;
+      response.once("close", release);
+      next();
+    };
+    if (running < limit) return start();
+    const waiting = () => {
+      if (!response.destroyed) return start();
+      // Its client gave up while it waited: the turn goes to the next one.
+      const nextInLine = queue.shift();
+      if (nextInLine) nextInLine();
+    };
+    queue.push(waiting);
   };
 }

@@ -1,4 +1,5 @@
 import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } from "../backfill/backfill.server";
+import type { WorkerProbe } from "../database/health.server";
 import prisma from "../db.server";
 import { env } from "../env.server";
 import { createJobLoop, type JobLoop } from "../jobs/job-loop";
@@ -12,6 +13,7 @@ import { removeExpiredPersonalData } from "../privacy/retention.server";
 import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../reversals/store.server";
 import { deliveryGateFor } from "../settings/delivery-gate.server";
 import { removeExpiredWebhookReceipts } from "../webhooks/receipts.server";
+import { RECEIVED_WEBHOOK_OWNER, actOnReceivedWebhooks } from "../webhooks/received-webhooks.server";
 
 /**
  * The background work of an app process: delivering the outbox, running "resend past orders"
@@ -25,6 +27,7 @@ declare global {
   var __deliveryWorker: DeliveryWorker | undefined;
   var __backfillRunner: BackfillRunner | undefined;
   var __stopBackgroundWork: (() => Promise<void>) | undefined;
+  var __backgroundThreadProbe: WorkerProbe | undefined;
 }
 
 /** The worker this process runs, configured from the environment. */
@@ -68,6 +71,26 @@ export function createConfiguredBackfillRunner(overrides: Partial<BackfillRunner
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
+ * How often the background work looks for webhooks the fast path acknowledged, when none waited
+ * at its last look. Short, and not DELIVERY_POLL_MS: an order is recorded (or a duplicate or a
+ * stranger's webhook dropped) about as soon as the route did it, even when delivery is paused.
+ */
+const RECEIVED_WEBHOOKS_POLL_MS = 200;
+
+/**
+ * Acting on the order webhooks the fast path acknowledged (app/webhooks/received-webhooks.server.ts),
+ * as their routes would have: at once while rows wait.
+ */
+function createReceivedWebhooksLoop(): JobLoop {
+  const config = env();
+  return createJobLoop({
+    pass: () => actOnReceivedWebhooks({ owner: RECEIVED_WEBHOOK_OWNER, leaseMs: config.DELIVERY_LEASE_MS }),
+    idleMs: RECEIVED_WEBHOOKS_POLL_MS,
+    onError: (error) => logger.error("acting on received webhooks failed", { error: error instanceof Error ? error.message : String(error) }),
+  });
+}
+
+/**
  * Beside delivery, once at start and then hourly: retention (personal data, webhook receipts),
  * two sweeps that cover a process stopped half-way (refunds set aside for an order delivered
  * meanwhile) or an environment fixed since (orders parked because a secret key could not be
@@ -105,17 +128,19 @@ export function startBackgroundWork(): DeliveryWorker | null {
     const worker = createConfiguredWorker();
     const backfill = createConfiguredBackfillRunner();
     const maintenance = createMaintenanceLoop();
+    const received = createReceivedWebhooksLoop();
     globalThis.__deliveryWorker = worker;
     globalThis.__backfillRunner = backfill;
     worker.start();
     backfill.start();
     maintenance.start();
+    received.start();
     let stopped: Promise<void> | null = null;
     globalThis.__stopBackgroundWork = () => {
       // Lets the deliveries in flight finish (or their leases lapse) before the process ends.
       // Maintenance is not waited for: its steps are conditional updates that a later run repeats.
       void maintenance.stop();
-      stopped ??= Promise.all([worker.stop(), backfill.stop()]).then(() => undefined);
+      stopped ??= Promise.all([worker.stop(), backfill.stop(), received.stop()]).then(() => undefined);
       return stopped;
     };
     const stop = () => void globalThis.__stopBackgroundWork?.();
@@ -132,4 +157,23 @@ export function stopBackgroundWork(): Promise<void> {
 
 export function runningDeliveryWorker(): DeliveryWorker | null {
   return globalThis.__deliveryWorker ?? null;
+}
+
+/** Whether this process's configuration runs the background work (DELIVERY_WORKER). */
+export function backgroundWorkWanted(): boolean {
+  return env().DELIVERY_WORKER === "on";
+}
+
+/**
+ * What `npm start`'s background thread (server/background-thread.mjs) last reported about its
+ * delivery worker, for the web server's health check.
+ */
+export function reportBackgroundThread(report: { running: boolean; lastRunAt: string | null }) {
+  const lastRunAt = report.lastRunAt ? new Date(report.lastRunAt) : null;
+  globalThis.__backgroundThreadProbe = { isRunning: () => report.running, lastRunAt: () => lastRunAt };
+}
+
+/** The delivery worker of this process, or of its background thread; null when neither runs. */
+export function deliveryWorkerProbe(): WorkerProbe | null {
+  return globalThis.__deliveryWorker ?? globalThis.__backgroundThreadProbe ?? null;
 }

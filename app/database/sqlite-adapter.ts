@@ -59,6 +59,83 @@ export function isSqliteBusy(error: unknown): boolean {
   return typeof code === "string" && code.startsWith("SQLITE_BUSY");
 }
 
+/*
+ * Write turns between the threads of the one process (`npm start` runs its background work in a
+ * worker thread: server/background-thread.mjs). Each thread has its own connection, and SQLite's
+ * own wait for the write lock is a sleep that gets longer each time (up to 100 ms) while the
+ * other thread, never sleeping, takes the lock again and again: acknowledgements waited seconds
+ * behind the background work. Here a thread takes a turn (a few integers in shared memory) before
+ * it writes, waits for it without sleeping or blocking its event loop, and a released turn goes
+ * to the waiting thread.
+ * Within a thread the adapter already runs one operation at a time; a turn held by the same
+ * thread is taken again. Without a shared buffer (one thread, tests) turns cost nothing.
+ */
+/** Node has had Atomics.waitAsync since 16; the project's TypeScript lib (ES2022) does not declare it. */
+const waitAsync = (Atomics as unknown as {
+  waitAsync(array: Int32Array, index: number, value: number, timeoutMs: number): { async: false; value: string } | { async: true; value: Promise<string> };
+}).waitAsync;
+const TURN_FREE = 0;
+const TURN_HELD = 1;
+const TURN_HANDED_OVER = 2;
+let writeTurns: Int32Array | null = null;
+let turnsHeldHere = 0;
+
+/** The shared memory of the write turns: created once per process, given to each thread. */
+export function createWriteTurns(): SharedArrayBuffer {
+  return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/** This thread's connections take write turns in `buffer` from now on. */
+export function shareWriteTurns(buffer: SharedArrayBuffer) {
+  writeTurns = new Int32Array(buffer);
+}
+
+/**
+ * This thread's write turn, once it has it (at most `timeoutMs` later); resolves to its release.
+ * The wait is asynchronous: the thread's event loop goes on meanwhile (the web server's thread
+ * keeps reading webhooks, which join the next group commit).
+ */
+async function takeWriteTurn(timeoutMs: number): Promise<() => void> {
+  const turns = writeTurns;
+  if (!turns) return () => undefined;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    turnsHeldHere -= 1;
+    if (turnsHeldHere > 0) return;
+    // [0]: the turn's state; [1]: how many threads wait for it.
+    Atomics.store(turns, 0, Atomics.load(turns, 1) > 0 ? TURN_HANDED_OVER : TURN_FREE);
+    Atomics.notify(turns, 0, 1);
+  };
+  if (turnsHeldHere > 0 || Atomics.compareExchange(turns, 0, TURN_FREE, TURN_HELD) === TURN_FREE) {
+    turnsHeldHere += 1;
+    return release;
+  }
+  const deadline = Date.now() + timeoutMs;
+  Atomics.add(turns, 1, 1);
+  try {
+    for (;;) {
+      if (Atomics.compareExchange(turns, 0, TURN_HANDED_OVER, TURN_HELD) === TURN_HANDED_OVER) break;
+      if (Atomics.compareExchange(turns, 0, TURN_FREE, TURN_HELD) === TURN_FREE) break;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`The database is busy: another thread of this process held its write turn for ${timeoutMs} ms`);
+      const waiting = waitAsync(turns, 0, TURN_HELD, left);
+      if (waiting.async) await waiting.value;
+    }
+  } finally {
+    Atomics.sub(turns, 1, 1);
+  }
+  turnsHeldHere += 1;
+  return release;
+}
+
+/** Whether a statement only reads (WAL readers never wait for the writer). */
+function onlyReads(stmt: InStatement): boolean {
+  const sql = typeof stmt === "string" ? stmt : stmt.sql;
+  return /^\s*select\b/i.test(sql);
+}
+
 /** A transaction on the client's own connection (fact 1): BEGIN ... COMMIT / ROLLBACK. */
 class ConnectionTransaction implements Transaction {
   #finished = false;
@@ -66,6 +143,8 @@ class ConnectionTransaction implements Transaction {
   constructor(
     private readonly connection: Client,
     private readonly onError: (error: unknown) => void,
+    /** Gives back the write turn the transaction holds. */
+    private readonly releaseTurn: () => void = () => undefined,
   ) {}
 
   get closed() {
@@ -101,6 +180,8 @@ class ConnectionTransaction implements Transaction {
       await this.connection.execute("ROLLBACK").catch(() => undefined);
       this.onError(error);
       throw error;
+    } finally {
+      this.releaseTurn();
     }
   }
   async rollback(): Promise<void> {
@@ -108,6 +189,7 @@ class ConnectionTransaction implements Transaction {
     this.#finished = true;
     // SQLite may already have rolled back (after some errors): then there is nothing to undo.
     await this.connection.execute("ROLLBACK").catch(() => undefined);
+    this.releaseTurn();
   }
   close(): void {
     if (!this.#finished) void this.rollback();
@@ -168,24 +250,42 @@ export class SingleConnectionClient implements Client {
     }
   }
 
+  /** An operation that may write, in this thread's write turn. */
+  async #write<T>(operation: (connection: Client) => Promise<T>): Promise<T> {
+    const release = await takeWriteTurn(this.busyTimeoutMs);
+    try {
+      return await this.#use(operation);
+    } finally {
+      release();
+    }
+  }
+
   execute(stmt: InStatement): Promise<ResultSet> {
-    return this.#use((connection) => connection.execute(stmt));
+    if (onlyReads(stmt)) return this.#use((connection) => connection.execute(stmt));
+    return this.#write((connection) => connection.execute(stmt));
   }
 
   batch(stmts: InStatement[], mode: TransactionMode = "write"): Promise<ResultSet[]> {
-    return this.#use((connection) => connection.batch(stmts, mode === "read" ? "read" : "write"));
+    if (mode === "read") return this.#use((connection) => connection.batch(stmts, "read"));
+    return this.#write((connection) => connection.batch(stmts, "write"));
   }
 
-  transaction(mode: TransactionMode = "write"): Promise<Transaction> {
-    return this.#use(async (connection) => {
-      // IMMEDIATE (fact 2) for Prisma's "deferred" as well as for "write".
-      await connection.execute(mode === "read" ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
-      return new ConnectionTransaction(connection, (error) => this.#discardIfBusy(connection, error));
-    });
+  async transaction(mode: TransactionMode = "write"): Promise<Transaction> {
+    const release = mode === "read" ? () => undefined : await takeWriteTurn(this.busyTimeoutMs);
+    try {
+      return await this.#use(async (connection) => {
+        // IMMEDIATE (fact 2) for Prisma's "deferred" as well as for "write".
+        await connection.execute(mode === "read" ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE");
+        return new ConnectionTransaction(connection, (error) => this.#discardIfBusy(connection, error), release);
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   executeMultiple(sql: string): Promise<void> {
-    return this.#use((connection) => connection.executeMultiple(sql));
+    return this.#write((connection) => connection.executeMultiple(sql));
   }
 
   async sync(): Promise<void> {

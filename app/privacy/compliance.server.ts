@@ -264,7 +264,7 @@ async function removeCustomerPersonalData(shop: string, request: CustomerComplia
 
 /** Deletes every row of the shop, in every table, in one transaction. */
 async function deleteShopData(shop: string) {
-  const [attempts, deliveries, settings, sessions, requests, backfills, conversions, receivers, hints] = await prisma.$transaction([
+  const [attempts, deliveries, settings, sessions, requests, backfills, conversions, receivers, hints, received] = await prisma.$transaction([
     prisma.deliveryAttempt.deleteMany({ where: { shop } }),
     prisma.delivery.deleteMany({ where: { shop } }),
     prisma.shopSettings.deleteMany({ where: { shop } }),
@@ -274,6 +274,8 @@ async function deleteShopData(shop: string) {
     prisma.conversion.deleteMany({ where: { shop } }),
     prisma.conversionReceiver.deleteMany({ where: { shop } }),
     prisma.clickHint.deleteMany({ where: { shop } }),
+    // Webhooks acknowledged but not acted on yet (the order webhooks' fast path).
+    prisma.receivedWebhook.deleteMany({ where: { shop } }),
   ]);
   logger.info("shop redacted", {
     shop,
@@ -286,5 +288,6 @@ async function deleteShopData(shop: string) {
     conversions: conversions.count,
     conversionReceivers: receivers.count,
     clickHints: hints.count,
+    receivedWebhooks: received.count,
   });
 }

@@ -1,7 +1,7 @@
 import prisma from "../db.server";
 import { checkHealth, stalledAfterMs } from "../database/health.server";
 import { env } from "../env.server";
-import { runningDeliveryWorker } from "../background/background-work.server";
+import { deliveryWorkerProbe } from "../background/background-work.server";
 import { logger } from "../logger.server";
 
 /**
@@ -15,7 +15,7 @@ export const loader = async () => {
   const report = await checkHealth({
     pingDatabase: () => prisma.$queryRaw`SELECT 1`,
     workerMode: config.DELIVERY_WORKER,
-    worker: runningDeliveryWorker(),
+    worker: deliveryWorkerProbe(),
     stalledAfterMs: stalledAfterMs({ pollMs: config.DELIVERY_POLL_MS, timeoutMs: config.REFERSION_TIMEOUT_MS }),
     uptimeMs: process.uptime() * 1000,
     now: new Date(),

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { receiveOrderCancelled } from "../webhooks/order-webhooks.server";
+import { ORDER_WEBHOOK_EFFECTS } from "../webhooks/order-webhooks.server";
 import { handleWebhook } from "../webhooks/handle-webhook.server";
 import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
@@ -9,7 +9,7 @@ import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
  * acknowledged. The worker sends it after the order.
  */
 export const action = async ({ request }: ActionFunctionArgs) =>
-  handleWebhook(request, "orders/cancelled", { verified: receiveOrderCancelled, unreadable: receiveOrderCancelled });
+  handleWebhook(request, "orders/cancelled", ORDER_WEBHOOK_EFFECTS["orders/cancelled"]);
 
 // Only POST is a webhook: anything else is answered 405.
 export const loader = rejectNonPostWebhook;

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { receiveOrderCreated } from "../webhooks/order-webhooks.server";
+import { ORDER_WEBHOOK_EFFECTS } from "../webhooks/order-webhooks.server";
 import { handleWebhook } from "../webhooks/handle-webhook.server";
 import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
@@ -9,7 +9,7 @@ import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
  * the delivery worker, never from here.
  */
 export const action = async ({ request }: ActionFunctionArgs) =>
-  handleWebhook(request, "orders/create", { verified: receiveOrderCreated, unreadable: receiveOrderCreated });
+  handleWebhook(request, "orders/create", ORDER_WEBHOOK_EFFECTS["orders/create"]);
 
 // Only POST is a webhook: anything else is answered 405.
 export const loader = rejectNonPostWebhook;

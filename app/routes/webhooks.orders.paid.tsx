@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { receiveOrderPaid } from "../webhooks/order-webhooks.server";
+import { ORDER_WEBHOOK_EFFECTS } from "../webhooks/order-webhooks.server";
 import { handleWebhook } from "../webhooks/handle-webhook.server";
 import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
@@ -9,7 +9,7 @@ import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
  * if orders/create never did. Acknowledged at once; Refersion is called by the delivery worker.
  */
 export const action = async ({ request }: ActionFunctionArgs) =>
-  handleWebhook(request, "orders/paid", { verified: receiveOrderPaid, unreadable: receiveOrderPaid });
+  handleWebhook(request, "orders/paid", ORDER_WEBHOOK_EFFECTS["orders/paid"]);
 
 // Only POST is a webhook: anything else is answered 405.
 export const loader = rejectNonPostWebhook;

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
-import { receiveRefundCreated } from "../webhooks/order-webhooks.server";
+import { ORDER_WEBHOOK_EFFECTS } from "../webhooks/order-webhooks.server";
 import { handleWebhook } from "../webhooks/handle-webhook.server";
 import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
 
@@ -9,7 +9,7 @@ import { rejectNonPostWebhook } from "../webhooks/receive-webhook.server";
  * why), and acknowledged.
  */
 export const action = async ({ request }: ActionFunctionArgs) =>
-  handleWebhook(request, "refunds/create", { verified: receiveRefundCreated, unreadable: receiveRefundCreated });
+  handleWebhook(request, "refunds/create", ORDER_WEBHOOK_EFFECTS["refunds/create"]);
 
 // Only POST is a webhook: anything else is answered 405.
 export const loader = rejectNonPostWebhook;

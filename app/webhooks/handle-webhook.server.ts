@@ -75,7 +75,14 @@ function refusedBody(status: number, text: string): Response {
  * uninstall or erasure that could not be confirmed with Shopify is a 503, for Shopify to retry.
  */
 export async function handleWebhook(request: Request, topic: WebhookTopic, effects: WebhookEffects): Promise<Response> {
-  const webhook = await receiveWebhook(request, topic);
+  return actOnWebhook(await receiveWebhook(request, topic), topic, effects);
+}
+
+/**
+ * handleWebhook after the signature and the topic are checked: also how a webhook acknowledged on
+ * the fast path (received-webhooks.server.ts) is acted on later, with the same answer (logged there).
+ */
+export async function actOnWebhook(webhook: VerifiedWebhook | UnreadableWebhook, topic: WebhookTopic, effects: WebhookEffects): Promise<Response> {
   const ids = { topic, webhookId: webhook.webhookId, eventId: webhook.eventId };
   const log = logger.child({ shop: webhook.shop, topic, webhookId: webhook.webhookId, eventId: webhook.eventId });
   if (await alreadyProcessed(ids)) {

@@ -4,6 +4,7 @@ import { acceptPaidOrderWebhook } from "../orders/paid.server";
 import { CANCEL_KIND, UNREADABLE_REFUND_KIND } from "../outbox/delivery-kind";
 import { recordUnreadableWebhook } from "../outbox/unreadable.server";
 import { acceptCancellationWebhook, acceptRefundWebhook } from "../reversals/intake.server";
+import type { WebhookEffects } from "./handle-webhook.server";
 import { isUnreadable, type UnreadableWebhook, type VerifiedWebhook } from "./receive-webhook.server";
 
 /**
@@ -34,4 +35,18 @@ export async function receiveOrderCancelled(webhook: Received): Promise<void> {
 export async function receiveRefundCreated(webhook: Received): Promise<void> {
   if (isUnreadable(webhook)) await recordUnreadableWebhook({ ...webhook, kind: UNREADABLE_REFUND_KIND });
   else await acceptRefundWebhook(fields(webhook));
+}
+
+/** The order lifecycle's topics, each with its effects: used by its route and by the fast path's background work. */
+export const ORDER_WEBHOOK_EFFECTS = {
+  "orders/create": { verified: receiveOrderCreated, unreadable: receiveOrderCreated },
+  "orders/paid": { verified: receiveOrderPaid, unreadable: receiveOrderPaid },
+  "orders/cancelled": { verified: receiveOrderCancelled, unreadable: receiveOrderCancelled },
+  "refunds/create": { verified: receiveRefundCreated, unreadable: receiveRefundCreated },
+} as const satisfies Record<string, WebhookEffects>;
+
+export type OrderWebhookTopic = keyof typeof ORDER_WEBHOOK_EFFECTS;
+
+export function isOrderWebhookTopic(topic: string): topic is OrderWebhookTopic {
+  return Object.hasOwn(ORDER_WEBHOOK_EFFECTS, topic);
 }

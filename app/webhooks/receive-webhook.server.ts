@@ -91,7 +91,7 @@ async function readLimited(request: Request): Promise<Buffer> {
 }
 
 /** Topics as Shopify spells them in the header ("ORDERS_CREATE") or in a URL ("orders/create"). */
-function sameTopic(a: string, b: string): boolean {
+export function sameTopic(a: string, b: string): boolean {
   const normal = (topic: string) => topic.trim().toLowerCase().replace(/_/g, "/");
   return normal(a) === normal(b);
 }
@@ -218,7 +218,7 @@ function unreadable(verified: Omit<VerifiedWebhook, "payload">, text: string, re
 }
 
 /** Without recursion, so that the check itself cannot overflow the stack. */
-function nestedDeeperThan(value: unknown, limit: number): boolean {
+export function nestedDeeperThan(value: unknown, limit: number): boolean {
   const pending: [unknown, number][] = [[value, 1]];
   for (let next = pending.pop(); next; next = pending.pop()) {
     const [item, depth] = next;
@@ -234,7 +234,7 @@ export async function rejectNonPostWebhook(): Promise<Response> {
   return refused(405, { Allow: "POST" });
 }
 
-function hasInexactId(payload: unknown): boolean {
+export function hasInexactId(payload: unknown): boolean {
   const id = payload && typeof payload === "object" ? (payload as { id?: unknown }).id : undefined;
   return typeof id === "number" && !Number.isSafeInteger(id);
 }

@@ -174,6 +174,10 @@ beforeEach(async () => {
   }
   // The checkout pixel's report for an order of each shop.
   for (const [shop, orderId] of [[SHOP, "9002"], [OTHER_SHOP, "9101"]] as const) await prisma.clickHint.create({ data: { shop, orderId, affiliateId: "8908369" } });
+  // An order webhook acknowledged on the fast path, not acted on yet, of each shop.
+  for (const shop of [SHOP, OTHER_SHOP]) {
+    await prisma.receivedWebhook.create({ data: { webhookId: `waiting-${shop}`, shop, topic: "orders/create", apiVersion: "2026-10", payload: "{}" } });
+  }
 });
 
 describe("the stored rows before any compliance webhook", () => {
