@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "BackfillJob" ADD COLUMN     "pageProcessed" INTEGER NOT NULL DEFAULT 0;
+
