@@ -103,14 +103,16 @@ export interface BackfillProgress {
 
 export function progressOf(job: BackfillJob): BackfillProgress {
   const status = job.status;
+  // Whole pages, and the orders of the page being read.
+  const processed = job.processed + (status === "running" ? job.pageProcessed : 0);
   const percent =
-    status === "done" ? 100 : job.total === null ? null : job.total === 0 ? 0 : Math.min(100, Math.floor((job.processed / job.total) * 100));
+    status === "done" ? 100 : job.total === null ? null : job.total === 0 ? 0 : Math.min(100, Math.floor((processed / job.total) * 100));
   return {
     id: job.id,
     status,
     since: job.since.toISOString().slice(0, 10),
     until: job.until ? job.until.toISOString().slice(0, 10) : null,
-    processed: job.processed,
+    processed,
     enqueued: job.enqueued,
     total: job.total,
     percent,
@@ -166,7 +168,8 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
     for (const candidate of candidates) {
       const { count } = await prisma.backfillJob.updateMany({
         where: { id: candidate.id, status: { in: ACTIVE }, ...free() },
-        data: { status: "running", leaseOwner: owner, leaseUntil: leaseUntil() },
+        // Taken up again, the page in progress is read again from the saved cursor.
+        data: { status: "running", leaseOwner: owner, leaseUntil: leaseUntil(), pageProcessed: 0 },
       });
       if (count === 1) return prisma.backfillJob.findUniqueOrThrow({ where: { id: candidate.id } });
     }
@@ -199,13 +202,13 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
       }
       for (;;) {
         if (stopping) {
-          await save(job, { leaseOwner: null, leaseUntil: null });
+          await save(job, { leaseOwner: null, leaseUntil: null, pageProcessed: 0 });
           return "paused";
         }
         const page = await reader.page(search, cursor);
         const orderIds: string[] = [];
         let requeuedHere = 0;
-        for (const gid of page.ids) {
+        for (const [index, gid] of page.ids.entries()) {
           const order = await reader.order(gid);
           if (order) {
             const result = await acceptOrderWebhook({ shop: job.shop, payload: order, webhookId: null, source: "backfill" });
@@ -224,8 +227,9 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
               for (const refund of await reader.refunds(gid)) await acceptRefundWebhook({ shop: job.shop, payload: refund, webhookId: null });
             }
           }
-          // Reading a page of orders can take a while under the rate limit: keep the job.
-          if (!(await save(job, { leaseUntil: leaseUntil() }))) return "lost";
+          // Reading a page of orders can take a while under the rate limit: keep the job, and
+          // show how far into the page it is.
+          if (!(await save(job, { leaseUntil: leaseUntil(), pageProcessed: index + 1 }))) return "lost";
           if (stopping) break;
         }
         if (stopping) continue;
@@ -241,6 +245,7 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
         const done = !page.hasNextPage;
         const progress: Prisma.BackfillJobUpdateManyMutationInput = {
           processed,
+          pageProcessed: 0,
           enqueued,
           cursor,
           error: null,
@@ -257,12 +262,12 @@ export function createBackfillRunner(deps: BackfillRunnerDeps) {
       if (error instanceof ShopifyReadError && error.retryable) {
         jobLog.warn("backfill paused: Shopify could not be read", { error: message });
         // The job stays running; any runner takes it up again from its cursor once this passes.
-        await save(job, { error: `Paused, will go on by itself: ${message}`, leaseOwner: null, leaseUntil: new Date(now().getTime() + retryDelayMs) });
+        await save(job, { error: `Paused, will go on by itself: ${message}`, pageProcessed: 0, leaseOwner: null, leaseUntil: new Date(now().getTime() + retryDelayMs) });
         return "paused";
       }
       jobLog.error("backfill failed", { error: message });
       const accessProblem = error instanceof ShopifyReadError ? error.accessProblem : null;
-      await save(job, { status: "failed", error: message, accessProblem, finishedAt: now(), leaseOwner: null, leaseUntil: null });
+      await save(job, { status: "failed", error: message, accessProblem, pageProcessed: 0, finishedAt: now(), leaseOwner: null, leaseUntil: null });
       return "failed";
     }
   }

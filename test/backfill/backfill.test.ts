@@ -97,7 +97,8 @@ describe("resending past orders", () => {
     await first.stop();
     expect(await running).toEqual({ jobId: job.id, outcome: "paused" });
     const paused = (await latestBackfillJob(SHOP))!;
-    expect(paused).toMatchObject({ status: "running", processed: 50, enqueued: 50, leaseOwner: null });
+    // Stopped mid-page: only whole pages count, the next runner reads that page again.
+    expect(paused).toMatchObject({ status: "running", processed: 50, pageProcessed: 0, enqueued: 50, leaseOwner: null });
     expect(paused.cursor).not.toBeNull();
 
     const pagesBefore = requestsOf("orders").length;
@@ -106,6 +107,27 @@ describe("resending past orders", () => {
     expect(requestsOf("orders")[pagesBefore].variables.after).toBe(paused.cursor);
     expect(progressOf((await latestBackfillJob(SHOP))!)).toMatchObject({ status: "done", processed: 110, enqueued: 110, total: 110 });
     expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(110);
+  }, 60_000);
+
+  it("GIVEN a page being read THEN the job's progress counts its orders one by one, and only whole pages once saved", async () => {
+    const orders = pastOrders(30, { start: "2026-11-01T06:00:00Z", firstId: 9_150_000 });
+    await install(orders);
+    standin.setBucket({ orderDelayMs: 20, restoreRate: 100_000 });
+    const { job } = await startBackfill(SHOP, RANGE);
+    const running = runner().runOnce();
+    // Within the one page of 30 orders, the row's progress moves before the page is saved.
+    await until(async () => ((await latestBackfillJob(SHOP))?.pageProcessed ?? 0) >= 5);
+    const midway = (await latestBackfillJob(SHOP))!;
+    expect(midway).toMatchObject({ status: "running", processed: 0 });
+    expect(midway.pageProcessed).toBeLessThan(30);
+    const shown = progressOf(midway);
+    expect(shown.processed).toBe(midway.pageProcessed);
+    expect(shown.percent).toBe(Math.floor((midway.pageProcessed / 30) * 100));
+
+    expect(await running).toEqual({ jobId: job.id, outcome: "done" });
+    const done = (await latestBackfillJob(SHOP))!;
+    expect(done).toMatchObject({ status: "done", processed: 30, pageProcessed: 0 });
+    expect(progressOf(done)).toMatchObject({ processed: 30, percent: 100 });
   }, 60_000);
 
   it("GIVEN an order with 120 lines THEN its lines are read over several requests and all of them are sent", async () => {
@@ -234,9 +256,9 @@ describe("resending past orders", () => {
   });
 });
 
-async function until(condition: () => boolean, timeoutMs = 20_000) {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error("timed out");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }

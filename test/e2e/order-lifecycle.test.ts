@@ -140,8 +140,8 @@ describe("the order lifecycle on the production build", () => {
     afterAll(() => browser?.close());
 
     it("starts a job, shows its progress as it runs (also after a reload), and the orders reach Refersion once", async () => {
-      // Three full pages and a partial one (the job saves its progress per page of
-      // ORDERS_PAGE_SIZE = 50), each taking about 2 s to read: longer than the page's 1 s poll.
+      // Three full pages and a partial one (ORDERS_PAGE_SIZE = 50), each taking about 2 s to read;
+      // the job saves its progress after every order, the page polls every second.
       const orders = pastOrders(160, { start: "2026-11-01T06:00:00Z", firstId: 9_800_000 });
       standin.setShop(SHOP, { accessToken: accessTokenFor(SHOP), orders: orders.map((order) => order.graphql) });
       standin.setBucket({ orderDelayMs: 40 });
@@ -170,7 +170,7 @@ describe("the order lifecycle on the production build", () => {
       await page.reload({ waitUntil: "networkidle" });
       await progress.waitFor();
       await page.locator('[data-testid="backfill-progress"][data-status="done"]').waitFor({ timeout: 30_000 });
-      await page.getByText("160 of 160 orders read · 160 queued for Refersion").waitFor();
+      await page.getByText("160 of 160 orders read, 160 orders queued for Refersion.").waitFor();
       await page.screenshot({ path: path.join(SCREENSHOTS, "backfill-done.png"), fullPage: true });
       expect(await page.getByRole("button", { name: "Resend orders" }).isEnabled()).toBe(true);
 
