@@ -70,6 +70,15 @@ describe("settings form without App Bridge", { timeout: 60_000 }, () => {
     expect(await prisma.shopSettings.findUnique({ where: { shop: SHOP } })).toBeNull();
   });
 
+  it("takes the keyboard through the keys in reading order: public key, secret key, its Show button", async () => {
+    const { page } = plain;
+    await page.getByLabel("Public key").focus();
+    await page.keyboard.press("Tab");
+    expect(await focusedLabel(plain)).toBe("Secret key");
+    await page.keyboard.press("Tab");
+    expect(await focusedLabel(plain)).toBe("Show the secret you typed");
+  });
+
   it("shows and hides the secret being typed", async () => {
     const { page } = plain;
     const secret = page.getByLabel("Secret key");

@@ -50,9 +50,9 @@ interface PageState {
 }
 
 const STATES: PageState[] = [
-  { name: "home-empty", shop: EMPTY_SHOP, path: "/app", texts: ["Refersion order forwarding", /Refersion/] },
-  { name: "home-working", shop: WORKING_SHOP, path: "/app", texts: ["Refersion order forwarding", "Order value forwarded, last 7 days"] },
-  { name: "home-attention", shop: ATTENTION_SHOP, path: "/app", texts: ["Orders needing attention", /[Ff]ailed/] },
+  { name: "home-empty", shop: EMPTY_SHOP, path: "/app", texts: ["Tracking is not live", "Setup guide", "Enter keys", "Turn on in theme editor"] },
+  { name: "home-working", shop: WORKING_SHOP, path: "/app", texts: ["Tracking is live", "Order value forwarded, last 7 days", "$112.50", "Open the delivery log"] },
+  { name: "home-attention", shop: ATTENTION_SHOP, path: "/app", texts: ["Orders needing attention", "1 order failed", "Review failed orders", "1 order waiting for another try"] },
   { name: "settings-clean", shop: WORKING_SHOP, path: "/app/settings", texts: ["Refersion keys", "Connection to Refersion", "Keys valid", /Set, ending in/] },
   {
     name: "settings-invalid",
