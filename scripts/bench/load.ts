@@ -10,7 +10,7 @@
  *   soon as the previous one is answered: the most the server can take.
  */
 import http from "node:http";
-import autocannon, { type Result as AutocannonResult } from "autocannon";
+import autocannon, { type Options as AutocannonOptions, type Result as AutocannonResult } from "autocannon";
 import type { SignedWebhook } from "./orders";
 
 export interface LoadResult {
@@ -145,34 +145,41 @@ export interface FullSpeedOptions {
   next: () => SignedWebhook;
 }
 
-export async function fullSpeed(options: FullSpeedOptions): Promise<LoadResult> {
-  const latencies: number[] = [];
+export function fullSpeed(options: FullSpeedOptions): Promise<LoadResult> {
   const target = new URL(options.url);
-  const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = autocannon(
+  return closedLoop({
+    url: target.origin,
+    connections: options.connections,
+    duration: options.durationS,
+    ...(options.amount ? { amount: options.amount } : {}),
+    timeout: 10,
+    requests: [
       {
-        url: target.origin,
-        connections: options.connections,
-        duration: options.durationS,
-        ...(options.amount ? { amount: options.amount } : {}),
-        timeout: 10,
-        requests: [
-          {
-            method: "POST",
-            path: target.pathname,
-            setupRequest: (request) => {
-              const webhook = options.next();
-              return { ...request, headers: webhook.headers, body: webhook.body };
-            },
-          },
-        ],
+        method: "POST",
+        path: target.pathname,
+        setupRequest: (request) => {
+          const webhook = options.next();
+          return { ...request, headers: webhook.headers, body: webhook.body };
+        },
       },
-      (error, outcome) => (error ? reject(error) : resolve(outcome)),
-    );
+    ],
+  });
+}
+
+/** An autocannon run (a closed loop: each connection sends its next request once answered). */
+async function closedLoop(options: AutocannonOptions & { connections: number }): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const instance = autocannon(options, (error, outcome) => (error ? reject(error) : resolve(outcome)));
     instance.on("response", (_client: unknown, _statusCode: number, _bytes: number, responseTime: number) => {
       latencies.push(responseTime);
     });
   });
+  return closedLoopResult(result, latencies, options.connections);
+}
+
+/** A closed-loop run's figures from autocannon's result and the latencies it reported. */
+function closedLoopResult(result: AutocannonResult, latencies: number[], connections: number): LoadResult {
   const statusCounts: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = count;
   // autocannon counts timeouts among errors.
@@ -182,7 +189,7 @@ export async function fullSpeed(options: FullSpeedOptions): Promise<LoadResult> 
   return {
     mode: "full-speed",
     targetRate: null,
-    connections: options.connections,
+    connections,
     durationS: result.duration,
     sent: ok + result.non2xx + result.errors,
     ok,
@@ -191,4 +198,27 @@ export async function fullSpeed(options: FullSpeedOptions): Promise<LoadResult> 
     throughput: Math.round((ok / result.duration) * 10) / 10,
     latencyMs: summarize(latencies),
   };
+}
+
+export interface PageLoadOptions {
+  /** The page, with its query (the admin's session token in it). */
+  url: string;
+  connections: number;
+  durationS: number;
+  headers?: Record<string, string>;
+}
+
+/**
+ * GET requests of one page over N connections, each sending its next request as soon as the
+ * previous one is answered (autocannon): N merchants loading the page at once, again and again.
+ */
+export function pageLoads(options: PageLoadOptions): Promise<LoadResult> {
+  const target = new URL(options.url);
+  return closedLoop({
+    url: target.origin,
+    connections: options.connections,
+    duration: options.durationS,
+    timeout: 30,
+    requests: [{ method: "GET", path: target.pathname + target.search, headers: options.headers ?? {} }],
+  });
 }

@@ -22,6 +22,10 @@ export interface Child {
   output(): string[];
   /** CPU time (user + system) used so far, in ms. */
   cpuMs(): number;
+  /** CPU time of the process's main thread alone (the web server's event loop), in ms. */
+  mainThreadCpuMs(): number;
+  /** The most memory the process has held so far (VmHWM: peak resident set), in MiB. */
+  peakRssMiB(): number;
   stop(): Promise<void>;
 }
 
@@ -34,13 +38,29 @@ export function killAllChildren() {
 }
 process.on("exit", killAllChildren);
 
-/** utime + stime from /proc/PID/stat, in ms (clock ticks are 1/100 s on Linux). */
-export function readCpuMs(pid: number): number {
+/** utime + stime from a /proc stat file, in ms (clock ticks are 1/100 s on Linux). */
+function readStatCpuMs(file: string): number {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const stat = fs.readFileSync(file, "utf8");
     // The command name may hold spaces; the fields after its closing parenthesis do not.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The whole process's CPU time (all its threads), in ms. */
+export const readCpuMs = (pid: number) => readStatCpuMs(`/proc/${pid}/stat`);
+
+/** The main thread's CPU time (/proc/PID/task/PID/stat), in ms. */
+export const readMainThreadCpuMs = (pid: number) => readStatCpuMs(`/proc/${pid}/task/${pid}/stat`);
+
+/** VmHWM from /proc/PID/status, in MiB. */
+export function readPeakRssMiB(pid: number): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Math.round(Number(match[1]) / 1024) : NaN;
   } catch {
     return NaN;
   }
@@ -105,6 +125,8 @@ async function start(options: StartOptions): Promise<Child> {
     url,
     output,
     cpuMs: () => readCpuMs(child.pid!),
+    mainThreadCpuMs: () => readMainThreadCpuMs(child.pid!),
+    peakRssMiB: () => readPeakRssMiB(child.pid!),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");
@@ -147,6 +169,8 @@ export async function startApp(
     url: app.url,
     output: app.output,
     cpuMs: () => readCpuMs(app.pid),
+    mainThreadCpuMs: () => readMainThreadCpuMs(app.pid),
+    peakRssMiB: () => readPeakRssMiB(app.pid),
     stop: async () => {
       await app.stop();
       apps.delete(app);
