@@ -62,8 +62,12 @@ function startBackgroundThread() {
   // Until the thread's first report: starting, like a worker that has not completed a pass yet.
   reportBackgroundThread({ running: true, lastRunAt: null });
   const thread = new Worker(new URL("./background-thread.mjs", import.meta.url), { workerData: { buildPath, writeTurns } });
+  let started;
+  const ready = new Promise((resolve) => (started = resolve));
   thread.on("message", (message) => {
-    if (message?.type === "report") reportBackgroundThread(message);
+    if (message?.type !== "report") return;
+    reportBackgroundThread(message);
+    started();
   });
   thread.on("error", (error) => {
     console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "background work failed", error: error.message }));
@@ -74,6 +78,8 @@ function startBackgroundThread() {
     process.exit(1);
   });
   return {
+    /** Resolves once the thread has started its work (its first report). */
+    ready,
     stop: () =>
       new Promise((resolve) => {
         stopping = true;
@@ -86,6 +92,8 @@ function startBackgroundThread() {
 const writeTurns = createWriteTurns();
 shareWriteTurns(writeTurns);
 const background = backgroundWorkWanted() ? startBackgroundThread() : null;
+// Ready means ready to deliver too: the server listens once the background work has started.
+await background?.ready;
 
 const app = express();
 app.disable("x-powered-by");

@@ -1,4 +1,13 @@
+import DataLoader from "dataloader";
 import prisma from "../db.server";
+
+const hasSettings = new DataLoader<string, boolean>(
+  async (shops) => {
+    const found = new Set((await prisma.shopSettings.findMany({ where: { shop: { in: [...new Set(shops)] } }, select: { shop: true } })).map((row) => row.shop));
+    return shops.map((shop) => found.has(shop));
+  },
+  { cache: false, batchScheduleFn: (callback) => setImmediate(callback), maxBatchSize: 500 },
+);
 
 /**
  * Whether the app knows the shop: the auth hook records every install in ShopSettings, Shopify's
@@ -7,6 +16,8 @@ import prisma from "../db.server";
  * domain in a signed request was written by whoever sent it.
  */
 export async function isKnownShop(shop: string): Promise<boolean> {
+  // Installed shops have settings: asked for the shops of webhooks handled together at once.
+  if (await hasSettings.load(shop)) return true;
   const counts = await Promise.all([
     prisma.shopSettings.count({ where: { shop } }),
     prisma.session.count({ where: { shop } }),

@@ -1,3 +1,4 @@
+import DataLoader from "dataloader";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { isUniqueViolation } from "../database/unique-violation";
@@ -25,11 +26,43 @@ function keysOf(webhook: WebhookIds): string[] {
   ];
 }
 
+/**
+ * The receipts looked up and written for webhooks handled together (the background work acts on
+ * several at once) share one query per turn of the event loop. Nothing is cached.
+ */
+const BATCHING = { cache: false, batchScheduleFn: (callback: () => void) => setImmediate(callback), maxBatchSize: 500 } as const;
+
+const receiptExists = new DataLoader<string, boolean>(async (keys) => {
+  const found = await prisma.webhookReceipt.findMany({ where: { key: { in: [...new Set(keys)] } }, select: { key: true } });
+  const present = new Set(found.map((receipt) => receipt.key));
+  return keys.map((key) => present.has(key));
+}, BATCHING);
+
+async function createReceipt(data: { key: string; topic: string }) {
+  try {
+    await prisma.webhookReceipt.create({ data });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+  }
+}
+
+const receiptWriter = new DataLoader<{ key: string; topic: string }, true>(async (receipts) => {
+  const unique = [...new Map(receipts.map((receipt) => [receipt.key, receipt])).values()];
+  try {
+    await prisma.webhookReceipt.createMany({ data: unique });
+  } catch (error) {
+    // One of them recorded meanwhile (two copies processed at once): each on its own.
+    if (!isUniqueViolation(error)) throw error;
+    for (const receipt of unique) await createReceipt(receipt);
+  }
+  return receipts.map(() => true as const);
+}, BATCHING);
+
 /** Whether a webhook with the same webhook id, or the same event for this topic, was processed. */
 export async function alreadyProcessed(webhook: WebhookIds): Promise<boolean> {
   const keys = keysOf(webhook);
   if (keys.length === 0) return false;
-  return (await prisma.webhookReceipt.count({ where: { key: { in: keys } } })) > 0;
+  return (await Promise.all(keys.map((key) => receiptExists.load(key)))).some(Boolean);
 }
 
 /**
@@ -38,13 +71,8 @@ export async function alreadyProcessed(webhook: WebhookIds): Promise<boolean> {
  * effect is idempotent on its own rows, and the second receipt is not an error.
  */
 export async function recordProcessed(webhook: WebhookIds): Promise<void> {
-  for (const key of keysOf(webhook)) {
-    try {
-      await prisma.webhookReceipt.create({ data: { key, topic: webhook.topic.toLowerCase() } });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-  }
+  const topic = webhook.topic.toLowerCase();
+  await Promise.all(keysOf(webhook).map((key) => receiptWriter.load({ key, topic })));
 }
 
 /** The hourly maintenance's sweep: receipts older than the retention period. */

@@ -88,7 +88,7 @@ export function appendReceivedWebhook(row: ReceivedWebhookInput): Promise<void> 
 }
 
 /** Orders acted on at once in a pass. */
-const ORDERS_AT_ONCE = 4;
+const ORDERS_AT_ONCE = 8;
 /** Rows acted on per pass. */
 const ROWS_PER_PASS = 16;
 /** The longest wait before a row whose handling failed is tried again. */
