@@ -102,10 +102,12 @@ export default function PrivacyRequests() {
       backAction={{ content: "Home", url: href("/app") }}
     >
       <BlockStack gap="400">
-        <Text as="p" tone="subdued">
-          When a customer asks your store for their data, Shopify sends the request here too. Download what this app holds for that customer
-          and include it in your answer. Requests Shopify sent with a body the app could not read name no customer: answer those by hand.
-        </Text>
+        <Box paddingInline={{ xs: "400", sm: "0" }}>
+          <Text as="p" tone="subdued">
+            When a customer asks your store for their data, Shopify sends the request here too. Download what this app holds for that customer
+            and include it in your answer. Requests Shopify sent with a body the app could not read name no customer: answer those by hand.
+          </Text>
+        </Box>
         {view.unfinished.length > 0 ? (
           <Banner tone="critical" title="Requests not carried out yet">
             <BlockStack gap="200">
@@ -185,9 +187,11 @@ export default function PrivacyRequests() {
           </IndexTable>
         </Card>
         {view.total > view.requests.length ? (
-          <Text as="p" tone="subdued">
-            The newest {view.requests.length} of {countOf(view.total, "request")} are shown.
-          </Text>
+          <Box paddingInline={{ xs: "400", sm: "0" }}>
+            <Text as="p" tone="subdued">
+              The newest {view.requests.length} of {countOf(view.total, "request")} are shown.
+            </Text>
+          </Box>
         ) : null}
       </BlockStack>
     </Page>
