@@ -726,8 +726,8 @@ function printTables(report: Report) {
       renderTable(
         ["requests", "ok/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "errors"],
         [
-          ["home page", pages.throughput, pages.latencyMs.p50, pages.latencyMs.p95, pages.latencyMs.p99, pages.latencyMs.max, pages.errors],
-          ["webhooks", webhooks.load.throughput, webhooks.load.latencyMs.p50, webhooks.load.latencyMs.p95, webhooks.load.latencyMs.p99, webhooks.load.latencyMs.max, webhooks.load.errors],
+          ["home page", pages.throughput, ms(pages.latencyMs.p50), ms(pages.latencyMs.p95), ms(pages.latencyMs.p99), ms(pages.latencyMs.max), pages.errors],
+          ["webhooks", webhooks.load.throughput, ms(webhooks.load.latencyMs.p50), ms(webhooks.load.latencyMs.p95), ms(webhooks.load.latencyMs.p99), ms(webhooks.load.latencyMs.max), webhooks.load.errors],
         ],
       ),
     );
