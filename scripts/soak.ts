@@ -264,7 +264,8 @@ async function main(): Promise<number> {
     if (results.duplicates > 0) broken.push(`${results.duplicates} order(s) accepted by Refersion more than once`);
     if (results.lost > 0) broken.push(`${results.lost} order(s) lost`);
     if (results.unexpected > 0) broken.push(`${results.unexpected} order(s) Refersion received that were never sent`);
-    const crashes = app.output().filter((line) => /uncaught|unhandled|FATAL|"level":"error"/i.test(line));
+    // Whole words: a generated id ("…dqahfatal") is not a crash.
+    const crashes = app.output().filter((line) => /\buncaught\b|\bunhandled\b|\bFATAL\b|"level":"error"/i.test(line));
     if (crashes.length > 0) broken.push(`${crashes.length} error line(s) from the app, first: ${crashes[0].slice(0, 300)}`);
     if (broken.length > 0) {
       for (const problem of broken) log(`BROKEN: ${problem}`);
