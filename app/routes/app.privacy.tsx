@@ -35,7 +35,7 @@ function CustomerLink({ customerId, url }: { customerId: string | null; url: str
   if (!customerId || !url) return <>No customer</>;
   return (
     <Link url={url} target="_top" removeUnderline={false}>
-      Customer {customerId}
+      {`Customer ${customerId}`}
     </Link>
   );
 }

@@ -12,7 +12,7 @@ describe("environment parsing", () => {
       PORT: 3000,
       PERSONAL_DATA_RETENTION_DAYS: 30,
     });
-    expect(env.SCOPES).toEqual(["read_orders", "read_themes"]);
+    expect(env.SCOPES).toEqual(["read_orders", "read_themes", "write_pixels", "read_customer_events"]);
   });
 
   it("names every missing or invalid variable", () => {
@@ -35,8 +35,8 @@ describe("environment parsing", () => {
     const env = parseEnv({ ...TEST_ENV, REFERSION_WEBHOOK_URL: "", PORT: " ", SCOPES: undefined });
     expect(env.REFERSION_WEBHOOK_URL).toBe("https://inbound-webhooks.refersion.com/tracker/orders/paid");
     expect(env.PORT).toBe(3000);
-    // The default matches shopify.app.toml: orders, and themes for the embed status.
-    expect(env.SCOPES).toEqual(["read_orders", "read_themes"]);
+    // The default matches shopify.app.toml: orders, themes for the embed status, and the checkout pixel.
+    expect(env.SCOPES).toEqual(["read_orders", "read_themes", "write_pixels", "read_customer_events"]);
     expect(() => parseEnv({ ...TEST_ENV, SHOPIFY_API_KEY: "" })).toThrow(/SHOPIFY_API_KEY: is required/);
   });
 

@@ -30,8 +30,15 @@ describe("settings form schema (shared by the browser and the server)", () => {
     if (result.success) return;
     expect(fieldErrorsOf(result.error)).toEqual({
       publicKey: "Enter your Refersion public key",
-      secretKey: "A Refersion key has only letters, digits, _ and -",
+      secretKey: "The secret key has a space or line break in it: copy it again from Refersion, without spaces",
       currency: "Choose the shop's currency or the buyer's",
     });
+  });
+
+  it("tells a secret key with other characters from one with spaces", () => {
+    const result = SettingsFormSchema.safeParse({ ...valid, secretKey: "sk_live$1234567890" });
+    expect(result.success).toBe(false);
+    if (result.success) return;
+    expect(fieldErrorsOf(result.error).secretKey).toBe("A Refersion secret key has only letters, digits, _ and -: copy it again from Refersion");
   });
 });
