@@ -30,10 +30,13 @@ export { FAST_INTAKE_BODY_BYTES, fastIntakeTopic, receiveOnFastPath } from "./we
 
 /**
  * Admin requests (pages, their data, forms) the server lets run in Remix at once; the others wait
- * for a turn before their body is read. Rendering a page is one long synchronous task: with many
- * in flight, every webhook read would wait behind all of them. Webhook routes are not held.
+ * for their turn before their body is read. Webhook routes are not held. Rendering a page is one
+ * long synchronous task, and the admin's queries share this thread's database connection with
+ * the webhooks' appends: with several admin requests in flight, a webhook waited behind all of
+ * them. Measured beside 50 page loads and 100 webhooks/s (docs/performance.md): one at a time kept
+ * the webhooks' p99 near 250 ms, two or more let it reach seconds.
  */
-export const ADMIN_REQUESTS_IN_FLIGHT = 4;
+export const ADMIN_REQUESTS_IN_FLIGHT = 1;
 
 /** Where `npm start` (server/app-server.mjs) listens: PORT and HOST as parsed at start-up. */
 export function listenAddress(): { port: number; host: string } {

@@ -12,7 +12,7 @@
  *    leases lapse), then the process exits, within a deadline an orchestrator will wait for;
  *  - the order webhooks' fast path (app/webhooks/fast-intake.server.ts) is served here, ahead of
  *    Express and Remix: verified, appended and acknowledged; anything else it hands to the app;
- *  - admin requests run in Remix a few at a time (ADMIN_REQUESTS_IN_FLIGHT), so that rendering
+ *  - admin requests run in Remix one at a time (ADMIN_REQUESTS_IN_FLIGHT), so that rendering
  *    pages never keeps the webhooks waiting (docs/decisions/0014-webhook-intake-fast-path.md).
  * It starts the background work (delivery worker, acting on received webhooks, backfill,
  * maintenance) in a worker thread of its own (server/background-thread.mjs), unless
@@ -113,9 +113,11 @@ app.use((request, response, next) => {
 });
 // Bodies are read here, within each route's limit and a budget for all requests together.
 const bodies = createBodyReader({ bodyLimitFor, budgetBytes: IN_FLIGHT_BODY_BYTES, retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS, onRefused: logRefusedBody });
-// Webhook routes are never held behind admin pages (Shopify gives up on a webhook after 5 s).
+// Webhook routes are never held behind admin pages (Shopify gives up on a webhook after 5 s), nor
+// is the health check (an orchestrator would take a busy admin for a dead server).
 const admitAdmin = createAdmission(ADMIN_REQUESTS_IN_FLIGHT);
-app.use((request, response, next) => (routedPath(request).startsWith("/webhooks/") ? next() : admitAdmin(request, response, next)));
+const neverHeld = (pathname) => pathname.startsWith("/webhooks/") || pathname === "/healthz";
+app.use((request, response, next) => (neverHeld(routedPath(request)) ? next() : admitAdmin(request, response, next)));
 app.use(bodies.readBody);
 app.all("*", createBufferedRequestHandler({ build, mode: process.env.NODE_ENV, createRequestHandler }));
 
