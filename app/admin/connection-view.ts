@@ -23,7 +23,7 @@ const WORDS: Record<ConnectionState, { tone: ConnectionTone; title: string; mess
     tone: "critical",
     title: "Keys rejected",
     message:
-      "Refersion rejected these keys (401). Copy the public and secret key again from your Refersion account, save them, and test again.",
+      "Refersion rejected these keys. Copy the public and secret key again from your Refersion account, save them, and test again.",
   },
   plan_unavailable: {
     tone: "warning",

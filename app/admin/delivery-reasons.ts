@@ -216,6 +216,9 @@ const SKIP_NEXT_STEPS: Partial<Record<DeliveryReason, string>> = {
 
 const NOT_RESENT = "The app does not send it again by itself.";
 
+/** Refusals about the keys or the Refersion account, not the order: a retry succeeds once the merchant has fixed them. */
+const ACCOUNT_REFUSALS: ReadonlySet<RefersionAnswer> = new Set(["unauthorized", "forbidden", "not_found"]);
+
 /** Codes whose table sentence is built around the stored detail: a plain sentence instead (the detail goes to the details area). */
 const PLAIN_REASONS: Partial<Record<DeliveryReason, string>> = {
   unmappable: "The app could not turn this Shopify order into what Refersion expects.",
@@ -299,7 +302,10 @@ export function explainDelivery(input: ExplainInput): DeliveryExplanation {
       if (input.reasonCode === "refersion_rejected") {
         return {
           reason: answer.reason,
-          retry: `${NOT_RESENT} Sending the same again would be refused again.`,
+          // Keys and account refusals go through once the merchant fixes them; the order's own details do not change.
+          retry: ACCOUNT_REFUSALS.has(refersionAnswerOf(input.lastStatusCode))
+            ? `${NOT_RESENT} Sent again before that is fixed, it would be refused the same way.`
+            : `${NOT_RESENT} Sending the same again would be refused again.`,
           nextStep: answer.nextStep,
           technical,
         };

@@ -15,7 +15,7 @@ import { pixelStepOf } from "./pixel-view";
 import { attributionSharesOf } from "../attribution/attribution-shares.server";
 import { attributionSharesView, type AttributionSharesView } from "./attribution-labels";
 import { addDays, dayKeyOf, formatDateTime, formatDay, formatMoney, startOfDay } from "./format";
-import { countOf } from "./plural";
+import { countOf, pluralForm } from "./plural";
 import { shopTimeZone } from "./shop-time-zone.server";
 
 export type SetupStepId = "keys" | "connection" | "embed" | "pixel" | "first_order";
@@ -198,7 +198,11 @@ function attentionOf(input: {
       id: "failed",
       tone: "critical",
       title: `${countOf(counts.failed, "order")} failed`,
-      detail: "Refersion did not take them and the app stopped trying. Each one says why and what to do.",
+      detail: pluralForm(
+        counts.failed,
+        "Refersion did not take it and the app stopped trying. Its page says why and what to do.",
+        "Refersion did not take them and the app stopped trying. Each one says why and what to do.",
+      ),
       action: { content: "Review failed orders", app: { path: "/app/deliveries", query: { status: "failed" } } },
     });
   }
@@ -207,7 +211,7 @@ function attentionOf(input: {
       id: "retrying",
       tone: "warning",
       title: `${countOf(counts.retrying, "order")} waiting for another try`,
-      detail: "Refersion did not take them yet. The app tries again by itself for up to 72 hours.",
+      detail: `Refersion did not take ${pluralForm(counts.retrying, "it", "them")} yet. The app tries again by itself for up to 72 hours.`,
       action: { content: "See orders being retried", app: { path: "/app/deliveries", query: { status: "retrying" } } },
     });
   }

@@ -49,6 +49,9 @@ describe("Refersion's answers in the merchant's words", () => {
       expect(explanation.retry).toBe("The app tries again at Dec 1, 2026, 10:05 AM UTC, and keeps trying until Dec 4, 2026, 10:00 AM UTC.");
     } else {
       expect(explanation.retry).toMatch(/does not send it again by itself/);
+      // Only a refusal of the order's own details is refused again as it is; keys and account refusals go through once fixed.
+      if (answer === "bad_request" || answer === "unprocessable") expect(explanation.retry).toMatch(/would be refused again/);
+      else expect(explanation.retry).toMatch(/before that is fixed, it would be refused the same way/);
     }
     // The raw words are kept, apart.
     expect(explanation.technical).toContain(detail);

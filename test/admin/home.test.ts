@@ -203,6 +203,9 @@ describe("is it working?", () => {
       ["embed_off", "Orders are arriving while tracking is off in your theme"],
     ]);
     expect(view.attention[0].action).toEqual({ content: "Review failed orders", app: { path: "/app/deliveries", query: { status: "failed" } } });
+    // Each banner's sentence agrees with its count: "them" for two failed orders, "it" for one retrying.
+    expect(view.attention[0].detail).toMatch(/^Refersion did not take them and the app stopped trying/);
+    expect(view.attention[1].detail).toMatch(/^Refersion did not take it yet\./);
     expect(view.attention[4].action).toEqual({ content: "Turn on in theme editor", external: view.embed.editorUrl });
     expect(view.status).toMatchObject({ live: false, needsAttention: 4 });
     expect(view.status.why).toMatch(/forwarding is off/);

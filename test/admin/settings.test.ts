@@ -250,9 +250,11 @@ describe("settings page: test connection", () => {
     // Saving the keys tested them; this test is about the button's own check.
     harness.refersion.reset();
     harness.refersion.setBehavior({ mode }, "api");
-    const result = (await testConnection(SHOP)) as { connection: { state: string; tone: string; message: string; checkedAt: string | null } };
+    const result = (await testConnection(SHOP)) as { connection: { state: string; tone: string; title: string; message: string; checkedAt: string | null } };
     expect(result.connection).toMatchObject({ state, tone });
     expect(result.connection.message).toMatch(words);
+    // Plain words: no status code in what the merchant reads.
+    expect(`${result.connection.title} ${result.connection.message}`).not.toMatch(/\b[1-5]\d\d\b/);
     expect(result.connection.checkedAt).toMatch(/UTC$/);
 
     const row = await prisma.shopSettings.findUniqueOrThrow({ where: { shop: SHOP } });
