@@ -8,7 +8,7 @@ export const DEFAULT_TIME_ZONE = "UTC";
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
-function formatFor(kind: "dateTime" | "weekday" | "dayKey" | "parts", timeZone: string): Intl.DateTimeFormat {
+function formatFor(kind: "dateTime" | "date" | "weekday" | "dayKey" | "parts", timeZone: string): Intl.DateTimeFormat {
   const key = `${kind}\n${timeZone}`;
   let format = formats.get(key);
   if (!format) {
@@ -16,6 +16,8 @@ function formatFor(kind: "dateTime" | "weekday" | "dayKey" | "parts", timeZone: 
     const options: Record<typeof kind, Intl.DateTimeFormatOptions> = {
       // "Dec 5, 2026, 1:04 PM EST"
       dateTime: { month: "short", day: "numeric", year: "numeric", hour: "numeric", minute: "2-digit", timeZoneName: "short" },
+      // "Dec 5, 2026"
+      date: { month: "short", day: "numeric", year: "numeric" },
       weekday: { weekday: "short", day: "numeric" },
       // en-CA writes 2026-12-05.
       dayKey: { year: "numeric", month: "2-digit", day: "2-digit" },
@@ -51,6 +53,12 @@ export function dayKeyOf(date: Date, timeZone: string = DEFAULT_TIME_ZONE): stri
 export function formatDay(day: string): string {
   // The day is already the shop's; noon UTC of it is that same calendar day everywhere.
   return formatFor("weekday", DEFAULT_TIME_ZONE).format(new Date(`${day}T12:00:00Z`)).split(" ").reverse().join(" ");
+}
+
+/** "Dec 5, 2026" for a YYYY-MM-DD day, the date part of formatDateTime. */
+export function formatDate(day: string): string {
+  // As in formatDay: noon UTC of the day is that same calendar day.
+  return formatFor("date", DEFAULT_TIME_ZONE).format(new Date(`${day}T12:00:00Z`));
 }
 
 /** How far the zone is ahead of UTC at an instant, in ms. */

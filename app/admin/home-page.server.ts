@@ -14,7 +14,7 @@ import { connectionView, type ConnectionView } from "./connection-view";
 import { pixelStepOf } from "./pixel-view";
 import { attributionSharesOf } from "../attribution/attribution-shares.server";
 import { attributionSharesView, type AttributionSharesView } from "./attribution-labels";
-import { addDays, dayKeyOf, formatDateTime, formatDay, formatMoney, startOfDay } from "./format";
+import { addDays, dayKeyOf, formatDate, formatDateTime, formatDay, formatMoney, startOfDay } from "./format";
 import { countOf, pluralForm } from "./plural";
 import { shopTimeZone } from "./shop-time-zone.server";
 
@@ -135,8 +135,8 @@ async function stoppedBackfillOf(shop: string, timeZone: string): Promise<Stoppe
   const progress = progressOf(job);
   return {
     reason: offlineAccessProblemText(job.accessProblem),
-    since: progress.since,
-    until: progress.until,
+    since: formatDate(progress.since),
+    until: progress.until ? formatDate(progress.until) : null,
     processed: progress.processed,
     enqueued: progress.enqueued,
     stoppedAt: formatDateTime(job.finishedAt ?? job.updatedAt, timeZone)!,

@@ -3,6 +3,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Link, List, Page, ProgressBar, Text, TextField } from "@shopify/polaris";
+import { formatDate } from "../admin/format";
 import { countOf, pluralForm } from "../admin/plural";
 import { useAppHref } from "../components/embedded-links";
 import { loadBackfillPage, startBackfillFromAdmin } from "../backfill/backfill-page.server";
@@ -146,7 +147,7 @@ export default function ResendPastOrders() {
                 <BlockStack gap="300">
                   <InlineStack align="space-between" blockAlign="center" gap="200">
                     <Text as="h2" variant="headingMd" id="backfill-job-heading">
-                      Orders from {job.since} to {job.until ?? "now"}
+                      Orders from {formatDate(job.since)} to {job.until ? formatDate(job.until) : "now"}
                     </Text>
                     <Badge tone={STATUS_BADGES[job.status].tone}>{STATUS_BADGES[job.status].label}</Badge>
                   </InlineStack>

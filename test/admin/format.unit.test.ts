@@ -1,4 +1,4 @@
-import { addDays, dayKeyOf, formatDateTime, formatDay, startOfDay } from "~/admin/format";
+import { addDays, dayKeyOf, formatDate, formatDateTime, formatDay, startOfDay } from "~/admin/format";
 
 describe("one date format, in the shop's time zone", () => {
   const instant = new Date("2026-12-05T03:30:00Z");
@@ -24,6 +24,9 @@ describe("one date format, in the shop's time zone", () => {
     expect(addDays("2026-03-01", -1)).toBe("2026-02-28");
     expect(addDays("2026-12-05", -6)).toBe("2026-11-29");
     expect(formatDay("2026-12-05")).toBe("Sat 5");
+    // A day on its own is written as in a date and time.
+    expect(formatDate("2026-12-05")).toBe("Dec 5, 2026");
+    expect(formatDateTime(new Date("2026-12-05T12:00:00Z"))).toMatch(/^Dec 5, 2026, /);
     expect(formatDateTime(null)).toBeNull();
   });
 });

@@ -278,6 +278,8 @@ describe("resend past orders while a job runs", { timeout: 60_000 }, () => {
       await admin.open("/app/backfill");
       const progress = page.getByTestId("backfill-progress");
       expect(await progress.getAttribute("data-percent")).toBe("37");
+      // The job's days are written like every other date of the admin, not as 2026-11-05.
+      expect(await page.locator("#backfill-job-heading").innerText()).toMatch(/^Orders from [A-Z][a-z]{2} \d{1,2}, \d{4} to now$/);
       await prisma.backfillJob.update({ where: { id: runningJobId }, data: { processed: 90, enqueued: 60 } });
       await page.locator('[data-testid="backfill-progress"][data-percent="75"]').waitFor();
       await page.getByText("90 of 120 orders read, 60 orders queued for Refersion.").waitFor();

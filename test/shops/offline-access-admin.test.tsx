@@ -147,7 +147,7 @@ describe("access refused while the merchant is away", () => {
     // What is left to tell: the resend stopped, and where to start it again.
     expect(opened.stoppedBackfill).toEqual({
       reason: "Shopify refused to renew the app's access to this shop (the access may have been revoked).",
-      since: "2026-11-01",
+      since: "Nov 1, 2026",
       until: null,
       processed: 0,
       enqueued: 0,
@@ -159,7 +159,7 @@ describe("access refused while the merchant is away", () => {
       </AppProvider>,
     );
     expect(banner).toContain("Resending past orders stopped");
-    expect(banner).toContain("Resending your orders from 2026-11-01 to now stopped on ");
+    expect(banner).toContain("Resending your orders from Nov 1, 2026 to now stopped on ");
     expect(banner).toContain("Opening the app has renewed its access. Start again to resend the rest");
     expect(banner).toMatch(/<a [^>]*href="\/app\/backfill\?shop=offline-admin\.myshopify\.com"[^>]*>.*Resend past orders/);
 
