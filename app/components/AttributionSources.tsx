@@ -1,5 +1,6 @@
 import { BlockStack, Card, InlineGrid, InlineStack, Text } from "@shopify/polaris";
 import type { AttributionSharesView } from "../admin/attribution-labels";
+import { countOf } from "../admin/plural";
 
 /** The share of orders per attribution source (cart token, checkout pixel...), for 7 and 30 days. */
 export function AttributionSources({ periods }: { periods: AttributionSharesView[] }) {
@@ -14,16 +15,23 @@ export function AttributionSources({ periods }: { periods: AttributionSharesView
             <div key={period.days} data-testid={`attribution-${period.days}`}>
               <BlockStack gap="100">
                 <Text as="h3" variant="headingSm">
-                  Last {period.days} days ({period.total} {period.total === 1 ? "order" : "orders"})
+                  Last {period.days} days ({countOf(period.total, "order")})
                 </Text>
-                {period.sources.map((entry) => (
-                  <InlineStack key={entry.source} align="space-between">
-                    <Text as="span">{entry.label}</Text>
-                    <Text as="span" numeric tone={entry.count === 0 ? "subdued" : undefined}>
-                      {entry.percent}% ({entry.count})
-                    </Text>
-                  </InlineStack>
-                ))}
+                {/* Five rows of "0% (0)" say nothing: one sentence instead. */}
+                {period.total === 0 ? (
+                  <Text as="p" tone="subdued">
+                    No order with a recorded source yet.
+                  </Text>
+                ) : (
+                  period.sources.map((entry) => (
+                    <InlineStack key={entry.source} align="space-between">
+                      <Text as="span">{entry.label}</Text>
+                      <Text as="span" numeric tone={entry.count === 0 ? "subdued" : undefined}>
+                        {entry.percent}% ({entry.count})
+                      </Text>
+                    </InlineStack>
+                  ))
+                )}
               </BlockStack>
             </div>
           ))}

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { isRouteErrorResponse, useFetcher, useLoaderData, useRouteError } from "@remix-run/react";
-import { Banner, BlockStack, Box, Button, Card, DataTable, Divider, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { Banner, BlockStack, Box, Button, Card, DataTable, Divider, InlineStack, Layout, Page, Text, useBreakpoints } from "@shopify/polaris";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { useState } from "react";
 import { loadDeliveryDetail, retryFromAdmin, type DeliveryDetailView } from "../admin/deliveries-page.server";
@@ -242,34 +242,62 @@ function SummaryLine({ label, text }: { label: string; text: string }) {
   );
 }
 
+function attemptOutcome(attempt: DeliveryDetailView["attempts"][number]): string {
+  return attempt.statusCode ? `${attempt.outcomeLabel} (HTTP ${attempt.statusCode})` : attempt.outcomeLabel;
+}
+
+function attemptAnswer(attempt: DeliveryDetailView["attempts"][number]) {
+  return (
+    <span style={{ whiteSpace: "pre-wrap", fontFamily: "var(--p-font-family-mono)", ...WRAP }}>
+      {[attempt.error, attempt.responseExcerpt].filter(Boolean).join("\n") || "—"}
+    </span>
+  );
+}
+
 function AttemptsCard({ delivery }: { delivery: DeliveryDetailView }) {
+  // On a phone four columns squeeze the time into five lines: one block per attempt instead.
+  const { smDown } = useBreakpoints();
   return (
     <Card padding="0">
-      <Box padding="400">
-        <Text as="h2" variant="headingMd">
-          Attempts ({delivery.attempts.length})
-        </Text>
-      </Box>
-      {delivery.attempts.length === 0 ? (
-        <Box padding="400" paddingBlockStart="0">
-          <Text as="p" tone="subdued">
-            No attempt yet.
+      <div data-testid="attempts" data-layout={smDown ? "list" : "table"}>
+        <Box padding="400">
+          <Text as="h2" variant="headingMd">
+            Attempts ({delivery.attempts.length})
           </Text>
         </Box>
-      ) : (
-        <DataTable
-          columnContentTypes={["text", "text", "numeric", "text"]}
-          headings={["Time", "Outcome", "Duration", "Refersion's answer"]}
-          rows={delivery.attempts.map((attempt) => [
-            attempt.startedAt,
-            attempt.statusCode ? `${attempt.outcomeLabel} (HTTP ${attempt.statusCode})` : attempt.outcomeLabel,
-            `${attempt.durationMs} ms`,
-            <span key={attempt.id} style={{ whiteSpace: "pre-wrap", fontFamily: "var(--p-font-family-mono)", ...WRAP }}>
-              {[attempt.error, attempt.responseExcerpt].filter(Boolean).join("\n") || "—"}
-            </span>,
-          ])}
-        />
-      )}
+        {delivery.attempts.length === 0 ? (
+          <Box padding="400" paddingBlockStart="0">
+            <Text as="p" tone="subdued">
+              No attempt yet.
+            </Text>
+          </Box>
+        ) : smDown ? (
+          delivery.attempts.map((attempt) => (
+            <Box key={attempt.id} padding="400" borderBlockStartWidth="025" borderColor="border">
+              <BlockStack gap="100">
+                <Text as="p" fontWeight="semibold">
+                  {attempt.startedAt}
+                </Text>
+                <Text as="p">
+                  {attemptOutcome(attempt)} · {attempt.durationMs} ms
+                </Text>
+                {attemptAnswer(attempt)}
+              </BlockStack>
+            </Box>
+          ))
+        ) : (
+          <DataTable
+            columnContentTypes={["text", "text", "numeric", "text"]}
+            headings={["Time", "Outcome", "Duration", "Refersion's answer"]}
+            rows={delivery.attempts.map((attempt) => [
+              attempt.startedAt,
+              attemptOutcome(attempt),
+              `${attempt.durationMs} ms`,
+              <span key={attempt.id}>{attemptAnswer(attempt)}</span>,
+            ])}
+          />
+        )}
+      </div>
     </Card>
   );
 }

@@ -151,6 +151,11 @@ describe.each(WIDTHS)("Home, the log, a delivery and a 404 at $name px", { timeo
       expect(await link.getAttribute("href")).toBe(`https://${SHOP}/admin/orders/5550003`);
       expect(await link.getAttribute("target")).toBe("_top");
     }
+    // The attempts: a table on a desktop, one block per attempt on a phone (no time squeezed into a narrow column).
+    const attempts = page.getByTestId("attempts");
+    await page.locator(`[data-testid="attempts"][data-layout="${name === "390" ? "list" : "table"}"]`).waitFor();
+    expect(await attempts.locator("table").count()).toBe(name === "390" ? 0 : 1);
+    await attempts.getByText("Failed (HTTP 422)", { exact: false }).waitFor();
     // The JSON is folded below the summary.
     expect(await page.getByTestId("request-json").isVisible()).toBe(false);
     await noSidewaysScroll(page, "delivery detail");

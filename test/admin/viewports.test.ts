@@ -50,7 +50,7 @@ interface PageState {
 }
 
 const STATES: PageState[] = [
-  { name: "home-empty", shop: EMPTY_SHOP, path: "/app", texts: ["Tracking is not live", "Setup guide", "Enter keys", "Turn on in theme editor"] },
+  { name: "home-empty", shop: EMPTY_SHOP, path: "/app", texts: ["Tracking is not live", "Setup guide", "Enter keys", "Turn on in theme editor", "No order with a recorded source yet."] },
   { name: "home-working", shop: WORKING_SHOP, path: "/app", texts: ["Tracking is live", "Order value forwarded, last 7 days", "$112.50", "Open the delivery log"] },
   { name: "home-attention", shop: ATTENTION_SHOP, path: "/app", texts: ["Orders needing attention", "1 order failed", "Review failed orders", "1 order waiting for another try"] },
   { name: "settings-clean", shop: WORKING_SHOP, path: "/app/settings", texts: ["Refersion keys", "Connection to Refersion", "Keys valid", /Set, ending in/] },
