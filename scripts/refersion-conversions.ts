@@ -15,7 +15,7 @@ export const CONVERSION_OUTCOMES = ["credit", "approve", "deny", "none"] as cons
 
 export const ConversionPlanSchema = z.strictObject({
   outcome: z.enum(CONVERSION_OUTCOMES),
-  /** Which of the stand-in's affiliates is credited (0-2). */
+  /** Which of the stand-in's affiliates is credited (0-2), unless the order names one in auto_credit_affiliate_id. */
   affiliate: z.number().int().min(0).max(2).optional(),
   /** Before the first webhook, in ms (default 0). */
   delayMs: z.number().int().min(0).max(600_000).optional(),
@@ -135,6 +135,12 @@ export interface SentConversionWebhook {
   answer: number;
 }
 
+/** The stand-in affiliate with this id (auto_credit_affiliate_id), or undefined when it has none. */
+function affiliateIndexOf(affiliateId: number | undefined): number | undefined {
+  const index = CONVERSION_AFFILIATES.findIndex((affiliate) => affiliate.id === affiliateId);
+  return index >= 0 ? index : undefined;
+}
+
 function amountsOf(order: OrderJson, rate: number) {
   const items = order.items.reduce((sum, item) => sum + Number(item.price) * Number(item.quantity), 0);
   const total = Math.max(0, items - Number(order.discount ?? 0));
@@ -210,7 +216,8 @@ export function createConversionSender(options: { onSent?: () => void } = {}) {
         created,
         updated: created,
         ...amountsOf(order, config.commissionRate ?? 0.1),
-        affiliate: plan.affiliate,
+        // Refersion credits the affiliate an order names (the checkout pixel's click), not whoever it would match.
+        affiliate: affiliateIndexOf(order.auto_credit_affiliate_id) ?? plan.affiliate,
         customer: order.customer
           ? { name: `${order.customer.first_name ?? ""} ${order.customer.last_name ?? ""}`.trim(), email: order.customer.email ?? "", browser_ip: order.customer.ip_address ?? "" }
           : undefined,

@@ -43,11 +43,11 @@ beforeEach(() => {
 const control = (path: string, body?: unknown) =>
   fetch(`${sandbox.url}/__sandbox${path}`, body === undefined ? {} : { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
 
-function order(orderId: string) {
+function order(orderId: string, extra: Record<string, unknown> = {}) {
   return fetch(sandbox.webhookUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json", "Refersion-Public-Key": DEFAULT_SANDBOX_KEYS.publicKey, "Refersion-Secret-Key": DEFAULT_SANDBOX_KEYS.secretKey },
-    body: JSON.stringify({ cart_id: `c-${orderId}`, order_id: orderId, currency_code: "USD", shipping: 5, tax: 1, discount: 2.5, items: [{ sku: "S", quantity: 2, price: 10, name: "Socks" }] }),
+    body: JSON.stringify({ cart_id: `c-${orderId}`, order_id: orderId, currency_code: "USD", shipping: 5, tax: 1, discount: 2.5, items: [{ sku: "S", quantity: 2, price: 10, name: "Socks" }], ...extra }),
   });
 }
 
@@ -99,6 +99,18 @@ describe("the stand-in's conversion webhooks", () => {
     expect(sent).toHaveLength(bodies.length);
     expect(sent.filter((entry) => entry.signature === "wrong").map((entry) => entry.orderId)).toEqual(["4"]);
     expect(sent.every((entry) => entry.answer === 200)).toBe(true);
+  });
+
+  it("credits the affiliate an order names in auto_credit_affiliate_id, as Refersion does, whatever the plan's affiliate", async () => {
+    sandbox.setConversionWebhooks({ url: receiverUrl, signingSecret: SECRET, defaultPlan: { outcome: "credit", affiliate: 0 } });
+    await order("8", { auto_credit_affiliate_id: 8908370 });
+    await order("9");
+    await sandbox.conversions.settled();
+    const reports = received.map((entry) => JSON.parse(entry.body.toString("utf8")));
+    expect(reports.map((report) => [report.order_id, report.affiliate.id, report.affiliate.code])).toEqual([
+      ["8", 8908370, "bo22"],
+      ["9", 8908369, "ada1"],
+    ]);
   });
 
   it("after a cancellation it accepts, reports the credited conversion denied, later than before", async () => {
