@@ -180,7 +180,9 @@ export interface AttributionPeriodView {
   denied: number;
   waiting: number;
   noClick: number;
-  /** Orders credited / orders forwarded, "42%"; null when nothing was forwarded. */
+  /** Delivered before conversion webhooks were connected, with no conversion since: nobody can tell. */
+  beforeConnection: number;
+  /** Orders credited / orders forwarded the app can judge (not beforeConnection), "42%"; null when there are none. */
   rate: string | null;
   /** Commission by Refersion status, one formatted amount per currency. */
   commission: { status: ConversionStatus; label: string; amounts: string[] }[];
@@ -223,6 +225,9 @@ export async function loadAttributionView(shop: string, options: { now?: Date; t
     const orders = longest.orders.filter((order) => order.deliveredAt.getTime() >= since);
     const count = (kind: OrderOutcome["kind"]) => orders.filter((order) => order.outcome.kind === kind).length;
     const credited = count("credited");
+    // Orders sent before the connection would count as never credited: the rate leaves them out.
+    const beforeConnection = count("before_connection");
+    const judged = orders.length - beforeConnection;
     const commission = (["approved", "pending", "denied"] as const).map((status) => {
       const byCurrency = new Map<string, string[]>();
       for (const order of orders) {
@@ -242,7 +247,8 @@ export async function loadAttributionView(shop: string, options: { now?: Date; t
       denied: count("denied"),
       waiting: count("waiting"),
       noClick: count("no_affiliate_click"),
-      rate: orders.length === 0 ? null : `${Math.round((credited / orders.length) * 100)}%`,
+      beforeConnection,
+      rate: judged === 0 ? null : `${Math.round((credited / judged) * 100)}%`,
       commission,
     };
   });

@@ -94,6 +94,9 @@ export function ConversionOutcomes({
                     <Text as="p" tone="subdued">
                       {period.denied} denied · {period.noClick} without an
                       affiliate click · {period.waiting} waiting for Refersion
+                      {period.beforeConnection > 0
+                        ? ` · ${period.beforeConnection} sent before conversion webhooks were connected (not in the rate)`
+                        : ""}
                     </Text>
                     <BlockStack gap="050">
                       {period.commission.map((entry) => (

@@ -126,4 +126,17 @@ describe("home", () => {
       [30, 4, 2, "50%"],
     ]);
   });
+
+  it("leaves orders delivered before conversion webhooks were connected out of the rate, and counts them apart", async () => {
+    // Delivered yesterday, before the merchant connected conversion webhooks: the app cannot know.
+    const yesterday = new Date(Date.now() - 24 * 60 * 60 * 1000);
+    for (const orderId of ["21", "22", "23"]) await insertDelivery(SHOP, { orderId, status: "delivered", deliveredAt: yesterday });
+    await call(conversionSettings.action, await signedAdminRequest(SHOP, "/app/conversion-webhooks", { signingSecret: SECRET, graceHours: "24" }));
+    for (const orderId of ["24", "25"]) await insertDelivery(SHOP, { orderId, status: "delivered", deliveredAt: new Date(Date.now() + 1_000) });
+    await recordConversion(SHOP, conversion("24", "approved"));
+    // An order from before the connection that Refersion reports on later counts like any other.
+    await recordConversion(SHOP, conversion("21", "approved"));
+    const view = (await call(home.loader, await signedAdminRequest(SHOP, "/app"))).data.conversionOutcomes;
+    expect(view.periods[0]).toMatchObject({ forwarded: 5, credited: 2, beforeConnection: 2, waiting: 1, rate: "67%" });
+  });
 });
