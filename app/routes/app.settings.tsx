@@ -20,7 +20,8 @@ import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session, admin } = await authenticate.admin(request);
-  return { ...(await loadSettingsPage(session.shop, await shopTimeZone(session.shop, admin.graphql))), conversionWebhooks: await loadConversionWebhooksView(session.shop, env().SHOPIFY_APP_URL) };
+  const timeZone = await shopTimeZone(session.shop, admin.graphql);
+  return { ...(await loadSettingsPage(session.shop, timeZone)), conversionWebhooks: await loadConversionWebhooksView(session.shop, env().SHOPIFY_APP_URL, timeZone) };
 };
 
 const IntentSchema = z.object({ intent: z.enum(["save", "test_connection"]) });

@@ -74,6 +74,21 @@ describe("Settings > Conversion webhooks", () => {
   });
 });
 
+describe("Settings > Conversion webhooks, in the shop's time", () => {
+  it("shows when the last conversion webhook arrived in the shop's time zone", async () => {
+    const shop = "views-tokyo.myshopify.com";
+    await harness.install(shop, { ianaTimezone: "Asia/Tokyo" });
+    await call(conversionSettings.action, await signedAdminRequest(shop, "/app/conversion-webhooks", { signingSecret: SECRET, graceHours: "24" }));
+    const at = new Date("2026-12-05T20:30:00Z");
+    await prisma.conversionReceiver.update({ where: { shop }, data: { lastReceivedAt: at } });
+    const view = (await call(settings.loader, await signedAdminRequest(shop, "/app/settings"))).data.conversionWebhooks;
+    const { formatDateTime } = await import("~/admin/format");
+    // Dec 6, 5:30 AM in Tokyo: the day differs from UTC's.
+    expect(view.lastReceived).toBe(formatDateTime(at, "Asia/Tokyo"));
+    expect(view.lastReceived).not.toBe(formatDateTime(at, "UTC"));
+  });
+});
+
 describe("the delivery log's Affiliate column and filter", () => {
   it("shows each order's outcome and filters credited, not credited and denied, for the shop only", async () => {
     for (const [orderId, status] of [["1", "approved"], ["2", "pending"], ["3", "denied"]] as const) {
