@@ -206,7 +206,7 @@ describe("the extension's configuration", () => {
     expect(toml.runtime_context).toBe("strict");
   });
 
-  it("declares marketing, and the sale of data, as what the pixel needs; not analytics or preferences (decision 0007)", () => {
+  it("declares marketing, and the sale of data, as what the pixel needs; not analytics or preferences (decision 0011)", () => {
     expect(toml.customer_privacy).toEqual({ analytics: false, marketing: true, preferences: false, sale_of_data: "enabled" });
   });
 
