@@ -13,7 +13,8 @@ import { getShopSettings, refersionKeysOf } from "./shop-settings.server";
  * - rejected: Refersion said the keys are wrong (401, or a 2xx whose body says so);
  * - plan_unavailable: the API refused for another reason (403 and similar). REST access is
  *   plan-gated, so the webhook keys may still work;
- * - unreachable: no usable answer (network error, timeout, 408/429, 5xx);
+ * - unreachable: no usable answer (network error, timeout, 408/429, 5xx); not stored over "valid"
+ *   for the same keys, which no answer can disprove;
  * - secret_unreadable: the saved secret key cannot be decrypted with the configured encryption
  *   keys (APP_ENCRYPTION_KEY changed without its previous value): nothing was asked of Refersion,
  *   and the merchant must enter the secret key again.
@@ -86,7 +87,15 @@ export async function checkRefersionConnection(shop: string, options: Connection
 
   const checkedAt = options.now?.() ?? new Date();
   await prisma.shopSettings.updateMany({
-    where: { shop, publicKey: settings.publicKey, secretKeyCiphertext: settings.secretKeyCiphertext },
+    where: {
+      shop,
+      publicKey: settings.publicKey,
+      secretKeyCiphertext: settings.secretKeyCiphertext,
+      // No answer says nothing about the keys: keys Refersion already accepted stay accepted (the
+      // check's answer still says it was unreachable), so the setup guide does not go back a step
+      // while Refersion is down.
+      ...(status === "unreachable" ? { OR: [{ connectionStatus: null }, { connectionStatus: { not: "valid" as const } }] } : {}),
+    },
     data: { connectionStatus: status, connectionCheckedAt: checkedAt },
   });
   logger.info("refersion connection checked", { shop, status, httpStatus });

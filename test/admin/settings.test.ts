@@ -246,8 +246,10 @@ describe("settings page: test connection", () => {
     ["plan_unavailable", "plan_unavailable", "warning", /webhook keys may still work/],
     ["fail", "unreachable", "warning", /did not answer/],
   ] as const)("GIVEN Refersion answers in mode %s THEN the outcome is %s, stored, and worded plainly", async (mode, state, tone, words) => {
+    // Saving the keys tested them (with the same answer, so that no earlier outcome stays: an
+    // unreachable Refersion does not undo keys it accepted); this test is about the button's own check.
+    harness.refersion.setBehavior({ mode }, "api");
     await save(SHOP);
-    // Saving the keys tested them; this test is about the button's own check.
     harness.refersion.reset();
     harness.refersion.setBehavior({ mode }, "api");
     const result = (await testConnection(SHOP)) as { connection: { state: string; tone: string; title: string; message: string; checkedAt: string | null } };
@@ -268,6 +270,18 @@ describe("settings page: test connection", () => {
     expect(call).toMatchObject({ method: "POST", path: "/v2/affiliate/list", endpoint: "affiliate_list", publicKey: KEYS.publicKey });
     expect(call.body).toEqual({ limit: "1" });
     expect(JSON.stringify(result)).not.toContain(KEYS.secretKey);
+  });
+
+  it("GIVEN keys Refersion accepted WHEN a later test finds Refersion unreachable THEN the test says so and the keys stay valid", async () => {
+    await save(SHOP);
+    expect((await load(SHOP)).connection.state).toBe("valid");
+    harness.refersion.setBehavior({ mode: "fail" }, "api");
+    expect(await testConnection(SHOP)).toMatchObject({ connection: { state: "unreachable" } });
+    // No answer disproves nothing: the setup guide's connection step does not go back.
+    expect((await load(SHOP)).connection.state).toBe("valid");
+    harness.refersion.setBehavior({ mode: "reject" }, "api");
+    expect(await testConnection(SHOP)).toMatchObject({ connection: { state: "rejected" } });
+    expect((await load(SHOP)).connection.state).toBe("rejected");
   });
 
   it("GIVEN keys Refersion does not know THEN they are rejected", async () => {
