@@ -46,7 +46,7 @@ const WORDS: Record<ConnectionState, { tone: ConnectionTone; title: string; mess
   no_keys: {
     tone: "info",
     title: "No keys saved",
-    message: "Save your Refersion public and secret key in Settings, then test the connection.",
+    message: "Save your Refersion public and secret key first; they are tested as they are saved.",
   },
   unchecked: {
     tone: "info",

@@ -152,7 +152,9 @@ async function stoppedBackfillOf(shop: string, timeZone: string): Promise<Stoppe
 function connectionStep(connection: ConnectionView, delivered: boolean): SetupStepView {
   const base = { id: "connection" as const, title: "Check the connection to Refersion" };
   if (connection.state === "valid") return { ...base, state: "done", description: "Refersion accepted your keys." };
-  if (connection.state === "rejected" || connection.state === "secret_unreadable" || connection.state === "no_keys") {
+  // Without keys, step 1 already says where to enter them: this step says only what comes next.
+  if (connection.state === "no_keys") return { ...base, state: "todo", description: "Once your keys are saved, the app tests them with Refersion." };
+  if (connection.state === "rejected" || connection.state === "secret_unreadable") {
     return { ...base, state: "todo", description: connection.message };
   }
   if (delivered) return { ...base, state: "done", description: "Refersion has received orders sent with your keys, so they work." };

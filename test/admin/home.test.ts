@@ -173,6 +173,10 @@ describe("is it working?", () => {
     expect(view.status).toMatchObject({ live: false, headline: "Tracking is not live", sentThisWeek: 0, valueForwarded: null, needsAttention: 0 });
     expect(view.status.why).toMatch(/keys are not saved/);
     expect(view.attention).toEqual([]);
+    // No step repeats another's words: only the first says to copy the keys into Settings.
+    const descriptions = view.setup.steps.map((step) => step.description);
+    expect(new Set(descriptions).size).toBe(descriptions.length);
+    expect(descriptions.filter((text) => /public and secret key/.test(text))).toHaveLength(1);
   });
 
   it("GIVEN a working setup THEN tracking is live, with this week's orders sent and their value", async () => {
