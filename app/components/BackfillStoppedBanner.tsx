@@ -1,5 +1,6 @@
 import { Banner, BlockStack, Text } from "@shopify/polaris";
 import type { StoppedBackfillView } from "../admin/home-page.server";
+import { countOf } from "../admin/plural";
 
 /**
  * The shop's latest "resend past orders" job stopped because the app's access to the shop needed
@@ -8,7 +9,7 @@ import type { StoppedBackfillView } from "../admin/home-page.server";
  */
 export function BackfillStoppedBanner({ stopped, resendUrl }: { stopped: StoppedBackfillView; resendUrl: string }) {
   const range = `${stopped.since} to ${stopped.until ?? "now"}`;
-  const progress = `${stopped.processed} orders read, ${stopped.enqueued} queued for Refersion`;
+  const progress = `${countOf(stopped.processed, "order")} read, ${stopped.enqueued} queued for Refersion`;
   return (
     <Banner tone="warning" title="Resending past orders stopped" action={{ content: "Resend past orders", url: resendUrl }}>
       <BlockStack gap="200">

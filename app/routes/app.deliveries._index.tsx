@@ -21,6 +21,7 @@ import { useEffect, useRef, useState, type ReactNode } from "react";
 import { loadDeliveryLog, retryAllFailedFromAdmin, type DeliveryRowView } from "../admin/deliveries-page.server";
 import { DeliveryLogActionSchema, parseDeliveryLogSearch } from "../admin/delivery-log-query.server";
 import { shopTimeZone } from "../admin/shop-time-zone.server";
+import { countOf } from "../admin/plural";
 import { DeliveryLogEmptyState } from "../components/DeliveryLogEmptyState";
 import { useAppHref } from "../components/embedded-links";
 import { useToastOrInline } from "../components/flash";
@@ -165,7 +166,7 @@ export default function DeliveryLog() {
             tabs={log.tabs.map((tab) => ({
               id: `deliveries-${tab.id}`,
               content: `${tab.label} (${tab.count})`,
-              accessibilityLabel: `${tab.label}: ${tab.count} orders`,
+              accessibilityLabel: `${tab.label}: ${countOf(tab.count, "order")}`,
               panelID: "deliveries-panel",
               isLocked: true,
             }))}
@@ -280,7 +281,7 @@ export default function DeliveryLog() {
               previousURL={log.page > 1 ? listHref({ page: log.page - 1 }) : undefined}
               hasNext={log.page < log.pageCount}
               nextURL={log.page < log.pageCount ? listHref({ page: log.page + 1 }) : undefined}
-              label={`Page ${log.page} of ${log.pageCount} · ${log.total} orders`}
+              label={`Page ${log.page} of ${log.pageCount} · ${countOf(log.total, "order")}`}
             />
           </div>
         </BlockStack>

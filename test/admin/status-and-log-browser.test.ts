@@ -115,6 +115,7 @@ describe.each(WIDTHS)("Home, the log, a delivery and a 404 at $name px", { timeo
     await page.getByRole("link", { name: "#3001" }).waitFor({ state: "detached" });
     await page.getByRole("link", { name: "#3002" }).waitFor();
     await page.getByText("Refersion had a problem on its side.").first().waitFor();
+    await page.getByText("Page 1 of 1 · 1 order", { exact: true }).waitFor();
     await noSidewaysScroll(page, "delivery log (search)");
     await screenshot(page, `log-search-${name}`);
 

@@ -161,6 +161,12 @@ describe("access refused while the merchant is away", () => {
     expect(banner).toContain("Resending past orders stopped");
     expect(banner).toContain("Resending your orders from Nov 1, 2026 to now stopped on ");
     expect(banner).toContain("Opening the app has renewed its access. Start again to resend the rest");
+    const afterOneOrder = renderToStaticMarkup(
+      <AppProvider i18n={en}>
+        <BackfillStoppedBanner stopped={{ ...opened.stoppedBackfill!, processed: 1 }} resendUrl="/app/backfill" />
+      </AppProvider>,
+    );
+    expect(afterOneOrder).toContain("(1 order read, 0 queued for Refersion)");
     expect(banner).toMatch(/<a [^>]*href="\/app\/backfill\?shop=offline-admin\.myshopify\.com"[^>]*>.*Resend past orders/);
 
     // Offline work has its token again without asking Shopify.
