@@ -105,7 +105,7 @@ export default function PrivacyRequests() {
         <Box paddingInline={{ xs: "400", sm: "0" }}>
           <Text as="p" tone="subdued">
             When a customer asks your store for their data, Shopify sends the request here too. Download what this app holds for that customer
-            and include it in your answer. Requests Shopify sent with a body the app could not read name no customer: answer those by hand.
+            and include it in your answer. A request the app could not read shows no customer: answer that one by hand from your Shopify admin.
           </Text>
         </Box>
         {view.unfinished.length > 0 ? (
