@@ -1,5 +1,6 @@
 import type { Prisma } from "@prisma/client";
 import { inBatches } from "../database/batches";
+import { configuredKeys, openValue } from "../database/sealed-values.server";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import {
@@ -201,7 +202,66 @@ async function carryOutRecorded(shop: string, topic: ComplianceTopic, request: C
   if (topic !== "shop/redact") await prisma.complianceRequest.create({ data: { ...recorded, outcome, status: "done" } });
 }
 
+/** How long a customers/* request waits for the customer's received order webhooks to be acted on (the background work polls every 200 ms). */
+const WAIT_FOR_RECEIVED_MS = 3_000;
+const RECEIVED_POLL_MS = 100;
+
+/** Whether a waiting webhook's body names the customer or one of the orders of the request. */
+function concernsRequest(sealed: string, request: CustomerComplianceRequest): boolean {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(openValue(sealed, configuredKeys().all)) as Record<string, unknown>;
+  } catch {
+    // A body that cannot be opened can never be acted on, so it never becomes a stored order.
+    return false;
+  }
+  const customer = (body.customer && typeof body.customer === "object" ? body.customer : {}) as Record<string, unknown>;
+  const orderId = idString(body.order_id) ?? idString(body.id);
+  return (request.customerId !== null && idString(customer.id) === request.customerId) || (orderId !== null && request.orderIds.includes(orderId));
+}
+
+/**
+ * How many of the shop's order webhooks acknowledged on the fast path, not acted on yet, concern
+ * the request. `judged` remembers each row's answer between looks, so a backlog's bodies are
+ * opened once, not at every look.
+ */
+async function receivedWebhooksOfRequest(shop: string, request: CustomerComplianceRequest, judged: Map<number, boolean>): Promise<number> {
+  const waiting = await prisma.receivedWebhook.findMany({ where: { shop }, select: { sequence: true } });
+  const unjudged = waiting.map((row) => row.sequence).filter((sequence) => !judged.has(sequence));
+  for (const sequences of inBatches(unjudged)) {
+    for (const row of await prisma.receivedWebhook.findMany({ where: { shop, sequence: { in: sequences } }, select: { sequence: true, payload: true } })) {
+      judged.set(row.sequence, concernsRequest(row.payload, request));
+    }
+  }
+  return waiting.filter((row) => judged.get(row.sequence) === true).length;
+}
+
+/**
+ * A customers/* request is carried out only once no order webhook of that customer waits in
+ * ReceivedWebhook (docs/decisions/0014): otherwise the order would be stored after the request
+ * and missed by it. The background work acts on them within a moment; when some still wait after
+ * a short wait (one failing, or no background work running), the request fails here, is recorded
+ * as failed and is carried out again by the hourly maintenance. A row that keeps failing is
+ * deleted at the end of the retention period (retention.server.ts), so none blocks a request for longer.
+ * Without a request (shop/redact): only the rows being acted on at this moment (leased) are waited for.
+ */
+async function waitForReceivedWebhooks(shop: string, request: CustomerComplianceRequest | null) {
+  const until = Date.now() + WAIT_FOR_RECEIVED_MS;
+  const judged = new Map<number, boolean>();
+  for (;;) {
+    const waiting = request
+      ? await receivedWebhooksOfRequest(shop, request, judged)
+      : await prisma.receivedWebhook.count({ where: { shop, leaseUntil: { gt: new Date() } } });
+    if (waiting === 0) return;
+    if (Date.now() >= until) throw new Error(`Order webhooks ${request ? "of this customer" : "of the shop"} not acted on yet: ${waiting}`);
+    await new Promise((resolve) => setTimeout(resolve, RECEIVED_POLL_MS));
+  }
+}
+
 async function carryOut(shop: string, topic: ComplianceTopic, request: CustomerComplianceRequest, now: Date): Promise<string> {
+  // shop/redact deletes the shop's waiting webhooks with the rest (deleteShopData), once none is
+  // being acted on (leased); one acted on afterwards finds the shop unknown and is dropped.
+  await waitForReceivedWebhooks(shop, topic === "shop/redact" ? null : request);
   switch (topic) {
     case "customers/data_request": {
       const held = await customerDataHeld(shop, request);

@@ -1,0 +1,78 @@
+/**
+ * Order webhooks acknowledged on the fast path wait a moment in ReceivedWebhook before they are
+ * acted on (docs/decisions/0014-webhook-intake-fast-path.md). A customers/* request arriving
+ * meanwhile must still cover them.
+ * On the test's SQLite database, with no background work running: the test acts on the rows itself.
+ */
+import prisma from "~/db.server";
+import { customerDataHeld, recordCustomerDataRequest, redactCustomer, retryFailedComplianceRequests } from "~/privacy/compliance.server";
+import { markShopInstalled } from "~/shops/uninstall.server";
+import { actOnReceivedWebhooks, appendReceivedWebhook } from "~/webhooks/received-webhooks.server";
+import { configureShop } from "../support/outbox";
+import { ADA, BO, orderBy, personalValuesOf, textsOf } from "../privacy/buyers";
+
+const SHOP = "received-privacy.myshopify.com";
+const OWNER = "received-privacy-test";
+const actOnAll = () => actOnReceivedWebhooks({ owner: OWNER, leaseMs: 60_000 });
+
+function receive(webhookId: string, body: unknown) {
+  return appendReceivedWebhook({ webhookId, shop: SHOP, topic: "orders/create", eventId: null, apiVersion: "2025-01", body: JSON.stringify(body) });
+}
+
+async function storedTexts(orderId: number) {
+  const rows = await prisma.delivery.findMany({
+    where: { shop: SHOP, orderId: String(orderId) },
+    select: { orderPayload: true, requestBody: true, sourceExcerpt: true, personalDataRemovedAt: true, deliveryAttempts: true },
+  });
+  return { rows, text: rows.map(textsOf).join("\n") };
+}
+
+beforeEach(async () => {
+  await prisma.receivedWebhook.deleteMany();
+  await prisma.webhookReceipt.deleteMany();
+  await prisma.complianceRequest.deleteMany();
+  await prisma.deliveryAttempt.deleteMany();
+  await prisma.delivery.deleteMany();
+  await prisma.shopSettings.deleteMany();
+  await markShopInstalled(SHOP);
+  await configureShop(SHOP, { publicKey: "pub_received", secretKey: "sec_received" });
+});
+
+describe("a customers/* request while the customer's order webhook waits in ReceivedWebhook", () => {
+  it("customers/redact is not done before the waiting order is stored, and then covers it", async () => {
+    await receive("ada-order", orderBy(ADA, 71_001));
+    await redactCustomer(SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [71_001] });
+    const [request] = await prisma.complianceRequest.findMany({ where: { shop: SHOP } });
+    // Not carried out over the waiting order: kept for the hourly maintenance to carry out again.
+    expect(request).toMatchObject({ topic: "customers/redact", status: "failed" });
+
+    await actOnAll();
+    expect(await prisma.receivedWebhook.count()).toBe(0);
+    const before = await storedTexts(71_001);
+    expect(before.text).toContain(ADA.email);
+
+    expect(await retryFailedComplianceRequests()).toBe(1);
+    const after = await storedTexts(71_001);
+    expect(after.rows.length).toBeGreaterThan(0);
+    for (const row of after.rows) expect(row.personalDataRemovedAt).not.toBeNull();
+    for (const value of personalValuesOf(ADA)) expect(after.text).not.toContain(value);
+    expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done" });
+  });
+
+  it("customers/data_request counts the waiting order once it is stored", async () => {
+    await receive("ada-order-2", orderBy(ADA, 71_002));
+    await recordCustomerDataRequest(SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_requested: [71_002] });
+    expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "failed" });
+    await actOnAll();
+    await retryFailedComplianceRequests();
+    expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done", outcome: "Stored orders found: 1" });
+    expect(await customerDataHeld(SHOP, { customerId: String(ADA.id), orderIds: [] })).toHaveLength(1);
+  });
+
+  it("another customer's waiting order does not hold a request up", async () => {
+    await receive("bo-order", orderBy(BO, 71_003));
+    await redactCustomer(SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [71_001] });
+    expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done" });
+    expect(await prisma.receivedWebhook.count()).toBe(1);
+  });
+});
