@@ -9,7 +9,7 @@ import { releaseOrdersParkedForUnreadableSecret } from "../orders/release.server
 import { ORDER_KIND } from "../outbox/delivery-kind";
 import { createDeliveryWorker, type DeliveryWorker } from "../outbox/worker.server";
 import { retryFailedComplianceRequests } from "../privacy/compliance.server";
-import { removeExpiredPersonalData } from "../privacy/retention.server";
+import { removeExpiredPersonalData, removeExpiredReceivedWebhooks } from "../privacy/retention.server";
 import { settleAllReversalsAwaitingOrders, settleReversalsAwaitingOrders } from "../reversals/store.server";
 import { deliveryGateFor } from "../settings/delivery-gate.server";
 import { removeExpiredWebhookReceipts } from "../webhooks/receipts.server";
@@ -103,6 +103,7 @@ function createMaintenanceLoop(): JobLoop {
   return createJobLoop({
     pass: async () => {
       await step("retention run", () => removeExpiredPersonalData({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }));
+      await step("removing received webhooks past retention", () => removeExpiredReceivedWebhooks({ retentionDays: env().PERSONAL_DATA_RETENTION_DAYS }));
       await step("settling set-aside refunds", () => settleAllReversalsAwaitingOrders());
       await step("releasing orders parked for an unreadable secret", () => releaseOrdersParkedForUnreadableSecret());
       await step("retrying failed compliance requests", () => retryFailedComplianceRequests());

@@ -1,11 +1,12 @@
 /**
  * Order webhooks acknowledged on the fast path wait a moment in ReceivedWebhook before they are
  * acted on (docs/decisions/0014-webhook-intake-fast-path.md). A customers/* request arriving
- * meanwhile must still cover them.
+ * meanwhile must still cover them, and their sealed bodies must not outlive the retention period.
  * On the test's SQLite database, with no background work running: the test acts on the rows itself.
  */
 import prisma from "~/db.server";
 import { customerDataHeld, recordCustomerDataRequest, redactCustomer, retryFailedComplianceRequests } from "~/privacy/compliance.server";
+import { removeExpiredReceivedWebhooks } from "~/privacy/retention.server";
 import { markShopInstalled } from "~/shops/uninstall.server";
 import { actOnReceivedWebhooks, appendReceivedWebhook } from "~/webhooks/received-webhooks.server";
 import { configureShop } from "../support/outbox";
@@ -13,6 +14,7 @@ import { ADA, BO, orderBy, personalValuesOf, textsOf } from "../privacy/buyers";
 
 const SHOP = "received-privacy.myshopify.com";
 const OWNER = "received-privacy-test";
+const DAY_MS = 86_400_000;
 const actOnAll = () => actOnReceivedWebhooks({ owner: OWNER, leaseMs: 60_000 });
 
 function receive(webhookId: string, body: unknown) {
@@ -74,5 +76,21 @@ describe("a customers/* request while the customer's order webhook waits in Rece
     await redactCustomer(SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [71_001] });
     expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done" });
     expect(await prisma.receivedWebhook.count()).toBe(1);
+  });
+});
+
+describe("ReceivedWebhook and the retention period", () => {
+  it("a webhook acted on is deleted at once; one never acted on is deleted at the end of the retention period, with its sealed order", async () => {
+    await receive("acted-on", orderBy(ADA, 72_001));
+    await actOnAll();
+    expect(await prisma.receivedWebhook.count()).toBe(0);
+
+    await receive("old-failing", orderBy(ADA, 72_002));
+    await receive("recent-failing", orderBy(BO, 72_003));
+    const now = new Date();
+    await prisma.receivedWebhook.updateMany({ where: { webhookId: "old-failing" }, data: { receivedAt: new Date(now.getTime() - 31 * DAY_MS), attempts: 40, lastError: "database is locked" } });
+    await prisma.receivedWebhook.updateMany({ where: { webhookId: "recent-failing" }, data: { receivedAt: new Date(now.getTime() - 29 * DAY_MS), attempts: 30 } });
+    expect(await removeExpiredReceivedWebhooks({ now, retentionDays: 30 })).toBe(1);
+    expect((await prisma.receivedWebhook.findMany({ select: { webhookId: true } })).map((row) => row.webhookId)).toEqual(["recent-failing"]);
   });
 });
