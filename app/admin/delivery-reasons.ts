@@ -3,6 +3,7 @@ import type { ManualRetryRefusal } from "../orders/manual-retry.server";
 import type { DeliveryStatus } from "../outbox/delivery-status";
 import { RETRY_WINDOW_MS } from "../outbox/retry-policy";
 import { formatDateTime } from "./format";
+import { countOf, pluralForm } from "./plural";
 
 /**
  * The one place where a delivery's reason code becomes a sentence, for the admin's delivery log
@@ -325,3 +326,10 @@ export function explainDelivery(input: ExplainInput): DeliveryExplanation {
       };
   }
 }
+
+/** The home page's notice of order webhooks the app received but could not act on yet (ReceivedWebhook rows with failed attempts). */
+export const RECEIVED_WEBHOOKS_FAILING = {
+  title: (count: number) => `${countOf(count, "order webhook")} received from Shopify could not be processed yet; the app keeps trying`,
+  detail: (count: number) =>
+    `${pluralForm(count, "It is", "They are")} kept and processed as soon as the problem clears; the ${pluralForm(count, "order", "orders")} then ${pluralForm(count, "shows", "show")} in the delivery log. The app's log says what went wrong.`,
+};

@@ -2,7 +2,7 @@ import { loadAttributionView, type AttributionView } from "./conversions-view.se
 import { z } from "zod";
 import { latestBackfillJob, progressOf } from "../backfill/backfill.server";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../outbox/delivery-status";
-import { STATUS_LABELS } from "./delivery-reasons";
+import { RECEIVED_WEBHOOKS_FAILING, STATUS_LABELS } from "./delivery-reasons";
 import { hasDeliveredOrder, orderActivity, shopCountsByStatus, type OrderOutcome } from "../outbox/delivery-log.server";
 import { getShopSettings, hasKeys } from "../settings/shop-settings.server";
 import { isSetupGuideDismissed } from "../settings/setup-guide.server";
@@ -17,6 +17,7 @@ import { attributionSharesView, type AttributionSharesView } from "./attribution
 import { addDays, dayKeyOf, formatDate, formatDateTime, formatDay, formatMoney, startOfDay } from "./format";
 import { countOf, pluralForm } from "./plural";
 import { shopTimeZone } from "./shop-time-zone.server";
+import { countReceivedWebhooksFailing } from "../webhooks/received-webhooks.server";
 
 export type SetupStepId = "keys" | "connection" | "embed" | "pixel" | "first_order";
 
@@ -60,11 +61,12 @@ export interface AppLink {
 
 /** Something that needs the merchant, with the one place to go about it. */
 export interface AttentionItem {
-  id: "failed" | "retrying" | "waiting_for_keys" | "forwarding_off" | "embed_off";
+  id: "failed" | "retrying" | "waiting_for_keys" | "forwarding_off" | "embed_off" | "received_webhooks_failing";
   tone: "critical" | "warning";
   title: string;
   detail: string;
-  action: { content: string } & ({ app: AppLink } | { external: string });
+  /** None when there is nothing for the merchant to do but wait (the app keeps trying). */
+  action: ({ content: string } & ({ app: AppLink } | { external: string })) | null;
 }
 
 /** The answer to "is it working?". */
@@ -192,9 +194,19 @@ function attentionOf(input: {
   embed: ThemeEmbedView;
   ordersThisWeek: number;
   secretUnreadable: boolean;
+  receivedWebhooksFailing: number;
 }): AttentionItem[] {
   const { counts } = input;
   const items: AttentionItem[] = [];
+  if (input.receivedWebhooksFailing > 0) {
+    items.push({
+      id: "received_webhooks_failing",
+      tone: "warning",
+      title: RECEIVED_WEBHOOKS_FAILING.title(input.receivedWebhooksFailing),
+      detail: RECEIVED_WEBHOOKS_FAILING.detail(input.receivedWebhooksFailing),
+      action: null,
+    });
+  }
   if (counts.failed > 0) {
     items.push({
       id: "failed",
@@ -341,9 +353,12 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
       embed,
       ordersThisWeek,
       secretUnreadable: connection.state === "secret_unreadable",
+      receivedWebhooksFailing: await countReceivedWebhooksFailing(input.shop),
     }),
     setup: { steps, completed, complete: completed === steps.length, dismissed: await isSetupGuideDismissed(input.shop) },
-    attributionSources: await Promise.all([7, 30].map(async (days) => attributionSharesView(await attributionSharesOf(input.shop, days, now)))),
+    attributionSources: await Promise.all(
+      [7, 30].map(async (count) => attributionSharesView(await attributionSharesOf(input.shop, count, startOfDay(addDays(today, 1 - count), timeZone)))),
+    ),
     conversionOutcomes: await loadAttributionView(input.shop, { now, timeZone }),
     forwardingEnabled: settings.forwardingEnabled,
     hasKeys: keysSaved,

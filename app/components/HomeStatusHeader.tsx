@@ -38,10 +38,12 @@ export function HomeStatusHeader({ status, attention }: { status: StatusHeaderVi
             tone={item.tone}
             title={item.title}
             action={
-              "app" in item.action
-                ? { content: item.action.content, url: href(item.action.app.path, item.action.app.query) }
-                : // The theme editor is part of Shopify's admin, outside the app's frame.
-                  { content: item.action.content, url: item.action.external, target: "_top" }
+              item.action === null
+                ? undefined
+                : "app" in item.action
+                  ? { content: item.action.content, url: href(item.action.app.path, item.action.app.query) }
+                  : // The theme editor is part of Shopify's admin, outside the app's frame.
+                    { content: item.action.content, url: item.action.external, target: "_top" }
             }
           >
             <p>{item.detail}</p>

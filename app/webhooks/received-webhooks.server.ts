@@ -215,3 +215,12 @@ export async function actOnReceivedWebhooks(options: { owner: string; leaseMs: n
 
 /** This process's name on the rows it leases. */
 export const RECEIVED_WEBHOOK_OWNER = `received-${crypto.randomUUID()}`;
+
+/**
+ * The shop's received order webhooks that could not be acted on yet (tried at least once; their
+ * attempts and last error are on the row), for the home page. They are tried again up to hourly
+ * until the retention period ends (app/privacy/retention.server.ts).
+ */
+export function countReceivedWebhooksFailing(shop: string): Promise<number> {
+  return prisma.receivedWebhook.count({ where: { shop, attempts: { gt: 0 } } });
+}

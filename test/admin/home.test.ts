@@ -214,6 +214,36 @@ describe("is it working?", () => {
     expect(view.status).toMatchObject({ live: false, needsAttention: 4 });
     expect(view.status.why).toMatch(/forwarding is off/);
   });
+
+  it("GIVEN order webhooks received from Shopify that failed to be acted on THEN the home page says so, for this shop only", async () => {
+    await prisma.receivedWebhook.deleteMany({});
+    const received = (webhookId: string, shop: string, attempts: number) =>
+      prisma.receivedWebhook.create({
+        data: { webhookId, shop, topic: "orders/create", apiVersion: "2025-01", payload: "{}", attempts, lastError: attempts > 0 ? "database is locked" : null },
+      });
+    await received("home-failing-1", SHOP, 3);
+    await received("home-failing-2", SHOP, 1);
+    // Not tried yet: it is acted on a moment after it arrived, nothing to tell.
+    await received("home-waiting", SHOP, 0);
+    await received("home-other-failing", OTHER_SHOP, 2);
+    try {
+      const view = await loadHome();
+      const item = view.attention.find((candidate) => candidate.id === "received_webhooks_failing");
+      expect(item).toMatchObject({
+        tone: "warning",
+        title: "2 order webhooks received from Shopify could not be processed yet; the app keeps trying",
+        action: null,
+      });
+      expect(item!.detail).toMatch(/^They are kept and processed as soon as the problem clears/);
+      await prisma.receivedWebhook.deleteMany({ where: { webhookId: "home-failing-2" } });
+      expect((await loadHome()).attention.find((candidate) => candidate.id === "received_webhooks_failing")?.title).toBe(
+        "1 order webhook received from Shopify could not be processed yet; the app keeps trying",
+      );
+      expect((await loadHome(OTHER_SHOP)).attention.map((candidate) => candidate.id)).toContain("received_webhooks_failing");
+    } finally {
+      await prisma.receivedWebhook.deleteMany({});
+    }
+  });
 });
 
 describe("setup guide", () => {

@@ -8,7 +8,7 @@ import prisma from "~/db.server";
 import { customerDataHeld, recordCustomerDataRequest, redactCustomer, retryFailedComplianceRequests } from "~/privacy/compliance.server";
 import { removeExpiredReceivedWebhooks } from "~/privacy/retention.server";
 import { markShopInstalled } from "~/shops/uninstall.server";
-import { actOnReceivedWebhooks, appendReceivedWebhook } from "~/webhooks/received-webhooks.server";
+import { actOnReceivedWebhooks, appendReceivedWebhook, countReceivedWebhooksFailing } from "~/webhooks/received-webhooks.server";
 import { configureShop } from "../support/outbox";
 import { ADA, BO, orderBy, personalValuesOf, textsOf } from "../privacy/buyers";
 
@@ -92,5 +92,18 @@ describe("ReceivedWebhook and the retention period", () => {
     await prisma.receivedWebhook.updateMany({ where: { webhookId: "recent-failing" }, data: { receivedAt: new Date(now.getTime() - 29 * DAY_MS), attempts: 30 } });
     expect(await removeExpiredReceivedWebhooks({ now, retentionDays: 30 })).toBe(1);
     expect((await prisma.receivedWebhook.findMany({ select: { webhookId: true } })).map((row) => row.webhookId)).toEqual(["recent-failing"]);
+  });
+
+  it("counts a shop's webhooks that failed to be acted on, for the home page", async () => {
+    await receive("fine", orderBy(ADA, 73_001));
+    await receive("failing", orderBy(BO, 73_002));
+    expect(await countReceivedWebhooksFailing(SHOP)).toBe(0);
+    await prisma.receivedWebhook.updateMany({ where: { webhookId: "failing" }, data: { payload: "sealed:0123456789abcdef:v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA:AAAA" } });
+    await actOnAll();
+    expect(await countReceivedWebhooksFailing(SHOP)).toBe(1);
+    expect(await countReceivedWebhooksFailing("another.myshopify.com")).toBe(0);
+    const [kept] = await prisma.receivedWebhook.findMany({ select: { attempts: true, lastError: true } });
+    expect(kept.attempts).toBe(1);
+    expect(kept.lastError).toBeTruthy();
   });
 });
