@@ -11,11 +11,25 @@ export interface AttributionShares {
   counts: Record<AttributionSource, number>;
 }
 
-/** How the shop's orders received in the last `days` days are credited, counted per source. */
-export async function attributionSharesOf(shop: string, days: number, now = new Date()): Promise<AttributionShares> {
+/**
+ * How the shop's orders of the last `days` days are credited, counted per source: orders placed
+ * since `since` (the start of the shop's first day of the period), like the home page's other
+ * figures, so that resent past orders count on the day they were placed; rows recorded before the
+ * placing time was kept count on the day they arrived.
+ */
+export async function attributionSharesOf(
+  shop: string,
+  days: number,
+  since = new Date(Date.now() - days * 86_400_000),
+): Promise<AttributionShares> {
   const groups = await prisma.delivery.groupBy({
     by: ["attributionSource"],
-    where: { shop, kind: "order", attributionSource: { not: null }, createdAt: { gte: new Date(now.getTime() - days * 86_400_000) } },
+    where: {
+      shop,
+      kind: "order",
+      attributionSource: { not: null },
+      OR: [{ orderPlacedAt: { gte: since } }, { orderPlacedAt: null, createdAt: { gte: since } }],
+    },
     _count: { _all: true },
   });
   const counts = Object.fromEntries(ATTRIBUTION_SOURCES.map((source) => [source, 0])) as Record<AttributionSource, number>;
