@@ -30,11 +30,10 @@ export function ConversionOutcomes({
               Which orders earned a commission
             </Text>
             <Text as="p">
-              &quot;Delivered&quot; means Refersion received the order, not that
-              an affiliate was credited. Connect Refersion&apos;s conversion
-              webhooks to see, for every order, whether it was credited (and to
-              whom, for how much), denied, or had no affiliate click, and your
-              attribution rate.
+              Connect Refersion&apos;s conversion webhooks to see, for every
+              delivered order, whether an affiliate was credited (and who, for
+              how much), the commission was denied, or there was no affiliate
+              click, and your attribution rate.
             </Text>
             <Text as="p" tone="subdued">
               In Settings, copy the conversion webhook URL into Refersion
