@@ -4,11 +4,15 @@
  * is formatted on the server, so the browser renders exactly the HTML the server sent (no
  * hydration differences between the merchant's browser and the server).
  */
-export const DEFAULT_TIME_ZONE = "UTC";
+import { DEFAULT_TIME_ZONE, isTimeZone } from "../zone-days";
+
+// The zone's days are computed in zone-days.ts (shared with the resend form); re-exported here
+// so the admin has one module of formats.
+export { addDays, dayKeyOf, DEFAULT_TIME_ZONE, isTimeZone, startOfDay } from "../zone-days";
 
 const formats = new Map<string, Intl.DateTimeFormat>();
 
-function formatFor(kind: "dateTime" | "date" | "weekday" | "dayKey" | "parts", timeZone: string): Intl.DateTimeFormat {
+function formatFor(kind: "dateTime" | "date" | "weekday", timeZone: string): Intl.DateTimeFormat {
   const key = `${kind}\n${timeZone}`;
   let format = formats.get(key);
   if (!format) {
@@ -19,34 +23,16 @@ function formatFor(kind: "dateTime" | "date" | "weekday" | "dayKey" | "parts", t
       // "Dec 5, 2026"
       date: { month: "short", day: "numeric", year: "numeric" },
       weekday: { weekday: "short", day: "numeric" },
-      // en-CA writes 2026-12-05.
-      dayKey: { year: "numeric", month: "2-digit", day: "2-digit" },
-      parts: { year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric", hourCycle: "h23" },
     };
-    format = new Intl.DateTimeFormat(kind === "dayKey" ? "en-CA" : "en-US", { ...options[kind], timeZone: zone });
+    format = new Intl.DateTimeFormat("en-US", { ...options[kind], timeZone: zone });
     formats.set(key, format);
   }
   return format;
 }
 
-/** Whether Intl knows the IANA name (Shopify's names are; anything else falls back to UTC). */
-export function isTimeZone(name: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: name });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** "Dec 5, 2026, 1:04 PM EST", in the shop's time zone. */
 export function formatDateTime(date: Date | null | undefined, timeZone: string = DEFAULT_TIME_ZONE): string | null {
   return date ? formatFor("dateTime", timeZone).format(date).replace(/\u202f/g, " ") : null;
-}
-
-/** The shop's calendar day of an instant, "2026-12-05". */
-export function dayKeyOf(date: Date, timeZone: string = DEFAULT_TIME_ZONE): string {
-  return formatFor("dayKey", timeZone).format(date);
 }
 
 /** "Sat 5" for a YYYY-MM-DD day. */
@@ -59,29 +45,6 @@ export function formatDay(day: string): string {
 export function formatDate(day: string): string {
   // As in formatDay: noon UTC of the day is that same calendar day.
   return formatFor("date", DEFAULT_TIME_ZONE).format(new Date(`${day}T12:00:00Z`));
-}
-
-/** How far the zone is ahead of UTC at an instant, in ms. */
-function offsetMs(at: number, timeZone: string): number {
-  const parts = Object.fromEntries(formatFor("parts", timeZone).formatToParts(new Date(at)).map((part) => [part.type, part.value]));
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
-  return asUtc - Math.floor(at / 1000) * 1000;
-}
-
-/** The instant the shop's day `day` (YYYY-MM-DD) begins. */
-export function startOfDay(day: string, timeZone: string = DEFAULT_TIME_ZONE): Date {
-  const [year, month, date] = day.split("-").map(Number);
-  const midnightUtc = Date.UTC(year, month - 1, date);
-  const first = midnightUtc - offsetMs(midnightUtc, timeZone);
-  // Across a change of offset the first guess is off by the change: correct it once.
-  const second = midnightUtc - offsetMs(first, timeZone);
-  return new Date(second);
-}
-
-/** The day `days` calendar days after `day` (negative: before), "2026-12-05" -> "2026-11-29" for -6. */
-export function addDays(day: string, days: number): string {
-  const [year, month, date] = day.split("-").map(Number);
-  return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
 }
 
 /** "$1,234.50" for ("1234.50", "USD"); the plain amount and code when Intl does not know the code. */

@@ -134,7 +134,7 @@ function embedDescription(embed: ThemeEmbedView): string {
 async function stoppedBackfillOf(shop: string, timeZone: string): Promise<StoppedBackfillView | null> {
   const job = await latestBackfillJob(shop);
   if (!job || job.status !== "failed" || !job.accessProblem) return null;
-  const progress = progressOf(job);
+  const progress = progressOf(job, timeZone);
   return {
     reason: offlineAccessProblemText(job.accessProblem),
     since: formatDate(progress.since),

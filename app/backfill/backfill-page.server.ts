@@ -1,5 +1,6 @@
 import { clickDataOfJob, latestBackfillJob, progressOf, startBackfill, type BackfillProgress, type JobClickData } from "./backfill.server";
-import { backfillFormErrors, backfillFormSchema, DAY_MS, READABLE_DAYS, type BackfillFormErrors } from "./backfill-form";
+import { addDays, dayKeyOf } from "../zone-days";
+import { backfillFormErrors, backfillFormSchema, READABLE_DAYS, type BackfillFormErrors } from "./backfill-form";
 
 /** What the "resend past orders" page shows: the shop's latest job (from the database, so a reload keeps it) and the form's defaults. */
 export interface BackfillPageView {
@@ -12,20 +13,23 @@ export interface BackfillPageView {
   today: string;
   /** The oldest day whose orders Shopify lets the app read. */
   oldestReadable: string;
+  /** The shop's time zone (IANA name), in which the days are counted. */
+  timeZone: string;
 }
 
-const day = (date: Date) => date.toISOString().slice(0, 10);
-
-export async function loadBackfillPage(shop: string, now = new Date()): Promise<BackfillPageView> {
+/** Days are the shop's (`timeZone`, its IANA name from Shopify's settings). */
+export async function loadBackfillPage(shop: string, timeZone: string, now = new Date()): Promise<BackfillPageView> {
   const job = await latestBackfillJob(shop);
-  const progress = job ? progressOf(job) : null;
+  const progress = job ? progressOf(job, timeZone) : null;
+  const today = dayKeyOf(now, timeZone);
   return {
     job: progress,
     clickData: job ? await clickDataOfJob(job) : null,
     active: progress?.status === "queued" || progress?.status === "running",
-    defaults: { since: day(new Date(now.getTime() - 7 * DAY_MS)), until: day(now) },
-    today: day(now),
-    oldestReadable: day(new Date(now.getTime() - READABLE_DAYS * DAY_MS)),
+    defaults: { since: addDays(today, -7), until: today },
+    today,
+    oldestReadable: addDays(today, -READABLE_DAYS),
+    timeZone,
   };
 }
 
@@ -33,10 +37,10 @@ export type StartBackfillResult =
   | { ok: true; created: boolean; job: BackfillProgress }
   | { ok: false; errors: BackfillFormErrors };
 
-/** Validates the form and starts a job, or returns the one already running. */
-export async function startBackfillFromAdmin(shop: string, fields: Record<string, unknown>, now = new Date()): Promise<StartBackfillResult> {
-  const form = backfillFormSchema(now).safeParse(fields);
+/** Validates the form (days in the shop's `timeZone`) and starts a job, or returns the one already running. */
+export async function startBackfillFromAdmin(shop: string, fields: Record<string, unknown>, timeZone: string, now = new Date()): Promise<StartBackfillResult> {
+  const form = backfillFormSchema(now, timeZone).safeParse(fields);
   if (!form.success) return { ok: false, errors: backfillFormErrors(form.error) };
   const { job, created } = await startBackfill(shop, form.data);
-  return { ok: true, created, job: progressOf(job) };
+  return { ok: true, created, job: progressOf(job, timeZone) };
 }

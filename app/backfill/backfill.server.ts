@@ -9,6 +9,7 @@ import { getShopSettings } from "../settings/shop-settings.server";
 import { requeueOrder } from "../orders/requeue.server";
 import { acceptRefundWebhook } from "../reversals/intake.server";
 import { settleReversalsAwaitingOrder } from "../reversals/store.server";
+import { DEFAULT_TIME_ZONE, dayKeyOf } from "../zone-days";
 import { ordersSearchQuery } from "./graphql-order";
 import { ShopifyReadError, type OrderReader } from "./shopify-orders.server";
 
@@ -31,9 +32,9 @@ const ACTIVE: BackfillStatus[] = ["queued", "running"];
 const QUEUED_STATUSES: Prisma.EnumDeliveryStatusFilter<"Delivery"> = { notIn: ["skipped", "failed"] };
 
 export interface BackfillRange {
-  /** Start of the first day (UTC). */
+  /** Start of the first day (in the shop's time zone). */
   since: Date;
-  /** End of the last day (UTC), or null for "until now". */
+  /** End of the last day (in the shop's time zone), or null for "until now". */
   until: Date | null;
 }
 
@@ -101,7 +102,8 @@ export interface BackfillProgress {
   finishedAt: string | null;
 }
 
-export function progressOf(job: BackfillJob): BackfillProgress {
+/** The job's figures; its days are those of `timeZone` (the shop's, in which the range was chosen). */
+export function progressOf(job: BackfillJob, timeZone: string = DEFAULT_TIME_ZONE): BackfillProgress {
   const status = job.status;
   // Whole pages, and the orders of the page being read.
   const processed = job.processed + (status === "running" ? job.pageProcessed : 0);
@@ -110,8 +112,8 @@ export function progressOf(job: BackfillJob): BackfillProgress {
   return {
     id: job.id,
     status,
-    since: job.since.toISOString().slice(0, 10),
-    until: job.until ? job.until.toISOString().slice(0, 10) : null,
+    since: dayKeyOf(job.since, timeZone),
+    until: job.until ? dayKeyOf(job.until, timeZone) : null,
     processed,
     enqueued: job.enqueued,
     total: job.total,

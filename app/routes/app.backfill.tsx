@@ -4,20 +4,22 @@ import { data } from "@remix-run/node";
 import { Form, useActionData, useLoaderData, useNavigation, useRevalidator } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Button, Card, InlineGrid, InlineStack, Layout, Link, List, Page, ProgressBar, Text, TextField } from "@shopify/polaris";
 import { formatDate } from "../admin/format";
+import { shopTimeZone } from "../admin/shop-time-zone.server";
 import { countOf, pluralForm } from "../admin/plural";
 import { useAppHref } from "../components/embedded-links";
 import { loadBackfillPage, startBackfillFromAdmin } from "../backfill/backfill-page.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  return loadBackfillPage(session.shop);
+  const { session, admin } = await authenticate.admin(request);
+  return loadBackfillPage(session.shop, await shopTimeZone(session.shop, admin.graphql));
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session, admin } = await authenticate.admin(request);
   const form = await request.formData();
-  const result = await startBackfillFromAdmin(session.shop, { since: form.get("since") ?? "", until: form.get("until") ?? "" });
+  const timeZone = await shopTimeZone(session.shop, admin.graphql);
+  const result = await startBackfillFromAdmin(session.shop, { since: form.get("since") ?? "", until: form.get("until") ?? "" }, timeZone);
   return result.ok ? result : data(result, { status: 400 });
 };
 
@@ -124,13 +126,13 @@ export default function ResendPastOrders() {
                       max={view.today}
                       autoComplete="off"
                       error={errors.until}
-                      helpText="Included. Days are in UTC."
+                      helpText={`Included. Days are in the shop's time zone (${view.timeZone}).`}
                       disabled={view.active}
                     />
                   </InlineGrid>
                   {olderThanReadable ? (
                     <Banner tone="warning">
-                      <p>Shopify lets the app read the last 60 days of orders (from {view.oldestReadable}). Older orders will not be found.</p>
+                      <p>Shopify lets the app read the last 60 days of orders (from {formatDate(view.oldestReadable)}). Older orders will not be found.</p>
                     </Banner>
                   ) : null}
                   <InlineStack align="end">

@@ -1,10 +1,16 @@
-import prisma from "~/db.server";
-import { action, loader } from "~/routes/app.backfill";
-import { adminRequest, storeOfflineSession, unwrap } from "../support/admin-session";
-import { insertDelivery } from "../support/outbox";
+import { adminRequest, unwrap } from "../support/admin-session";
+import { startAdminHarness } from "../support/admin-harness";
+
+const harness = await startAdminHarness();
+const { default: prisma } = await import("~/db.server");
+const { action, loader } = await import("~/routes/app.backfill");
+const { insertDelivery } = await import("../support/outbox");
+const { forgetShopTimeZones } = await import("~/admin/shop-time-zone.server");
 
 const SHOP = "backfill-page.myshopify.com";
 const OTHER_SHOP = "backfill-other.myshopify.com";
+/** Ahead of UTC by 5:30, so a day here and the UTC day of the same instants differ. */
+const SHOP_ZONE = "Asia/Kolkata";
 
 async function load(shop = SHOP) {
   return unwrap(await loader({ request: adminRequest(shop, "/app/backfill"), params: {}, context: {} })).data;
@@ -14,18 +20,26 @@ async function start(form: Record<string, string>, shop = SHOP) {
   return unwrap(await action({ request: adminRequest(shop, "/app/backfill", form), params: {}, context: {} }));
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
+const dayIn = (zone: string, date: Date) => new Intl.DateTimeFormat("en-CA", { timeZone: zone }).format(date);
+const today = () => dayIn(SHOP_ZONE, new Date());
 
 beforeAll(async () => {
-  await storeOfflineSession(SHOP);
-  await storeOfflineSession(OTHER_SHOP);
+  await harness.install(SHOP, { ianaTimezone: SHOP_ZONE });
+  await harness.install(OTHER_SHOP, { ianaTimezone: "UTC" });
 });
-beforeEach(() => prisma.backfillJob.deleteMany());
+afterAll(() => harness.close());
+beforeEach(async () => {
+  forgetShopTimeZones();
+  await prisma.backfillJob.deleteMany();
+});
+afterEach(() => {
+  expect(harness.shopify.unexpected()).toEqual([]);
+});
 
 describe("the resend past orders page", () => {
-  it("GIVEN no job yet THEN it offers the last 7 days and says how far back Shopify lets the app read", async () => {
+  it("GIVEN no job yet THEN it offers the shop's last 7 days and says how far back Shopify lets the app read", async () => {
     const view = await load();
-    expect(view).toMatchObject({ job: null, active: false, today: today() });
+    expect(view).toMatchObject({ job: null, active: false, today: today(), timeZone: SHOP_ZONE });
     expect(view.defaults.until).toBe(today());
     expect(Date.parse(view.defaults.until) - Date.parse(view.defaults.since)).toBe(7 * 86_400_000);
     expect(Date.parse(view.today) - Date.parse(view.oldestReadable)).toBe(60 * 86_400_000);
@@ -42,12 +56,14 @@ describe("the resend past orders page", () => {
     expect(await prisma.backfillJob.count()).toBe(0);
   });
 
-  it("GIVEN a range THEN it starts one job (whole UTC days, the last one included), shows it after a reload, and a second start returns the same job", async () => {
+  it("GIVEN a range THEN it starts one job (whole days of the shop's time zone, the last one included), shows it after a reload, and a second start returns the same job", async () => {
     const first = await start({ since: "2026-11-01", until: "2026-11-10" });
     expect(first.data).toMatchObject({ ok: true, created: true, job: { status: "queued", since: "2026-11-01", until: "2026-11-10" } });
     const row = await prisma.backfillJob.findFirstOrThrow({ where: { shop: SHOP } });
-    expect(row.since.toISOString()).toBe("2026-11-01T00:00:00.000Z");
-    expect(row.until!.toISOString()).toBe("2026-11-10T23:59:59.999Z");
+    // Nov 1 00:00 to Nov 10 24:00 in Kolkata (UTC+5:30).
+    expect(row.since.toISOString()).toBe("2026-10-31T18:30:00.000Z");
+    expect(row.until!.toISOString()).toBe("2026-11-10T18:29:59.999Z");
+    expect((await load()).job).toMatchObject({ since: "2026-11-01", until: "2026-11-10" });
 
     const again = await start({ since: "2026-11-05", until: "" });
     expect(again.data).toMatchObject({ ok: true, created: false, job: { id: row.id } });
