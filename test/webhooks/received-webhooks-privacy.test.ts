@@ -5,7 +5,7 @@
  * On the test's SQLite database, with no background work running: the test acts on the rows itself.
  */
 import prisma from "~/db.server";
-import { customerDataHeld, recordCustomerDataRequest, redactCustomer, retryFailedComplianceRequests } from "~/privacy/compliance.server";
+import { customerDataHeld, recordCustomerDataRequest, redactCustomer, redactShop, retryFailedComplianceRequests } from "~/privacy/compliance.server";
 import { removeExpiredReceivedWebhooks } from "~/privacy/retention.server";
 import { markShopInstalled } from "~/shops/uninstall.server";
 import { actOnReceivedWebhooks, appendReceivedWebhook, countReceivedWebhooksFailing } from "~/webhooks/received-webhooks.server";
@@ -76,6 +76,27 @@ describe("a customers/* request while the customer's order webhook waits in Rece
     await redactCustomer(SHOP, { shop_domain: SHOP, customer: { id: ADA.id }, orders_to_redact: [71_001] });
     expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ status: "done" });
     expect(await prisma.receivedWebhook.count()).toBe(1);
+  });
+});
+
+describe("shop/redact while an order webhook of the shop is being acted on", () => {
+  it("waits for it: erased only once no row of the shop is held by the background work, then nothing of the shop is left", async () => {
+    await receive("being-acted-on", orderBy(ADA, 74_001));
+    // Leased by the background work, which is storing its order at this moment.
+    await prisma.receivedWebhook.updateMany({ data: { leaseOwner: "another-thread", leaseUntil: new Date(Date.now() + 60_000) } });
+    await redactShop(SHOP);
+    expect(await prisma.complianceRequest.findFirstOrThrow({ where: { shop: SHOP } })).toMatchObject({ topic: "shop/redact", status: "failed" });
+    expect(await prisma.shopSettings.count({ where: { shop: SHOP } })).toBe(1);
+
+    // The background work finished with it: its order is stored and the row deleted.
+    await prisma.receivedWebhook.updateMany({ data: { leaseOwner: null, leaseUntil: null } });
+    await actOnAll();
+    expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBeGreaterThan(0);
+    expect(await retryFailedComplianceRequests()).toBe(1);
+    expect(await prisma.delivery.count({ where: { shop: SHOP } })).toBe(0);
+    expect(await prisma.shopSettings.count({ where: { shop: SHOP } })).toBe(0);
+    expect(await prisma.complianceRequest.count({ where: { shop: SHOP } })).toBe(0);
+    expect(await prisma.receivedWebhook.count({ where: { shop: SHOP } })).toBe(0);
   });
 });
 
