@@ -3,17 +3,32 @@ import { isUniqueViolation } from "../database/unique-violation";
 import { storedHintOf, type ClickReport, type StoredClickHint } from "./click-report";
 
 /**
- * The checkout pixel's hints as stored (ClickHint): one per (shop, order), the first kept, so a
- * repeated report changes nothing. Kept until swept (CLICK_HINT_RETENTION_MS), whether or not
- * its order came: a hint is only ever read for an order of the same shop and id.
+ * The checkout pixel's hints as stored (ClickHint): one per (shop, order, checkout token hash), so
+ * a report naming another checkout cannot block the real one; a repeated report changes nothing,
+ * and a report naming no checkout is kept once (the first). At most CLICK_HINTS_PER_ORDER per
+ * order, so a flood of forged tokens cannot grow the table. Kept until swept
+ * (CLICK_HINT_RETENTION_MS), whether or not its order came: a hint is only ever read for an order
+ * of the same shop and id.
  */
 
 /** A report for an order is useful for minutes (the order's click-data wait); a week covers a late orders/create. */
 export const CLICK_HINT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
-export async function recordClickHint(report: ClickReport, now = new Date()): Promise<"recorded" | "duplicate"> {
+/** The real checkout's report is one; a few more allow for a retried or re-opened Thank you page. */
+export const CLICK_HINTS_PER_ORDER = 5;
+
+/** recorded; duplicate: the same checkout (or, without one, a report without one) was kept already; full: the order has its maximum. */
+export type RecordedClickHint = "recorded" | "duplicate" | "full";
+
+export async function recordClickHint(report: ClickReport, now = new Date()): Promise<RecordedClickHint> {
+  const hint = storedHintOf(report);
+  const kept = await prisma.clickHint.findMany({ where: { shop: report.shop, orderId: report.orderId }, select: { checkoutTokenHash: true }, take: CLICK_HINTS_PER_ORDER });
+  // The unique index does not hold for a missing hash (NULLs differ): compared here.
+  if (kept.some((row) => row.checkoutTokenHash === hint.checkoutTokenHash)) return "duplicate";
+  // Two reports at the same instant may both pass: the bound is this plus the concurrent few.
+  if (kept.length >= CLICK_HINTS_PER_ORDER) return "full";
   try {
-    await prisma.clickHint.create({ data: { shop: report.shop, orderId: report.orderId, ...storedHintOf(report), receivedAt: now } });
+    await prisma.clickHint.create({ data: { shop: report.shop, orderId: report.orderId, ...hint, receivedAt: now } });
     return "recorded";
   } catch (error) {
     if (isUniqueViolation(error)) return "duplicate";
@@ -21,9 +36,10 @@ export async function recordClickHint(report: ClickReport, now = new Date()): Pr
   }
 }
 
-export async function clickHintFor(shop: string, orderId: string | null): Promise<StoredClickHint | null> {
-  if (!orderId) return null;
-  return prisma.clickHint.findUnique({ where: { shop_orderId: { shop, orderId } }, select: { affiliateId: true, checkoutTokenHash: true } });
+/** The order's hints in arrival order (the first decides for an order without a checkout token). */
+export async function clickHintsFor(shop: string, orderId: string | null): Promise<StoredClickHint[]> {
+  if (!orderId) return [];
+  return prisma.clickHint.findMany({ where: { shop, orderId }, orderBy: { id: "asc" }, take: CLICK_HINTS_PER_ORDER * 2, select: { affiliateId: true, checkoutTokenHash: true } });
 }
 
 /** Hourly: hints older than the retention period. */

@@ -54,16 +54,37 @@ export function storedHintOf(report: ClickReport): StoredClickHint {
   return { affiliateId: report.click.affiliateId, checkoutTokenHash: report.checkoutToken ? checkoutTokenHash(report.checkoutToken) : null };
 }
 
-/**
- * The hint's affiliate id for this order, or null when the hint cannot be trusted for it: when
- * the order names its checkout (`checkout_token`, which only the buyer's browser and Shopify
- * know), the report must name the same one. An order without a checkout token (Shopify may drop
- * the deprecated field) is matched by shop and order id only. Pure.
- */
-export function clickAffiliateFor(order: unknown, hint: StoredClickHint | null): number | null {
-  if (!hint || !/^[1-9]\d{0,14}$/.test(hint.affiliateId)) return null;
+/** The order's checkout token (`checkout_token`), when it names one. */
+function checkoutTokenOf(order: unknown): string | null {
   const token = order && typeof order === "object" ? (order as { checkout_token?: unknown }).checkout_token : undefined;
-  const orderToken = typeof token === "string" && token.trim() ? token.trim() : null;
-  if (orderToken && hint.checkoutTokenHash !== checkoutTokenHash(orderToken)) return null;
+  return typeof token === "string" && token.trim() ? token.trim() : null;
+}
+
+/**
+ * The hint that may speak for this order among those reported for it (in arrival order), or null:
+ * when the order names its checkout (`checkout_token`, which only the buyer's browser and Shopify
+ * know), the report that named the same one, whatever else was reported; an order without a
+ * checkout token (Shopify may drop the deprecated field) takes the first report. Pure.
+ */
+export function hintForOrder(order: unknown, hints: readonly StoredClickHint[]): StoredClickHint | null {
+  const orderToken = checkoutTokenOf(order);
+  if (!orderToken) return hints[0] ?? null;
+  const hash = checkoutTokenHash(orderToken);
+  return hints.find((hint) => hint.checkoutTokenHash === hash) ?? null;
+}
+
+/**
+ * How many reports the order has when none of them named its checkout token (else 0): the pixel's
+ * checkout.token is taken to be the webhook's checkout_token (docs/web-pixel.md); reports that
+ * never match say that may no longer hold, or that they were forged.
+ */
+export function unmatchedReportCount(order: unknown, hints: readonly StoredClickHint[]): number {
+  return hints.length > 0 && checkoutTokenOf(order) !== null && hintForOrder(order, hints) === null ? hints.length : 0;
+}
+
+/** The affiliate id of the hint that may speak for this order (hintForOrder), or null. Pure. */
+export function clickAffiliateFor(order: unknown, hints: readonly StoredClickHint[]): number | null {
+  const hint = hintForOrder(order, hints);
+  if (!hint || !/^[1-9]\d{0,14}$/.test(hint.affiliateId)) return null;
   return Number(hint.affiliateId);
 }

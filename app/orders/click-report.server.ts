@@ -1,5 +1,5 @@
 import prisma from "../db.server";
-import { clickHintFor, createReportRateLimit, isInstalledShop, recordClickHint } from "../attribution/click-hints.server";
+import { clickHintsFor, createReportRateLimit, isInstalledShop, recordClickHint } from "../attribution/click-hints.server";
 import type { ClickReport } from "../attribution/click-report";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
@@ -19,7 +19,8 @@ import { planOrder } from "./plan";
 /**
  * - credited: the order's row now carries the click (and its wait for click data ended);
  * - kept: stored for an order not received yet, or not one the hint may change now;
- * - duplicate: a report for this order was already kept (the first one stands);
+ * - duplicate: a report for this order and checkout was already kept (the first one stands), or
+ *   the order has its most reports (CLICK_HINTS_PER_ORDER);
  * - not_applicable: the order was already sent, or Refersion matches it by its cart;
  * - unknown_shop: the app is not installed on the shop; rate_limited: too many for the shop.
  */
@@ -43,27 +44,27 @@ export async function acceptClickReport(report: ClickReport, now = new Date()): 
   if (row && (row.status === "delivered" || row.attempts > 0 || row.attributionSource === "cart_token" || row.attributionSource === "cart_attribute")) {
     return "not_applicable";
   }
-  if ((await recordClickHint(report, now)) === "duplicate") return "duplicate";
+  if ((await recordClickHint(report, now)) !== "recorded") return "duplicate";
   if (!row) return "kept";
   return (await applyClickHint(shop, orderId, now)) ? "credited" : "kept";
 }
 
 /**
- * Plans the order's row again with its stored hint, if both exist and the row may still change:
+ * Plans the order's row again with its stored hints, if both exist and the row may still change:
  * its JSON gains auto_credit_affiliate_id and its source becomes "pixel"; a row waiting for click
  * data is due at once. Conditional on the row as read (status, last change, no attempt, no live
  * lease): a row the worker has taken meanwhile is left as it is. Called by the report and by the
  * intake after it recorded an order that waits (a report arriving between the two reads).
  */
 export async function applyClickHint(shop: string, orderId: string, now = new Date()): Promise<boolean> {
-  const hint = await clickHintFor(shop, orderId);
-  if (!hint) return false;
+  const hints = await clickHintsFor(shop, orderId);
+  if (hints.length === 0) return false;
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
     select: { id: true, status: true, attempts: true, reasonCode: true, orderPayload: true, updatedAt: true },
   });
   if (!row || !row.orderPayload || row.attempts > 0 || !CHANGEABLE.includes(row.status)) return false;
-  const plan = planOrder(JSON.parse(row.orderPayload), await getShopSettings(shop), "orders/create", { hint });
+  const plan = planOrder(JSON.parse(row.orderPayload), await getShopSettings(shop), "orders/create", { hints });
   if (!plan.mapped || plan.columns.attributionSource !== "pixel") return false;
   const waited = row.reasonCode === "awaiting_click_data";
   const { count } = await prisma.delivery.updateMany({

@@ -7,7 +7,7 @@ import { removePersonalDataFromOrder } from "../privacy/personal-data";
 import { createOutboxInserter } from "../outbox/inserts.server";
 import type { DeliveryStatus } from "../outbox/delivery-status";
 import { getManyShopSettings, hasKeys, type StoredSettings } from "../settings/shop-settings.server";
-import { clickHintFor } from "../attribution/click-hints.server";
+import { clickHintsFor } from "../attribution/click-hints.server";
 import { applyClickHint } from "./click-report.server";
 import { orderIdOf } from "./order-id";
 import { planOrder, type OrderTrigger } from "./plan";
@@ -65,7 +65,7 @@ export async function acceptOrderWebhook(input: {
   const { shop, payload, webhookId } = input;
   const settings = await settingsOfArrivingOrders.load(shop);
   // The checkout pixel's report, when it came first (app/orders/click-report.server.ts).
-  const plan = planOrder(payload, settings, input.source ?? "orders/create", { hint: await clickHintFor(shop, orderIdOf(payload)) });
+  const plan = planOrder(payload, settings, input.source ?? "orders/create", { hints: await clickHintsFor(shop, orderIdOf(payload)) });
 
   let data: Prisma.DeliveryUncheckedCreateInput;
   let outcome: IntakeOutcome;

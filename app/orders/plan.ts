@@ -29,12 +29,12 @@ export interface OrderColumns {
   attributionSource: AttributionSource;
 }
 
-/** The checkout pixel's hint for the order (app/attribution/), when one was reported. */
+/** The checkout pixel's hints for the order (app/attribution/), in arrival order: none when none was reported. */
 export interface OrderClicks {
-  hint: StoredClickHint | null;
+  hints: readonly StoredClickHint[];
 }
 
-const NO_CLICKS: OrderClicks = { hint: null };
+const NO_CLICKS: OrderClicks = { hints: [] };
 
 export type OrderPlan =
   | {
@@ -56,7 +56,7 @@ export type OrderPlan =
 export function planOrder(payload: unknown, settings: StoredSettings, trigger: OrderTrigger, clicks: OrderClicks = NO_CLICKS): OrderPlan {
   // The pixel's click, when the hint may be trusted for this order; the mapping uses it only for
   // an order without a storefront cart (docs/attribution.md).
-  const mapped = mapOrderToConversion(payload, { ...mappingOptionsFor(settings), clickAffiliateId: clickAffiliateFor(payload, clicks.hint) });
+  const mapped = mapOrderToConversion(payload, { ...mappingOptionsFor(settings), clickAffiliateId: clickAffiliateFor(payload, clicks.hints) });
   if (!mapped.ok) return { mapped: false, orderId: orderIdOf(payload), status: "failed", reasonCode: "unmappable", reasonDetail: mapped.error.message };
   const { summary, conversion } = mapped;
   const waitsForPayment = (trigger === "orders/create" || trigger === "backfill") && settings.forwardTrigger === "paid" && !hasBeenPaid(payload);

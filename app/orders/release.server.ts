@@ -5,7 +5,7 @@ import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { rebuildPendingReversals } from "../reversals/store.server";
 import { SecretBoxError } from "../settings/secret-box.server";
 import { getShopSettings, hasKeys, refersionKeysOf } from "../settings/shop-settings.server";
-import { clickHintFor } from "../attribution/click-hints.server";
+import { clickHintsFor } from "../attribution/click-hints.server";
 import { orderIdOf } from "./order-id";
 import { planOrder, plannedColumns } from "./plan";
 import { storedOrderJson } from "./stored-order";
@@ -42,7 +42,7 @@ export async function releaseOrderOnPayment(
   // the paid payload brings it back, so it is removed before anything is mapped or stored.
   const redacted = row.personalDataRemovedAt !== null;
   let order = keepPersonalDataRemoved(payload, row.personalDataRemovedAt);
-  const clicks = { hint: await clickHintFor(shop, orderId) };
+  const clicks = { hints: await clickHintsFor(shop, orderId) };
   let plan = planOrder(order, settings, "orders/paid", clicks);
   if (!plan.mapped && row.orderPayload) {
     // The paid payload cannot be mapped but the created one could: send that one.
@@ -89,7 +89,7 @@ export async function releaseOrdersWaitingForKeys(shop: string, now = new Date()
       });
       continue;
     }
-    const plan = row.orderPayload ? planOrder(JSON.parse(row.orderPayload), settings, "keys_saved", { hint: await clickHintFor(shop, row.orderId) }) : null;
+    const plan = row.orderPayload ? planOrder(JSON.parse(row.orderPayload), settings, "keys_saved", { hints: await clickHintsFor(shop, row.orderId) }) : null;
     const data = plan
       ? { ...plannedColumns(plan), ...(plan.mapped ? { nextAttemptAt: now } : {}) }
       : { status: "failed" as const, reasonCode: "stored_order_unavailable" as const, reasonDetail: null };

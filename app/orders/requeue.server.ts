@@ -6,7 +6,7 @@ import type { DeliveryStatus } from "../outbox/delivery-status";
 import { keepPersonalDataRemoved } from "../privacy/personal-data";
 import { CANCELLED_BEFORE_SENDING, rebuildPendingReversals, settleReversalsAwaitingOrder } from "../reversals/store.server";
 import { getShopSettings } from "../settings/shop-settings.server";
-import { clickHintFor } from "../attribution/click-hints.server";
+import { clickHintsFor } from "../attribution/click-hints.server";
 import { PAST_ORDER_SKIP_REASONS } from "./payment-status";
 import { planOrder, plannedColumns, type OrderTrigger } from "./plan";
 import { storedOrderJson } from "./stored-order";
@@ -128,7 +128,7 @@ async function requeue(
   } else {
     // Only a fresh payload tells whether the order is paid now, or was cancelled or refunded
     // since; a retried one is judged on what the app stored.
-    const plan = planOrder(payload, await getShopSettings(shop), fresh ? options.trigger : "retry", { hint: await clickHintFor(shop, orderId) });
+    const plan = planOrder(payload, await getShopSettings(shop), fresh ? options.trigger : "retry", { hints: await clickHintsFor(shop, orderId) });
     if (!plan.mapped) return { requeued: false, why: "not_mapped", reasonCode: plan.reasonCode, reasonDetail: plan.reasonDetail };
     // A replaced unmappable row records the skip: that is now what the order deserves.
     if (plan.status === "skipped" && !options.onlyUnmappable) return { requeued: false, why: "still_skipped", reasonCode: plan.reasonCode ?? undefined };

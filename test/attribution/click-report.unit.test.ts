@@ -2,7 +2,7 @@
  * The report's form as the app accepts it, and the pixel's own: every report the pixel can send
  * (extensions/refersion-checkout-pixel/src/checkout-report.ts) parses, nothing else does.
  */
-import { CLICK_REPORT_MAX_BYTES, checkoutTokenHash, clickAffiliateFor, parseClickReport, storedHintOf } from "~/attribution/click-report";
+import { CLICK_REPORT_MAX_BYTES, checkoutTokenHash, clickAffiliateFor, hintForOrder, parseClickReport, storedHintOf, unmatchedReportCount } from "~/attribution/click-report";
 import { checkoutTokenOf, clickOf, orderIdOf, shopOf } from "../../extensions/refersion-checkout-pixel/src/checkout-report";
 
 const REPORT = {
@@ -52,11 +52,23 @@ describe("what is kept, and when it may credit an order", () => {
 
   it("credits an order of the same checkout, or one that names none; not another checkout's", () => {
     const hint = storedHintOf(REPORT);
-    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, hint)).toBe(8908369);
-    expect(clickAffiliateFor({ checkout_token: null }, hint)).toBe(8908369);
-    expect(clickAffiliateFor({}, hint)).toBe(8908369);
-    expect(clickAffiliateFor({ checkout_token: "another" }, hint)).toBeNull();
-    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, { ...hint, checkoutTokenHash: null })).toBeNull();
-    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, null)).toBeNull();
+    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, [hint])).toBe(8908369);
+    expect(clickAffiliateFor({ checkout_token: null }, [hint])).toBe(8908369);
+    expect(clickAffiliateFor({}, [hint])).toBe(8908369);
+    expect(clickAffiliateFor({ checkout_token: "another" }, [hint])).toBeNull();
+    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, [{ ...hint, checkoutTokenHash: null }])).toBeNull();
+    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, [])).toBeNull();
+  });
+
+  it("among several reports, the one naming the order's checkout decides, whatever came first; without a token, the first", () => {
+    const forged = { affiliateId: "111", checkoutTokenHash: checkoutTokenHash("chk-wrong") };
+    const real = storedHintOf(REPORT);
+    expect(clickAffiliateFor({ checkout_token: REPORT.checkoutToken }, [forged, real])).toBe(8908369);
+    expect(hintForOrder({ checkout_token: REPORT.checkoutToken }, [forged, real])).toEqual(real);
+    expect(clickAffiliateFor({}, [forged, real])).toBe(111);
+    expect(unmatchedReportCount({ checkout_token: REPORT.checkoutToken }, [forged, real])).toBe(0);
+    expect(unmatchedReportCount({ checkout_token: "chk-other" }, [forged, real])).toBe(2);
+    expect(unmatchedReportCount({}, [forged])).toBe(0);
+    expect(unmatchedReportCount({ checkout_token: "chk-other" }, [])).toBe(0);
   });
 });

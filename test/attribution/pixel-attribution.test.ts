@@ -78,7 +78,7 @@ describe("an order without a cart, while the shop's pixel runs", () => {
   it("is credited without waiting when the report came first, and the hint keeps no click id or token", async () => {
     const order = buyItNow(7_100_003);
     expect((await postReport(reportFor(order))).status).toBe(204);
-    const hint = await prisma.clickHint.findUniqueOrThrow({ where: { shop_orderId: { shop: SHOP, orderId: "7100003" } } });
+    const hint = await prisma.clickHint.findFirstOrThrow({ where: { shop: SHOP, orderId: "7100003" } });
     expect(hint).toMatchObject({ affiliateId: "8908369", checkoutTokenHash: checkoutTokenHash("chk-7100003") });
     expect(JSON.stringify(hint)).not.toContain(CLICK.id);
     expect(JSON.stringify(hint)).not.toContain("chk-7100003");
@@ -130,14 +130,40 @@ describe("reports that change nothing", () => {
     expect(await prisma.clickHint.count()).toBe(0);
   });
 
-  it("a report from another checkout than the order's credits nothing; a repeated report changes nothing", async () => {
+  it("a report from another checkout than the order's credits nothing, and does not block the real one after it", async () => {
     const order = buyItNow(7_100_013);
     await sendWebhook(SHOP, "orders/create", order);
-    expect((await postReport({ ...reportFor(order), checkoutToken: "someone-elses-checkout" })).status).toBe(204);
+    expect((await postReport({ ...reportFor(order), checkoutToken: "someone-elses-checkout", click: { ...CLICK, affiliateId: "111" } })).status).toBe(204);
     expect(await row(order.id)).toMatchObject({ reasonCode: "awaiting_click_data", attributionSource: "none" });
-    // The first report for an order stands: the true one after it is a duplicate.
     expect((await postReport(reportFor(order))).status).toBe(204);
-    expect(await row(order.id)).toMatchObject({ reasonCode: "awaiting_click_data", attributionSource: "none" });
+    expect(await row(order.id)).toMatchObject({ reasonCode: null, attributionSource: "pixel" });
+    await harness.worker().drain();
+    expect(sentFor(order.id)[0].body).toMatchObject({ auto_credit_affiliate_id: 8908369 });
+  });
+
+  it("a forged report posted before the order arrives does not block the real one either", async () => {
+    const order = buyItNow(7_100_014);
+    expect((await postReport({ ...reportFor(order), checkoutToken: "chk-wrong", click: { ...CLICK, affiliateId: "111" } })).status).toBe(204);
+    expect((await postReport(reportFor(order))).status).toBe(204);
+    await sendWebhook(SHOP, "orders/create", order);
+    expect(await row(order.id)).toMatchObject({ reasonCode: null, attributionSource: "pixel" });
+    await harness.worker().drain();
+    expect(sentFor(order.id)[0].body).toMatchObject({ auto_credit_affiliate_id: 8908369 });
+  });
+
+  it("keeps at most a few reports per order, one per checkout token, and the first without a token", async () => {
+    const { CLICK_HINTS_PER_ORDER } = await import("~/attribution/click-hints.server");
+    const order = buyItNow(7_100_015);
+    const noToken = { ...reportFor(order), checkoutToken: null };
+    expect((await postReport(noToken)).status).toBe(204);
+    expect((await postReport({ ...noToken, click: { ...CLICK, affiliateId: "111" } })).status).toBe(204);
+    expect((await postReport(reportFor(order))).status).toBe(204);
+    expect((await postReport(reportFor(order))).status).toBe(204);
+    for (let i = 0; i < 20; i += 1) expect((await postReport({ ...reportFor(order), checkoutToken: `chk-flood-${i}` })).status).toBe(204);
+    const kept = await prisma.clickHint.findMany({ where: { shop: SHOP, orderId: String(order.id) }, orderBy: { id: "asc" } });
+    expect(kept).toHaveLength(CLICK_HINTS_PER_ORDER);
+    expect(kept.filter((hint) => hint.checkoutTokenHash === null).map((hint) => hint.affiliateId)).toEqual(["8908369"]);
+    expect(kept.filter((hint) => hint.checkoutTokenHash === checkoutTokenHash("chk-7100015"))).toHaveLength(1);
   });
 
   it.each<[string, string, number]>([

@@ -204,20 +204,20 @@ describe("planOrder and the checkout pixel's click", () => {
   });
 
   it("with a hint from the same checkout: sent at once, auto_credit_affiliate_id from the click, source pixel, the derived cart id", () => {
-    const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create", { hint: hint() });
+    const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create", { hints: [hint()] });
     expect(plan).toMatchObject({ status: "pending", reasonCode: null, clickWaitMs: 0, columns: { attributionSource: "pixel" } });
     expect(sent(plan)).toMatchObject({ auto_credit_affiliate_id: 8908369, cart_id: expect.stringMatching(/^ord-[0-9a-f]{40}$/) });
     // The discount code still goes with it; the source is the click.
-    const withCode = planOrder(order({ cart_token: null }), SETTINGS, "orders/create", { hint: hint() });
+    const withCode = planOrder(order({ cart_token: null }), SETTINGS, "orders/create", { hints: [hint()] });
     expect(withCode).toMatchObject({ columns: { attributionSource: "pixel" } });
     expect(sent(withCode)).toMatchObject({ auto_credit_affiliate_id: 8908369, discount_code: expect.any(String) });
   });
 
   it("a hint never changes an order with a cart token or _rfsn_cart", () => {
-    const withToken = planOrder(order(), SETTINGS, "orders/create", { hint: hint() });
+    const withToken = planOrder(order(), SETTINGS, "orders/create", { hints: [hint()] });
     expect(withToken).toMatchObject({ columns: { attributionSource: "cart_token" } });
     expect(sent(withToken)).not.toHaveProperty("auto_credit_affiliate_id");
-    const withAttribute = planOrder(order({ cart_token: null, note_attributes: [{ name: "_rfsn_cart", value: "c1-abc" }] }), SETTINGS, "orders/create", { hint: hint() });
+    const withAttribute = planOrder(order({ cart_token: null, note_attributes: [{ name: "_rfsn_cart", value: "c1-abc" }] }), SETTINGS, "orders/create", { hints: [hint()] });
     expect(withAttribute).toMatchObject({ columns: { attributionSource: "cart_attribute" } });
     expect(sent(withAttribute)).toMatchObject({ cart_id: "c1-abc" });
     expect(sent(withAttribute)).not.toHaveProperty("auto_credit_affiliate_id");
@@ -225,12 +225,12 @@ describe("planOrder and the checkout pixel's click", () => {
 
   it("a hint naming another checkout, or none, is ignored for an order that names its checkout", () => {
     for (const other of [hint("another-checkout-token"), hint(null)]) {
-      const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create", { hint: other });
+      const plan = planOrder(buyItNow, { ...SETTINGS, ...CONNECTED }, "orders/create", { hints: [other] });
       expect(plan).toMatchObject({ reasonCode: "awaiting_click_data", columns: { attributionSource: "none" } });
       expect(sent(plan)).not.toHaveProperty("auto_credit_affiliate_id");
     }
     // An order without a checkout token (an API order) is matched by its id alone.
-    const plan = planOrder(order({ cart_token: null, checkout_token: null, discount_codes: [] }), SETTINGS, "orders/create", { hint: hint() });
+    const plan = planOrder(order({ cart_token: null, checkout_token: null, discount_codes: [] }), SETTINGS, "orders/create", { hints: [hint()] });
     expect(plan).toMatchObject({ columns: { attributionSource: "pixel" } });
   });
 
