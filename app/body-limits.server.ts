@@ -11,6 +11,8 @@ export interface BodyLimit {
   bytes: number;
   /** The 413's text. */
   message: string;
+  /** Headers of the refusals (413, 503), for callers that read them only with these (CORS). */
+  headers?: Record<string, string>;
 }
 
 /** The login form carries a shop domain. */
@@ -38,7 +40,25 @@ export function bodyLimitFor(path: string): BodyLimit {
     return { bytes: MAX_CONVERSION_BODY_BYTES, message: `Conversion webhook bodies are limited to ${MAX_CONVERSION_BODY_BYTES} bytes` };
   }
   // The checkout pixel's reports: anyone can post one, and the pixel's own is under 600 bytes.
-  if (path === PIXEL_REPORT_PATH) return { bytes: CLICK_REPORT_MAX_BYTES, message: `Checkout reports are limited to ${CLICK_REPORT_MAX_BYTES} bytes` };
+  // A browser shows the pixel's sandbox no answer without Access-Control-Allow-Origin, its 413 included.
+  if (path === PIXEL_REPORT_PATH) {
+    return { bytes: CLICK_REPORT_MAX_BYTES, message: `Checkout reports are limited to ${CLICK_REPORT_MAX_BYTES} bytes`, headers: { "Access-Control-Allow-Origin": "*" } };
+  }
   const bytes = path === "/auth/login" ? LOGIN_FORM_BYTES : path === "/app" || path.startsWith("/app/") ? ADMIN_FORM_BYTES : OTHER_BYTES;
   return { bytes, message: `Request bodies here are limited to ${bytes} bytes` };
+}
+
+/**
+ * Requests the server never holds in the admin's queue (ADMIN_REQUESTS_IN_FLIGHT): those of
+ * machines, which give up or retry on their own schedule (Shopify's webhooks after 5 s,
+ * Refersion's conversion webhooks, the checkout pixel's reports), and the health check (an
+ * orchestrator would take a busy admin for a dead server). Their body limits still apply.
+ */
+export function skipsAdminQueue(path: string): boolean {
+  return path.startsWith("/webhooks/") || path === "/healthz" || path === PIXEL_REPORT_PATH || path.startsWith(RECEIVER_PATH_PREFIX);
+}
+
+/** A path as the access log writes it: the conversion receiver's token (a secret) masked. */
+export function loggedPath(path: string): string {
+  return path.startsWith(RECEIVER_PATH_PREFIX) ? `${RECEIVER_PATH_PREFIX}<token>` : path;
 }

@@ -6,6 +6,7 @@ import { isbot } from "isbot";
 import { addDocumentResponseHeaders, verifiedSessionTokenShop } from "./shopify.server";
 import { env } from "./env.server";
 import { logger } from "./logger.server";
+import { loggedPath } from "./body-limits.server";
 
 // The whole environment is checked when the server or the worker starts, so a missing variable
 // stops it with its name (modules shared with the `shop` commands parse only the part they use).
@@ -24,14 +25,14 @@ export {
 export { refuseSqliteSharedBetweenProcesses } from "./database/single-process-sqlite.server";
 // The SQLite connections of the server's threads take turns to write (server/background-thread.mjs).
 export { createWriteTurns, shareWriteTurns } from "./database/sqlite-adapter";
-export { BUSY_RETRY_AFTER_SECONDS, IN_FLIGHT_BODY_BYTES, bodyLimitFor } from "./body-limits.server";
+export { BUSY_RETRY_AFTER_SECONDS, IN_FLIGHT_BODY_BYTES, bodyLimitFor, skipsAdminQueue } from "./body-limits.server";
 // The order webhooks' fast path, which server/app-server.mjs serves ahead of Express and Remix.
 export { FAST_INTAKE_BODY_BYTES, fastIntakeTopic, receiveOnFastPath } from "./webhooks/fast-intake.server";
 
 /**
  * Admin requests (pages, their data, forms) the server lets run in Remix at once; the others wait
- * for their turn before their body is read. Webhook routes are not held. Rendering a page is one
- * long synchronous task, and the admin's queries share this thread's database connection with
+ * for their turn before their body is read. Machines' requests and the health check are not held
+ * (skipsAdminQueue). Rendering a page is one long synchronous task, and the admin's queries share this thread's database connection with
  * the webhooks' appends: with several admin requests in flight, a webhook waited behind all of
  * them. Measured beside 50 page loads and 100 webhooks/s (docs/performance.md): one at a time kept
  * the webhooks' p99 near 250 ms, two or more let it reach seconds.
@@ -44,14 +45,14 @@ export function listenAddress(): { port: number; host: string } {
   return { port: config.PORT, host: config.HOST };
 }
 
-/** The access log of `npm start`: one JSON line per request, the path without its query. */
+/** The access log of `npm start`: one JSON line per request, the path without its query or a receiver's token. */
 export function logRequest(fields: { method: string; path: string; status: number; durationMs: number }) {
-  logger.info("request", { ...fields, durationMs: Math.round(fields.durationMs * 10) / 10 });
+  logger.info("request", { ...fields, path: loggedPath(fields.path), durationMs: Math.round(fields.durationMs * 10) / 10 });
 }
 
 /** A body the web server refused before the app saw it (too large, or too much in flight at once). */
 export function logRefusedBody(fields: { method: string; path: string; status: number }) {
-  logger.warn("request body refused", fields);
+  logger.warn("request body refused", { ...fields, path: loggedPath(fields.path) });
 }
 
 const ABORT_DELAY = 5000;

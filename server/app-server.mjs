@@ -48,6 +48,7 @@ const {
   refuseSqliteSharedBetweenProcesses,
   reportBackgroundThread,
   shareWriteTurns,
+  skipsAdminQueue,
 } = build.entry.module;
 // SQLite serves this one process only: DELIVERY_WORKER=off on a SQLite file is refused.
 await unlessRefused(() => refuseSqliteSharedBetweenProcesses("web"));
@@ -113,11 +114,10 @@ app.use((request, response, next) => {
 });
 // Bodies are read here, within each route's limit and a budget for all requests together.
 const bodies = createBodyReader({ bodyLimitFor, budgetBytes: IN_FLIGHT_BODY_BYTES, retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS, onRefused: logRefusedBody });
-// Webhook routes are never held behind admin pages (Shopify gives up on a webhook after 5 s), nor
-// is the health check (an orchestrator would take a busy admin for a dead server).
+// Machines' requests (webhooks, conversion webhooks, the pixel's reports) and the health check are
+// never held behind admin pages (skipsAdminQueue, app/body-limits.server.ts).
 const admitAdmin = createAdmission(ADMIN_REQUESTS_IN_FLIGHT);
-const neverHeld = (pathname) => pathname.startsWith("/webhooks/") || pathname === "/healthz";
-app.use((request, response, next) => (neverHeld(routedPath(request)) ? next() : admitAdmin(request, response, next)));
+app.use((request, response, next) => (skipsAdminQueue(routedPath(request)) ? next() : admitAdmin(request, response, next)));
 app.use(bodies.readBody);
 app.all("*", createBufferedRequestHandler({ build, mode: process.env.NODE_ENV, createRequestHandler }));
 

@@ -61,8 +61,8 @@ export function createBodyReader({ bodyLimitFor, budgetBytes, retryAfterSeconds,
       // node:http's own calls: the webhooks' fast path answers without Express.
       response.writeHead(refusal.status, { "Content-Type": "text/plain; charset=utf-8", Connection: "close", ...refusal.headers }).end(refusal.text);
     };
-    const tooLarge = () => refuse(413, limit.message);
-    const busy = () => refuse(503, "The server is receiving too much at once; try again shortly", { "Retry-After": String(retryAfterSeconds) });
+    const tooLarge = () => refuse(413, limit.message, limit.headers);
+    const busy = () => refuse(503, "The server is receiving too much at once; try again shortly", { ...limit.headers, "Retry-After": String(retryAfterSeconds) });
 
     const declared = request.headers["content-length"] === undefined ? null : Number(request.headers["content-length"]);
     if (declared !== null && declared > limit.bytes) tooLarge();

@@ -45,6 +45,51 @@ describe("every route that reads a body has a limit", () => {
   });
 });
 
+describe("the checkout pixel's reports", () => {
+  it("a body over the limit is refused with 413 that a browser can read (Access-Control-Allow-Origin)", async () => {
+    for (const chunked of [false, true]) {
+      const reply = await rawRequest(`${app.url}/pixel/checkout-completed`, { headers: { "Content-Type": "text/plain;charset=UTF-8", Origin: "https://shop.example" }, body: ONE_MB, chunked });
+      expect({ chunked, status: reply.status, cors: reply.headers["access-control-allow-origin"] }).toEqual({ chunked, status: 413, cors: "*" });
+    }
+  });
+});
+
+describe("machines' requests are not held behind the admin's", () => {
+  it("while an admin request holds its turn, the pixel's reports and conversion webhooks are answered; the receiver's token is not logged", async () => {
+    const url = new URL(app.url);
+    // An admin form whose body never ends: it holds the admin's one turn (ADMIN_REQUESTS_IN_FLIGHT).
+    const held = await new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => {
+        socket.write(`POST /app/settings HTTP/1.1\r\nHost: ${url.host}\r\nUser-Agent: ${BROWSER}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nintent=`);
+        resolve(socket);
+      });
+      socket.on("error", reject);
+    });
+    try {
+      // Sent after the held one: it waits for that turn.
+      let adminAnswered = false;
+      const admin = rawRequest(`${app.url}/auth/login`, { headers: { "User-Agent": BROWSER, "Content-Type": "application/x-www-form-urlencoded" }, body: "shop=" }).then((reply) => {
+        adminAnswered = true;
+        return reply;
+      });
+      const token = "T".repeat(43);
+      const report = await rawRequest(`${app.url}/pixel/checkout-completed`, { headers: { "Content-Type": "text/plain;charset=UTF-8" }, body: "{" });
+      expect(report.status).toBe(400);
+      const conversion = await rawRequest(`${app.url}/refersion/conversions/${token}`, { headers: { "Content-Type": "application/json" }, body: "{" });
+      expect(conversion.status).toBeGreaterThanOrEqual(400);
+      expect(conversion.status).toBeLessThan(500);
+      expect(adminAnswered).toBe(false);
+      held.destroy();
+      expect((await admin).status).toBeGreaterThan(0);
+      const log = app.output().join("\n");
+      expect(log).not.toContain(token);
+      expect(log).toContain("/refersion/conversions/<token>");
+    } finally {
+      held.destroy();
+    }
+  });
+});
+
 /** POSTs to `path` exactly as written: no client resolves its dot-segments first (curl --path-as-is). */
 function postAsIs(path: string, body: Buffer): Promise<{ status: number; text: string }> {
   const { hostname, port } = new URL(app.url);
