@@ -54,23 +54,31 @@ export async function isInstalledShop(shop: string): Promise<boolean> {
   return row !== null && row.uninstalledAt === null;
 }
 
+/** Shops whose rate is tracked at once: past it, the one unseen longest is forgotten (its bucket starts full again). */
+export const RATE_TRACKED_SHOPS = 10_000;
+
 /**
- * Reports accepted per shop, in this process: a token bucket of `perMinute` tokens refilled
- * continuously. A shop's reports past it are refused (429) until tokens come back; the pixel does
- * not retry, and the order is still sent, only not credited through the pixel.
+ * Reports accepted per shop named in them, in this process: a token bucket of `perMinute` tokens
+ * refilled continuously. A shop's reports past it are refused (429) until tokens come back; the
+ * pixel does not retry, and the order is still sent, only not credited through the pixel. Anyone
+ * can name any shop, so the buckets are bounded: at most `maxShops`, the least recently seen
+ * dropped first.
  */
-export function createReportRateLimit(perMinute: number, now: () => number = Date.now) {
+export function createReportRateLimit(perMinute: number, now: () => number = Date.now, maxShops = RATE_TRACKED_SHOPS) {
   const buckets = new Map<string, { tokens: number; at: number }>();
-  return (shop: string): boolean => {
+  const limit = (shop: string): boolean => {
     const at = now();
-    // Bounded memory: past this many shops, every bucket starts full again.
-    if (buckets.size > 10_000) buckets.clear();
     const bucket = buckets.get(shop) ?? { tokens: perMinute, at };
     bucket.tokens = Math.min(perMinute, bucket.tokens + ((at - bucket.at) / 60_000) * perMinute);
     bucket.at = at;
+    // A Map iterates in insertion order: re-inserting makes this shop the most recently seen.
+    buckets.delete(shop);
     buckets.set(shop, bucket);
+    const oldest = buckets.keys().next();
+    if (buckets.size > maxShops && !oldest.done) buckets.delete(oldest.value);
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
   };
+  return Object.assign(limit, { trackedShops: () => buckets.size });
 }

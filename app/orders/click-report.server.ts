@@ -22,7 +22,9 @@ import { planOrder } from "./plan";
  * - duplicate: a report for this order and checkout was already kept (the first one stands), or
  *   the order has its most reports (CLICK_HINTS_PER_ORDER);
  * - not_applicable: the order was already sent, or Refersion matches it by its cart;
- * - unknown_shop: the app is not installed on the shop; rate_limited: too many for the shop.
+ * - unknown_shop: the app is not installed on the shop (answered as an ignored report, so the
+ *   answer does not tell which shops use the app); rate_limited: too many for the shop named,
+ *   counted before any database read, whether or not it is installed.
  */
 export type ClickReportOutcome = "credited" | "kept" | "duplicate" | "not_applicable" | "unknown_shop" | "rate_limited";
 
@@ -33,9 +35,9 @@ let withinRate: ((shop: string) => boolean) | null = null;
 
 export async function acceptClickReport(report: ClickReport, now = new Date()): Promise<ClickReportOutcome> {
   const { shop, orderId } = report;
-  if (!(await isInstalledShop(shop))) return "unknown_shop";
   withinRate ??= createReportRateLimit(env().PIXEL_REPORTS_PER_MINUTE);
   if (!withinRate(shop)) return "rate_limited";
+  if (!(await isInstalledShop(shop))) return "unknown_shop";
   const row = await prisma.delivery.findUnique({
     where: { shop_orderId_kind: { shop, orderId, kind: ORDER_KIND } },
     select: { status: true, attempts: true, attributionSource: true },

@@ -21,7 +21,8 @@ const STATUS: Record<ClickReportOutcome, number> = {
   kept: 204,
   duplicate: 204,
   not_applicable: 204,
-  unknown_shop: 404,
+  // As an ignored report: the answer must not tell who uses the app.
+  unknown_shop: 204,
   rate_limited: 429,
 };
 

@@ -169,7 +169,8 @@ describe("reports that change nothing", () => {
   it.each<[string, string, number]>([
     ["not JSON", "{", 400],
     ["an unknown key", JSON.stringify({ shop: SHOP, orderId: "7100020", checkoutToken: null, click: CLICK, email: "buyer@example.com" }), 400],
-    ["a shop that never installed the app", JSON.stringify({ shop: "stranger.myshopify.com", orderId: "7100020", checkoutToken: null, click: CLICK }), 404],
+    // Answered as an ignored report: the answer does not tell which shops use the app.
+    ["a shop that never installed the app", JSON.stringify({ shop: "stranger.myshopify.com", orderId: "7100020", checkoutToken: null, click: CLICK }), 204],
     ["a body over 4 KB", JSON.stringify({ shop: SHOP, orderId: "7100020", checkoutToken: null, click: { ...CLICK, id: "x".repeat(5_000) } }), 413],
   ])("%s: refused, nothing kept", async (_name, body, status) => {
     const answer = await postReport(body);
@@ -186,6 +187,34 @@ describe("reports that change nothing", () => {
     for (let i = 0; i < 45; i += 1) answers.push((await postReport(reportFor(buyItNow(7_200_000 + i), OTHER_SHOP))).status);
     expect(answers.filter((status) => status === 204).length).toBeLessThanOrEqual(40);
     expect(answers.at(-1)).toBe(429);
+  });
+});
+
+describe("reports naming a shop without the app", () => {
+  it("are answered as ignored reports, for a shop that uninstalled too, and are rate-limited like any shop's", async () => {
+    await configureLifecycleShop("pixel-gone.myshopify.com");
+    await prisma.shopSettings.update({ where: { shop: "pixel-gone.myshopify.com" }, data: { uninstalledAt: new Date() } });
+    const gone = await postReport(reportFor(buyItNow(7_300_000), "pixel-gone.myshopify.com"));
+    expect(gone.status).toBe(204);
+    const answers: number[] = [];
+    for (let i = 0; i < 45; i += 1) answers.push((await postReport(reportFor(buyItNow(7_300_001 + i), "pixel-stranger.myshopify.com"))).status);
+    expect(answers.slice(0, 40).every((status) => status === 204)).toBe(true);
+    expect(answers.at(-1)).toBe(429);
+    expect(await prisma.clickHint.count()).toBe(0);
+  });
+});
+
+describe("the reports' rate limit", () => {
+  it("tracks a bounded number of shops, forgetting the one seen longest ago", async () => {
+    const { createReportRateLimit } = await import("~/attribution/click-hints.server");
+    const withinRate = createReportRateLimit(2, () => 0, 3);
+    expect([withinRate("a"), withinRate("a"), withinRate("a")]).toEqual([true, true, false]);
+    for (const shop of ["b", "c", "d", "e", "f"]) withinRate(shop);
+    expect(withinRate.trackedShops()).toBe(3);
+    // "a" was forgotten: its bucket starts full again.
+    expect(withinRate("a")).toBe(true);
+    // "f", seen recently, is still tracked.
+    expect([withinRate("f"), withinRate("f")]).toEqual([true, false]);
   });
 });
 
