@@ -59,7 +59,7 @@ describe("delivery log", () => {
       attempts: 2,
       lastStatusCode: 503,
       reason: "Refersion had a problem on its side.",
-      attribution: null,
+      attribution: "Cart token",
       // Not yet at Refersion: no affiliate can have been credited.
       affiliate: { kind: "not_delivered", label: "Not sent", tone: "subdued", affiliate: null, commission: null },
       receivedAt: "Nov 21, 2026, 9:30 AM UTC",
@@ -136,14 +136,14 @@ describe("delivery detail", () => {
       nextStep: "Check the order in Shopify (items, prices, currency). If it looks right, contact the app's support with the technical details below.",
       technical: "Refersion's last answer: HTTP 422 · Reason code: refersion_rejected · Refersion rejected the order (422)",
     });
-    // The readable summary of what was sent (conversionJson: 2 × Socks at 6.25, shipping 5, tax 1.20).
+    // The readable summary of what was sent (conversionJson: 2 × Socks at 4.50, shipping 2.50, tax 1.00).
     expect(view.summary).toEqual({
-      items: [{ name: "Socks", sku: "SKU-1", quantity: 2, price: "$6.25" }],
+      items: [{ name: "Socks", sku: "SKU-1", quantity: 2, price: "$4.50" }],
       itemCount: "2 items",
       totals: [
-        { label: "Items", amount: "$12.50" },
-        { label: "Shipping", amount: "$5.00" },
-        { label: "Tax", amount: "$1.20" },
+        { label: "Items", amount: "$9.00" },
+        { label: "Shipping", amount: "$2.50" },
+        { label: "Tax", amount: "$1.00" },
       ],
       customer: "Not sent (sending customer details is off in Settings, or the order has none)",
       clickData: { present: true, text: expect.stringMatching(/storefront's cart id/) },
@@ -166,6 +166,16 @@ describe("delivery detail", () => {
   ])("offers the right button for a %s order", async (status, expected) => {
     const row = await insertDelivery(SHOP_A, { status });
     expect((await loadDetail(SHOP_A, row.id)).retryAction).toBe(expected);
+  });
+
+  it("GIVEN a row as the tests insert it THEN it reads as a merchant's order does: totals that add up, a source, a delivered row not 'Not sent'", async () => {
+    const row = await insertDelivery(SHOP_A);
+    const view = await loadDetail(SHOP_A, row.id);
+    const cents = (amount: string) => Math.round(Number(amount.replace(/[^0-9.]/g, "")) * 100);
+    expect(view.summary!.totals.reduce((sum, line) => sum + cents(line.amount), 0)).toBe(cents(view.total!));
+    expect(view.attribution).not.toBeNull();
+    const [listed] = (await loadList(SHOP_A)).rows;
+    expect(listed.affiliate?.label).not.toBe("Not sent");
   });
 
   it("answers 404 for an id that does not exist or is not an id", async () => {

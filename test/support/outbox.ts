@@ -40,14 +40,21 @@ export function conversionJson(orderId: string): string {
     cart_id: `c1-${orderId}`,
     order_id: orderId,
     currency_code: "USD",
-    shipping: 5,
-    tax: 1.2,
+    shipping: 2.5,
+    tax: 1,
     discount: 0,
-    items: [{ sku: "SKU-1", quantity: 2, price: 6.25, name: "Socks" }],
+    items: [{ sku: "SKU-1", quantity: 2, price: 4.5, name: "Socks" }],
   });
 }
 
-/** A row of the outbox as the intake and the worker leave it; pass what differs. */
+/** What conversionJson's order comes to: 2 × 4.50 + 2.50 shipping + 1.00 tax. */
+const CONVERSION_TOTAL = "12.50";
+
+/**
+ * A row of the outbox as the intake and the worker leave it; pass what differs. Like a real
+ * row: its total is what its request body adds up to, it was placed when it arrived, its click
+ * data came from the storefront's cart (the body's cart id), and a delivered row says when.
+ */
 export async function insertDelivery(
   shop: string,
   overrides: Partial<Prisma.DeliveryUncheckedCreateInput> = {},
@@ -55,16 +62,22 @@ export async function insertDelivery(
 ) {
   sequence += 1;
   const orderId = overrides.orderId ?? String(7_000_000 + sequence);
+  const createdAt = overrides.createdAt ?? new Date();
+  const status = overrides.status ?? "delivered";
   const row = await prisma.delivery.create({
     data: {
       shop,
       orderId,
       orderName: `#${1000 + sequence}`,
-      totalAmount: "12.50",
+      totalAmount: CONVERSION_TOTAL,
       currency: "USD",
-      status: "delivered",
+      status,
       requestBody: conversionJson(orderId),
       attempts: attempts.length,
+      createdAt,
+      orderPlacedAt: createdAt,
+      attributionSource: "cart_token",
+      ...(status === "delivered" ? { deliveredAt: createdAt } : {}),
       ...overrides,
     },
   });
