@@ -105,6 +105,7 @@ export interface HomeView {
   hasKeys: boolean;
   connection: ConnectionView;
   embed: ThemeEmbedView;
+  /** The figures of the statuses that can occur in this shop (see `applies`); `total` counts every order. */
   lastSevenDays: { total: number; byStatus: { status: DeliveryStatus; label: string; count: number }[] };
   chart: { days: { day: string; label: string; delivered: number; failed: number }[] };
   timeZone: string;
@@ -341,8 +342,13 @@ export async function loadHomePage(input: { shop: string; graphql: AdminGraphql;
     const entry = perDay.get(dayKeyOf(outcome.placedAt, timeZone));
     if (entry) entry[outcome.status] += 1;
   }
-  const byStatus = DELIVERY_STATUSES.map((status) => ({ status, label: STATUS_LABELS[status], count: activity.countsByStatus[status] }));
-  const ordersThisWeek = byStatus.reduce((sum, entry) => sum + entry.count, 0);
+  const ordersThisWeek = DELIVERY_STATUSES.reduce((sum, status) => sum + activity.countsByStatus[status], 0);
+  // A status that cannot happen in this shop is not a figure: orders wait for payment only
+  // under the "paid" trigger, and for keys only while none are saved (or rows from before say so).
+  const applies = (status: DeliveryStatus) =>
+    activity.countsByStatus[status] > 0 ||
+    (status === "waiting_for_payment" ? settings.forwardTrigger === "paid" : status === "waiting_for_keys" ? !keysSaved : true);
+  const byStatus = DELIVERY_STATUSES.filter(applies).map((status) => ({ status, label: STATUS_LABELS[status], count: activity.countsByStatus[status] }));
 
   return {
     stoppedBackfill: await stoppedBackfillOf(input.shop, timeZone),

@@ -43,12 +43,9 @@ export function ConversionWebhooksCard({
       await navigator.clipboard.writeText(view.url);
       setCopied(true);
     } catch {
-      // No clipboard (permissions): the field is selected for a manual copy.
-      (
-        document.getElementById(
-          "conversion-webhook-url"
-        ) as HTMLInputElement | null
-      )?.select();
+      // No clipboard (permissions): the URL is selected for a manual copy.
+      const url = document.getElementById("conversion-webhook-url");
+      if (url) window.getSelection()?.selectAllChildren(url);
     }
   };
 
@@ -76,19 +73,23 @@ export function ConversionWebhooksCard({
             each order&apos;s outcome and your attribution rate.
           </Text>
         </BlockStack>
-        <InlineStack gap="200" blockAlign="end" wrap={false}>
-          <Box width="100%">
-            <TextField
-              id="conversion-webhook-url"
-              label="Webhook URL"
-              value={view.url}
-              readOnly
-              autoComplete="off"
-              onFocus={() => setCopied(false)}
-            />
+        {/* The URL as wrapping monospaced text, so a phone shows all of it (a text field cuts a
+            long URL off), and Copy below it. */}
+        <BlockStack gap="100" inlineAlign="start">
+          <Text as="p">
+            Webhook URL
+          </Text>
+          <Box width="100%" padding="200" background="bg-surface-secondary" borderRadius="200">
+            <Text as="p" breakWord>
+              <code id="conversion-webhook-url" data-testid="conversion-webhook-url">
+                {view.url}
+              </code>
+            </Text>
           </Box>
-          <Button onClick={copy}>{copied ? "Copied" : "Copy"}</Button>
-        </InlineStack>
+          <Button onClick={copy} accessibilityLabel={copied ? "Copied" : "Copy webhook URL"}>
+            {copied ? "Copied" : "Copy"}
+          </Button>
+        </BlockStack>
         <TextField
           label="Signing secret"
           type="password"

@@ -1,4 +1,4 @@
-import { BlockStack, Button, Card, InlineGrid, InlineStack, Text } from "@shopify/polaris";
+import { BlockStack, Button, Card, InlineStack, Text } from "@shopify/polaris";
 import type { HomeView } from "../admin/home-page.server";
 import { DeliveriesChart } from "./DeliveriesChart";
 import { StatusBadge } from "./StatusBadge";
@@ -20,20 +20,21 @@ export function HomeActivityCard({ home, logUrl }: { home: HomeView; logUrl: str
             Orders by the day they were placed, in your store's time zone ({home.timeZone}).
           </Text>
         </BlockStack>
-        <InlineGrid columns={{ xs: 2, sm: 4, md: 7 }} gap="300">
+        {/* Each figure as wide as its label, wrapping as a whole: a label never breaks over two lines. */}
+        <InlineStack gap="600" wrap>
           {home.lastSevenDays.byStatus.map((entry) => (
             <div key={entry.status} data-testid={`count-${entry.status}`}>
               <BlockStack gap="100">
                 <Text as="p" variant="headingLg">
                   {entry.count}
                 </Text>
-                <InlineStack>
+                <InlineStack wrap={false}>
                   <StatusBadge status={entry.status} />
                 </InlineStack>
               </BlockStack>
             </div>
           ))}
-        </InlineGrid>
+        </InlineStack>
         <Text as="p" tone="subdued" variant="bodySm">
           Delivered means Refersion received the order. Refersion then decides whether an affiliate is credited for it.
         </Text>

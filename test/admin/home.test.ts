@@ -134,6 +134,32 @@ describe("last 7 days", () => {
   });
 });
 
+describe("last 7 days' status figures", () => {
+  const statusesOf = (view: Awaited<ReturnType<typeof loadHome>>) => view.lastSevenDays.byStatus.map((entry) => entry.status);
+
+  it("GIVEN keys saved and orders sent on creation THEN neither 'Waiting for keys' nor 'Waiting for payment' is a figure", async () => {
+    await saveKeys();
+    expect(statusesOf(await loadHome())).toEqual(["pending", "retrying", "delivered", "failed", "skipped"]);
+  });
+
+  it("GIVEN orders sent once paid THEN 'Waiting for payment' is a figure, even at 0", async () => {
+    await saveKeys();
+    await prisma.shopSettings.update({ where: { shop: SHOP }, data: { forwardTrigger: "paid" } });
+    const view = await loadHome();
+    expect(statusesOf(view)).toContain("waiting_for_payment");
+    expect(view.lastSevenDays.byStatus.find((entry) => entry.status === "waiting_for_payment")!.count).toBe(0);
+  });
+
+  it("GIVEN no keys THEN 'Waiting for keys' is a figure; GIVEN orders of a status that no longer applies THEN it still shows them", async () => {
+    expect(statusesOf(await loadHome())).toContain("waiting_for_keys");
+    await saveKeys();
+    await insertDelivery(SHOP, { status: "waiting_for_payment", createdAt: new Date(Date.now() - 60_000) });
+    await insertDelivery(SHOP, { status: "waiting_for_keys", createdAt: new Date(Date.now() - 60_000) });
+    const counts = Object.fromEntries((await loadHome()).lastSevenDays.byStatus.map((entry) => [entry.status, entry.count]));
+    expect(counts).toMatchObject({ waiting_for_payment: 1, waiting_for_keys: 1 });
+  });
+});
+
 describe("orders, not their reversals", () => {
   it("GIVEN cancellation and refund rows THEN the 7-day counts, the chart and the first-order step leave them out", async () => {
     const now = Date.now();

@@ -256,6 +256,29 @@ describe.each(WIDTHS)("admin pages at $width px", { timeout: 60_000 }, (viewport
       );
       expect(labelSizes.length).toBeGreaterThan(0);
       expect(Math.min(...labelSizes)).toBeGreaterThanOrEqual(9);
+      // Each status figure's label is on one line.
+      // (The badge's visible text: its tone is also written for screen readers, hidden.)
+      const labelLines = await page.locator('[data-testid^="count-"] .Polaris-Badge > span:not(.Polaris-Text--visuallyHidden)').evaluateAll((badges) =>
+        badges.map((badge) => {
+          const range = document.createRange();
+          range.selectNodeContents(badge);
+          const tops = new Set([...range.getClientRects()].filter((rect) => rect.width > 0).map((rect) => Math.round(rect.top)));
+          return `${badge.textContent}: ${tops.size}`;
+        }),
+      );
+      expect(labelLines.length).toBeGreaterThan(0);
+      expect(labelLines.filter((line) => !line.endsWith(": 1"))).toEqual([]);
+    }
+    if (state.name === "settings-clean") {
+      // The conversion webhook URL is readable whole, on a phone too: every line of it lies inside its box.
+      const url = page.getByTestId("conversion-webhook-url");
+      expect(await url.textContent()).toMatch(/^https:\/\/.+\/refersion\/conversions\//);
+      const outside = await url.evaluate((code) => {
+        const box = code.closest(".Polaris-Box")!.getBoundingClientRect();
+        return [...code.getClientRects()].filter((line) => line.left < box.left - 0.5 || line.right > box.right + 0.5).length;
+      });
+      expect(outside).toBe(0);
+      await page.getByRole("button", { name: "Copy webhook URL" }).waitFor();
     }
     if (state.table && viewport.width < 490) {
       // Polaris' small-screen list: no table with columns to scroll through.
