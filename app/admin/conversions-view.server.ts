@@ -57,7 +57,8 @@ const OUTCOME_SENTENCES: Record<OrderOutcome["kind"], string> = {
 
 export const AFFILIATE_FILTER_LABELS: Record<AffiliateFilter, string> = {
   credited: "Credited",
-  not_credited: "Not credited",
+  // Exactly the orders whose cell says "No affiliate click" (not those still waiting, or sent before connecting).
+  not_credited: "Not credited (no affiliate click)",
   denied: "Denied",
 };
 
@@ -100,8 +101,8 @@ export function affiliateFilterOf(value: string | null): AffiliateFilter | null 
 }
 
 /** One page of the ids of orders matching the filter (newest first), and how many match. */
-export function affiliateFilteredPage(shop: string, filter: AffiliateFilter, page: number, pageSize: number) {
-  return orderIdsMatching(shop, filter, { skip: (Math.max(1, page) - 1) * pageSize, take: pageSize });
+export function affiliateFilteredPage(shop: string, filter: AffiliateFilter, page: number, pageSize: number, now = new Date()) {
+  return orderIdsMatching(shop, filter, { skip: (Math.max(1, page) - 1) * pageSize, take: pageSize }, now);
 }
 
 export interface ConversionDetailView {
@@ -259,11 +260,11 @@ export async function loadAttributionView(shop: string, options: { now?: Date; t
  * One page of the delivery log under the Affiliate filter, in the shape of the outbox's own
  * listing: the orders matching it, newest first (the other filters do not apply with it).
  */
-export async function affiliateFilteredLog(shop: string, filter: AffiliateFilter, page: number, pageSize: number) {
-  const total = (await orderIdsMatching(shop, filter, { skip: 0, take: 0 })).total;
+export async function affiliateFilteredLog(shop: string, filter: AffiliateFilter, page: number, pageSize: number, now = new Date()) {
+  const total = (await orderIdsMatching(shop, filter, { skip: 0, take: 0 }, now)).total;
   const pageCount = Math.max(1, Math.ceil(total / pageSize));
   const current = Math.min(Math.max(1, page), pageCount);
-  const { ids } = await orderIdsMatching(shop, filter, { skip: (current - 1) * pageSize, take: pageSize });
+  const { ids } = await orderIdsMatching(shop, filter, { skip: (current - 1) * pageSize, take: pageSize }, now);
   return { rows: await deliveryRowsByIds(shop, ids), total, page: current, pageCount, countsByStatus: await shopCountsByStatus(shop) };
 }
 

@@ -2,7 +2,7 @@ import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { inBatches } from "../database/batches";
 import { ORDER_KIND } from "../outbox/delivery-kind";
-import { orderOutcome, type ConversionFacts, type OrderOutcome, type ReceiverFacts } from "./outcome";
+import { HOUR_MS, orderOutcome, type ConversionFacts, type OrderOutcome, type ReceiverFacts } from "./outcome";
 import { findConversionReceiver } from "./receiver.server";
 import { conversionsOfOrders } from "./store.server";
 
@@ -66,20 +66,30 @@ const DENIED = Prisma.sql`EXISTS (SELECT 1 FROM "Conversion" c WHERE c."shop" = 
 const ANY = Prisma.sql`EXISTS (SELECT 1 FROM "Conversion" c WHERE c."shop" = d."shop" AND c."orderId" = d."orderId")`;
 
 /**
- * The condition of each filter of the delivery log's Affiliate column, on the shop's orders:
- * credited (a pending or approved conversion), denied (only denied ones), not credited (delivered,
- * and Refersion reported no conversion). A join in the database, since a shop's conversions can
- * far outnumber what an IN list may hold.
+ * The condition of each filter of the delivery log's Affiliate column, on the shop's orders, each
+ * matching exactly the orders whose outcome (orderOutcome) is: credited (a pending or approved
+ * conversion), denied (only denied ones), not credited ("no affiliate click": delivered after
+ * conversion webhooks were connected, the grace period over, and Refersion reported no
+ * conversion; nothing while they are not connected). A join in the database, since a shop's
+ * conversions can far outnumber what an IN list may hold.
  */
-const CONDITIONS: Record<AffiliateFilter, Prisma.Sql> = {
-  credited: CREDITED,
-  denied: Prisma.sql`${DENIED} AND NOT ${CREDITED}`,
-  not_credited: Prisma.sql`d."status" = 'delivered' AND NOT ${ANY}`,
-};
+function conditionOf(filter: AffiliateFilter, receiver: ReceiverFacts | null, now: Date): Prisma.Sql {
+  if (filter === "credited") return CREDITED;
+  if (filter === "denied") return Prisma.sql`${DENIED} AND NOT ${CREDITED}`;
+  if (!receiver?.connectedAt) return Prisma.sql`1 = 0`;
+  const graceOverBefore = new Date(now.getTime() - receiver.graceHours * HOUR_MS);
+  return Prisma.sql`d."status" = 'delivered' AND d."deliveredAt" >= ${receiver.connectedAt} AND d."deliveredAt" <= ${graceOverBefore} AND NOT ${ANY}`;
+}
 
-/** One page of the ids of the shop's orders matching `filter`, newest first, and how many match. */
-export async function orderIdsMatching(shop: string, filter: AffiliateFilter, page: { skip: number; take: number }): Promise<{ ids: string[]; total: number }> {
-  const where = Prisma.sql`d."shop" = ${shop} AND d."kind" = ${ORDER_KIND} AND ${CONDITIONS[filter]}`;
+/** One page of the ids of the shop's orders matching `filter` at `now`, newest first, and how many match. */
+export async function orderIdsMatching(
+  shop: string,
+  filter: AffiliateFilter,
+  page: { skip: number; take: number },
+  now = new Date(),
+): Promise<{ ids: string[]; total: number }> {
+  const receiver = filter === "not_credited" ? await receiverFacts(shop) : null;
+  const where = Prisma.sql`d."shop" = ${shop} AND d."kind" = ${ORDER_KIND} AND ${conditionOf(filter, receiver, now)}`;
   const [counted] = await prisma.$queryRaw<{ total: bigint | number }[]>`SELECT COUNT(*) AS "total" FROM "Delivery" d WHERE ${where}`;
   const rows = await prisma.$queryRaw<{ id: string }[]>`
     SELECT d."id" AS "id" FROM "Delivery" d WHERE ${where} ORDER BY d."createdAt" DESC, d."id" DESC LIMIT ${page.take} OFFSET ${page.skip}`;

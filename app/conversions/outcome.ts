@@ -6,7 +6,7 @@ import type { ConversionReport } from "./payload";
  * reports of one conversion stands. Pure: the clock is an argument.
  */
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 /** A decision (approved or denied) outranks pending when times cannot tell the order apart. */
 const RANK: Record<ConversionStatus, number> = { pending: 0, approved: 1, denied: 1 };

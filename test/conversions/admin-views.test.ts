@@ -89,6 +89,24 @@ describe("Settings > Conversion webhooks, in the shop's time", () => {
   });
 });
 
+describe("the delivery log's Not credited filter", () => {
+  it("lists exactly the orders whose cell says no affiliate click: not those waiting, nor those sent before connecting", async () => {
+    const shop = "views-not-credited.myshopify.com";
+    await harness.install(shop);
+    await call(conversionSettings.action, await signedAdminRequest(shop, "/app/conversion-webhooks", { signingSecret: SECRET, graceHours: "24" }));
+    const HOUR = 3_600_000;
+    const connectedAt = new Date(Date.now() - 100 * HOUR);
+    await prisma.conversionReceiver.update({ where: { shop }, data: { connectedAt } });
+    const deliveredAt = { before: new Date(connectedAt.getTime() - HOUR), past: new Date(connectedAt.getTime() + HOUR), waiting: new Date(Date.now() - HOUR) };
+    for (const [orderName, at] of Object.entries(deliveredAt)) await insertDelivery(shop, { orderId: orderName, orderName, status: "delivered", deliveredAt: at });
+
+    const load = async (query = "") => (await call(log.loader, await signedAdminRequest(shop, `/app/deliveries${query}`))).data;
+    const cells = Object.fromEntries((await load()).rows.map((row) => [row.order, row.affiliate?.kind]));
+    expect(cells).toEqual({ before: "before_connection", past: "no_affiliate_click", waiting: "waiting" });
+    expect((await load("?affiliate=not_credited")).rows.map((row) => row.order)).toEqual(["past"]);
+  });
+});
+
 describe("the delivery log's Affiliate column and filter", () => {
   it("shows each order's outcome and filters credited, not credited and denied, for the shop only", async () => {
     for (const [orderId, status] of [["1", "approved"], ["2", "pending"], ["3", "denied"]] as const) {
@@ -107,7 +125,8 @@ describe("the delivery log's Affiliate column and filter", () => {
     const orders = async (filter: string) => (await load(`?affiliate=${filter}`)).rows.map((row) => row.order).sort();
     expect(await orders("credited")).toEqual(["#1", "#2"]);
     expect(await orders("denied")).toEqual(["#3"]);
-    expect(await orders("not_credited")).toEqual(["#4"]);
+    // Not connected: "#4" cannot be told "no affiliate click", so it is not listed as not credited.
+    expect(await orders("not_credited")).toEqual([]);
     expect((await load("?affiliate=nonsense")).affiliate).toBeNull();
 
     // The delivery's page shows the conversion.

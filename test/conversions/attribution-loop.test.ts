@@ -113,14 +113,16 @@ describe("conversions the stand-in sent", () => {
   });
 
   it("filter the delivery log (credited, not credited, denied) and fill its Affiliate column", async () => {
-    const orderIdsOf = async (filter: "credited" | "not_credited" | "denied") => {
-      const page = await affiliateFilteredPage(SHOP, filter, 1, 25);
+    const orderIdsOf = async (filter: "credited" | "not_credited" | "denied", now = new Date(deliveredAt.getTime() + 25 * HOUR)) => {
+      const page = await affiliateFilteredPage(SHOP, filter, 1, 25, now);
       const rows = await prisma.delivery.findMany({ where: { id: { in: page.ids } } });
       return { total: page.total, orders: rows.map((row) => row.orderId).sort() };
     };
     expect(await orderIdsOf("credited")).toEqual({ total: 3, orders: ["9101", "9102", "9106"] });
     expect(await orderIdsOf("denied")).toEqual({ total: 1, orders: ["9103"] });
     expect(await orderIdsOf("not_credited")).toEqual({ total: 2, orders: ["9104", "9105"] });
+    // Within the grace period they are still waiting for Refersion, as their cells say: not listed.
+    expect(await orderIdsOf("not_credited", new Date(deliveredAt.getTime() + HOUR))).toEqual({ total: 0, orders: [] });
 
     const rows = await prisma.delivery.findMany({ where: { shop: SHOP }, select: { id: true, orderId: true, kind: true } });
     const cells = await affiliateCellsFor(SHOP, rows, new Date(deliveredAt.getTime() + HOUR));

@@ -68,13 +68,19 @@ describe("conversions on PostgreSQL", { timeout: 60_000 }, () => {
     expect(await prisma.conversion.count({ where: { shop: SHOP } })).toBe(3);
     expect((await prisma.conversion.findFirstOrThrow({ where: { shop: SHOP, conversionId: "a" } })).status).toBe("approved");
 
-    const orderIdsOf = async (filter: "credited" | "not_credited" | "denied") => {
-      const page = await outcomes.orderIdsMatching(SHOP, filter, { skip: 0, take: 25 });
+    // Connected an hour before the orders were delivered, a 24-hour grace period.
+    await prisma.conversionReceiver.create({
+      data: { shop: SHOP, token: "pg-receiver-token", secretCiphertext: "sealed", connectedAt: new Date(T0.getTime() - 3_600_000), graceHours: 24 },
+    });
+    const orderIdsOf = async (filter: "credited" | "not_credited" | "denied", now = new Date(T0.getTime() + 25 * 3_600_000)) => {
+      const page = await outcomes.orderIdsMatching(SHOP, filter, { skip: 0, take: 25 }, now);
       const rows = await prisma.delivery.findMany({ where: { id: { in: page.ids } } });
       return { total: page.total, orders: rows.map((row) => row.orderId).sort() };
     };
     expect(await orderIdsOf("credited")).toEqual({ total: 2, orders: ["1", "2"] });
     expect(await orderIdsOf("denied")).toEqual({ total: 1, orders: ["3"] });
     expect(await orderIdsOf("not_credited")).toEqual({ total: 1, orders: ["4"] });
+    // Within the grace period, order 4 still waits for Refersion: not listed.
+    expect(await orderIdsOf("not_credited", new Date(T0.getTime() + 3_600_000))).toEqual({ total: 0, orders: [] });
   });
 });
