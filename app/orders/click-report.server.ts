@@ -1,6 +1,6 @@
 import prisma from "../db.server";
 import { clickHintsFor, createReportRateLimit, isInstalledShop, recordClickHint } from "../attribution/click-hints.server";
-import type { ClickReport } from "../attribution/click-report";
+import { unmatchedReportCount, type ClickReport, type StoredClickHint } from "../attribution/click-report";
 import { env } from "../env.server";
 import { logger } from "../logger.server";
 import { ORDER_KIND } from "../outbox/delivery-kind";
@@ -66,8 +66,12 @@ export async function applyClickHint(shop: string, orderId: string, now = new Da
     select: { id: true, status: true, attempts: true, reasonCode: true, orderPayload: true, updatedAt: true },
   });
   if (!row || !row.orderPayload || row.attempts > 0 || !CHANGEABLE.includes(row.status)) return false;
-  const plan = planOrder(JSON.parse(row.orderPayload), await getShopSettings(shop), "orders/create", { hints });
-  if (!plan.mapped || plan.columns.attributionSource !== "pixel") return false;
+  const order: unknown = JSON.parse(row.orderPayload);
+  const plan = planOrder(order, await getShopSettings(shop), "orders/create", { hints });
+  if (!plan.mapped || plan.columns.attributionSource !== "pixel") {
+    warnIfNoReportMatches(shop, orderId, order, hints);
+    return false;
+  }
   const waited = row.reasonCode === "awaiting_click_data";
   const { count } = await prisma.delivery.updateMany({
     // updatedAt rather than the body, which is sealed at rest (app/database/sealed-columns.server.ts).
@@ -79,4 +83,14 @@ export async function applyClickHint(shop: string, orderId: string, now = new Da
   await rebuildPendingReversals(shop, orderId);
   logger.info("order credited from the checkout pixel", { shop, orderId });
   return true;
+}
+
+/**
+ * The operator's warning for an order whose reports all named another checkout than its
+ * checkout_token: forged reports, or the pixel's checkout.token no longer being the webhook's
+ * checkout_token (docs/web-pixel.md), which must not fail silently. Counts only, no token.
+ */
+export function warnIfNoReportMatches(shop: string, orderId: string, order: unknown, hints: readonly StoredClickHint[]): void {
+  const reports = unmatchedReportCount(order, hints);
+  if (reports > 0) logger.warn(`checkout token did not match any report for order ${orderId}`, { shop, orderId, reports });
 }

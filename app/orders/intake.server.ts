@@ -8,7 +8,7 @@ import { createOutboxInserter } from "../outbox/inserts.server";
 import type { DeliveryStatus } from "../outbox/delivery-status";
 import { getManyShopSettings, hasKeys, type StoredSettings } from "../settings/shop-settings.server";
 import { clickHintsFor } from "../attribution/click-hints.server";
-import { applyClickHint } from "./click-report.server";
+import { applyClickHint, warnIfNoReportMatches } from "./click-report.server";
 import { orderIdOf } from "./order-id";
 import { planOrder, type OrderTrigger } from "./plan";
 import { releaseOrdersWaitingForKeys } from "./release.server";
@@ -65,7 +65,8 @@ export async function acceptOrderWebhook(input: {
   const { shop, payload, webhookId } = input;
   const settings = await settingsOfArrivingOrders.load(shop);
   // The checkout pixel's report, when it came first (app/orders/click-report.server.ts).
-  const plan = planOrder(payload, settings, input.source ?? "orders/create", { hints: await clickHintsFor(shop, orderIdOf(payload)) });
+  const hints = await clickHintsFor(shop, orderIdOf(payload));
+  const plan = planOrder(payload, settings, input.source ?? "orders/create", { hints });
 
   let data: Prisma.DeliveryUncheckedCreateInput;
   let outcome: IntakeOutcome;
@@ -114,8 +115,10 @@ export async function acceptOrderWebhook(input: {
     return { outcome: "duplicate", deliveryId: null, orderId: data.orderId };
   }
   log.info("order recorded", { deliveryId: row.id, outcome, status: data.status });
-  // A report that arrived between the hint's read above and this insert found no row: apply it now.
+  // A report that arrived between the hint's read above and this insert found no row: apply it now
+  // (which warns, as below, when the order's reports all named another checkout).
   if (data.reasonCode === "awaiting_click_data") await applyClickHint(shop, data.orderId);
+  else warnIfNoReportMatches(shop, data.orderId, payload, hints);
   if (data.status === "waiting_for_keys" && hasKeys(await settingsOfArrivingOrders.load(shop))) {
     // Keys were saved between this order's settings read and its insert: the save released the
     // orders waiting then, not this one.

@@ -190,6 +190,38 @@ describe("reports that change nothing", () => {
   });
 });
 
+describe("an order whose reports all named another checkout", () => {
+  it("is logged as a warning for the operator, with counts and no token; a matching report logs nothing", async () => {
+    const { setLogSink } = await import("~/logger.server");
+    const lines: string[] = [];
+    setLogSink((line) => lines.push(line));
+    try {
+      // Report first, then the order.
+      const first = buyItNow(7_100_030);
+      await postReport({ ...reportFor(first), checkoutToken: "chk-other-a" });
+      await postReport({ ...reportFor(first), checkoutToken: "chk-other-b" });
+      await sendWebhook(SHOP, "orders/create", first);
+      // Order first, then the report.
+      const second = buyItNow(7_100_031);
+      await sendWebhook(SHOP, "orders/create", second);
+      await postReport({ ...reportFor(second), checkoutToken: "chk-other-c" });
+      // A matching report: no warning.
+      const third = buyItNow(7_100_032);
+      await postReport(reportFor(third));
+      await sendWebhook(SHOP, "orders/create", third);
+    } finally {
+      setLogSink((line) => process.stdout.write(line + "\n"));
+    }
+    const warnings = lines.map((line) => JSON.parse(line)).filter((entry) => entry.level === "warn" && /checkout token did not match/.test(entry.msg));
+    expect(warnings.map((entry) => [entry.msg, entry.reports])).toEqual([
+      ["checkout token did not match any report for order 7100030", 2],
+      ["checkout token did not match any report for order 7100031", 1],
+    ]);
+    const all = lines.join("\n");
+    for (const token of ["chk-other-a", "chk-other-b", "chk-other-c", "chk-7100030", "chk-7100031", "chk-7100032"]) expect(all).not.toContain(token);
+  });
+});
+
 describe("reports naming a shop without the app", () => {
   it("are answered as ignored reports, for a shop that uninstalled too, and are rate-limited like any shop's", async () => {
     await configureLifecycleShop("pixel-gone.myshopify.com");
