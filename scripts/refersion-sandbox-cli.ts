@@ -2,7 +2,7 @@
  * Runs the local Refersion stand-in until SIGINT/SIGTERM: `npm run refersion:sandbox -- --port 4010`.
  * Point the app at it with REFERSION_WEBHOOK_URL=<url>/tracker/orders/paid and
  * REFERSION_API_URL=<url>/v2. Drive it over HTTP under <url>/__sandbox/ (requests, orders,
- * stats, behavior, reset, keys). Prints one line per request; never a key or a body.
+ * stats, behavior, reset, keys, conversion-webhooks). Prints one line per request; never a key or a body.
  */
 import { parseArgs } from "node:util";
 import {
@@ -74,7 +74,7 @@ async function main() {
   console.log(`  REFERSION_WEBHOOK_URL=${sandbox.webhookUrl}`);
   console.log(`  REFERSION_API_URL=${sandbox.apiUrl}`);
   console.log(`  public key: ${publicKey} (secret key not shown)`);
-  console.log(`  control: ${sandbox.url}/__sandbox/{requests,orders,stats,behavior,reset,keys}`);
+  console.log(`  control: ${sandbox.url}/__sandbox/{requests,orders,stats,behavior,reset,keys,conversion-webhooks}`);
 
   let stopping = false;
   const stop = async (signal: string) => {
