@@ -242,6 +242,8 @@ async function main() {
     }
 
     step("8. Refersion's conversion webhooks (signed with the merchant's signing secret)");
+    say("   (some sent twice, some decisions before the pending report they follow, some signed with another secret;");
+    say("    the app keeps each conversion's latest state by Refersion's time and refuses the wrongly signed)");
     for (const sent of sandbox.conversions.sent) {
       say(`   ${sent.status.padEnd(8)} conversion ${sent.conversionId} for order ${sent.orderId}, ${sent.signature} signature -> ${sent.answer}`);
     }
