@@ -244,8 +244,17 @@ async function main() {
     step("8. Refersion's conversion webhooks (signed with the merchant's signing secret)");
     say("   (some sent twice, some decisions before the pending report they follow, some signed with another secret;");
     say("    the app keeps each conversion's latest state by Refersion's time and refuses the wrongly signed)");
+    // The order's name, as the delivery log below shows it (two fixtures from different shops may share one).
+    const orderNames = new Map<string, string>();
+    for (const name of fixtures) {
+      const order = parseOrderJson(fs.readFileSync(path.join(fixturesDir, name), "utf8"));
+      const id = orderIdOf(order);
+      const orderName = (order as { name?: unknown } | null)?.name;
+      if (id && typeof orderName === "string") orderNames.set(id, orderName);
+    }
     for (const sent of sandbox.conversions.sent) {
-      say(`   ${sent.status.padEnd(8)} conversion ${sent.conversionId} for order ${sent.orderId}, ${sent.signature} signature -> ${sent.answer}`);
+      const order = orderNames.has(sent.orderId) ? `${orderNames.get(sent.orderId)} (${sent.orderId})` : sent.orderId;
+      say(`   ${sent.status.padEnd(8)} conversion ${sent.conversionId} for order ${order}, ${sent.signature} signature -> ${sent.answer}`);
     }
     const wronglyAnswered = sandbox.conversions.sent.filter((sent) => sent.answer !== (sent.signature === "valid" ? 200 : 401));
     if (wronglyAnswered.length > 0) throw new Error(`Conversion webhooks answered unexpectedly: ${JSON.stringify(wronglyAnswered)}`);
