@@ -179,13 +179,18 @@ async function closedLoop(options: AutocannonOptions & { connections: number }):
       latencies.push(responseTime);
     });
   });
-  return closedLoopResult(result, latencies, options.connections);
-}
-
-/** A closed-loop run's figures from autocannon's result and the latencies it reported. */
-function closedLoopResult(result: AutocannonResult, latencies: number[], connections: number): LoadResult {
   const statusCounts: Record<string, number> = {};
   for (const [code, { count }] of Object.entries(result.statusCodeStats)) statusCounts[code] = count;
+  return closedLoopResult(result, summarize(latencies), options.connections, statusCounts);
+}
+
+/** A closed-loop run's figures from autocannon's result, its latencies and its answers counted by status. */
+function closedLoopResult(
+  result: AutocannonResult,
+  latencyMs: LoadResult["latencyMs"],
+  connections: number,
+  statusCounts: Record<string, number>,
+): LoadResult {
   // autocannon counts timeouts among errors.
   if (result.errors > result.timeouts) statusCounts["connection errors"] = result.errors - result.timeouts;
   if (result.timeouts) statusCounts.timeouts = result.timeouts;
@@ -200,7 +205,7 @@ function closedLoopResult(result: AutocannonResult, latencies: number[], connect
     errors: result.non2xx + result.errors,
     statusCounts,
     throughput: Math.round((ok / result.duration) * 10) / 10,
-    latencyMs: summarize(latencies),
+    latencyMs,
   };
 }
 
@@ -233,20 +238,7 @@ export async function pageLoads(options: PageLoadOptions): Promise<LoadResult> {
   };
   const statusCounts: Record<string, number> = {};
   if (result.non2xx) statusCounts["non-2xx"] = result.non2xx;
-  if (result.errors > result.timeouts) statusCounts["connection errors"] = result.errors - result.timeouts;
-  if (result.timeouts) statusCounts.timeouts = result.timeouts;
-  const ok = result["2xx"];
-  return {
-    mode: "full-speed",
-    targetRate: null,
-    connections: options.connections,
-    durationS: result.duration,
-    sent: ok + result.non2xx + result.errors,
-    ok,
-    errors: result.non2xx + result.errors,
-    statusCounts,
-    throughput: Math.round((ok / result.duration) * 10) / 10,
-    // autocannon's command line reports p90, not p95: p95 is left out rather than guessed.
-    latencyMs: { p50: result.latency.p50, p95: NaN, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
-  };
+  // autocannon's command line reports p90, not p95: p95 is left out rather than guessed.
+  const latencyMs = { p50: result.latency.p50, p95: NaN, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean };
+  return closedLoopResult(result, latencyMs, options.connections, statusCounts);
 }
