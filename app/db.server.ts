@@ -1,6 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { providerFor } from "./database/driver-adapter";
 import { createPrismaClient } from "./database/prisma-clients";
+import { SqliteAppendStatement, sqliteFileOf } from "./database/sqlite-append.server";
 import { databaseEnv } from "./env.server";
 
 declare global {
@@ -20,3 +21,11 @@ if (databaseEnv().NODE_ENV !== "production") globalThis.__prisma = prisma;
 export const databaseProvider = providerFor(databaseEnv().DATABASE_URL);
 
 export default prisma;
+
+/**
+ * SQLite only: an INSERT run below Prisma on a connection of its own (app/database/sqlite-append.server.ts),
+ * opened on first use; null on PostgreSQL, where the client's raw queries serve.
+ */
+export function sqliteAppendStatement(sql: string): SqliteAppendStatement | null {
+  return databaseProvider === "sqlite" ? new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql) : null;
+}

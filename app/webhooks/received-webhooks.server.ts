@@ -1,7 +1,7 @@
 import crypto from "node:crypto";
 import { Prisma } from "@prisma/client";
 import { configuredKeys, openValue, sealValue } from "../database/sealed-values.server";
-import prisma from "../db.server";
+import prisma, { sqliteAppendStatement } from "../db.server";
 import { logger } from "../logger.server";
 import { parseOrderJson } from "../refersion/shopify-order";
 import { actOnWebhook } from "./handle-webhook.server";
@@ -38,32 +38,45 @@ interface Waiting {
 let waiting: Waiting[] = [];
 let writing = false;
 
+const RECEIVED_WEBHOOK_COLUMNS = `"webhookId", "shop", "topic", "eventId", "apiVersion", "payload"`;
+/** On SQLite, one prepared statement on a connection of its own; opened on the first webhook. */
+let sqliteAppend: ReturnType<typeof sqliteAppendStatement> | undefined;
+
+/** For each row, whether it was written: false when its webhook id was already there. */
+async function insertReceived(rows: (readonly [string, string, string, string | null, string, string])[]): Promise<boolean[]> {
+  sqliteAppend ??= sqliteAppendStatement(`INSERT INTO "ReceivedWebhook" (${RECEIVED_WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`);
+  if (sqliteAppend) return sqliteAppend.appendAll(rows);
+  // PostgreSQL: one multi-row INSERT through the client's pool (several instances share it).
+  const values = rows.map((row) => Prisma.sql`(${Prisma.join(row)})`);
+  const inserted = await prisma.$queryRaw<{ webhookId: string }[]>`INSERT INTO "ReceivedWebhook" (${Prisma.raw(RECEIVED_WEBHOOK_COLUMNS)}) VALUES ${Prisma.join(values)} ON CONFLICT ("webhookId") DO NOTHING RETURNING "webhookId"`;
+  const ids = new Set(inserted.map((row) => row.webhookId));
+  return rows.map(([webhookId]) => ids.delete(webhookId));
+}
+
 /**
- * One INSERT of every webhook that arrived while the previous one was written (group commit),
- * as raw SQL: Prisma compiles each query of its models anew, which cost more than the rest of
- * the fast path together. It still runs on the client's connection, under its adapter's lock.
- * A webhook id already here (Shopify sent it again) is not kept twice.
+ * One transaction for every webhook that arrived while the previous one was written (group
+ * commit), below Prisma's models: Prisma compiles each query of its models anew, which cost more
+ * than the rest of the fast path together. A webhook id already here (Shopify sent it again) is
+ * not kept twice.
  */
 async function writeGroup(group: Waiting[]) {
   const key = configuredKeys().current;
-  const values = group.map(({ row }) =>
-    Prisma.sql`(${row.webhookId}, ${row.shop}, ${row.topic}, ${row.eventId}, ${row.apiVersion}, ${sealValue(row.body, key)})`,
-  );
-  let inserted: Set<string>;
+  let written: boolean[];
   try {
-    const rows = await prisma.$queryRaw<{ webhookId: string }[]>`INSERT INTO "ReceivedWebhook" ("webhookId", "shop", "topic", "eventId", "apiVersion", "payload") VALUES ${Prisma.join(values)} ON CONFLICT ("webhookId") DO NOTHING RETURNING "webhookId"`;
-    inserted = new Set(rows.map((row) => row.webhookId));
+    written = await insertReceived(
+      group.map(({ row }) => [row.webhookId, row.shop, row.topic, row.eventId, row.apiVersion, sealValue(row.body, key)] as const),
+    );
   } catch (error) {
     for (const item of group) item.reject(error);
     return;
   }
-  for (const item of group) {
+  group.forEach((item, index) => {
     // Each webhook id is kept once: a second copy (in this group, or still waiting from before) is answered as the first.
-    if (!inserted.delete(item.row.webhookId)) {
+    if (!written[index]) {
       logger.info("webhook already received: acknowledged, kept once", { shop: item.row.shop, topic: item.row.topic, webhookId: item.row.webhookId });
     }
     item.resolve();
-  }
+  });
 }
 
 async function drain() {

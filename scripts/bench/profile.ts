@@ -9,7 +9,8 @@
  * frame of the app's own code (inclusive).
  * BENCH_PROFILE=off runs the same workload without the profiler, for quick A/B comparisons
  * (throughput and the server's CPU ms per request, from /proc); BENCH_RATE=N sends intake at a
- * fixed N webhooks/s instead of full speed.
+ * fixed N webhooks/s instead of full speed. BENCH_NODE_ARGS="--flag ..." passes flags to the app's
+ * Node (to compare V8 settings).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -87,7 +88,10 @@ async function main() {
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const profileName = `${workload}-${stamp}.cpuprofile`;
   const profiling = process.env.BENCH_PROFILE !== "off";
-  const profArgs = profiling ? ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`] : [];
+  const profArgs = [
+    ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`] : []),
+    ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
+  ];
   try {
     if (workload === "intake") {
       const app = await startApp("app (profiled)", env(db, sandbox, IDLE_WORKER), path.join(WORK, "app.log"), { nodeArgs: profArgs });
@@ -95,11 +99,18 @@ async function main() {
       const rate = Number(process.env.BENCH_RATE ?? 0);
       if (rate) await fixedRate({ url: app.url + WEBHOOK_PATH, rate: rate / 2, durationS: 5, next });
       const cpuBefore = app.cpuMs();
+      const webCpuBefore = app.mainThreadCpuMs();
+      const startedRssMiB = app.peakRssMiB();
       const result = rate
         ? await fixedRate({ url: app.url + WEBHOOK_PATH, rate, durationS: amount, next })
         : await fullSpeed({ url: app.url + WEBHOOK_PATH, connections: 32, durationS: amount, next });
       const cpuPerRequest = (app.cpuMs() - cpuBefore) / Math.max(1, result.ok);
-      console.log(`intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors, ${cpuPerRequest.toFixed(2)} CPU ms/request`);
+      const webCpuPerRequest = (app.mainThreadCpuMs() - webCpuBefore) / Math.max(1, result.ok);
+      console.log(
+        `intake: ${result.throughput}/s, p99 ${result.latencyMs.p99} ms, ${result.errors} errors, ` +
+          `${cpuPerRequest.toFixed(2)} CPU ms/request (web thread ${webCpuPerRequest.toFixed(2)}), ` +
+          `peak memory ${app.peakRssMiB()} MiB (${startedRssMiB} MiB before the load)`,
+      );
       await app.stop();
     } else {
       const filler = await startApp("app (fill)", env(db, sandbox, IDLE_WORKER), path.join(WORK, "fill.log"));
