@@ -1,7 +1,9 @@
 import type { PrismaClient } from "@prisma/client";
 import { providerFor } from "./database/driver-adapter";
 import { createPrismaClient } from "./database/prisma-clients";
+import { AppendThreadClient, type AppendThreadPort } from "./database/append-thread";
 import { SqliteAppendStatement, sqliteFileOf } from "./database/sqlite-append.server";
+import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "./database/sqlite-adapter";
 import { databaseEnv } from "./env.server";
 
 declare global {
@@ -22,10 +24,26 @@ export const databaseProvider = providerFor(databaseEnv().DATABASE_URL);
 
 export default prisma;
 
+/** An INSERT of many rows at once; for each row, whether it was written (false: its key was already there). */
+export interface AppendStatement {
+  appendAll(rows: (string | null)[][]): Promise<boolean[]>;
+}
+
+let appendThread: AppendThreadClient | null = null;
+
+/** `npm start` (server/app-server.mjs): the appends below run in its writer thread (app/database/append-thread.ts). */
+export function appendThroughThread(port: AppendThreadPort) {
+  appendThread = new AppendThreadClient(port);
+}
+
 /**
- * SQLite only: an INSERT run below Prisma on a connection of its own (app/database/sqlite-append.server.ts),
- * opened on first use; null on PostgreSQL, where the client's raw queries serve.
+ * SQLite only: an INSERT run below Prisma on a connection of its own
+ * (app/database/sqlite-append.server.ts), in the writer thread when the server started one, or
+ * else on this thread, opened on first use; null on PostgreSQL, where the client's raw queries serve.
  */
-export function sqliteAppendStatement(sql: string): SqliteAppendStatement | null {
-  return databaseProvider === "sqlite" ? new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql) : null;
+export function sqliteAppendStatement(sql: string): AppendStatement | null {
+  if (databaseProvider !== "sqlite") return null;
+  const thread = appendThread;
+  if (thread) return { appendAll: (rows) => thread.appendAll(sql, rows) };
+  return new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql, DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
 }

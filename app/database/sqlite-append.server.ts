@@ -1,5 +1,5 @@
 import Database from "libsql";
-import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS, takeWriteTurn } from "./sqlite-adapter";
+import { takeWriteTurn } from "./write-turns";
 
 /*
  * An INSERT below Prisma, for the one write on the webhooks' fast path
@@ -41,7 +41,8 @@ export class SqliteAppendStatement {
   constructor(
     private readonly file: string,
     private readonly sql: string,
-    private readonly busyTimeoutMs: number = DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+    /** As the Prisma connection's (sqlite-adapter.ts): how long another program's lock is waited for. */
+    private readonly busyTimeoutMs: number,
   ) {}
 
   /** The connection, opened (busy timeout, WAL) and the statement prepared on first use, or after a failure. */

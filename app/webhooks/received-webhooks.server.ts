@@ -43,7 +43,7 @@ const RECEIVED_WEBHOOK_COLUMNS = `"webhookId", "shop", "topic", "eventId", "apiV
 let sqliteAppend: ReturnType<typeof sqliteAppendStatement> | undefined;
 
 /** For each row, whether it was written: false when its webhook id was already there. */
-async function insertReceived(rows: (readonly [string, string, string, string | null, string, string])[]): Promise<boolean[]> {
+async function insertReceived(rows: [string, string, string, string | null, string, string][]): Promise<boolean[]> {
   sqliteAppend ??= sqliteAppendStatement(`INSERT INTO "ReceivedWebhook" (${RECEIVED_WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`);
   if (sqliteAppend) return sqliteAppend.appendAll(rows);
   // PostgreSQL: one multi-row INSERT through the client's pool (several instances share it).
@@ -64,7 +64,7 @@ async function writeGroup(group: Waiting[]) {
   let written: boolean[];
   try {
     written = await insertReceived(
-      group.map(({ row }) => [row.webhookId, row.shop, row.topic, row.eventId, row.apiVersion, sealValue(row.body, key)] as const),
+      group.map(({ row }): [string, string, string, string | null, string, string] => [row.webhookId, row.shop, row.topic, row.eventId, row.apiVersion, sealValue(row.body, key)]),
     );
   } catch (error) {
     for (const item of group) item.reject(error);

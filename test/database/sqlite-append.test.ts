@@ -4,19 +4,18 @@
  * written once, a failed group leaving nothing, and the write turn taken alone, so that an open
  * Prisma transaction of the same thread is waited for instead of SQLite's lock.
  */
-import { sqliteAppendStatement } from "~/db.server";
+import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "~/database/sqlite-adapter";
+import { SqliteAppendStatement, sqliteFileOf } from "~/database/sqlite-append.server";
 import prisma from "~/db.server";
-import { sqliteFileOf, type SqliteAppendStatement } from "~/database/sqlite-append.server";
 
 const SHOP = "append.myshopify.com";
 const INSERT = `INSERT INTO "ReceivedWebhook" ("webhookId", "shop", "topic", "eventId", "apiVersion", "payload") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`;
-const row = (webhookId: string, shop: string | null = SHOP) => [webhookId, shop, "orders/create", null, "2025-01", `body of ${webhookId}`] as const;
+const row = (webhookId: string, shop: string | null = SHOP) => [webhookId, shop, "orders/create", null, "2025-01", `body of ${webhookId}`];
 
 let statement: SqliteAppendStatement;
 
 beforeAll(() => {
-  statement = sqliteAppendStatement(INSERT)!;
-  expect(statement).not.toBeNull();
+  statement = new SqliteAppendStatement(sqliteFileOf(process.env.DATABASE_URL!), INSERT, DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
 });
 afterAll(() => statement.close());
 
