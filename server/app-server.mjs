@@ -19,6 +19,8 @@
  * DELIVERY_WORKER=off. `npm run dev` runs it too (`remix dev -c`, shopify.web.toml): the dev server
  * restarts it after each rebuild and waits for its "ready" line.
  */
+import crypto from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -54,6 +56,23 @@ const {
 await unlessRefused(() => refuseSqliteSharedBetweenProcesses("web"));
 
 /**
+ * The modules the background thread loads: the bundle `npm run build` makes beside the server
+ * build (build/background/index.js, only what the thread runs: docs/decisions/0020-background-thread-bundle.md),
+ * which must have been built beside this very server build; under `npm run dev`, the server build
+ * itself, which the dev server rebuilds on every change.
+ */
+function backgroundThreadModules() {
+  if (process.env.NODE_ENV === "development") return { serverBuildPath: buildPath };
+  const backgroundBuildPath = path.join(path.dirname(path.dirname(buildPath)), "background", "index.js");
+  if (!fs.existsSync(backgroundBuildPath)) {
+    console.error(`${backgroundBuildPath} is missing: \`npm run build\` builds it beside ${buildPath}.`);
+    process.exit(1);
+  }
+  const serverBuildSha256 = crypto.createHash("sha256").update(fs.readFileSync(buildPath)).digest("hex");
+  return { backgroundBuildPath, serverBuildPath: buildPath, serverBuildSha256 };
+}
+
+/**
  * The background work runs in a worker thread (server/background-thread.mjs), so that it never
  * delays an acknowledgement. If the thread dies the process exits: an orchestrator restarts it,
  * rather than a server that takes orders nobody delivers.
@@ -62,7 +81,9 @@ function startBackgroundThread() {
   let stopping = false;
   // Until the thread's first report: starting, like a worker that has not completed a pass yet.
   reportBackgroundThread({ running: true, lastRunAt: null });
-  const thread = new Worker(new URL("./background-thread.mjs", import.meta.url), { workerData: { buildPath, writeTurns } });
+  const thread = new Worker(new URL("./background-thread.mjs", import.meta.url), {
+    workerData: { ...backgroundThreadModules(), writeTurns },
+  });
   let started;
   const ready = new Promise((resolve) => (started = resolve));
   thread.on("message", (message) => {

@@ -8,11 +8,25 @@
  */
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
-import { installGlobals } from "@remix-run/node";
 
-const build = await import(pathToFileURL(workerData.buildPath).href);
-installGlobals({ nativeFetch: build.future.v3_singleFetch });
-const { shareWriteTurns, startBackgroundWork, stopBackgroundWork } = build.entry.module;
+/**
+ * The thread's modules (server/app-server.mjs chooses): the background bundle, refused unless it
+ * was built beside the web thread's server build, so that a stale one never runs beside newer
+ * routes; under `npm run dev`, the server build itself, which exports the same names.
+ */
+async function threadModules({ backgroundBuildPath, serverBuildPath, serverBuildSha256 }) {
+  if (!backgroundBuildPath) return (await import(pathToFileURL(serverBuildPath).href)).entry.module;
+  const modules = await import(pathToFileURL(backgroundBuildPath).href);
+  if (modules.serverBuildSha256 !== serverBuildSha256) {
+    throw new Error(`${backgroundBuildPath} was not built beside ${serverBuildPath} (a stale or unfinished build): run \`npm run build\`, which builds both`);
+  }
+  return modules;
+}
+
+// Node's own fetch serves this thread's calls (Refersion, Shopify's Admin API), as in the tests:
+// Remix's globals, which the web thread installs for its requests, would load @remix-run/node here.
+const modules = await threadModules(workerData);
+const { shareWriteTurns, startBackgroundWork, stopBackgroundWork } = modules;
 shareWriteTurns(workerData.writeTurns);
 
 /** How often the web server hears how the worker is doing (its health check reads that). */
