@@ -1,7 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { providerFor } from "./database/driver-adapter";
 import { createPrismaClient } from "./database/prisma-clients";
-import { AppendThreadClient, type AppendThreadPort } from "./database/append-thread";
+import { AppendThreadClient, type AppendThreadOptions, type AppendThreadPort } from "./database/append-thread";
 import { SqliteAppendStatement, sqliteFileOf } from "./database/sqlite-append.server";
 import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "./database/sqlite-adapter";
 import { databaseEnv } from "./env.server";
@@ -30,6 +30,12 @@ export interface AppendStatement {
 }
 
 let appendThread: AppendThreadClient | null = null;
+
+/** What `npm start`'s writer thread needs to open its connection; null on PostgreSQL, which needs no such thread. */
+export function appendThreadOptions(): AppendThreadOptions | null {
+  if (databaseProvider !== "sqlite") return null;
+  return { file: sqliteFileOf(databaseEnv().DATABASE_URL), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS };
+}
 
 /** `npm start` (server/app-server.mjs): the appends below run in its writer thread (app/database/append-thread.ts). */
 export function appendThroughThread(port: AppendThreadPort) {

@@ -22,9 +22,13 @@ export {
   startBackgroundWork,
   stopBackgroundWork,
 } from "./background/background-work.server";
+// The background thread yields the CPU to the web server's thread (server/background-thread.mjs).
+export { lowerThisThreadsCpuPriority } from "./background/thread-priority.server";
 export { refuseSqliteSharedBetweenProcesses } from "./database/single-process-sqlite.server";
 // The SQLite connections of the server's threads take turns to write (server/background-thread.mjs).
 export { createWriteTurns, shareWriteTurns } from "./database/sqlite-adapter";
+// The fast path's appends run in a writer thread of their own (server/append-thread.mjs).
+export { appendThreadOptions, appendThroughThread } from "./db.server";
 export { BUSY_RETRY_AFTER_SECONDS, IN_FLIGHT_BODY_BYTES, bodyLimitFor, skipsAdminQueue } from "./body-limits.server";
 // The order webhooks' fast path, which server/app-server.mjs serves ahead of Express and Remix.
 export { FAST_INTAKE_BODY_BYTES, fastIntakeTopic, receiveOnFastPath } from "./webhooks/fast-intake.server";

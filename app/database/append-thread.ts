@@ -74,3 +74,6 @@ export class AppendThreadClient {
     });
   }
 }
+
+// The writer thread's connection takes write turns with the other threads' (write-turns.ts).
+export { shareWriteTurns } from "./write-turns";

@@ -53,6 +53,10 @@ export class SqliteAppendStatement {
       // Another program's lock (a backup, `npm run shop`) is waited for, as on the Prisma connection.
       db.prepare(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(this.busyTimeoutMs))}`).get();
       db.prepare("PRAGMA journal_mode = WAL").get();
+      // No checkpoint on this connection's commits: copying the WAL into the database file is left
+      // to the app's other connections (SQLite's default, every 1,000 pages, on their commits),
+      // off the path that acknowledges webhooks; it took milliseconds several times a second.
+      db.prepare("PRAGMA wal_autocheckpoint = 0").get();
       this.#connection = { db, insert: db.prepare(this.sql) };
     } catch (error) {
       db.close();

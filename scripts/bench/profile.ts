@@ -86,10 +86,11 @@ async function main() {
   const source = createWebhookSource({ secret, firstId: 9_000_000_000_000 });
   const next = () => source.next();
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const profileName = `${workload}-${stamp}.cpuprofile`;
+  // Each thread of the app writes its own profile there (Node's names end in .PID.THREAD.SEQ); the main thread's is summarized.
+  const runDir = path.join(DIR, `${workload}-${stamp}`);
   const profiling = process.env.BENCH_PROFILE !== "off";
   const profArgs = [
-    ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${DIR}`, `--cpu-prof-name=${profileName}`] : []),
+    ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${runDir}`] : []),
     ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
   ];
   try {
@@ -137,9 +138,11 @@ async function main() {
     await sandbox.stop();
   }
   if (!profiling) return;
-  const file = path.join(DIR, profileName);
-  if (!fs.existsSync(file)) throw new Error(`No profile was written (${file}); did the app exit cleanly?`);
-  console.log(`profile: ${path.relative(ROOT, file)}\n`);
+  const written = fs.existsSync(runDir) ? fs.readdirSync(runDir).filter((name) => name.endsWith(".cpuprofile")) : [];
+  const main = written.find((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name));
+  if (!main) throw new Error(`No profile of the main thread was written in ${runDir}; did the app exit cleanly?`);
+  const file = path.join(runDir, main);
+  console.log(`profiles: ${path.relative(ROOT, runDir)} (${written.length} threads); the main thread's: ${main}\n`);
   console.log(summarizeProfile(file));
 }
 
