@@ -1,7 +1,8 @@
 import type { PrismaClient } from "@prisma/client";
 import { providerFor } from "./database/driver-adapter";
 import { createPrismaClient } from "./database/prisma-clients";
-import { AppendThreadClient, type AppendThreadOptions, type AppendThreadPort } from "./database/append-thread";
+import { AppendThreadClient, sealRows, type AppendThreadOptions, type AppendThreadPort, type AppendValue } from "./database/append-thread";
+import { configuredKeys } from "./database/sealed-values.server";
 import { SqliteAppendStatement, sqliteFileOf } from "./database/sqlite-append.server";
 import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "./database/sqlite-adapter";
 import { databaseEnv } from "./env.server";
@@ -24,9 +25,13 @@ export const databaseProvider = providerFor(databaseEnv().DATABASE_URL);
 
 export default prisma;
 
-/** An INSERT of many rows at once; for each row, whether it was written (false: its key was already there). */
+/**
+ * An INSERT of many rows at once; for each row, whether it was written (false: its key was
+ * already there). `sealColumn`'s values are UTF-8 bytes, sealed before they are written (and
+ * handed over to the writer thread, not read by the caller afterwards).
+ */
 export interface AppendStatement {
-  appendAll(rows: (string | null)[][]): Promise<boolean[]>;
+  appendAll(rows: AppendValue[][], options?: { sealColumn?: number }): Promise<boolean[]>;
 }
 
 let appendThread: AppendThreadClient | null = null;
@@ -34,7 +39,7 @@ let appendThread: AppendThreadClient | null = null;
 /** What `npm start`'s writer thread needs to open its connection; null on PostgreSQL, which needs no such thread. */
 export function appendThreadOptions(): AppendThreadOptions | null {
   if (databaseProvider !== "sqlite") return null;
-  return { file: sqliteFileOf(databaseEnv().DATABASE_URL), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS };
+  return { file: sqliteFileOf(databaseEnv().DATABASE_URL), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS, sealingKey: configuredKeys().current };
 }
 
 /** `npm start` (server/app-server.mjs): the appends below run in its writer thread (app/database/append-thread.ts). */
@@ -50,6 +55,7 @@ export function appendThroughThread(port: AppendThreadPort) {
 export function sqliteAppendStatement(sql: string): AppendStatement | null {
   if (databaseProvider !== "sqlite") return null;
   const thread = appendThread;
-  if (thread) return { appendAll: (rows) => thread.appendAll(sql, rows) };
-  return new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql, DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
+  if (thread) return { appendAll: (rows, options = {}) => thread.appendAll(sql, rows, options.sealColumn) };
+  const statement = new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql, DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
+  return { appendAll: (rows, options = {}) => statement.appendAll(sealRows(rows, options.sealColumn, configuredKeys().current)) };
 }

@@ -18,38 +18,46 @@ import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
+/**
+ * Each worker thread of `npm start` and the module it runs: its folder under build/ and its entry.
+ * The fast path's writer thread (server/append-thread.mjs) loads only its SQLite statement.
+ */
+const THREAD_BUNDLES: Record<string, string> = {
+  background: "./app/background/background-thread.server",
+  "append-thread": "./app/database/append-thread",
+};
+
 async function main() {
   const serverBuild = path.resolve(process.argv[2] ?? path.join(ROOT, "build", "server", "index.js"));
   if (!fs.existsSync(serverBuild)) throw new Error(`${serverBuild} is missing: the background bundle is built after the server build (npm run build).`);
   const serverBuildSha256 = crypto.createHash("sha256").update(fs.readFileSync(serverBuild)).digest("hex");
-  const outfile = path.join(path.dirname(path.dirname(serverBuild)), "background", "index.js");
-  fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
-  await build({
-    absWorkingDir: ROOT,
-    stdin: {
-      contents: [
-        'export * from "./app/background/background-thread.server";',
-        `export const serverBuildSha256 = ${JSON.stringify(serverBuildSha256)};`,
-      ].join("\n"),
-      resolveDir: ROOT,
-      sourcefile: "background-thread-entry.ts",
-      loader: "ts",
-    },
-    outfile,
-    bundle: true,
-    packages: "external",
-    platform: "node",
-    format: "esm",
-    target: "node22",
-    treeShaking: true,
-    minifySyntax: true,
-    sourcemap: true,
-    tsconfig: path.join(ROOT, "tsconfig.json"),
-    // As the Remix compiler defines it for `remix build`.
-    define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    logLevel: "warning",
-  });
-  console.log(`built ${path.relative(ROOT, outfile)} beside ${path.relative(ROOT, serverBuild)}`);
+  for (const [folder, entry] of Object.entries(THREAD_BUNDLES)) {
+    const outfile = path.join(path.dirname(path.dirname(serverBuild)), folder, "index.js");
+    fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
+    await build({
+      absWorkingDir: ROOT,
+      stdin: {
+        contents: [`export * from ${JSON.stringify(entry)};`, `export const serverBuildSha256 = ${JSON.stringify(serverBuildSha256)};`].join("\n"),
+        resolveDir: ROOT,
+        sourcefile: `${folder}-entry.ts`,
+        loader: "ts",
+      },
+      outfile,
+      bundle: true,
+      packages: "external",
+      platform: "node",
+      format: "esm",
+      target: "node22",
+      treeShaking: true,
+      minifySyntax: true,
+      sourcemap: true,
+      tsconfig: path.join(ROOT, "tsconfig.json"),
+      // As the Remix compiler defines it for `remix build`.
+      define: { "process.env.NODE_ENV": JSON.stringify("production") },
+      logLevel: "warning",
+    });
+    console.log(`built ${path.relative(ROOT, outfile)} beside ${path.relative(ROOT, serverBuild)}`);
+  }
 }
 
 main().catch((error) => {

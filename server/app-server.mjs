@@ -36,6 +36,8 @@ const build = await unlessRefused(() => import(pathToFileURL(buildPath).href));
 installGlobals({ nativeFetch: build.future.v3_singleFetch });
 const {
   ADMIN_REQUESTS_IN_FLIGHT,
+  appendThreadOptions,
+  appendThroughThread,
   BUSY_RETRY_AFTER_SECONDS,
   FAST_INTAKE_BODY_BYTES,
   backgroundWorkWanted,
@@ -116,6 +118,37 @@ shareWriteTurns(writeTurns);
 const background = backgroundWorkWanted() ? startBackgroundThread() : null;
 // Ready means ready to deliver too: the server listens once the background work has started.
 await background?.ready;
+
+/**
+ * The fast path's writer thread (server/append-thread.mjs), SQLite only: the webhooks' group
+ * commits wait for the disk there, not on this thread. It loads the bundle `npm run build` makes
+ * beside the server build (build/append-thread/index.js), refused unless built beside this very
+ * server build. Under `npm run dev` the appends stay on this thread. If the thread dies the
+ * process exits, as for the background thread: no webhook would be acknowledged any more.
+ */
+async function startAppendThread() {
+  const options = appendThreadOptions();
+  if (!options || process.env.NODE_ENV === "development") return;
+  const bundlePath = path.join(path.dirname(path.dirname(buildPath)), "append-thread", "index.js");
+  if (!fs.existsSync(bundlePath)) {
+    console.error(`${bundlePath} is missing: \`npm run build\` builds it beside ${buildPath}.`);
+    process.exit(1);
+  }
+  const serverBuildSha256 = crypto.createHash("sha256").update(fs.readFileSync(buildPath)).digest("hex");
+  const thread = new Worker(new URL("./append-thread.mjs", import.meta.url), { workerData: { ...options, bundlePath, serverBuildSha256, writeTurns } });
+  // It serves this thread's requests only; it never keeps the process alive by itself.
+  thread.unref();
+  thread.on("error", (error) => {
+    console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "the webhooks' writer thread failed", error: error.message }));
+  });
+  thread.on("exit", (code) => {
+    console.error(JSON.stringify({ time: new Date().toISOString(), level: "error", msg: "the webhooks' writer thread stopped unexpectedly; exiting", code }));
+    process.exit(1);
+  });
+  await new Promise((resolve) => thread.once("message", resolve));
+  appendThroughThread(thread);
+}
+await startAppendThread();
 
 const app = express();
 app.disable("x-powered-by");

@@ -26,8 +26,10 @@ async function threadModules({ backgroundBuildPath, serverBuildPath, serverBuild
 // Node's own fetch serves this thread's calls (Refersion, Shopify's Admin API), as in the tests:
 // Remix's globals, which the web thread installs for its requests, would load @remix-run/node here.
 const modules = await threadModules(workerData);
-const { shareWriteTurns, startBackgroundWork, stopBackgroundWork } = modules;
+const { lowerThisThreadsCpuPriority, shareWriteTurns, startBackgroundWork, stopBackgroundWork } = modules;
 shareWriteTurns(workerData.writeTurns);
+// The acknowledgements go first when both threads want the CPU (app/background/thread-priority.server.ts).
+lowerThisThreadsCpuPriority();
 
 /** How often the web server hears how the worker is doing (its health check reads that). */
 const REPORT_EVERY_MS = 1_000;

@@ -17,3 +17,5 @@ env();
 export { startBackgroundWork, stopBackgroundWork } from "./background-work.server";
 // The thread's SQLite connection takes turns to write with the web thread's (app/database/sqlite-adapter.ts).
 export { shareWriteTurns } from "../database/sqlite-adapter";
+// The acknowledgements go first when both threads want the CPU.
+export { lowerThisThreadsCpuPriority } from "./thread-priority.server";

@@ -1,4 +1,5 @@
 import type { MessagePort } from "node:worker_threads";
+import { sealUtf8 } from "./sealed-format";
 import { SqliteAppendStatement } from "./sqlite-append.server";
 
 /*
@@ -9,13 +10,34 @@ import { SqliteAppendStatement } from "./sqlite-append.server";
  * waits there while the web thread goes on, and what arrives meanwhile joins the next group.
  * `npm start` runs it (server/append-thread.mjs, on its own small bundle); elsewhere (tests, the
  * dev server) the statements run on the calling thread.
+ *
+ * A column may arrive as UTF-8 bytes to be sealed here (a webhook's body as received): the web
+ * thread hands the bytes over without copying them and spends nothing on encryption.
  */
+
+/** A value of a row: the sealed column's value is UTF-8 bytes, the others are written as they are. */
+export type AppendValue = string | null | Uint8Array;
+
+/** The rows with their `sealColumn` (if any) sealed under the key (sealed-format.ts). */
+export function sealRows(rows: AppendValue[][], sealColumn: number | undefined, keyHex: string): (string | null)[][] {
+  return rows.map((row) =>
+    row.map((value, column) => {
+      if (value instanceof Uint8Array) {
+        if (column !== sealColumn) throw new Error(`Column ${column} holds bytes but is not the column to seal`);
+        return sealUtf8(value, keyHex);
+      }
+      return value;
+    }),
+  );
+}
 
 /** What the web thread sends: one group of rows for one INSERT. */
 interface AppendRequest {
   id: number;
   sql: string;
-  rows: (string | null)[][];
+  rows: AppendValue[][];
+  /** The column whose values are UTF-8 bytes to seal before they are written. */
+  sealColumn?: number;
 }
 /** What the writer thread answers: for each row, whether it was written; or why none was. */
 type AppendAnswer = { id: number; written: boolean[] } | { id: number; error: string };
@@ -24,10 +46,12 @@ export interface AppendThreadOptions {
   /** The SQLite file (sqliteFileOf). */
   file: string;
   busyTimeoutMs: number;
+  /** The key the sealed column is sealed with (APP_ENCRYPTION_KEY); it stays in the process. */
+  sealingKey: string;
 }
 
 /** The writer thread's side: one statement per SQL text, one group at a time, each answered. */
-export function serveAppends(port: MessagePort, { file, busyTimeoutMs }: AppendThreadOptions) {
+export function serveAppends(port: MessagePort, { file, busyTimeoutMs, sealingKey }: AppendThreadOptions) {
   const statements = new Map<string, SqliteAppendStatement>();
   let queue = Promise.resolve();
   port.on("message", (request: AppendRequest) => {
@@ -36,7 +60,7 @@ export function serveAppends(port: MessagePort, { file, busyTimeoutMs }: AppendT
       if (!statement) statements.set(request.sql, (statement = new SqliteAppendStatement(file, request.sql, busyTimeoutMs)));
       let answer: AppendAnswer;
       try {
-        answer = { id: request.id, written: await statement.appendAll(request.rows) };
+        answer = { id: request.id, written: await statement.appendAll(sealRows(request.rows, request.sealColumn, sealingKey)) };
       } catch (error) {
         answer = { id: request.id, error: error instanceof Error ? error.message : String(error) };
       }
@@ -47,7 +71,7 @@ export function serveAppends(port: MessagePort, { file, busyTimeoutMs }: AppendT
 
 /** The port of the writer thread, as the web thread holds it (a Worker). */
 export interface AppendThreadPort {
-  postMessage(message: AppendRequest): void;
+  postMessage(message: AppendRequest, transfer: ArrayBuffer[]): void;
   on(event: "message", listener: (answer: AppendAnswer) => void): unknown;
 }
 
@@ -66,11 +90,22 @@ export class AppendThreadClient {
     });
   }
 
-  appendAll(sql: string, rows: (string | null)[][]): Promise<boolean[]> {
+  /** Bytes are handed over (transferred): the caller does not read them afterwards. */
+  appendAll(sql: string, rows: AppendValue[][], sealColumn?: number): Promise<boolean[]> {
     const id = this.#nextId++;
+    const transfer: ArrayBuffer[] = [];
+    const sent = rows.map((row) =>
+      row.map((value) => {
+        if (!(value instanceof Uint8Array)) return value;
+        // Only a buffer the bytes fill alone is handed over; a view into a shared one is copied.
+        const own = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : new Uint8Array(value);
+        transfer.push(own.buffer as ArrayBuffer);
+        return own;
+      }),
+    );
     return new Promise<boolean[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.port.postMessage({ id, sql, rows });
+      this.port.postMessage({ id, sql, rows: sent, sealColumn }, transfer);
     });
   }
 }

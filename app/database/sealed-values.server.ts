@@ -1,13 +1,10 @@
 import { encryptionEnv } from "../env.server";
-import { keyIdOf, openSecret, sealSecret } from "./secret-box.server";
 
-/**
- * One value sealed with the secret box, written as a single string so that it fits a text
- * column or a JSON string: `sealed:<keyId>:v1:<iv>:<tag>:<data>`. The key id inside lets the
- * rotation command find values sealed under an older APP_ENCRYPTION_KEY, and lets a reader tell
- * a sealed value from one written before values were sealed (read as it is).
+/*
+ * The process's sealing keys, from APP_ENCRYPTION_KEY (and APP_ENCRYPTION_KEY_PREVIOUS during a
+ * rotation), and the format they seal values in (sealed-format.ts).
  */
-const PREFIX = "sealed:";
+export { isSealed, needsSealing, openValue, sealedKeyId, sealUtf8, sealValue } from "./sealed-format";
 
 export interface SealingKeys {
   current: string;
@@ -19,37 +16,4 @@ export interface SealingKeys {
 export function configuredKeys(): SealingKeys {
   const { APP_ENCRYPTION_KEY, APP_ENCRYPTION_KEY_PREVIOUS } = encryptionEnv();
   return { current: APP_ENCRYPTION_KEY, all: [APP_ENCRYPTION_KEY, ...(APP_ENCRYPTION_KEY_PREVIOUS ? [APP_ENCRYPTION_KEY_PREVIOUS] : [])] };
-}
-
-// The whole shape, not only the prefix: a buyer's text that merely starts with "sealed:" (a note
-// written before notes were dropped) is plain text, sealed like any other value.
-const SEALED_SHAPE = /^sealed:[0-9a-f]{16}:v1:[A-Za-z0-9_-]{16}:[A-Za-z0-9_-]{22}:[A-Za-z0-9_-]*$/;
-
-export function isSealed(value: unknown): value is string {
-  return typeof value === "string" && SEALED_SHAPE.test(value);
-}
-
-/** The id of the key a sealed value was sealed with; null for a value that is not sealed. */
-export function sealedKeyId(value: unknown): string | null {
-  if (!isSealed(value)) return null;
-  const end = value.indexOf(":", PREFIX.length);
-  return end < 0 ? null : value.slice(PREFIX.length, end);
-}
-
-export function sealValue(plaintext: string, keyHex: string): string {
-  const sealed = sealSecret(plaintext, keyHex);
-  return `${PREFIX}${sealed.keyId}:${sealed.ciphertext}`;
-}
-
-/** The plaintext of a sealed value; a value that is not sealed (written before) comes back as it is. */
-export function openValue(value: string, keysHex: string[]): string {
-  if (!isSealed(value)) return value;
-  const keyId = sealedKeyId(value) ?? "";
-  return openSecret({ keyId, ciphertext: value.slice(PREFIX.length + keyId.length + 1) }, keysHex);
-}
-
-/** Whether a stored value should be sealed again under the current key (plain, or under another key). */
-export function needsSealing(value: string | null | undefined, currentKeyHex: string): boolean {
-  if (value === null || value === undefined) return false;
-  return sealedKeyId(value) !== keyIdOf(currentKeyHex);
 }

@@ -187,6 +187,15 @@ export async function receiveWebhook(request: Request, expectedTopic: string): P
     eventId: request.headers.get("X-Shopify-Event-Id"),
     apiVersion: check.apiVersion,
   };
+  return withBody(verified, rawBody);
+}
+
+/**
+ * A verified webhook with its body read: JSON within MAX_WEBHOOK_JSON_DEPTH, an id beyond 2^53
+ * kept exact; otherwise unreadable, with the reason. The route reads bodies with it, and the
+ * background work reads those the fast path appended unread (received-webhooks.server.ts).
+ */
+export function withBody(verified: Omit<VerifiedWebhook, "payload">, rawBody: string): VerifiedWebhook | UnreadableWebhook {
   let payload: unknown;
   try {
     payload = JSON.parse(rawBody);

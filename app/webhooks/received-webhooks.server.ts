@@ -1,12 +1,11 @@
 import crypto from "node:crypto";
 import { Prisma } from "@prisma/client";
-import { configuredKeys, openValue, sealValue } from "../database/sealed-values.server";
+import { configuredKeys, openValue, sealUtf8 } from "../database/sealed-values.server";
 import prisma, { sqliteAppendStatement } from "../db.server";
 import { logger } from "../logger.server";
-import { parseOrderJson } from "../refersion/shopify-order";
 import { actOnWebhook } from "./handle-webhook.server";
 import { ORDER_WEBHOOK_EFFECTS, isOrderWebhookTopic } from "./order-webhooks.server";
-import { hasInexactId, type VerifiedWebhook } from "./receive-webhook.server";
+import { isUnreadable, withBody, type UnreadableWebhook, type VerifiedWebhook } from "./receive-webhook.server";
 
 /*
  * ReceivedWebhook: the order webhooks the fast path (fast-intake.server.ts) acknowledged, kept
@@ -14,7 +13,7 @@ import { hasInexactId, type VerifiedWebhook } from "./receive-webhook.server";
  * (docs/decisions/0014-webhook-intake-fast-path.md).
  */
 
-/** What the fast path appends: the verified headers' values and the body as received. */
+/** What the fast path appends: the verified headers' values and the body as received, unread. */
 export interface ReceivedWebhookInput {
   webhookId: string;
   shop: string;
@@ -22,8 +21,11 @@ export interface ReceivedWebhookInput {
   topic: string;
   eventId: string | null;
   apiVersion: string;
-  /** The body as Shopify sent it (UTF-8 text); sealed before it is written. */
-  body: string;
+  /**
+   * The body's bytes as Shopify sent and signed them (valid UTF-8), read only when the webhook is
+   * acted on; sealed before they are written, and handed over (not to be read by the caller after).
+   */
+  body: Uint8Array;
 }
 
 /** Large enough for a burst, small enough for one short statement (6 parameters a row). */
@@ -42,12 +44,17 @@ const RECEIVED_WEBHOOK_COLUMNS = `"webhookId", "shop", "topic", "eventId", "apiV
 /** On SQLite, one prepared statement on a connection of its own; opened on the first webhook. */
 let sqliteAppend: ReturnType<typeof sqliteAppendStatement> | undefined;
 
+/** The payload column, whose values are the bodies' bytes, sealed before they are written. */
+const PAYLOAD_COLUMN = 5;
+type ReceivedRowValues = [string, string, string, string | null, string, Uint8Array];
+
 /** For each row, whether it was written: false when its webhook id was already there. */
-async function insertReceived(rows: [string, string, string, string | null, string, string][]): Promise<boolean[]> {
+async function insertReceived(rows: ReceivedRowValues[]): Promise<boolean[]> {
   sqliteAppend ??= sqliteAppendStatement(`INSERT INTO "ReceivedWebhook" (${RECEIVED_WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`);
-  if (sqliteAppend) return sqliteAppend.appendAll(rows);
+  if (sqliteAppend) return sqliteAppend.appendAll(rows, { sealColumn: PAYLOAD_COLUMN });
   // PostgreSQL: one multi-row INSERT through the client's pool (several instances share it).
-  const values = rows.map((row) => Prisma.sql`(${Prisma.join(row)})`);
+  const key = configuredKeys().current;
+  const values = rows.map(([webhookId, shop, topic, eventId, apiVersion, body]) => Prisma.sql`(${Prisma.join([webhookId, shop, topic, eventId, apiVersion, sealUtf8(body, key)])})`);
   const inserted = await prisma.$queryRaw<{ webhookId: string }[]>`INSERT INTO "ReceivedWebhook" (${Prisma.raw(RECEIVED_WEBHOOK_COLUMNS)}) VALUES ${Prisma.join(values)} ON CONFLICT ("webhookId") DO NOTHING RETURNING "webhookId"`;
   const ids = new Set(inserted.map((row) => row.webhookId));
   return rows.map(([webhookId]) => ids.delete(webhookId));
@@ -56,16 +63,14 @@ async function insertReceived(rows: [string, string, string, string | null, stri
 /**
  * One transaction for every webhook that arrived while the previous one was written (group
  * commit), below Prisma's models: Prisma compiles each query of its models anew, which cost more
- * than the rest of the fast path together. A webhook id already here (Shopify sent it again) is
- * not kept twice.
+ * than the rest of the fast path together. On SQLite `npm start` writes in a thread of its own
+ * (app/database/append-thread.ts), which also seals the bodies. A webhook id already here
+ * (Shopify sent it again) is not kept twice.
  */
 async function writeGroup(group: Waiting[]) {
-  const key = configuredKeys().current;
   let written: boolean[];
   try {
-    written = await insertReceived(
-      group.map(({ row }): [string, string, string, string | null, string, string] => [row.webhookId, row.shop, row.topic, row.eventId, row.apiVersion, sealValue(row.body, key)]),
-    );
+    written = await insertReceived(group.map(({ row }): ReceivedRowValues => [row.webhookId, row.shop, row.topic, row.eventId, row.apiVersion, row.body]));
   } catch (error) {
     for (const item of group) item.reject(error);
     return;
@@ -120,26 +125,27 @@ type ReceivedRow = {
   attempts: number;
 };
 
-/** The row's webhook as the route would have received it (the body verified when it arrived). */
-function webhookOf(row: ReceivedRow): VerifiedWebhook {
-  const text = openValue(row.payload, configuredKeys().all);
-  let payload: unknown = JSON.parse(text);
-  // The fast path only accepted bodies JSON.parse reads exactly; kept for rows written otherwise.
-  if (hasInexactId(payload)) payload = parseOrderJson(text);
-  return {
+/**
+ * The row's webhook as the route would have received it: the signature and headers were checked
+ * when it arrived, and its body is read now as the route reads it (withBody), unreadable included.
+ */
+function webhookOf(row: ReceivedRow): VerifiedWebhook | UnreadableWebhook {
+  const verified = {
     shop: row.shop,
     topic: row.topic.toUpperCase().replace(/\//g, "_"),
     webhookId: row.webhookId,
     eventId: row.eventId,
     apiVersion: row.apiVersion,
-    payload,
   };
+  return withBody(verified, openValue(row.payload, configuredKeys().all));
 }
 
-/** The order a row concerns: rows of one order are acted on one after another, in arrival order. */
-function orderKeyOf(row: ReceivedRow, webhook: VerifiedWebhook): string {
-  const body = webhook.payload as { id?: unknown; order_id?: unknown };
-  const orderId = row.topic === "refunds/create" ? body.order_id : body.id;
+/** The order a row concerns: rows of one order are acted on one after another, in arrival order. An unreadable body names none. */
+function orderKeyOf(row: ReceivedRow, webhook: VerifiedWebhook | UnreadableWebhook): string {
+  if (isUnreadable(webhook)) return `${row.shop}\nwebhook ${row.webhookId}`;
+  // Any JSON: a body that is not an order (null among them) is refused when it is acted on.
+  const body = webhook.payload as { id?: unknown; order_id?: unknown } | null;
+  const orderId = row.topic === "refunds/create" ? body?.order_id : body?.id;
   return `${row.shop}\n${String(orderId)}`;
 }
 
@@ -170,7 +176,7 @@ export async function actOnReceivedWebhooks(options: { owner: string; leaseMs: n
   });
 
   const done: number[] = [];
-  const byOrder = new Map<string, { row: ReceivedRow; webhook: VerifiedWebhook }[]>();
+  const byOrder = new Map<string, { row: ReceivedRow; webhook: VerifiedWebhook | UnreadableWebhook }[]>();
   const failed: { row: ReceivedRow; error: unknown }[] = [];
   for (const row of rows) {
     try {

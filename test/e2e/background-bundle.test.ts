@@ -1,9 +1,10 @@
 /**
  * `npm start`'s background thread loads build/background/index.js, the bundle `npm run build`
  * makes of app/background/background-thread.server.ts beside the server build: only the thread's
- * modules (docs/decisions/0020-background-thread-bundle.md). A bundle missing, or built beside
- * another server build, stops the server at start with a message that says what to run; it never
- * runs old background code beside newer routes. Checked on copies of the production build.
+ * modules (docs/decisions/0020-background-thread-bundle.md); the webhooks' writer thread loads
+ * build/append-thread/index.js (app/database/append-thread.ts, decision 0014). A bundle missing,
+ * or built beside another server build, stops the server at start with a message that says what
+ * to run; it never runs old thread code beside newer routes. Checked on copies of the production build.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -13,19 +14,26 @@ import { freshDatabaseUrl, IDLE_WORKER, SERVER_BUILD } from "../support/producti
 import { TEST_ENV } from "../support/test-env";
 
 const BACKGROUND_BUILD = path.join(path.dirname(path.dirname(SERVER_BUILD)), "background", "index.js");
+const APPEND_THREAD_BUILD = path.join(path.dirname(path.dirname(SERVER_BUILD)), "append-thread", "index.js");
 // Inside the project, so that the copies resolve their packages from its node_modules.
 const COPIES = path.resolve(".cache", "test-builds");
 
 /**
  * A copy of the production build: server/index.js, changed by `serverSuffix`, and the other
- * bundles beside it, the background bundle unless left out.
+ * bundles beside it, except those left out; a bundle in `restamped` names another server build.
  */
-function copyOfBuild({ serverSuffix = "", background = true }: { serverSuffix?: string; background?: boolean }): string {
+function copyOfBuild({ serverSuffix = "", leftOut = [], restamped = [] }: { serverSuffix?: string; leftOut?: string[]; restamped?: string[] }): string {
   const build = path.dirname(path.dirname(SERVER_BUILD));
   const dir = path.join(COPIES, crypto.randomUUID());
   for (const bundle of fs.readdirSync(build)) {
-    if (bundle === "server" || (bundle === "background" && !background)) continue;
+    if (bundle === "server" || leftOut.includes(bundle)) continue;
     fs.cpSync(path.join(build, bundle), path.join(dir, bundle), { recursive: true });
+    if (!restamped.includes(bundle)) continue;
+    const file = path.join(dir, bundle, "index.js");
+    const source = fs.readFileSync(file, "utf8");
+    const restampedSource = source.replace(/serverBuildSha256 = "[0-9a-f]{64}"/, `serverBuildSha256 = "${"0".repeat(64)}"`);
+    expect(restampedSource).not.toBe(source);
+    fs.writeFileSync(file, restampedSource);
   }
   fs.mkdirSync(path.join(dir, "server"), { recursive: true });
   fs.writeFileSync(path.join(dir, "server", "index.js"), fs.readFileSync(SERVER_BUILD, "utf8") + serverSuffix);
@@ -74,6 +82,24 @@ describe("the background thread's bundle", () => {
   }, 90_000);
 
   it("stops the server at start when it is missing", async () => {
-    await expect(startOn(copyOfBuild({ background: false }))).rejects.toThrow(/background[/\\]index\.js is missing: `npm run build` builds it beside/);
+    await expect(startOn(copyOfBuild({ leftOut: ["background"] }))).rejects.toThrow(/background[/\\]index\.js is missing: `npm run build` builds it beside/);
+  }, 90_000);
+});
+
+describe("the webhooks' writer thread's bundle", () => {
+  it("holds its SQLite statement and the sealing, without Prisma or the web's packages", () => {
+    const packages = packagesImportedBy(APPEND_THREAD_BUILD);
+    expect(packages).toContain("libsql");
+    expect(packages.filter((name) => /^(@prisma\/|react|@shopify\/|@remix-run\/)/.test(name))).toEqual([]);
+  });
+
+  it("stops the server at start when it was built beside another server build", async () => {
+    await expect(startOn(copyOfBuild({ restamped: ["append-thread"] }))).rejects.toThrow(
+      /append-thread[/\\]index\.js was not built beside the server build \(a stale or unfinished build\): run `npm run build`, which builds both/,
+    );
+  }, 90_000);
+
+  it("stops the server at start when it is missing", async () => {
+    await expect(startOn(copyOfBuild({ leftOut: ["append-thread"] }))).rejects.toThrow(/append-thread[/\\]index\.js is missing: `npm run build` builds it beside/);
   }, 90_000);
 });

@@ -11,8 +11,9 @@ import { validateWebhook } from "~/shopify.server";
 import { markShopInstalled } from "~/shops/uninstall.server";
 import { fastIntakeTopic, receiveOnFastPath, signatureMatches } from "~/webhooks/fast-intake.server";
 import { actOnReceivedWebhooks } from "~/webhooks/received-webhooks.server";
+import { action as ordersCreateRoute } from "~/routes/webhooks.orders.create";
 import { orderFixture, orderFixtureText, DOCS_ORDER } from "../support/fixtures";
-import { webhookHeaders, type WebhookRequestOptions } from "../support/shopify-webhooks";
+import { webhookHeaders, webhookRequest, type WebhookRequestOptions } from "../support/shopify-webhooks";
 import { TEST_ENV } from "../support/test-env";
 
 const SHOP = "fast-intake.myshopify.com";
@@ -110,10 +111,11 @@ describe("what the fast path leaves to the route", () => {
     ["another route's topic", () => signed({ topic: "orders/paid" })],
     ["a shop domain that is not one", () => signed({ shop: "evil.example.com" })],
     ["a shop that never installed the app (the route stores nothing of it)", () => signed({ shop: "never-installed.myshopify.com" })],
-    ["a body that is not JSON", () => signed({ body: "{not json" })],
-    ["a body that does not fit the topic (a refund sent as an order)", () => signed({ body: JSON.stringify({ id: 1, order_id: 2, line_items: [] }) })],
-    ["JSON nested past the limit", () => signed({ body: `${"[".repeat(100)}${"]".repeat(100)}` })],
-    ["an id JSON numbers cannot hold exactly", () => signed({ body: ORDER.replace('"id": 450789469', '"id": 45078946912345678901') })],
+    ["bytes that are not UTF-8 (the library has no text to sign)", () => {
+      const request = signed({ body: "x" });
+      const body = Buffer.concat([Buffer.from(ORDER.slice(0, 20)), Buffer.from([0xff, 0xfe]), Buffer.from(ORDER.slice(20))]);
+      return { ...request, body };
+    }],
   ])("%s", async (_name, make) => {
     const request = make();
     expect(await receiveOnFastPath("orders/create", request.headers, request.body)).toBeNull();
@@ -193,5 +195,56 @@ describe("acknowledged, then acted on as the route would have", () => {
     await actOnAll();
     const kinds = (await prisma.delivery.findMany({ where: { shop: SHOP }, orderBy: { createdAt: "asc" }, select: { kind: true } })).map((row) => row.kind);
     expect(kinds).toEqual(["order", "cancel"]);
+  });
+});
+
+describe("bodies it does not read: acknowledged, then judged by the background work as the route judges them", () => {
+  /** The route's answer, as Remix would give it (a thrown Response returned). */
+  async function route(options: Partial<WebhookRequestOptions>): Promise<number> {
+    const request = webhookRequest({ topic: "orders/create", shop: SHOP, body: ORDER, secret: TEST_ENV.SHOPIFY_API_SECRET, ...options });
+    try {
+      return ((await ordersCreateRoute({ request, params: {}, context: {} })) as Response).status;
+    } catch (thrown) {
+      if (thrown instanceof Response) return thrown.status;
+      throw thrown;
+    }
+  }
+
+  /** What the webhook left in the outbox, without what differs by nature (ids, times, the webhook id). */
+  async function outcome() {
+    const rows = await prisma.delivery.findMany({
+      where: { shop: SHOP },
+      orderBy: { createdAt: "asc" },
+      select: { kind: true, orderId: true, status: true, reasonCode: true, reasonDetail: true, sourceExcerpt: true },
+    });
+    const left = await prisma.receivedWebhook.count();
+    await prisma.delivery.deleteMany();
+    await prisma.webhookReceipt.deleteMany();
+    return { rows: rows.map((row) => ({ ...row, orderId: row.orderId.startsWith("unreadable-") ? "unreadable-(webhook id)" : row.orderId })), left };
+  }
+
+  it.each([
+    ["a body that is not JSON", "{not json", 200],
+    ["JSON nested past the limit", `${"[".repeat(100)}${"]".repeat(100)}`, 200],
+    ["an id JSON numbers cannot hold exactly", ORDER.replace('"id": 450789469', '"id": 45078946912345678901'), 200],
+    ["a body with a byte-order mark", `\uFEFF${ORDER}`, 200],
+    // The route refuses it with 422; acknowledged on the fast path, it is logged and dropped the same way.
+    ["a body that does not fit the topic (a refund sent as an order)", JSON.stringify({ id: 1, order_id: 2, line_items: [] }), 422],
+    ["JSON null", "null", 422],
+    ["a JSON string", '"an order"', 422],
+  ])("%s", async (_name, body, routeStatus) => {
+    await saveShopSettings(SHOP, KEYS);
+    expect(await route({ body, webhookId: `route-${_name}` })).toBe(routeStatus);
+    const byRoute = await outcome();
+    // Recorded (an unreadable body with its reason, or the order), except the refused one.
+    expect(byRoute.rows).toHaveLength(routeStatus === 200 ? 1 : 0);
+
+    const request = signed({ body, webhookId: `fast-${_name}` });
+    expect(await receiveOnFastPath("orders/create", request.headers, request.body)).toBe(200);
+    expect(await actOnAll()).toBe(false);
+    const byFastPath = await outcome();
+
+    expect(byFastPath).toEqual(byRoute);
+    expect(byFastPath.left).toBe(0);
   });
 });

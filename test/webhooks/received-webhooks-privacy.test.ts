@@ -18,7 +18,7 @@ const DAY_MS = 86_400_000;
 const actOnAll = () => actOnReceivedWebhooks({ owner: OWNER, leaseMs: 60_000 });
 
 function receive(webhookId: string, body: unknown) {
-  return appendReceivedWebhook({ webhookId, shop: SHOP, topic: "orders/create", eventId: null, apiVersion: "2025-01", body: JSON.stringify(body) });
+  return appendReceivedWebhook({ webhookId, shop: SHOP, topic: "orders/create", eventId: null, apiVersion: "2025-01", body: Buffer.from(JSON.stringify(body)) });
 }
 
 async function storedTexts(orderId: number) {
