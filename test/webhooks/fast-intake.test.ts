@@ -181,6 +181,22 @@ describe("acknowledged, then acted on as the route would have", () => {
     expect(await prisma.delivery.count()).toBe(0);
   });
 
+  it("answers 503 when the database cannot take the webhook, storing nothing: Shopify sends it again", async () => {
+    // A database that refuses the write (a full disk, a file gone read-only) as SQLite reports it.
+    await prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_received BEFORE INSERT ON "ReceivedWebhook" BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    try {
+      const request = signed({ webhookId: "fast-refused" });
+      expect(await receiveOnFastPath("orders/create", request.headers, request.body)).toBe(503);
+      expect(await prisma.receivedWebhook.count()).toBe(0);
+    } finally {
+      await prisma.$executeRawUnsafe(`DROP TRIGGER refuse_received`);
+    }
+    // The next webhook is taken as usual (the statement's connection was opened anew).
+    const next = signed({ webhookId: "fast-after-refusal" });
+    expect(await receiveOnFastPath("orders/create", next.headers, next.body)).toBe(200);
+    expect(await prisma.receivedWebhook.count()).toBe(1);
+  });
+
   it("acts on one order's webhooks in the order they arrived: a cancellation after its order", async () => {
     await saveShopSettings(SHOP, KEYS);
     const order = orderFixture(DOCS_ORDER);
