@@ -49,6 +49,22 @@ function lastLines(file: string, count = 200): string[] {
   }
 }
 
+/**
+ * Node's options in `npm start` (package.json's start script: the V8 heap sizing of
+ * docs/decisions/0020-background-thread-bundle.md), so that the tests, the soak and the bench run
+ * the server as it runs in production. `npm run dev` gives the same (shopify.web.toml; a test
+ * holds the two together).
+ */
+export function startScriptNodeOptions(startScript?: string): string[] {
+  const script = startScript ?? (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const words = script.trim().split(/\s+/);
+  const server = words.findIndex((word) => word.replace(/^\.\//, "") === "server/app-server.mjs");
+  if (words[0] !== "node" || server === -1 || server !== words.length - 1) {
+    throw new Error(`Expected "node [options] ./server/app-server.mjs" as the start script, got: ${script}`);
+  }
+  return words.slice(1, server);
+}
+
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
   const serverBuild = options.serverBuild ?? SERVER_BUILD;
   if (!fs.existsSync(serverBuild)) {
@@ -62,7 +78,8 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     nodeArgs.push(`--import=${pathToFileURL(SHOPIFY_FETCH_PRELOAD).href}`);
   }
   const log = options.logFile ? fs.openSync(options.logFile, "a") : null;
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, APP_SERVER, serverBuild], {
+  // The caller's options come last: for V8's flags, the last one given wins.
+  const child: ChildProcess = spawn(process.execPath, [...startScriptNodeOptions(), ...nodeArgs, APP_SERVER, serverBuild], {
     cwd: ROOT,
     // Remix's typings make NODE_ENV required; the caller's env sets it.
     env: env as NodeJS.ProcessEnv,

@@ -14,6 +14,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { startScriptNodeOptions } from "./app-process";
 import { startRefersionSandbox, DEFAULT_SANDBOX_KEYS } from "./refersion-sandbox";
 import type { ConversionPlan } from "./refersion-conversions";
 import { renderTable } from "./cli/delivery-table";
@@ -48,7 +49,8 @@ const step = (text: string) => say(`\n${bold(`== ${text}`)}`);
 /** No build yet, or a source file changed since the last one: the demo must show this code. */
 function buildIsStale(): boolean {
   const built = path.join(root, "build", "server", "index.js");
-  if (!fs.existsSync(built)) return true;
+  // The background thread's bundle is built right after the server build (npm run build).
+  if (!fs.existsSync(built) || !fs.existsSync(path.join(root, "build", "background", "index.js"))) return true;
   const builtAt = fs.statSync(built).mtimeMs;
   const sources = fs.readdirSync(path.join(root, "app"), { recursive: true, withFileTypes: true });
   return sources.some((entry) => entry.isFile() && fs.statSync(path.join(entry.parentPath, entry.name)).mtimeMs > builtAt);
@@ -136,13 +138,13 @@ async function main() {
 
   if (buildIsStale()) {
     step("   building the app (npm run build)");
-    execFileSync("npx", ["remix", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
+    execFileSync("npm", ["run", "build"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] });
   }
 
   step("3. The app's production server, with its delivery worker");
-  // Node runs `npm start`'s server directly, so stopping it stops the server (no npm in between).
+  // Node runs `npm start`'s server directly, with its options, so stopping it stops the server (no npm in between).
   const appServer = path.join(root, "server", "app-server.mjs");
-  const app: ChildProcess = spawn(process.execPath, [appServer, "build/server/index.js"], {
+  const app: ChildProcess = spawn(process.execPath, [...startScriptNodeOptions(), appServer, "build/server/index.js"], {
     cwd: root,
     env: { ...env, REFERSION_WEBHOOK_URL: sandbox.webhookUrl, REFERSION_API_URL: sandbox.apiUrl },
     stdio: ["ignore", process.env.DEMO_VERBOSE ? "inherit" : "ignore", "inherit"],

@@ -858,8 +858,8 @@ async function main() {
   // The Refersion stand-in and a configured database serve every phase that runs the app.
   const runsApp = only.has("intake") || only.has("delivery") || only.has("admin") || only.has("admin-load");
   if (!fs.existsSync(SERVER_BUILD) && runsApp) {
-    say("bench: building the app (npx remix build)");
-    execFileSync("npx", ["remix", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+    say("bench: building the app (npm run build)");
+    execFileSync("npm", ["run", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
   }
 
   let intake: IntakeResults | null = null;
