@@ -32,6 +32,12 @@ export default prisma;
  */
 export interface AppendStatement {
   appendAll(rows: AppendValue[][], options?: { sealColumn?: number }): Promise<boolean[]>;
+  /**
+   * True when the statement runs in the writer thread, which writes the groups sent while it
+   * commits together: the caller sends each group at once. Otherwise the caller waits for one
+   * group's answer before sending the next, so that what arrives meanwhile forms the next group.
+   */
+  readonly gathersGroups: boolean;
 }
 
 let appendThread: AppendThreadClient | null = null;
@@ -55,7 +61,7 @@ export function appendThroughThread(port: AppendThreadPort) {
 export function sqliteAppendStatement(sql: string): AppendStatement | null {
   if (databaseProvider !== "sqlite") return null;
   const thread = appendThread;
-  if (thread) return { appendAll: (rows, options = {}) => thread.appendAll(sql, rows, options.sealColumn) };
+  if (thread) return { appendAll: (rows, options = {}) => thread.appendAll(sql, rows, options.sealColumn), gathersGroups: true };
   const statement = new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql, DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
-  return { appendAll: (rows, options = {}) => statement.appendAll(sealRows(rows, options.sealColumn, configuredKeys().current)) };
+  return { appendAll: (rows, options = {}) => statement.appendAll(sealRows(rows, options.sealColumn, configuredKeys().current)), gathersGroups: false };
 }

@@ -50,22 +50,60 @@ export interface AppendThreadOptions {
   sealingKey: string;
 }
 
-/** The writer thread's side: one statement per SQL text, one group at a time, each answered. */
+/** The most rows one transaction of the writer thread holds: a bound on how long it holds the write lock. */
+export const MAX_ROWS_PER_TRANSACTION = 1_000;
+
+/**
+ * The writer thread's side. The groups that arrive while a transaction commits (the web thread
+ * sends each group at once, without waiting for the last answer) are written together in the
+ * next one, up to MAX_ROWS_PER_TRANSACTION rows: one wait for the disk for all of them. Each
+ * group is answered on its own: for each row whether it was written, or, if the transaction
+ * failed, why (then none of its rows was written).
+ */
 export function serveAppends(port: MessagePort, { file, busyTimeoutMs, sealingKey }: AppendThreadOptions) {
   const statements = new Map<string, SqliteAppendStatement>();
-  let queue = Promise.resolve();
-  port.on("message", (request: AppendRequest) => {
-    queue = queue.then(async () => {
-      let statement = statements.get(request.sql);
-      if (!statement) statements.set(request.sql, (statement = new SqliteAppendStatement(file, request.sql, busyTimeoutMs)));
-      let answer: AppendAnswer;
-      try {
-        answer = { id: request.id, written: await statement.appendAll(sealRows(request.rows, request.sealColumn, sealingKey)) };
-      } catch (error) {
-        answer = { id: request.id, error: error instanceof Error ? error.message : String(error) };
+  let waiting: AppendRequest[] = [];
+  let writing = false;
+
+  async function write(sql: string, requests: AppendRequest[]) {
+    let statement = statements.get(sql);
+    if (!statement) statements.set(sql, (statement = new SqliteAppendStatement(file, sql, busyTimeoutMs)));
+    try {
+      const written = await statement.appendAll(requests.flatMap((request) => sealRows(request.rows, request.sealColumn, sealingKey)));
+      let first = 0;
+      for (const request of requests) {
+        port.postMessage({ id: request.id, written: written.slice(first, first + request.rows.length) } satisfies AppendAnswer);
+        first += request.rows.length;
       }
-      port.postMessage(answer);
-    });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      for (const request of requests) port.postMessage({ id: request.id, error: reason } satisfies AppendAnswer);
+    }
+  }
+
+  async function writeWaiting() {
+    while (waiting.length > 0) {
+      // One SQL text at a time, in arrival order, and at most MAX_ROWS_PER_TRANSACTION rows.
+      const sql = waiting[0].sql;
+      const batch: AppendRequest[] = [];
+      let rows = 0;
+      for (const request of waiting) {
+        if (request.sql !== sql || (batch.length > 0 && rows + request.rows.length > MAX_ROWS_PER_TRANSACTION)) break;
+        batch.push(request);
+        rows += request.rows.length;
+      }
+      waiting = waiting.slice(batch.length);
+      await write(sql, batch);
+    }
+    writing = false;
+  }
+
+  port.on("message", (request: AppendRequest) => {
+    waiting.push(request);
+    if (writing) return;
+    writing = true;
+    // After the messages already queued have arrived: they join this transaction.
+    setImmediate(() => void writeWaiting());
   });
 }
 

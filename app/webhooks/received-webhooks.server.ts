@@ -88,7 +88,9 @@ async function drain() {
   while (waiting.length > 0) {
     const group = waiting.slice(0, MAX_APPENDS_PER_COMMIT);
     waiting = waiting.slice(group.length);
-    await writeGroup(group);
+    const written = writeGroup(group);
+    // The writer thread gathers the groups sent while it commits; elsewhere the next group forms meanwhile.
+    if (!sqliteAppend?.gathersGroups) await written;
   }
   writing = false;
 }
