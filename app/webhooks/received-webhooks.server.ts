@@ -28,7 +28,7 @@ export interface ReceivedWebhookInput {
   body: Uint8Array;
 }
 
-/** Large enough for a burst, small enough for one short statement (6 parameters a row). */
+/** Rows per group: large enough for a burst, small enough for PostgreSQL's one statement (6 parameters a row). */
 export const MAX_APPENDS_PER_COMMIT = 64;
 
 interface Waiting {
