@@ -29,6 +29,9 @@ export { refuseSqliteSharedBetweenProcesses } from "./database/single-process-sq
 export { createWriteTurns, shareWriteTurns } from "./database/sqlite-adapter";
 // The fast path's appends run in a writer thread of their own (server/append-thread.mjs).
 export { appendThreadOptions, appendThroughThread } from "./db.server";
+// What that thread runs, exported so that the server build holds it: its bundle is accepted only
+// beside the server build it was built with (by hash), so a change to it must change this build.
+export { serveAppends } from "./database/append-thread";
 export { BUSY_RETRY_AFTER_SECONDS, IN_FLIGHT_BODY_BYTES, bodyLimitFor, skipsAdminQueue } from "./body-limits.server";
 // The order webhooks' fast path, which server/app-server.mjs serves ahead of Express and Remix.
 export { FAST_INTAKE_BODY_BYTES, fastIntakeTopic, receiveOnFastPath } from "./webhooks/fast-intake.server";

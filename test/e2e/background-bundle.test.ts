@@ -6,9 +6,11 @@
  * or built beside another server build, stops the server at start with a message that says what
  * to run; it never runs old thread code beside newer routes. Checked on copies of the production build.
  */
+import { execFile } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { promisify } from "node:util";
 import { startAppProcess } from "../../scripts/app-process";
 import { freshDatabaseUrl, IDLE_WORKER, SERVER_BUILD } from "../support/production-app";
 import { TEST_ENV } from "../support/test-env";
@@ -55,6 +57,32 @@ function packagesImportedBy(file: string): string[] {
 }
 
 afterAll(() => fs.rmSync(COPIES, { recursive: true, force: true }));
+
+/** The names a thread's starting script (server/*.mjs) takes from its bundle's modules. */
+function namesUsedBy(script: string): string[] {
+  const source = fs.readFileSync(path.resolve("server", script), "utf8");
+  const destructured = [...source.matchAll(/const \{([^}]*)\} = modules;/g)].flatMap((match) => match[1].split(",").map((name) => name.trim()));
+  const used = [...source.matchAll(/\bmodules\.(\w+)/g)].map((match) => match[1]);
+  return [...new Set([...destructured, ...used])].filter((name) => name && name !== "serverBuildSha256").sort();
+}
+
+describe("the server build holds what each thread runs", () => {
+  // A bundle is accepted when the server build's hash matches: a change to the code a thread runs
+  // must change the server build too, or a stale bundle would pass for a current one.
+  it("exports every function the threads' scripts call, so that a change to any of them changes its hash", async () => {
+    const script = `const build = await import(${JSON.stringify(`file://${SERVER_BUILD}`)}); console.log(JSON.stringify(Object.keys(build.entry.module))); process.exit(0);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+      env: { ...process.env, ...TEST_ENV, DATABASE_URL: freshDatabaseUrl() },
+      timeout: 60_000,
+    });
+    const exported: string[] = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    for (const thread of ["background-thread.mjs", "append-thread.mjs"]) {
+      const names = namesUsedBy(thread);
+      expect(names.length).toBeGreaterThan(1);
+      expect({ thread, missing: names.filter((name) => !exported.includes(name)) }).toEqual({ thread, missing: [] });
+    }
+  }, 90_000);
+});
 
 describe("the background thread's bundle", () => {
   it("holds the thread's modules without the web's: no React, Polaris or Remix routes", () => {
