@@ -224,7 +224,8 @@ async function main(argv: string[]): Promise<number> {
         const sealed = await resealStoredData();
         console.log(
           `Stored data sealed with key ${sealed.keyId}: ${countOf(sealed.deliveriesResealed, "order row")}, ` +
-            `${countOf(sealed.sessionsResealed, "session")}, ${sealed.failed.length} could not be opened`,
+            `${countOf(sealed.sessionsResealed, "session")}, ${countOf(sealed.receivedWebhooksResealed, "waiting order webhook")}, ` +
+            `${sealed.failed.length} could not be opened`,
         );
         for (const failure of sealed.failed) console.error(`${failure.shop}: ${failure.table} ${failure.id}: ${failure.reason}`);
         // Then the shops' Refersion webhook signing secrets.

@@ -11,8 +11,10 @@ export interface SealedDataReport {
   deliveriesResealed: number;
   /** Sessions whose tokens were sealed again. */
   sessionsResealed: number;
+  /** Order webhooks waiting to be acted on (ReceivedWebhook) whose body was sealed again. */
+  receivedWebhooksResealed: number;
   /** Rows whose values no configured key opens; left as they were. */
-  failed: { table: "Delivery" | "Session"; id: string; shop: string; reason: string }[];
+  failed: { table: "Delivery" | "Session" | "ReceivedWebhook"; id: string; shop: string; reason: string }[];
 }
 
 const BATCH = 200;
@@ -20,8 +22,8 @@ const BATCH = 200;
 type RawDelivery = { id: string; shop: string; orderPayload: string | null; requestBody: string | null; sourceExcerpt: string | null };
 
 /**
- * Seals under the current APP_ENCRYPTION_KEY every outbox row's personal data and every
- * session's tokens that are in plain text (written before sealing existed) or sealed under
+ * Seals under the current APP_ENCRYPTION_KEY every outbox row's personal data, every
+ * session's tokens and every waiting order webhook's body (ReceivedWebhook) that are in plain text (written before sealing existed) or sealed under
  * another key (the previous one, during a rotation). Run by `npm run -s shop --
  * rotate-encryption-key` after the Refersion secrets. A row is written only if it still holds
  * what was read (the worker or a webhook changing it meanwhile wins: it writes sealed values
@@ -29,8 +31,8 @@ type RawDelivery = { id: string; shop: string; orderPayload: string | null; requ
  */
 export async function resealStoredData(input: { keys?: SealingKeys } = {}): Promise<SealedDataReport> {
   const keys = input.keys ?? configuredKeys();
-  const report: SealedDataReport = { keyId: keyIdOf(keys.current), deliveriesResealed: 0, sessionsResealed: 0, failed: [] };
-  const failed = (table: "Delivery" | "Session", row: { id: string; shop: string }, error: unknown) =>
+  const report: SealedDataReport = { keyId: keyIdOf(keys.current), deliveriesResealed: 0, sessionsResealed: 0, receivedWebhooksResealed: 0, failed: [] };
+  const failed = (table: SealedDataReport["failed"][number]["table"], row: { id: string; shop: string }, error: unknown) =>
     report.failed.push({ table, id: row.id, shop: row.shop, reason: error instanceof Error ? error.message : String(error) });
 
   // Read raw (the app's client opens these columns on read): which key sealed a value is in the raw text.
@@ -87,10 +89,37 @@ export async function resealStoredData(input: { keys?: SealingKeys } = {}): Prom
     report.sessionsResealed += count;
   }
 
+  // Order webhooks acknowledged on the fast path and not acted on yet (decision 0014), sealed
+  // whole: one left under the previous key could never be acted on once that key is removed.
+  for (let afterSequence = 0; ; ) {
+    const rows = await prisma.receivedWebhook.findMany({
+      where: { sequence: { gt: afterSequence } },
+      orderBy: { sequence: "asc" },
+      take: BATCH,
+      select: { sequence: true, shop: true, payload: true },
+    });
+    if (rows.length === 0) break;
+    afterSequence = rows[rows.length - 1].sequence;
+    for (const row of rows) {
+      if (!needsSealing(row.payload, keys.current)) continue;
+      let payload: string;
+      try {
+        payload = sealValue(openValue(row.payload, keys.all), keys.current);
+      } catch (error) {
+        failed("ReceivedWebhook", { id: String(row.sequence), shop: row.shop }, error);
+        continue;
+      }
+      // Only if it still holds what was read (it may have been acted on and deleted meanwhile).
+      const { count } = await prisma.receivedWebhook.updateMany({ where: { sequence: row.sequence, payload: row.payload }, data: { payload } });
+      report.receivedWebhooksResealed += count;
+    }
+  }
+
   logger.info("stored data sealed again", {
     keyId: report.keyId,
     deliveriesResealed: report.deliveriesResealed,
     sessionsResealed: report.sessionsResealed,
+    receivedWebhooksResealed: report.receivedWebhooksResealed,
     failed: report.failed.length,
   });
   for (const failure of report.failed) {

@@ -12,7 +12,7 @@ import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prism
 import prisma from "~/db.server";
 import { createConfiguredWorker } from "~/background/background-work.server";
 import { loadDeliveryDetail } from "~/admin/deliveries-page.server";
-import { sealedKeyId } from "~/database/sealed-values.server";
+import { openValue, sealValue, sealedKeyId } from "~/database/sealed-values.server";
 import { keyIdOf } from "~/database/secret-box.server";
 import { acceptOrderWebhook } from "~/orders/intake.server";
 import { recordUnreadableWebhook } from "~/outbox/unreadable.server";
@@ -178,6 +178,29 @@ describe("the buyer's personal data at rest", () => {
   });
 });
 
+describe("order webhooks waiting to be acted on", () => {
+  it("are sealed again by the rotation: one left under the previous key would never be acted on once that key is removed", async () => {
+    const body = JSON.stringify(fullOrder(9641));
+    await prisma.receivedWebhook.create({
+      data: { webhookId: "wh-9641", shop: SHOP, topic: "orders/create", apiVersion: "2026-10", payload: sealValue(body, APP_KEY) },
+    });
+    const stored = async () => (await prisma.receivedWebhook.findUniqueOrThrow({ where: { webhookId: "wh-9641" }, select: { payload: true } })).payload;
+    try {
+      const rotated = await resealStoredData({ keys: { current: NEW_KEY, all: [NEW_KEY, APP_KEY] } });
+      expect(rotated).toMatchObject({ receivedWebhooksResealed: 1, failed: [] });
+      expect(sealedKeyId(await stored())).toBe(keyIdOf(NEW_KEY));
+      expect(openValue(await stored(), [NEW_KEY])).toBe(body);
+      // Without the key that sealed it, it is reported and left as it is.
+      const withoutIt = await resealStoredData({ keys: { current: APP_KEY, all: [APP_KEY] } });
+      expect(withoutIt.failed.filter((failure) => failure.table === "ReceivedWebhook").length).toBe(1);
+      expect(sealedKeyId(await stored())).toBe(keyIdOf(NEW_KEY));
+    } finally {
+      await resealStoredData({ keys: { current: APP_KEY, all: [APP_KEY, NEW_KEY] } });
+      await prisma.receivedWebhook.delete({ where: { webhookId: "wh-9641" } });
+    }
+  });
+});
+
 describe("the rotation command", () => {
   it("`npm run -s shop -- rotate-encryption-key` seals rows and sessions written before, and says how many", async () => {
     await acceptOrderWebhook({ shop: SHOP, payload: orderBy(BO, 9631), webhookId: "wh-9631" });
@@ -186,7 +209,7 @@ describe("the rotation command", () => {
     await new PrismaSessionStorage(prisma).storeSession(new Session({ id: `offline_${SHOP}`, shop: SHOP, state: "", isOnline: false, accessToken: ACCESS_TOKEN }));
 
     const { stdout } = await shopCli(["rotate-encryption-key"], process.env.DATABASE_URL!);
-    expect(stdout).toContain(`Stored data sealed with key ${keyIdOf(APP_KEY)}: 1 order row, 1 session, 0 could not be opened`);
+    expect(stdout).toContain(`Stored data sealed with key ${keyIdOf(APP_KEY)}: 1 order row, 1 session, 0 waiting order webhooks, 0 could not be opened`);
     const [raw] = await prisma.$queryRaw<{ text: string }[]>`
       SELECT d."requestBody" || s."accessToken" AS "text" FROM "Delivery" d, "Session" s WHERE d."orderId" = '9631'`;
     expect(plainValuesIn(raw.text, [BO.email, ACCESS_TOKEN])).toEqual([]);
