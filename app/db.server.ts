@@ -1,8 +1,7 @@
 import type { PrismaClient } from "@prisma/client";
 import { providerFor } from "./database/driver-adapter";
 import { createPrismaClient } from "./database/prisma-clients";
-import { AppendThreadClient, sealRows, type AppendThreadOptions, type AppendThreadPort, type AppendValue } from "./database/append-thread";
-import { configuredKeys } from "./database/sealed-values.server";
+import { AppendThreadClient, type AppendThreadOptions, type AppendThreadPort, type AppendValue } from "./database/append-thread";
 import { SqliteAppendStatement, sqliteFileOf } from "./database/sqlite-append.server";
 import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "./database/sqlite-adapter";
 import { databaseEnv } from "./env.server";
@@ -25,13 +24,9 @@ export const databaseProvider = providerFor(databaseEnv().DATABASE_URL);
 
 export default prisma;
 
-/**
- * An INSERT of many rows at once; for each row, whether it was written (false: its key was
- * already there). `sealColumn`'s values are UTF-8 bytes, sealed before they are written (and
- * handed over to the writer thread, not read by the caller afterwards).
- */
+/** An INSERT of many rows at once; for each row, whether it was written (false: its key was already there). */
 export interface AppendStatement {
-  appendAll(rows: AppendValue[][], options?: { sealColumn?: number }): Promise<boolean[]>;
+  appendAll(rows: AppendValue[][]): Promise<boolean[]>;
   /**
    * True when the statement runs in the writer thread, which writes the groups sent while it
    * commits together: the caller sends each group at once. Otherwise the caller waits for one
@@ -45,7 +40,7 @@ let appendThread: AppendThreadClient | null = null;
 /** What `npm start`'s writer thread needs to open its connection; null on PostgreSQL, which needs no such thread. */
 export function appendThreadOptions(): AppendThreadOptions | null {
   if (databaseProvider !== "sqlite") return null;
-  return { file: sqliteFileOf(databaseEnv().DATABASE_URL), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS, sealingKey: configuredKeys().current };
+  return { file: sqliteFileOf(databaseEnv().DATABASE_URL), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS };
 }
 
 /** `npm start` (server/app-server.mjs): the appends below run in its writer thread (app/database/append-thread.ts). */
@@ -61,7 +56,7 @@ export function appendThroughThread(port: AppendThreadPort) {
 export function sqliteAppendStatement(sql: string): AppendStatement | null {
   if (databaseProvider !== "sqlite") return null;
   const thread = appendThread;
-  if (thread) return { appendAll: (rows, options = {}) => thread.appendAll(sql, rows, options.sealColumn), gathersGroups: true };
+  if (thread) return { appendAll: (rows) => thread.appendAll(sql, rows), gathersGroups: true };
   const statement = new SqliteAppendStatement(sqliteFileOf(databaseEnv().DATABASE_URL), sql, DEFAULT_SQLITE_BUSY_TIMEOUT_MS);
-  return { appendAll: (rows, options = {}) => statement.appendAll(sealRows(rows, options.sealColumn, configuredKeys().current)), gathersGroups: false };
+  return { appendAll: (rows) => statement.appendAll(rows), gathersGroups: false };
 }

@@ -1,5 +1,4 @@
 import type { MessagePort } from "node:worker_threads";
-import { sealUtf8 } from "./sealed-format";
 import { SqliteAppendStatement } from "./sqlite-append.server";
 
 /*
@@ -9,35 +8,19 @@ import { SqliteAppendStatement } from "./sqlite-append.server";
  * as the disk took, a third of its time in a full-speed run. In a thread of its own the commit
  * waits there while the web thread goes on, and what arrives meanwhile joins the next group.
  * `npm start` runs it (server/append-thread.mjs, on its own small bundle); elsewhere (tests, the
- * dev server) the statements run on the calling thread.
- *
- * A column may arrive as UTF-8 bytes to be sealed here (a webhook's body as received): the web
- * thread hands the bytes over without copying them and spends nothing on encryption.
+ * dev server) the statements run on the calling thread. The rows arrive ready to write (a
+ * webhook's body sealed on the web thread, which has CPU to spare): the writer thread's own time
+ * is what bounds intake at full speed, so it does nothing but write.
  */
 
-/** A value of a row: the sealed column's value is UTF-8 bytes, the others are written as they are. */
-export type AppendValue = string | null | Uint8Array;
-
-/** The rows with their `sealColumn` (if any) sealed under the key (sealed-format.ts). */
-export function sealRows(rows: AppendValue[][], sealColumn: number | undefined, keyHex: string): (string | null)[][] {
-  return rows.map((row) =>
-    row.map((value, column) => {
-      if (value instanceof Uint8Array) {
-        if (column !== sealColumn) throw new Error(`Column ${column} holds bytes but is not the column to seal`);
-        return sealUtf8(value, keyHex);
-      }
-      return value;
-    }),
-  );
-}
+/** A value of a row, written as it is. */
+export type AppendValue = string | null;
 
 /** What the web thread sends: one group of rows for one INSERT. */
 interface AppendRequest {
   id: number;
   sql: string;
   rows: AppendValue[][];
-  /** The column whose values are UTF-8 bytes to seal before they are written. */
-  sealColumn?: number;
 }
 /** What the writer thread answers: for each row, whether it was written; or why none was. */
 type AppendAnswer = { id: number; written: boolean[] } | { id: number; error: string };
@@ -46,8 +29,6 @@ export interface AppendThreadOptions {
   /** The SQLite file (sqliteFileOf). */
   file: string;
   busyTimeoutMs: number;
-  /** The key the sealed column is sealed with (APP_ENCRYPTION_KEY); it stays in the process. */
-  sealingKey: string;
 }
 
 /** The most rows one transaction of the writer thread holds: a bound on how long it holds the write lock. */
@@ -60,7 +41,7 @@ export const MAX_ROWS_PER_TRANSACTION = 1_000;
  * group is answered on its own: for each row whether it was written, or, if the transaction
  * failed, why (then none of its rows was written).
  */
-export function serveAppends(port: MessagePort, { file, busyTimeoutMs, sealingKey }: AppendThreadOptions) {
+export function serveAppends(port: MessagePort, { file, busyTimeoutMs }: AppendThreadOptions) {
   const statements = new Map<string, SqliteAppendStatement>();
   let waiting: AppendRequest[] = [];
   let writing = false;
@@ -69,7 +50,7 @@ export function serveAppends(port: MessagePort, { file, busyTimeoutMs, sealingKe
     let statement = statements.get(sql);
     if (!statement) statements.set(sql, (statement = new SqliteAppendStatement(file, sql, busyTimeoutMs)));
     try {
-      const written = await statement.appendAll(requests.flatMap((request) => sealRows(request.rows, request.sealColumn, sealingKey)));
+      const written = await statement.appendAll(requests.flatMap((request) => request.rows));
       let first = 0;
       for (const request of requests) {
         port.postMessage({ id: request.id, written: written.slice(first, first + request.rows.length) } satisfies AppendAnswer);
@@ -109,7 +90,7 @@ export function serveAppends(port: MessagePort, { file, busyTimeoutMs, sealingKe
 
 /** The port of the writer thread, as the web thread holds it (a Worker). */
 export interface AppendThreadPort {
-  postMessage(message: AppendRequest, transfer: ArrayBuffer[]): void;
+  postMessage(message: AppendRequest): void;
   on(event: "message", listener: (answer: AppendAnswer) => void): unknown;
 }
 
@@ -128,22 +109,11 @@ export class AppendThreadClient {
     });
   }
 
-  /** Bytes are handed over (transferred): the caller does not read them afterwards. */
-  appendAll(sql: string, rows: AppendValue[][], sealColumn?: number): Promise<boolean[]> {
+  appendAll(sql: string, rows: AppendValue[][]): Promise<boolean[]> {
     const id = this.#nextId++;
-    const transfer: ArrayBuffer[] = [];
-    const sent = rows.map((row) =>
-      row.map((value) => {
-        if (!(value instanceof Uint8Array)) return value;
-        // Only a buffer the bytes fill alone is handed over; a view into a shared one is copied.
-        const own = value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : new Uint8Array(value);
-        transfer.push(own.buffer as ArrayBuffer);
-        return own;
-      }),
-    );
     return new Promise<boolean[]>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.port.postMessage({ id, sql, rows: sent, sealColumn }, transfer);
+      this.port.postMessage({ id, sql, rows });
     });
   }
 }

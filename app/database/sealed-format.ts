@@ -2,8 +2,7 @@ import { keyIdOf, openSecret, sealSecret } from "./secret-box.server";
 
 /**
  * The format of sealed values; the process's keys are in sealed-values.server.ts. This module
- * reads no environment: the webhooks' writer thread seals with it (append-thread.ts) without
- * loading the app's configuration.
+ * reads no environment: the caller gives the key.
  *
  * One value sealed with the secret box, written as a single string so that it fits a text
  * column or a JSON string: `sealed:<keyId>:v1:<iv>:<tag>:<data>`. The key id inside lets the

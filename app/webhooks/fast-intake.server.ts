@@ -86,8 +86,7 @@ function shopOf(domain: string): string | null {
 /**
  * The fast path's answer to a webhook of `topic` with these headers and this body: 200 once it
  * is committed, or null when the route must judge the request instead (it gets the same body).
- * 503 when the database cannot take it: Shopify sends it again later. A body appended is handed
- * over to be written (app/database/append-thread.ts): the caller does not read it afterwards.
+ * 503 when the database cannot take it: Shopify sends it again later.
  */
 export async function receiveOnFastPath(topic: OrderWebhookTopic, headers: IncomingHttpHeaders, body: Buffer): Promise<200 | 503 | null> {
   if (body.length === 0 || body.length > MAX_WEBHOOK_BODY_BYTES) return null;

@@ -23,7 +23,7 @@ export interface ReceivedWebhookInput {
   apiVersion: string;
   /**
    * The body's bytes as Shopify sent and signed them (valid UTF-8), read only when the webhook is
-   * acted on; sealed before they are written, and handed over (not to be read by the caller after).
+   * acted on; sealed before they are written.
    */
   body: Uint8Array;
 }
@@ -44,17 +44,17 @@ const RECEIVED_WEBHOOK_COLUMNS = `"webhookId", "shop", "topic", "eventId", "apiV
 /** On SQLite, one prepared statement on a connection of its own; opened on the first webhook. */
 let sqliteAppend: ReturnType<typeof sqliteAppendStatement> | undefined;
 
-/** The payload column, whose values are the bodies' bytes, sealed before they are written. */
-const PAYLOAD_COLUMN = 5;
 type ReceivedRowValues = [string, string, string, string | null, string, Uint8Array];
 
 /** For each row, whether it was written: false when its webhook id was already there. */
 async function insertReceived(rows: ReceivedRowValues[]): Promise<boolean[]> {
-  sqliteAppend ??= sqliteAppendStatement(`INSERT INTO "ReceivedWebhook" (${RECEIVED_WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`);
-  if (sqliteAppend) return sqliteAppend.appendAll(rows, { sealColumn: PAYLOAD_COLUMN });
-  // PostgreSQL: one multi-row INSERT through the client's pool (several instances share it).
+  // Sealed here: on SQLite the writer thread's time is what bounds intake, this thread has CPU to spare.
   const key = configuredKeys().current;
-  const values = rows.map(([webhookId, shop, topic, eventId, apiVersion, body]) => Prisma.sql`(${Prisma.join([webhookId, shop, topic, eventId, apiVersion, sealUtf8(body, key)])})`);
+  const sealed = rows.map(([webhookId, shop, topic, eventId, apiVersion, body]) => [webhookId, shop, topic, eventId, apiVersion, sealUtf8(body, key)]);
+  sqliteAppend ??= sqliteAppendStatement(`INSERT INTO "ReceivedWebhook" (${RECEIVED_WEBHOOK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`);
+  if (sqliteAppend) return sqliteAppend.appendAll(sealed);
+  // PostgreSQL: one multi-row INSERT through the client's pool (several instances share it).
+  const values = sealed.map((row) => Prisma.sql`(${Prisma.join(row)})`);
   const inserted = await prisma.$queryRaw<{ webhookId: string }[]>`INSERT INTO "ReceivedWebhook" (${Prisma.raw(RECEIVED_WEBHOOK_COLUMNS)}) VALUES ${Prisma.join(values)} ON CONFLICT ("webhookId") DO NOTHING RETURNING "webhookId"`;
   const ids = new Set(inserted.map((row) => row.webhookId));
   return rows.map(([webhookId]) => ids.delete(webhookId));
@@ -64,7 +64,7 @@ async function insertReceived(rows: ReceivedRowValues[]): Promise<boolean[]> {
  * One transaction for every webhook that arrived while the previous one was written (group
  * commit), below Prisma's models: Prisma compiles each query of its models anew, which cost more
  * than the rest of the fast path together. On SQLite `npm start` writes in a thread of its own
- * (app/database/append-thread.ts), which also seals the bodies. A webhook id already here
+ * (app/database/append-thread.ts). A webhook id already here
  * (Shopify sent it again) is not kept twice.
  */
 async function writeGroup(group: Waiting[]) {

@@ -10,7 +10,8 @@
  * BENCH_PROFILE=off runs the same workload without the profiler, for quick A/B comparisons
  * (throughput and the server's CPU ms per request, from /proc); BENCH_RATE=N sends intake at a
  * fixed N webhooks/s instead of full speed. BENCH_NODE_ARGS="--flag ..." passes flags to the app's
- * Node (to compare V8 settings).
+ * Node (to compare V8 settings); BENCH_APP_ENV="NAME=value,..." adds variables to the app's
+ * environment (the app gets only the ones set here, not the caller's).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -56,6 +57,7 @@ function env(db: string, sandbox: Child, extra: Record<string, string>): Record<
     REFERSION_WEBHOOK_URL: `${sandbox.url}/tracker/orders/paid`,
     REFERSION_API_URL: `${sandbox.url}/v2`,
     LOG_LEVEL: "info",
+    ...Object.fromEntries((process.env.BENCH_APP_ENV ?? "").split(",").filter(Boolean).map((pair) => pair.split("=", 2) as [string, string])),
     ...extra,
   };
 }

@@ -7,13 +7,11 @@
 import { Worker } from "node:worker_threads";
 import { AppendThreadClient } from "~/database/append-thread";
 import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "~/database/sqlite-adapter";
-import { openValue } from "~/database/sealed-values.server";
 import { sqliteFileOf } from "~/database/sqlite-append.server";
 import { createWriteTurns, shareWriteTurns } from "~/database/write-turns";
 import prisma from "~/db.server";
 
 const SHOP = "append-thread.myshopify.com";
-const KEY = process.env.APP_ENCRYPTION_KEY!;
 const INSERT = `INSERT INTO "ReceivedWebhook" ("webhookId", "shop", "topic", "eventId", "apiVersion", "payload") VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT ("webhookId") DO NOTHING`;
 const row = (webhookId: string, shop: string | null = SHOP) => [webhookId, shop, "orders/create", null, "2025-01", `body of ${webhookId}`];
 
@@ -25,7 +23,7 @@ beforeAll(async () => {
   shareWriteTurns(writeTurns);
   worker = new Worker(new URL("../support/append-thread-worker.mjs", import.meta.url), {
     execArgv: ["--import", "tsx"],
-    workerData: { writeTurns, file: sqliteFileOf(process.env.DATABASE_URL!), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS, sealingKey: KEY },
+    workerData: { writeTurns, file: sqliteFileOf(process.env.DATABASE_URL!), busyTimeoutMs: DEFAULT_SQLITE_BUSY_TIMEOUT_MS },
   });
   await new Promise<void>((resolve, reject) => {
     worker.once("message", () => resolve());
@@ -45,23 +43,6 @@ describe("the writer thread", () => {
     expect(await client.appendAll(INSERT, [row("thread-a"), row("thread-b")])).toEqual([true, true]);
     expect(await client.appendAll(INSERT, [row("thread-b"), row("thread-c")])).toEqual([false, true]);
     expect(await stored("thread-")).toEqual(["thread-a", "thread-b", "thread-c"]);
-  });
-
-  it("seals the bytes of the column to seal there, and takes them over without a copy", async () => {
-    const text = JSON.stringify({ id: 1, note: "Grüße 🚚" });
-    const exclusive = new Uint8Array(Buffer.from(text));
-    // A view into a larger buffer (as small Buffers are, in Node's pool) is copied, not taken.
-    const shared = new Uint8Array(new ArrayBuffer(64 + exclusive.length), 64, exclusive.length);
-    shared.set(exclusive);
-    const answer = client.appendAll(INSERT, [[...row("sealed-a").slice(0, 5), exclusive], [...row("sealed-b").slice(0, 5), shared]], 5);
-    expect(exclusive.byteLength).toBe(0);
-    expect(shared.byteLength).toBe(Buffer.byteLength(text));
-    expect(await answer).toEqual([true, true]);
-    const stored = await prisma.receivedWebhook.findMany({ where: { webhookId: { startsWith: "sealed-" } }, orderBy: { sequence: "asc" }, select: { payload: true } });
-    for (const { payload } of stored) {
-      expect(payload).toMatch(/^sealed:/);
-      expect(openValue(payload, [KEY])).toBe(text);
-    }
   });
 
   it("answers a failed group with SQLite's reason and keeps none of it; the next group is written", async () => {
