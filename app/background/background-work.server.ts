@@ -2,6 +2,7 @@ import { createBackfillRunner, type BackfillRunner, type BackfillRunnerDeps } fr
 import type { WorkerProbe } from "../database/health.server";
 import prisma from "../db.server";
 import { env } from "../env.server";
+import { createBurstYield } from "../database/write-turns";
 import { createJobLoop, type JobLoop } from "../jobs/job-loop";
 import { logger } from "../logger.server";
 import { sweepClickHints } from "../attribution/click-hints.server";
@@ -39,6 +40,8 @@ export function createConfiguredWorker(overrides: Partial<Parameters<typeof crea
     gate: deliveryGateFor,
     // Refunds that arrived before their order are planned once the order is delivered.
     onDelivered: (rows, now) => settleReversalsAwaitingOrders(rows.filter((row) => row.kind === ORDER_KIND), now),
+    // Webhooks first: in a burst of them, delivery waits (app/database/write-turns.ts).
+    shouldYield: createBurstYield(),
     config: {
       webhookUrl: config.REFERSION_WEBHOOK_URL,
       apiUrl: config.REFERSION_API_URL,
@@ -83,8 +86,10 @@ const RECEIVED_WEBHOOKS_POLL_MS = 200;
  */
 function createReceivedWebhooksLoop(): JobLoop {
   const config = env();
+  const shouldYield = createBurstYield();
   return createJobLoop({
-    pass: () => actOnReceivedWebhooks({ owner: RECEIVED_WEBHOOK_OWNER, leaseMs: config.DELIVERY_LEASE_MS }),
+    // In a burst of webhooks, acknowledging them goes first; they are committed and acted on after it.
+    pass: async () => (shouldYield() ? false : actOnReceivedWebhooks({ owner: RECEIVED_WEBHOOK_OWNER, leaseMs: config.DELIVERY_LEASE_MS })),
     idleMs: RECEIVED_WEBHOOKS_POLL_MS,
     onError: (error) => logger.error("acting on received webhooks failed", { error: error instanceof Error ? error.message : String(error) }),
   });

@@ -1,5 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import { SqliteAppendStatement } from "./sqlite-append.server";
+import { noteAppends } from "./write-turns";
 
 /*
  * The fast path's writer thread (docs/decisions/0014-webhook-intake-fast-path.md). SQLite commits
@@ -50,7 +51,10 @@ export function serveAppends(port: MessagePort, { file, busyTimeoutMs }: AppendT
     let statement = statements.get(sql);
     if (!statement) statements.set(sql, (statement = new SqliteAppendStatement(file, sql, busyTimeoutMs)));
     try {
-      const written = await statement.appendAll(requests.flatMap((request) => request.rows));
+      const rows = requests.flatMap((request) => request.rows);
+      const written = await statement.appendAll(rows);
+      // A burst: the background work yields to the appends while it lasts (write-turns.ts).
+      noteAppends(rows.length);
       let first = 0;
       for (const request of requests) {
         port.postMessage({ id: request.id, written: written.slice(first, first + request.rows.length) } satisfies AppendAnswer);

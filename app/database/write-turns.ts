@@ -29,14 +29,64 @@ let heldAloneHere = false;
 /** Who waits, in this thread, for its turns to be given back. */
 let waitingForTurnsHere: (() => void)[] = [];
 
+/** Until when (ms since the epoch) the writer thread is busy with a burst of webhooks; in the same shared memory. */
+let appendBurst: BigInt64Array | null = null;
+
 /** The shared memory of the write turns: created once per process, given to each thread. */
 export function createWriteTurns(): SharedArrayBuffer {
-  return new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  // [0..8): the turn's state and its waiters (two Int32); [8..16): the end of the appends' burst.
+  return new SharedArrayBuffer(16);
 }
 
 /** This thread's connections take write turns in `buffer` from now on. */
 export function shareWriteTurns(buffer: SharedArrayBuffer) {
-  writeTurns = new Int32Array(buffer);
+  writeTurns = new Int32Array(buffer, 0, 2);
+  appendBurst = new BigInt64Array(buffer, 8, 1);
+}
+
+/*
+ * Bursts. In a burst of webhooks the writer thread commits group after group; every transaction
+ * of the background work (acting on received webhooks, delivering) makes the next group wait for
+ * the turn, and its CPU and fsyncs slow the writer's. So while groups of BURST_ROWS or more are
+ * written, the background work yields: its passes are skipped, for at most
+ * BURST_YIELD_MAX_MS in a row, then one runs. The received webhooks are committed; they are acted
+ * on after the burst. At a steady 200 webhooks/s a transaction holds one or two and nothing yields.
+ */
+/** A transaction of this many rows or more is a burst. */
+export const BURST_ROWS = 8;
+/** How long after such a transaction the burst is taken to go on. */
+export const BURST_LINGER_MS = 250;
+/** The longest the background work yields in a row: then one pass runs, burst or not. */
+export const BURST_YIELD_MAX_MS = 2_000;
+
+/** Called by the writer thread after each transaction, with its number of rows. */
+export function noteAppends(rows: number, now = Date.now()) {
+  if (appendBurst && rows >= BURST_ROWS) Atomics.store(appendBurst, 0, BigInt(now + BURST_LINGER_MS));
+}
+
+/** Whether the appends are in a burst now (always false without shared memory: one thread, tests). */
+export function appendsInBurst(now = Date.now()): boolean {
+  return appendBurst !== null && now < Number(Atomics.load(appendBurst, 0));
+}
+
+/**
+ * For one loop of the background work: whether its next pass yields to a burst. `inBurst` and
+ * `now` are given by tests; the process's are the shared memory and the clock.
+ */
+export function createBurstYield(inBurst: (now: number) => boolean = appendsInBurst, clock: () => number = Date.now) {
+  let yieldingSince: number | null = null;
+  return function shouldYield(): boolean {
+    const now = clock();
+    if (!inBurst(now)) {
+      yieldingSince = null;
+      return false;
+    }
+    yieldingSince ??= now;
+    if (now - yieldingSince < BURST_YIELD_MAX_MS) return true;
+    // Long enough: this pass runs, and the count starts again.
+    yieldingSince = null;
+    return false;
+  };
 }
 
 const busyError = (timeoutMs: number) => new Error(`The database is busy: a connection of this process held its write turn for ${timeoutMs} ms`);

@@ -31,6 +31,8 @@ export interface DeliveryWorkerDeps {
   owner?: string;
   /** Called once per pass with the rows it delivered (what follows a delivery is the caller's). */
   onDelivered?: (rows: { shop: string; orderId: string; kind: string }[], now: Date) => Promise<unknown>;
+  /** True when the next pass should be skipped (the process gives the CPU and the database to something more urgent). */
+  shouldYield?: () => boolean;
 }
 
 /** Statuses a row's predecessor ends in without being delivered: the row then never runs. */
@@ -361,7 +363,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps) {
   }
 
   const loop = createJobLoop({
-    pass: async () => (await runOnce()) > 0,
+    pass: async () => (deps.shouldYield?.() ? false : (await runOnce()) > 0),
     idleMs: config.pollMs,
     onError: (error) => log.error("delivery run failed", { error: error instanceof Error ? error.message : String(error) }),
   });

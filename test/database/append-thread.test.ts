@@ -8,7 +8,7 @@ import { Worker } from "node:worker_threads";
 import { AppendThreadClient } from "~/database/append-thread";
 import { DEFAULT_SQLITE_BUSY_TIMEOUT_MS } from "~/database/sqlite-adapter";
 import { sqliteFileOf } from "~/database/sqlite-append.server";
-import { createWriteTurns, shareWriteTurns } from "~/database/write-turns";
+import { BURST_ROWS, appendsInBurst, createWriteTurns, shareWriteTurns } from "~/database/write-turns";
 import prisma from "~/db.server";
 
 const SHOP = "append-thread.myshopify.com";
@@ -43,6 +43,18 @@ describe("the writer thread", () => {
     expect(await client.appendAll(INSERT, [row("thread-a"), row("thread-b")])).toEqual([true, true]);
     expect(await client.appendAll(INSERT, [row("thread-b"), row("thread-c")])).toEqual([false, true]);
     expect(await stored("thread-")).toEqual(["thread-a", "thread-b", "thread-c"]);
+  });
+
+  it("tells the other threads of a burst: a transaction of BURST_ROWS rows or more", async () => {
+    // Past any burst an earlier test's transactions noted.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await client.appendAll(INSERT, [row("burst-a"), row("burst-b")])).toEqual([true, true]);
+    expect(appendsInBurst()).toBe(false);
+    const many = Array.from({ length: BURST_ROWS }, (_, i) => row(`burst-many-${i}`));
+    const sentAt = Date.now();
+    expect(await client.appendAll(INSERT, many)).toEqual(Array(BURST_ROWS).fill(true));
+    // Asked as of the moment it was sent: the burst lasts from the commit on, however late this runs.
+    expect(appendsInBurst(sentAt)).toBe(true);
   });
 
   it("answers a failed group with SQLite's reason and keeps none of it; the next group is written", async () => {
