@@ -74,6 +74,35 @@ function workerFor(url: string) {
   });
 }
 
+describe("delivery worker yielding", () => {
+  it("skips its passes while it is told to yield (a burst of webhooks), then delivers", async () => {
+    await enqueueFixtureOrder(SHOP, 5001);
+    let yielding = true;
+    let asked = 0;
+    const running = createConfiguredWorker({
+      now: () => clock,
+      random: () => 0.5,
+      config: { webhookUrl: sandbox.webhookUrl, apiUrl: sandbox.apiUrl, timeoutMs: 5_000, retryBaseMs: 30_000, leaseMs: 60_000, concurrency: 1, pollMs: 20 },
+      shouldYield: () => {
+        asked += 1;
+        return yielding;
+      },
+    });
+    running.start();
+    try {
+      // Several passes asked and skipped: nothing was sent meanwhile.
+      while (asked < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(sandbox.received).toHaveLength(0);
+      expect((await deliveryOf(SHOP, "5001")).status).toBe("pending");
+      yielding = false;
+      while ((await deliveryOf(SHOP, "5001")).status !== "delivered") await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(sandbox.orders()).toHaveLength(1);
+    } finally {
+      await running.stop();
+    }
+  });
+});
+
 describe("delivery worker against the Refersion stand-in over HTTP", () => {
   it.each([400, 403, 404, 422])("marks a %i as failed at once: the request itself was refused", async (status) => {
     sandbox.setBehavior({ mode: "fail", status }, "order");
